@@ -1,0 +1,75 @@
+import type { Connection, Race, RegistrationPage, RemovalPage } from "./types.js";
+
+/** A granted request slot: call `release()` exactly once when the response has been read. */
+export interface BudgetSlot {
+  release(): void;
+}
+
+/**
+ * A connection's request budget. Every request a provider adapter sends is charged here first,
+ * so the limit holds no matter who calls the adapter.
+ *
+ * Guarantees of the engine's implementation (`createBudget`):
+ * - no rolling hour ever holds more grants than the connection's `callsPerHour`, across every
+ *   process that shares the store;
+ * - never more than `maxInFlight` slots are held at once for one budget key;
+ * - `acquire` waits (on the engine's clock) rather than failing when the budget is spent, and
+ *   rejects with the signal's reason when the signal aborts.
+ */
+export interface Budget {
+  /** Waits for a call token and an in-flight slot, then returns the slot. */
+  acquire(signal?: AbortSignal): Promise<BudgetSlot>;
+}
+
+/** What every adapter call receives besides its own arguments. */
+export interface CallContext {
+  /** The connection's budget; charge each request to it before sending. */
+  readonly budget: Budget;
+  /** Aborts the whole call (engine stopping, lease lost). */
+  readonly signal: AbortSignal;
+  /** The engine's current instant, for adapters that need one (date windows). */
+  readonly now: Date;
+}
+
+/** The date window discovery lists races in. */
+export interface DiscoveryWindow {
+  readonly from: Date;
+  readonly to: Date;
+}
+
+export interface FetchRegistrationsArgs {
+  readonly raceId: string;
+  /** The events of the race to fetch, in one call where the provider allows it. */
+  readonly eventIds: readonly string[];
+  /** Only rows modified at or after this instant (inclusive). Absent: a full pull. */
+  readonly modifiedSince?: Date | undefined;
+  /** Resume after this keyset position (a page's `after`). Absent: from the beginning. */
+  readonly after?: string | undefined;
+}
+
+/**
+ * One provider, implemented once per platform. Stateless apart from its HTTP client.
+ *
+ * Contract (asserted by `runAdapterConformance`):
+ * - Every request is charged to `ctx.budget` before it is sent; none is sent after
+ *   `ctx.signal` aborts.
+ * - Errors are typed `SyncError`s (`AuthError`, `RateLimitedError`, `ProviderError`,
+ *   `NotFoundError`, `SchemaError`); an error response is never turned into an empty page.
+ * - Pages follow keyset order: resuming with a page's `after` yields exactly the rows after it.
+ *   The last page of a pass has `after === null`.
+ * - Every instant is a UTC `Date`; wall-clock strings are converted with the race's zone here.
+ * - The adapter never writes to a store.
+ */
+export interface ProviderAdapter {
+  /** The provider's name, e.g. `runsignup`: the `provider` of everything it returns. */
+  readonly provider: string;
+
+  /** Every race (with its events) the connection can see in the window. */
+  listRaces(conn: Connection, window: DiscoveryWindow, ctx: CallContext): AsyncIterable<Race>;
+
+  /** Registrations of some events of one race, page by page, in keyset order. */
+  fetchRegistrations(conn: Connection, args: FetchRegistrationsArgs, ctx: CallContext): AsyncIterable<RegistrationPage>;
+
+  /** The removal feed (refunds, cancellations, transfers, deferrals), page by page. */
+  fetchRemovals(conn: Connection, args: FetchRegistrationsArgs, ctx: CallContext): AsyncIterable<RemovalPage>;
+}

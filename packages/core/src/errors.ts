@@ -1,0 +1,124 @@
+/** Stable error codes. Branch on `instanceof` or `code`, never on message text. */
+export type SyncErrorCode =
+  | "CONFIG"
+  | "AUTH"
+  | "RATE_LIMITED"
+  | "PROVIDER"
+  | "NOT_FOUND"
+  | "SCHEMA"
+  | "STORE"
+  | "LEASE_LOST"
+  | "ABORTED";
+
+export interface SyncErrorOptions {
+  cause?: unknown;
+  retryable?: boolean;
+}
+
+/**
+ * Base class of every error the project throws. `code` is a closed union; `retryable` tells the
+ * engine whether a later attempt may succeed. Messages name the package and the thing
+ * (`[runsignup] race 85675: error 7 Permission Denied`) and never contain a secret.
+ */
+export class SyncError extends Error {
+  readonly code: SyncErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: SyncErrorCode, message: string, options: SyncErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+
+  /** A plain, secret-free description for events, logs and `sync_runs.error`. */
+  toJSON(): { name: string; code: SyncErrorCode; message: string; retryable: boolean } {
+    return { name: this.name, code: this.code, message: this.message, retryable: this.retryable };
+  }
+}
+
+/** Invalid options or configuration. `issues` lists each bad path with its problem. */
+export class ConfigError extends SyncError {
+  readonly issues: readonly { path: string; message: string }[];
+  constructor(message: string, issues: readonly { path: string; message: string }[] = [], options: SyncErrorOptions = {}) {
+    super("CONFIG", message, { ...options, retryable: false });
+    this.issues = issues;
+  }
+}
+
+/** The provider rejected the credentials (RunSignUp 6, 7, 13): pause that connection and alert. */
+export class AuthError extends SyncError {
+  constructor(message: string, options: SyncErrorOptions = {}) {
+    super("AUTH", message, { ...options, retryable: false });
+  }
+}
+
+/** The provider throttled us (RunSignUp 14, HTTP 429): pause the whole connection. */
+export class RateLimitedError extends SyncError {
+  /** How long the provider asked us to wait (Retry-After), when it said. */
+  readonly retryAfterMs: number | null;
+  constructor(message: string, retryAfterMs: number | null = null, options: SyncErrorOptions = {}) {
+    super("RATE_LIMITED", message, { ...options, retryable: true });
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The provider failed (RunSignUp 4/5, HTTP 5xx, timeouts, resets, garbage bodies). */
+export class ProviderError extends SyncError {
+  /** The provider's own error code, when it sent one. */
+  readonly providerCode: number | null;
+  readonly httpStatus: number | null;
+  constructor(
+    message: string,
+    options: SyncErrorOptions & { providerCode?: number | null; httpStatus?: number | null } = {},
+  ) {
+    super("PROVIDER", message, { ...options, retryable: options.retryable ?? true });
+    this.providerCode = options.providerCode ?? null;
+    this.httpStatus = options.httpStatus ?? null;
+  }
+}
+
+/** The race or event is gone at the provider (RunSignUp 201, 301, 223). */
+export class NotFoundError extends SyncError {
+  constructor(message: string, options: SyncErrorOptions = {}) {
+    super("NOT_FOUND", message, { ...options, retryable: false });
+  }
+}
+
+/** A response did not match its schema: nothing is written, the event is marked failing. */
+export class SchemaError extends SyncError {
+  /** Where the response broke the schema (`[0].participants[3].registration_id`). */
+  readonly issues: readonly { path: string; message: string }[];
+  constructor(message: string, issues: readonly { path: string; message: string }[] = [], options: SyncErrorOptions = {}) {
+    super("SCHEMA", message, { ...options, retryable: false });
+    this.issues = issues;
+  }
+}
+
+/** The store failed. Retryable when the transaction rolled back for a passing reason. */
+export class StoreError extends SyncError {
+  constructor(message: string, options: SyncErrorOptions = {}) {
+    super("STORE", message, options);
+  }
+}
+
+/** This process no longer holds the lease on an event it was syncing; its writes were refused. */
+export class LeaseLostError extends SyncError {
+  readonly events: readonly { provider: string; eventId: string }[];
+  constructor(message: string, events: readonly { provider: string; eventId: string }[], options: SyncErrorOptions = {}) {
+    super("LEASE_LOST", message, { ...options, retryable: true });
+    this.events = events;
+  }
+}
+
+/** The operation was aborted through its AbortSignal (engine stopping). */
+export class AbortedError extends SyncError {
+  constructor(message = "operation aborted", options: SyncErrorOptions = {}) {
+    super("ABORTED", message, { ...options, retryable: true });
+  }
+}
+
+/** True for errors the engine may retry after a backoff. Unknown errors count as retryable. */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof SyncError ? error.retryable : true;
+}

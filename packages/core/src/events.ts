@@ -1,0 +1,117 @@
+import type { SerializedError } from "./store.js";
+import type { EventRef, PassKind, TierName } from "./types.js";
+
+/** Which paged feed a page came from. */
+export type Feed = "registrations" | "removals";
+
+/** Fields every pass-related payload carries, so a log line can name connection, race and events. */
+export interface PassInfo {
+  readonly runId: string;
+  readonly connectionId: string;
+  readonly provider: string;
+  readonly raceId: string;
+  readonly eventIds: readonly string[];
+  readonly kind: PassKind;
+}
+
+/**
+ * The engine's typed events. Names are a contract (`domain:action`); each has one object payload
+ * so fields can be added later. A listener that throws is reported on `listener:error` and never
+ * stops the engine.
+ */
+export interface EngineEvents {
+  /** The engine started its loop. */
+  "engine:start": { readonly owner: string; readonly connectionIds: readonly string[] };
+  /** The engine stopped: leases released, nothing in flight. */
+  "engine:stop": { readonly owner: string; readonly graceful: boolean };
+  /** A connection's discovery began. */
+  "discovery:start": { readonly connectionId: string; readonly provider: string; readonly slot: Date };
+  /** A connection's discovery ended, successfully or not (`error` set). */
+  "discovery:finish": {
+    readonly connectionId: string;
+    readonly provider: string;
+    readonly races: number;
+    readonly newRaces: number;
+    readonly newEvents: number;
+    readonly changedEvents: number;
+    readonly apiCalls: number;
+    readonly durationMs: number;
+    readonly error: SerializedError | null;
+  };
+  /** Discovery stored a race it had not seen. */
+  "race:new": { readonly connectionId: string; readonly provider: string; readonly raceId: string };
+  /** Discovery stored an event it had not seen; a full backfill is queued. */
+  "event:new": { readonly connectionId: string; readonly provider: string; readonly eventId: string; readonly raceId: string };
+  /** A known event's start moved; it has been rescheduled. */
+  "event:changed": {
+    readonly provider: string;
+    readonly eventId: string;
+    readonly raceId: string;
+    readonly previousStartsAt: Date;
+    readonly startsAt: Date;
+  };
+  /** A pass began. `modifiedSince` is what is sent to the provider (null for a full pull). */
+  "sync:start": PassInfo & { readonly modifiedSince: Date | null };
+  /** A page committed. */
+  "sync:page": PassInfo & {
+    readonly feed: Feed;
+    readonly rows: number;
+    readonly inserted: number;
+    readonly updated: number;
+    readonly unchanged: number;
+    readonly removed: number;
+  };
+  /** A pass committed completely; its cursor moved to `cursorAt`. */
+  "sync:finish": PassInfo & {
+    readonly apiCalls: number;
+    readonly inserted: number;
+    readonly updated: number;
+    readonly unchanged: number;
+    readonly removed: number;
+    readonly vanished: number;
+    readonly durationMs: number;
+    readonly cursorAt: Date;
+  };
+  /** A pass failed; nothing past its last committed page was kept and the cursor did not move. */
+  "sync:error": PassInfo & {
+    readonly error: SerializedError;
+    readonly failures: number;
+    /** When the events are due again (backoff), or null when they will not be retried. */
+    readonly retryAt: Date | null;
+  };
+  /** A reconciliation would have marked too many registrations vanished; it marked none. */
+  "reconcile:refused": PassInfo & { readonly wouldVanish: number; readonly active: number; readonly maxShare: number };
+  /** A connection's budget was paused (provider throttling, rejected credentials). */
+  "budget:throttled": {
+    readonly connectionId: string;
+    readonly budgetKey: string;
+    readonly until: Date;
+    readonly reason: string;
+  };
+  /** The due work needs more calls than a connection's budget gives; the most urgent goes first. */
+  "budget:over": {
+    readonly connectionId: string;
+    readonly budgetKey: string;
+    /** Calls the due work needs now. */
+    readonly neededCalls: number;
+    /** Calls the budget can grant now. */
+    readonly availableCalls: number;
+    /** Events deferred to a later round. */
+    readonly deferred: readonly EventRef[];
+  };
+  /** An event's pass is later than its tier allows. */
+  "schedule:late": {
+    readonly provider: string;
+    readonly eventId: string;
+    readonly raceId: string;
+    readonly tier: TierName;
+    readonly dueAt: Date;
+    readonly lateByMs: number;
+  };
+  /** This process lost the lease on events it was syncing; their pass was abandoned. */
+  "lease:lost": { readonly owner: string; readonly events: readonly EventRef[] };
+  /** A listener threw; the engine carried on. */
+  "listener:error": { readonly event: string; readonly error: unknown };
+}
+
+export type EngineEventName = keyof EngineEvents;

@@ -1,0 +1,380 @@
+import type {
+  EventRef,
+  PassKind,
+  Race,
+  Registration,
+  RegistrationStatus,
+  Removal,
+  RemovalReason,
+  TierName,
+} from "./types.js";
+
+/** An error as stored and emitted: plain data, no stack, no secret. */
+export interface SerializedError {
+  readonly name: string;
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+/** Per-event sync state: everything the scheduler needs to survive a crash. */
+export interface SyncState {
+  readonly provider: string;
+  readonly eventId: string;
+  readonly raceId: string;
+  /** The tier the event was last scheduled in; null until the engine first schedules it. */
+  readonly tier: TierName | null;
+  /** Claim order: lower is more urgent. Set by the engine's policy. */
+  readonly priority: number;
+  /** When the next pass is due; null means never (the event is done and reconciled). */
+  readonly nextDueAt: Date | null;
+  /** Signpost of the last committed incremental or full pass (the next `modifiedSince` base). */
+  readonly cursorAt: Date | null;
+  /** Signpost of the last committed removal-feed pass. */
+  readonly removalsCursorAt: Date | null;
+  /** When the removal feed is next due for this event; null means with every pass. */
+  readonly removalsDueAt: Date | null;
+  /** Keyset position of an unfinished backfill; null when none is in progress. */
+  readonly backfillAfter: string | null;
+  /** When the backfill completed; null means the event still needs one. */
+  readonly backfilledAt: Date | null;
+  /** When the next full reconciliation is due; null means none planned. */
+  readonly reconcileDueAt: Date | null;
+  readonly lastReconciledAt: Date | null;
+  readonly lastSuccessAt: Date | null;
+  readonly lastError: SerializedError | null;
+  /** Consecutive failed passes; reset by a success. */
+  readonly failures: number;
+  readonly leaseOwner: string | null;
+  readonly leaseExpiresAt: Date | null;
+}
+
+/** Fields of `SyncState` the engine may set. Absent fields are left as they are. */
+export type SyncStatePatch = {
+  readonly eventId: string;
+} & Partial<
+  Pick<
+    SyncState,
+    | "tier"
+    | "priority"
+    | "nextDueAt"
+    | "cursorAt"
+    | "removalsCursorAt"
+    | "removalsDueAt"
+    | "backfillAfter"
+    | "backfilledAt"
+    | "reconcileDueAt"
+    | "lastReconciledAt"
+    | "lastError"
+    | "failures"
+  >
+>;
+
+/** An event as the store knows it, with its race, state and registration count. */
+export interface StoredEvent {
+  readonly provider: string;
+  readonly eventId: string;
+  readonly raceId: string;
+  readonly raceName: string;
+  readonly timezone: string;
+  readonly name: string;
+  readonly startsAt: Date;
+  readonly endsAt: Date | null;
+  /** Connections whose credentials see this event (discovery found it through them). */
+  readonly connectionIds: readonly string[];
+  readonly state: SyncState;
+  /** Registrations with status `active`. */
+  readonly activeRegistrations: number;
+}
+
+export interface StoredRegistration extends Registration {
+  readonly status: RegistrationStatus;
+  readonly removedReason: RemovalReason | null;
+  readonly newRegistrationId: string | null;
+  readonly firstSeenAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** What a discovery changed. */
+export interface DiscoveryDiff {
+  readonly newRaces: readonly string[];
+  readonly newEvents: readonly EventRef[];
+  /** Known events whose start or end instant moved. */
+  readonly changedEvents: readonly {
+    readonly ref: EventRef;
+    readonly previousStartsAt: Date;
+    readonly startsAt: Date;
+  }[];
+}
+
+export interface SaveDiscoveryArgs {
+  readonly connectionId: string;
+  readonly provider: string;
+  readonly races: readonly Race[];
+  readonly now: Date;
+  /** Priority given to the sync state created for a new event (it is due at once, for backfill). */
+  readonly newEventPriority: number;
+}
+
+export interface ClaimArgs {
+  /** Identifies the claiming process; leases are held in its name. */
+  readonly owner: string;
+  readonly now: Date;
+  readonly leaseMs: number;
+  /** At most this many races per call; every due event of a chosen race is claimed with it. */
+  readonly maxRaces: number;
+  /** Only events of these providers (the engine's adapters). */
+  readonly providers?: readonly string[] | undefined;
+}
+
+export interface StartRunArgs {
+  readonly owner: string;
+  readonly now: Date;
+  readonly connectionId: string;
+  readonly provider: string;
+  readonly raceId: string;
+  readonly eventIds: readonly string[];
+  readonly kind: PassKind;
+}
+
+/** Completion of a pass, committed in the same transaction as its last page. */
+export interface PassFinish {
+  /** API calls the pass made in total. */
+  readonly apiCalls: number;
+  /**
+   * State each event of the pass moves to. The store also clears `lastError`, resets `failures`,
+   * sets `lastSuccessAt = now` and releases the lease of each event.
+   */
+  readonly states: readonly SyncStatePatch[];
+  /**
+   * Reconciliation: mark `vanished` every `active` registration of the pass's events whose id is
+   * not in `seenRegistrationIds`, unless that is more than `maxShare` (0..1) of those events'
+   * active registrations; then mark nothing and report `refused`.
+   */
+  readonly vanish?: { readonly seenRegistrationIds: readonly string[]; readonly maxShare: number } | undefined;
+}
+
+export interface CommitPageArgs {
+  readonly owner: string;
+  readonly now: Date;
+  readonly runId: string;
+  readonly provider: string;
+  /** Every event of the pass. The commit is refused with `LeaseLostError` unless `owner` holds all their leases. */
+  readonly eventIds: readonly string[];
+  /**
+   * Upserted by (provider, registrationId). A row is written only when a column differs; one
+   * whose `modifiedAt` is older than the stored row's is skipped. A row that arrives through the
+   * registrations feed is `active` (a `vanished` one comes back).
+   */
+  readonly registrations?: readonly Registration[] | undefined;
+  /**
+   * Sets `status = reason`, `removedReason`, `newRegistrationId` on the registration (never
+   * deletes it). A removal of a registration the store has not seen inserts it with that status
+   * and the raw row, so nothing the provider sent is lost.
+   */
+  readonly removals?: readonly Removal[] | undefined;
+  /** Backfill progress this page advances (set on every event of the pass). */
+  readonly backfillAfter?: string | undefined;
+  /** Present on the last page of a pass. */
+  readonly finish?: PassFinish | undefined;
+}
+
+export interface PageWriteResult {
+  readonly inserted: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  /** Registrations whose status a removal row changed. */
+  readonly removed: number;
+  readonly vanish?: { readonly vanished: number; readonly active: number; readonly refused: boolean } | undefined;
+}
+
+export interface FailRunArgs {
+  readonly owner: string;
+  readonly now: Date;
+  readonly runId: string;
+  readonly provider: string;
+  readonly eventIds: readonly string[];
+  readonly apiCalls: number;
+  readonly error: SerializedError;
+  /** Backoff: typically `nextDueAt`, `failures` and `lastError` per event. Leases are released. */
+  readonly states: readonly SyncStatePatch[];
+}
+
+export type RunStatus = "running" | "succeeded" | "failed";
+
+export interface SyncRun {
+  readonly id: string;
+  readonly connectionId: string;
+  readonly provider: string;
+  readonly raceId: string;
+  readonly eventIds: readonly string[];
+  readonly kind: PassKind;
+  readonly startedAt: Date;
+  readonly finishedAt: Date | null;
+  readonly status: RunStatus;
+  readonly apiCalls: number;
+  readonly rowsInserted: number;
+  readonly rowsUpdated: number;
+  readonly rowsUnchanged: number;
+  readonly rowsRemoved: number;
+  readonly error: SerializedError | null;
+}
+
+/**
+ * Token-bucket limits of one budget key. The bucket holds at most `burst` tokens and refills
+ * continuously at `(callsPerHour - burst)` per hour, so no rolling hour can ever see more than
+ * `callsPerHour` grants (burst + one hour of refill). A new key starts with a full bucket.
+ */
+export interface BudgetLimits {
+  readonly callsPerHour: number;
+  readonly burst: number;
+  readonly maxInFlight: number;
+}
+
+export interface TakeBudgetArgs {
+  readonly key: string;
+  readonly owner: string;
+  readonly now: Date;
+  readonly limits: BudgetLimits;
+  /** A slot not released within this time is freed (its process is presumed dead). */
+  readonly slotTtlMs: number;
+}
+
+export type BudgetTake =
+  | { readonly granted: true; readonly slotId: string; readonly tokensLeft: number }
+  | {
+      readonly granted: false;
+      readonly reason: "tokens" | "in-flight" | "paused";
+      /** How long until a retry can succeed for `tokens`/`paused`; a short poll for `in-flight`. */
+      readonly retryInMs: number;
+    };
+
+export interface BudgetState {
+  readonly key: string;
+  readonly tokens: number;
+  readonly refilledAt: Date;
+  readonly pausedUntil: Date | null;
+  readonly pauseReason: string | null;
+  readonly inFlight: number;
+  /** Grants in the hour before `now`. */
+  readonly callsLastHour: number;
+}
+
+export interface DiscoveryRecord {
+  readonly id: string;
+  readonly connectionId: string;
+  /** The scheduled instant this discovery serves (e.g. today 06:00 UTC). */
+  readonly slot: Date;
+  readonly startedAt: Date;
+  readonly finishedAt: Date | null;
+  readonly status: RunStatus;
+  readonly races: number;
+  readonly newEvents: number;
+  readonly apiCalls: number;
+  readonly error: SerializedError | null;
+}
+
+/**
+ * Everything that must survive a crash or be shared between processes.
+ *
+ * Every method receives `now` from the engine's clock; a store never decides with its own clock.
+ * A conforming store (asserted by `runStoreConformance`) guarantees:
+ * - **Atomic pages.** `commitPage` writes its rows, the backfill position or cursor it advances
+ *   and the run's completion in one transaction: all or nothing. A failure (an invalid row, a
+ *   lost lease, a dropped connection) leaves every row, cursor and run exactly as before.
+ * - **Changed rows only.** A registration is written only when a stored column differs, and a
+ *   row with an older `modifiedAt` never replaces a newer one.
+ * - **Never deleted.** Removals and reconciliation change `status`; no sync deletes a row.
+ * - **Disjoint claims.** Two concurrent `claimDue` calls never return the same event; an event
+ *   whose lease is held and unexpired is never returned; an expired lease is claimable.
+ * - **Budgets.** Concurrent `takeBudget` calls for one key, from any number of processes, never
+ *   grant more than the bucket holds nor more than `maxInFlight` unreleased, unexpired slots.
+ * - **One discovery per slot.** `beginDiscovery` admits one caller per connection and slot.
+ */
+export interface SyncStore {
+  /**
+   * Upserts races, events and which connection sees them. A new event gets a sync state that is
+   * due at once (`nextDueAt = now`, `backfilledAt = null`, `priority = newEventPriority`).
+   */
+  saveDiscovery(args: SaveDiscoveryArgs): Promise<DiscoveryDiff>;
+
+  /** Events with their race, state and counts; all of them when `refs` is absent. */
+  listEvents(args?: { readonly refs?: readonly EventRef[]; readonly provider?: string }): Promise<StoredEvent[]>;
+
+  /** Sets scheduling fields of events (after a discovery moved a start, or the policy changed). */
+  updateSchedule(args: { readonly now: Date; readonly patches: readonly (SyncStatePatch & { readonly provider: string })[] }): Promise<void>;
+
+  /**
+   * Claims due work: chooses up to `maxRaces` races by their most urgent due event (lowest
+   * `priority`, then earliest `nextDueAt`) and claims every due (`nextDueAt <= now`) event of
+   * each that no other owner holds an unexpired lease on. Two concurrent calls never return the
+   * same event.
+   */
+  claimDue(args: ClaimArgs): Promise<StoredEvent[]>;
+
+  /** Claims the given events now, due or not; returns those it could lease (not held by another owner). */
+  claimEvents(args: { readonly owner: string; readonly now: Date; readonly leaseMs: number; readonly refs: readonly EventRef[] }): Promise<StoredEvent[]>;
+
+  /** Extends the owner's leases; returns the refs whose lease the owner no longer holds. */
+  renewLeases(args: { readonly owner: string; readonly now: Date; readonly leaseMs: number; readonly refs: readonly EventRef[] }): Promise<EventRef[]>;
+
+  /** Gives back leases without changing any other state (a claim that will not run). */
+  releaseLeases(args: { readonly owner: string; readonly now: Date; readonly refs: readonly EventRef[] }): Promise<void>;
+
+  /** Records a pass as running; returns its id. */
+  startRun(args: StartRunArgs): Promise<string>;
+
+  /** Writes one page atomically with the progress it advances; see the interface's guarantees. */
+  commitPage(args: CommitPageArgs): Promise<PageWriteResult>;
+
+  /** Records a pass as failed, applies the backoff patches and releases the leases. Rows and cursors stay. */
+  failRun(args: FailRunArgs): Promise<void>;
+
+  /** Recent runs, newest first. */
+  listRuns(args?: { readonly limit?: number; readonly eventId?: string; readonly status?: RunStatus }): Promise<SyncRun[]>;
+
+  /** Stored registrations (status included), ordered by registration id. For tests and tools. */
+  listRegistrations(args: { readonly provider: string; readonly eventIds?: readonly string[]; readonly raceId?: string }): Promise<StoredRegistration[]>;
+
+  /** Takes one call token and one in-flight slot atomically, or says why not and for how long. */
+  takeBudget(args: TakeBudgetArgs): Promise<BudgetTake>;
+
+  /** Frees an in-flight slot. Releasing an unknown or expired slot is a no-op. */
+  releaseBudget(args: { readonly key: string; readonly slotId: string; readonly now: Date }): Promise<void>;
+
+  /** Pauses a key until `until` (throttled, or credentials rejected). A later pause wins. */
+  pauseBudget(args: { readonly key: string; readonly now: Date; readonly until: Date; readonly reason: string }): Promise<void>;
+
+  /** Budget states of the given keys (all known keys when absent). */
+  getBudgets(args: { readonly now: Date; readonly keys?: readonly string[] }): Promise<BudgetState[]>;
+
+  /**
+   * Starts the discovery of `slot` for a connection, unless one for this slot or a later one
+   * already succeeded, or another owner's discovery is running with an unexpired lease.
+   * Returns the record's id, or null when this caller must not discover now.
+   */
+  beginDiscovery(args: {
+    readonly connectionId: string;
+    readonly slot: Date;
+    readonly owner: string;
+    readonly now: Date;
+    readonly leaseMs: number;
+  }): Promise<string | null>;
+
+  /** Completes a discovery record. */
+  finishDiscovery(args: {
+    readonly id: string;
+    readonly now: Date;
+    readonly status: "succeeded" | "failed";
+    readonly races: number;
+    readonly newEvents: number;
+    readonly apiCalls: number;
+    readonly error?: SerializedError | undefined;
+  }): Promise<void>;
+
+  /** The latest discovery record of each connection (all connections when absent). */
+  lastDiscoveries(args?: { readonly connectionIds?: readonly string[] }): Promise<DiscoveryRecord[]>;
+
+  /** Releases the store's resources (pools it created). Idempotent. */
+  close(): Promise<void>;
+}
