@@ -5,3 +5,4 @@ export * from "./clock.js";
 export type * from "./adapter.js";
 export type * from "./store.js";
 export type * from "./events.js";
+export type * from "./engine-types.js";
