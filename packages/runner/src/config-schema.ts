@@ -1,0 +1,100 @@
+import { z } from "zod";
+import { parseDuration } from "./duration.js";
+
+/**
+ * The configuration file's shape (`project88-sync.config.json`). Objects are strict so a typo
+ * (`apiScret`) is reported instead of silently ignored, which on race morning means a connection
+ * that never authenticates.
+ */
+
+/** A secret given inline or, better, by the name of an environment variable. */
+export const secretInputSchema = z.union([
+  z.string().min(1, "must not be empty"),
+  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name") }),
+]);
+
+/** A duration: `90s`, `15m`, `4h`, `1d`, or a number of milliseconds. */
+export const durationSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === null) {
+    ctx.addIssue({ code: "custom", message: "expected a duration such as 90s, 15m, 4h or a number of milliseconds" });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const positiveDuration = durationSchema.refine((ms) => ms > 0, "must be longer than zero");
+
+const tierSchema = z.strictObject({
+  name: z.string().min(1, "must not be empty"),
+  within: positiveDuration.optional(),
+  every: positiveDuration,
+});
+
+/** Schedule settings; each maps onto core's `ScheduleInput` (durations become `...Ms`). */
+export const scheduleSchema = z.strictObject({
+  tiers: z.array(tierSchema).min(1, "needs at least one tier").optional(),
+  stopAfterStart: durationSchema.optional(),
+  discoveryTimes: z.array(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM (UTC)")).optional(),
+  discoveryLookBehind: durationSchema.optional(),
+  discoveryLookAhead: durationSchema.optional(),
+  overlap: durationSchema.optional(),
+  removalsEveryPassWithin: durationSchema.optional(),
+  removalsEvery: durationSchema.optional(),
+  reconcileWithin: durationSchema.optional(),
+  reconcileEvery: positiveDuration.optional(),
+  maxVanishShare: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").optional(),
+  backoffBase: positiveDuration.optional(),
+  backoffMax: positiveDuration.optional(),
+});
+
+const connectionSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, '.', '_' or '-' (at most 64)"),
+  provider: z.literal("runsignup", { error: 'unsupported provider (this runner knows "runsignup")' }),
+  apiKey: secretInputSchema,
+  apiSecret: secretInputSchema,
+  baseUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
+  callsPerHour: z.number().int("must be a whole number").positive("must be positive").optional(),
+  maxInFlight: z.number().int("must be a whole number").positive("must be positive").optional(),
+  burst: z.number().int("must be a whole number").positive("must be positive").optional(),
+  budgetKey: z.string().min(1).optional(),
+});
+
+/** The whole configuration file. */
+export const configFileSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    database: z.strictObject({ url: secretInputSchema.optional() }).optional(),
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, "lower-case letters, digits and '_', starting with a letter or '_'")
+      .default("project88_sync"),
+    connections: z.array(connectionSchema).min(1, "needs at least one connection"),
+    schedule: scheduleSchema.optional(),
+    http: z
+      .strictObject({
+        port: z.number().int("must be a whole number").min(0).max(65_535, "must be a port number (0 disables)").optional(),
+        host: z.string().min(1).optional(),
+      })
+      .optional(),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.connections.forEach((connection, index) => {
+      if (seen.has(connection.id)) {
+        ctx.addIssue({ code: "custom", path: ["connections", index, "id"], message: `duplicate connection id "${connection.id}"` });
+      }
+      seen.add(connection.id);
+    });
+    const schedule = config.schedule;
+    if (schedule?.backoffBase !== undefined && schedule.backoffMax !== undefined && schedule.backoffMax < schedule.backoffBase) {
+      ctx.addIssue({ code: "custom", path: ["schedule", "backoffMax"], message: "must not be shorter than backoffBase" });
+    }
+  });
+
+/** The file as written. */
+export type ConfigFileInput = z.input<typeof configFileSchema>;
+/** The file after validation (durations in ms). */
+export type ConfigFile = z.output<typeof configFileSchema>;
+/** A secret as written in the file. */
+export type SecretInput = z.output<typeof secretInputSchema>;

@@ -1,0 +1,170 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { ConfigError, Secret, type ConnectionInput, type ScheduleInput } from "@project88/core";
+import type { z } from "zod";
+import { configFileSchema, type ConfigFile, type SecretInput } from "./config-schema.js";
+
+/** Where the database comes from, so the runner can say so at start. */
+export type DatabaseSource = "config" | "DATABASE_URL" | "embedded";
+
+/** The validated configuration with every secret resolved into a core `Secret`. */
+export interface RunnerConfig {
+  /** PostgreSQL connection string; null means the embedded PGlite database. */
+  readonly databaseUrl: Secret | null;
+  readonly databaseSource: DatabaseSource;
+  readonly schema: string;
+  readonly connections: readonly ConnectionInput[];
+  readonly schedule: ScheduleInput;
+  /** Tier names in order of urgency (for the status page), `done` last. */
+  readonly tierOrder: readonly string[];
+  readonly http: { readonly port: number; readonly host: string };
+  /** Every secret of the configuration, for redaction of anything built from them. */
+  readonly secrets: readonly Secret[];
+}
+
+/** The default configuration file, relative to the working directory. */
+export const DEFAULT_CONFIG_PATH = "./project88-sync.config.json";
+/** Default HTTP port of the status page and metrics. */
+export const DEFAULT_HTTP_PORT = 9464;
+const DEFAULT_TIERS = ["high", "medium", "low"] as const;
+
+/** Environment variables, as the CLI passes them in. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Formats a zod path as operators read it: `connections[1].apiSecret`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out === "" ? "(root)" : out;
+}
+
+function issuesOf(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: "unknown key" }));
+    }
+    return [{ path: formatPath(issue.path), message: issue.message }];
+  });
+}
+
+/** One message listing every problem, one per line, each with its path. */
+function configError(source: string, issues: readonly { path: string; message: string }[]): ConfigError {
+  const lines = issues.map((issue) => `  ${issue.path}: ${issue.message}`);
+  return new ConfigError(`invalid configuration in ${source}:\n${lines.join("\n")}`, issues);
+}
+
+function resolveSecret(input: SecretInput, path: string, env: Env, issues: { path: string; message: string }[]): Secret {
+  if (typeof input === "string") return new Secret(input);
+  const value = env[input.env];
+  // Name the variable, never a value: the message goes to logs and terminals.
+  if (value === undefined || value === "") {
+    issues.push({ path, message: `environment variable ${input.env} is not set` });
+    return new Secret("");
+  }
+  return new Secret(value);
+}
+
+function toSchedule(file: ConfigFile["schedule"]): ScheduleInput {
+  if (!file) return {};
+  return {
+    tiers: file.tiers?.map((tier) => ({ name: tier.name, withinMs: tier.within, everyMs: tier.every })),
+    stopAfterStartMs: file.stopAfterStart,
+    discoveryTimes: file.discoveryTimes,
+    discoveryLookBehindMs: file.discoveryLookBehind,
+    discoveryLookAheadMs: file.discoveryLookAhead,
+    overlapMs: file.overlap,
+    removalsEveryPassWithinMs: file.removalsEveryPassWithin,
+    removalsEveryMs: file.removalsEvery,
+    reconcileWithinMs: file.reconcileWithin,
+    reconcileEveryMs: file.reconcileEvery,
+    maxVanishShare: file.maxVanishShare,
+    backoffBaseMs: file.backoffBase,
+    backoffMaxMs: file.backoffMax,
+  };
+}
+
+/**
+ * Validates a parsed configuration object and resolves its secrets from `env`. Every problem is
+ * collected and thrown at once as a `ConfigError` whose `issues` carry the paths.
+ * `DATABASE_URL` in `env` overrides `database.url`.
+ */
+export function parseConfig(data: unknown, options: { readonly env: Env; readonly source?: string }): RunnerConfig {
+  const source = options.source ?? "configuration";
+  const parsed = configFileSchema.safeParse(data, {
+    // A missing key reads better as "required" than as "expected string, received undefined".
+    error: (issue) => (issue.input === undefined && issue.code !== "custom" ? "required" : undefined),
+  });
+  if (!parsed.success) throw configError(source, issuesOf(parsed.error));
+  const file = parsed.data;
+  const issues: { path: string; message: string }[] = [];
+  const secrets: Secret[] = [];
+
+  const connections = file.connections.map((connection, index): ConnectionInput => {
+    const apiKey = resolveSecret(connection.apiKey, `connections[${index}].apiKey`, options.env, issues);
+    const apiSecret = resolveSecret(connection.apiSecret, `connections[${index}].apiSecret`, options.env, issues);
+    secrets.push(apiKey, apiSecret);
+    return {
+      id: connection.id,
+      provider: connection.provider,
+      credentials: { apiKey, apiSecret },
+      baseUrl: connection.baseUrl,
+      callsPerHour: connection.callsPerHour,
+      maxInFlight: connection.maxInFlight,
+      burst: connection.burst,
+      budgetKey: connection.budgetKey,
+    };
+  });
+
+  let databaseUrl: Secret | null = null;
+  let databaseSource: DatabaseSource = "embedded";
+  const override = options.env.DATABASE_URL;
+  if (override !== undefined && override !== "") {
+    databaseUrl = new Secret(override);
+    databaseSource = "DATABASE_URL";
+  } else if (file.database?.url !== undefined) {
+    databaseUrl = resolveSecret(file.database.url, "database.url", options.env, issues);
+    databaseSource = "config";
+  }
+  if (databaseUrl) secrets.push(databaseUrl);
+  if (issues.length > 0) throw configError(source, issues);
+
+  const schedule = toSchedule(file.schedule);
+  const tierNames = schedule.tiers?.map((tier) => tier.name) ?? [...DEFAULT_TIERS];
+  return {
+    databaseUrl,
+    databaseSource,
+    schema: file.schema,
+    connections,
+    schedule,
+    tierOrder: [...tierNames.filter((name) => name !== "done"), "done"],
+    http: { port: file.http?.port ?? DEFAULT_HTTP_PORT, host: file.http?.host ?? "0.0.0.0" },
+    secrets: secrets.filter((s) => s.reveal() !== ""),
+  };
+}
+
+/**
+ * Reads, parses and validates the configuration file at `path` (relative to `cwd`). A missing
+ * file or invalid JSON is a `ConfigError` too: exit code 2, nothing started.
+ */
+export async function loadConfig(path: string, options: { readonly env: Env; readonly cwd: string }): Promise<RunnerConfig> {
+  const full = resolve(options.cwd, path);
+  let text: string;
+  try {
+    text = await readFile(full, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "file not found" : `cannot read the file (${code ?? "error"})`;
+    throw new ConfigError(`configuration ${path}: ${why}`, [{ path, message: why }], { cause: error });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    const why = `not valid JSON (${(error as Error).message})`;
+    throw new ConfigError(`configuration ${path}: ${why}`, [{ path, message: why }]);
+  }
+  return parseConfig(data, { env: options.env, source: path });
+}
