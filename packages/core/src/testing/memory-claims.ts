@@ -1,0 +1,103 @@
+import { StoreError } from "../errors.js";
+import type { ClaimArgs, StoredEvent, SyncStore } from "../store.js";
+import type { EventRef } from "../types.js";
+import { applyPatch, holdsLease, isLeased, key, toStoredEvent, type MemoryState, type MutableState } from "./memory-state.js";
+
+type ClaimEventsArgs = Parameters<SyncStore["claimEvents"]>[0];
+type RenewArgs = Parameters<SyncStore["renewLeases"]>[0];
+type ReleaseArgs = Parameters<SyncStore["releaseLeases"]>[0];
+type ScheduleArgs = Parameters<SyncStore["updateSchedule"]>[0];
+
+/** Lower priority first, then the earlier due instant: the claim order of the contract. */
+function urgency(a: MutableState, b: MutableState): number {
+  if (a.priority !== b.priority) return a.priority - b.priority;
+  const da = a.nextDueAt?.getTime() ?? Infinity;
+  const db = b.nextDueAt?.getTime() ?? Infinity;
+  if (da !== db) return da - db;
+  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+}
+
+function lease(sync: MutableState, owner: string, now: Date, leaseMs: number): void {
+  sync.leaseOwner = owner;
+  sync.leaseExpiresAt = new Date(now.getTime() + leaseMs);
+}
+
+/**
+ * `SyncStore.claimDue`. An event leased by anyone (the caller included) is skipped until the
+ * lease expires, so two calls, even from one owner, never return the same event.
+ */
+export function claimDue(state: MemoryState, args: ClaimArgs): StoredEvent[] {
+  const now = args.now.getTime();
+  const byRace = new Map<string, MutableState[]>();
+  for (const sync of state.states.values()) {
+    if (sync.nextDueAt === null || sync.nextDueAt.getTime() > now) continue;
+    if (isLeased(sync, args.now)) continue;
+    if (args.providers !== undefined && !args.providers.includes(sync.provider)) continue;
+    const raceKey = key(sync.provider, sync.raceId);
+    const list = byRace.get(raceKey);
+    if (list === undefined) byRace.set(raceKey, [sync]);
+    else list.push(sync);
+  }
+  const races = [...byRace.values()].map((list) => list.sort(urgency));
+  races.sort((a, b) => urgency(a[0] as MutableState, b[0] as MutableState));
+  const claimed: StoredEvent[] = [];
+  for (const list of races.slice(0, Math.max(0, args.maxRaces))) {
+    for (const sync of list) {
+      lease(sync, args.owner, args.now, args.leaseMs);
+      claimed.push(toStoredEvent(state, key(sync.provider, sync.eventId)));
+    }
+  }
+  return claimed;
+}
+
+/** `SyncStore.claimEvents`: leases the given events unless another owner holds them. */
+export function claimEvents(state: MemoryState, args: ClaimEventsArgs): StoredEvent[] {
+  const claimed: StoredEvent[] = [];
+  for (const ref of args.refs) {
+    const eventKey = key(ref.provider, ref.eventId);
+    const sync = state.states.get(eventKey);
+    if (sync === undefined) continue;
+    if (isLeased(sync, args.now) && sync.leaseOwner !== args.owner) continue;
+    lease(sync, args.owner, args.now, args.leaseMs);
+    claimed.push(toStoredEvent(state, eventKey));
+  }
+  return claimed;
+}
+
+/** `SyncStore.renewLeases`: an expired lease counts as lost even if nobody took it yet. */
+export function renewLeases(state: MemoryState, args: RenewArgs): EventRef[] {
+  const lost: EventRef[] = [];
+  for (const ref of args.refs) {
+    const sync = state.states.get(key(ref.provider, ref.eventId));
+    if (sync === undefined || !holdsLease(sync, args.owner, args.now)) {
+      lost.push({ provider: ref.provider, eventId: ref.eventId });
+      continue;
+    }
+    lease(sync, args.owner, args.now, args.leaseMs);
+  }
+  return lost;
+}
+
+/** `SyncStore.releaseLeases`: only the owner's own leases are released. */
+export function releaseLeases(state: MemoryState, args: ReleaseArgs): void {
+  for (const ref of args.refs) {
+    const sync = state.states.get(key(ref.provider, ref.eventId));
+    if (sync !== undefined && sync.leaseOwner === args.owner) {
+      sync.leaseOwner = null;
+      sync.leaseExpiresAt = null;
+    }
+  }
+}
+
+/** `SyncStore.updateSchedule`: all patches or none (an unknown event refuses the batch). */
+export function updateSchedule(state: MemoryState, args: ScheduleArgs): void {
+  for (const patch of args.patches) {
+    if (!state.states.has(key(patch.provider, patch.eventId))) {
+      throw new StoreError(`[memory-store] ${patch.provider} event ${patch.eventId} is unknown; no schedule was changed`, { retryable: false });
+    }
+  }
+  for (const patch of args.patches) {
+    const sync = state.states.get(key(patch.provider, patch.eventId));
+    if (sync !== undefined) applyPatch(sync, patch);
+  }
+}

@@ -1,0 +1,247 @@
+import { LeaseLostError, StoreError } from "../errors.js";
+import type { CommitPageArgs, FailRunArgs, PageWriteResult } from "../store.js";
+import type { Registration } from "../types.js";
+import {
+  applyPatch,
+  copy,
+  holdsLease,
+  isLeased,
+  key,
+  putRegistration,
+  registrationsOf,
+  type MemoryState,
+  type MutableRegistration,
+  type MutableRun,
+} from "./memory-state.js";
+import { deepEqual, invalidRowError, registrationProblem, removalProblem } from "./row-validation.js";
+
+const COLUMNS = [
+  "raceId",
+  "eventId",
+  "userId",
+  "firstName",
+  "lastName",
+  "gender",
+  "dob",
+  "age",
+  "bib",
+  "chip",
+  "email",
+  "phone",
+  "city",
+  "state",
+  "country",
+  "teamName",
+] as const;
+
+function sameInstant(a: Date | null, b: Date | null): boolean {
+  return a === null || b === null ? a === b : a.getTime() === b.getTime();
+}
+
+/** True when storing `row` would change a column of `stored` (status included). */
+function differs(stored: MutableRegistration, row: Registration): boolean {
+  if (stored.status !== "active" || stored.removedReason !== null || stored.newRegistrationId !== null) return true;
+  for (const column of COLUMNS) if (stored[column] !== row[column]) return true;
+  if (!sameInstant(stored.registeredAt, row.registeredAt) || !sameInstant(stored.modifiedAt, row.modifiedAt)) return true;
+  return !deepEqual(stored.raw, row.raw);
+}
+
+function runOf(state: MemoryState, runId: string): MutableRun {
+  const run = state.runs.get(runId);
+  if (run === undefined) throw new StoreError(`[memory-store] run ${runId} is unknown`, { retryable: false });
+  return run;
+}
+
+/**
+ * Everything that can refuse a commit, checked before anything is written: the run, the
+ * leases, every row and every state patch. After this returns, applying cannot fail.
+ */
+function validateCommit(state: MemoryState, args: CommitPageArgs): MutableRun {
+  const run = runOf(state, args.runId);
+  if (run.status !== "running") {
+    throw new StoreError(`[memory-store] run ${args.runId} is ${run.status}; it takes no more pages`, { retryable: false });
+  }
+  const lost = args.eventIds.filter((eventId) => {
+    const sync = state.states.get(key(args.provider, eventId));
+    return sync === undefined || !holdsLease(sync, args.owner, args.now);
+  });
+  if (lost.length > 0) {
+    throw new LeaseLostError(
+      `[memory-store] ${args.owner} no longer holds the lease on ${args.provider} event(s) ${lost.join(", ")}`,
+      lost.map((eventId) => ({ provider: args.provider, eventId })),
+    );
+  }
+  for (const row of args.registrations ?? []) {
+    const problem = registrationProblem(row, args.provider);
+    if (problem !== null) throw invalidRowError("registration", row.registrationId, problem);
+    if (!state.events.has(key(row.provider, row.eventId))) {
+      throw invalidRowError("registration", row.registrationId, `event ${row.eventId} is unknown`);
+    }
+  }
+  for (const row of args.removals ?? []) {
+    const problem = removalProblem(row, args.provider);
+    if (problem !== null) throw invalidRowError("removal", row.registrationId, problem);
+    if (!state.events.has(key(row.provider, row.eventId))) {
+      throw invalidRowError("removal", row.registrationId, `event ${row.eventId} is unknown`);
+    }
+  }
+  for (const patch of args.finish?.states ?? []) {
+    if (!args.eventIds.includes(patch.eventId)) {
+      throw new StoreError(`[memory-store] state patch for event ${patch.eventId} is not part of run ${args.runId}`, { retryable: false });
+    }
+  }
+  const share = args.finish?.vanish?.maxShare;
+  if (share !== undefined && !(share >= 0 && share <= 1)) {
+    throw new StoreError(`[memory-store] vanish.maxShare ${share} is not within 0..1`, { retryable: false });
+  }
+  return run;
+}
+
+function upsertRegistrations(state: MemoryState, rows: readonly Registration[], now: Date, result: { inserted: number; updated: number; unchanged: number }): void {
+  for (const row of rows) {
+    const stored = state.registrations.get(key(row.provider, row.registrationId));
+    if (stored === undefined) {
+      putRegistration(state, { ...copy(row), status: "active", removedReason: null, newRegistrationId: null, firstSeenAt: new Date(now), updatedAt: new Date(now) });
+      result.inserted++;
+      continue;
+    }
+    const older = row.modifiedAt !== null && stored.modifiedAt !== null && row.modifiedAt.getTime() < stored.modifiedAt.getTime();
+    if (older || !differs(stored, row)) {
+      result.unchanged++;
+      continue;
+    }
+    const next: MutableRegistration = { ...copy(row), status: "active", removedReason: null, newRegistrationId: null, firstSeenAt: stored.firstSeenAt, updatedAt: new Date(now) };
+    putRegistration(state, next);
+    result.updated++;
+  }
+}
+
+function applyRemovals(state: MemoryState, args: CommitPageArgs): number {
+  let removed = 0;
+  for (const row of args.removals ?? []) {
+    const stored = state.registrations.get(key(row.provider, row.registrationId));
+    if (stored === undefined) {
+      // Keep what the provider sent even about a registration we never saw as active.
+      putRegistration(state, {
+        provider: row.provider,
+        registrationId: row.registrationId,
+        raceId: row.raceId,
+        eventId: row.eventId,
+        userId: null,
+        firstName: null,
+        lastName: null,
+        gender: null,
+        dob: null,
+        age: null,
+        bib: null,
+        chip: null,
+        email: null,
+        phone: null,
+        city: null,
+        state: null,
+        country: null,
+        teamName: null,
+        registeredAt: null,
+        modifiedAt: row.modifiedAt === null ? null : new Date(row.modifiedAt),
+        raw: copy(row.raw),
+        status: row.reason,
+        removedReason: row.reason,
+        newRegistrationId: row.newRegistrationId,
+        firstSeenAt: new Date(args.now),
+        updatedAt: new Date(args.now),
+      });
+      removed++;
+      continue;
+    }
+    if (stored.status === row.reason && stored.removedReason === row.reason && stored.newRegistrationId === row.newRegistrationId) continue;
+    stored.status = row.reason;
+    stored.removedReason = row.reason;
+    stored.newRegistrationId = row.newRegistrationId;
+    stored.updatedAt = new Date(args.now);
+    removed++;
+  }
+  return removed;
+}
+
+function applyVanish(state: MemoryState, args: CommitPageArgs): PageWriteResult["vanish"] {
+  const vanish = args.finish?.vanish;
+  if (vanish === undefined) return undefined;
+  const seen = new Set(vanish.seenRegistrationIds);
+  const active: MutableRegistration[] = [];
+  for (const eventId of new Set(args.eventIds)) {
+    for (const reg of registrationsOf(state, key(args.provider, eventId))) if (reg.status === "active") active.push(reg);
+  }
+  const missing = active.filter((reg) => !seen.has(reg.registrationId));
+  if (active.length > 0 && missing.length / active.length > vanish.maxShare) {
+    return { vanished: 0, active: active.length, refused: true };
+  }
+  for (const reg of missing) {
+    reg.status = "vanished";
+    reg.updatedAt = new Date(args.now);
+  }
+  return { vanished: missing.length, active: active.length, refused: false };
+}
+
+/** `SyncStore.commitPage` on the memory state: validate everything, then apply everything. */
+export function commitPage(state: MemoryState, args: CommitPageArgs): PageWriteResult {
+  const run = validateCommit(state, args);
+  const counts = { inserted: 0, updated: 0, unchanged: 0 };
+  upsertRegistrations(state, args.registrations ?? [], args.now, counts);
+  const removed = applyRemovals(state, args);
+  for (const eventId of args.eventIds) {
+    const sync = state.states.get(key(args.provider, eventId));
+    if (sync !== undefined && args.backfillAfter !== undefined) sync.backfillAfter = args.backfillAfter;
+  }
+  run.rowsInserted += counts.inserted;
+  run.rowsUpdated += counts.updated;
+  run.rowsUnchanged += counts.unchanged;
+  run.rowsRemoved += removed;
+  const result: PageWriteResult = { ...counts, removed };
+  const finish = args.finish;
+  if (finish === undefined) return result;
+  const vanish = applyVanish(state, args);
+  for (const patch of finish.states) {
+    const sync = state.states.get(key(args.provider, patch.eventId));
+    if (sync !== undefined) applyPatch(sync, patch);
+  }
+  for (const eventId of args.eventIds) {
+    const sync = state.states.get(key(args.provider, eventId));
+    if (sync === undefined) continue;
+    sync.lastError = null;
+    sync.failures = 0;
+    sync.lastSuccessAt = new Date(args.now);
+    sync.leaseOwner = null;
+    sync.leaseExpiresAt = null;
+  }
+  run.status = "succeeded";
+  run.finishedAt = new Date(args.now);
+  run.apiCalls = finish.apiCalls;
+  return vanish === undefined ? result : { ...result, vanish };
+}
+
+/**
+ * `SyncStore.failRun`: the run is recorded as failed; backoff patches go only to events no other
+ * owner has leased since (a late failure must not clobber the new owner's schedule).
+ */
+export function failRun(state: MemoryState, args: FailRunArgs): void {
+  const run = runOf(state, args.runId);
+  for (const patch of args.states) {
+    const sync = state.states.get(key(args.provider, patch.eventId));
+    if (sync === undefined) throw new StoreError(`[memory-store] ${args.provider} event ${patch.eventId} is unknown`, { retryable: false });
+  }
+  for (const patch of args.states) {
+    const sync = state.states.get(key(args.provider, patch.eventId));
+    if (sync !== undefined && (!isLeased(sync, args.now) || sync.leaseOwner === args.owner)) applyPatch(sync, patch);
+  }
+  for (const eventId of args.eventIds) {
+    const sync = state.states.get(key(args.provider, eventId));
+    if (sync !== undefined && sync.leaseOwner === args.owner) {
+      sync.leaseOwner = null;
+      sync.leaseExpiresAt = null;
+    }
+  }
+  run.status = "failed";
+  run.finishedAt = new Date(args.now);
+  run.apiCalls = args.apiCalls;
+  run.error = copy(args.error);
+}

@@ -1,0 +1,144 @@
+import { StoreError } from "../errors.js";
+import type { StoredEvent, StoredRegistration, SyncRun, SyncStore } from "../store.js";
+import { getBudgets, pauseBudget, releaseBudget, takeBudget } from "./memory-budget.js";
+import { claimDue, claimEvents, releaseLeases, renewLeases, updateSchedule } from "./memory-claims.js";
+import { commitPage, failRun } from "./memory-commit.js";
+import { beginDiscovery, finishDiscovery, lastDiscoveries, saveDiscovery } from "./memory-discovery.js";
+import { compareIds, copy, createMemoryState, key, toStoredEvent, type MemoryState } from "./memory-state.js";
+
+/** Names of the store's methods, for injecting failures. */
+export type SyncStoreMethod = Exclude<keyof SyncStore, "close">;
+
+/** Options of `createMemoryStore`. */
+export interface MemoryStoreOptions {
+  /** Prefix of run ids, so runs of two stores in one test are told apart. Default `run`. */
+  readonly runIdPrefix?: string;
+}
+
+/**
+ * The in-memory `SyncStore` with test hooks. It keeps every guarantee of the `SyncStore`
+ * contract within one process: each method's body runs to the end without awaiting, so calls
+ * made concurrently (under `Promise.all`) are serialised exactly as a database transaction would be.
+ */
+export interface MemoryStore extends SyncStore {
+  /**
+   * Makes the next call of `method` reject with `error` (default: a retryable `StoreError`)
+   * before it reads or writes anything, as a dropped database connection would. Queued
+   * failures are used one per call, in order.
+   */
+  failNext(method: SyncStoreMethod, error?: unknown): void;
+  /** How many times each method was called (failed calls included). */
+  readonly calls: Readonly<Record<string, number>>;
+}
+
+function listRuns(state: MemoryState, args?: Parameters<SyncStore["listRuns"]>[0]): SyncRun[] {
+  const runs = [...state.runs.values()]
+    .filter((run) => args?.eventId === undefined || run.eventIds.includes(args.eventId))
+    .filter((run) => args?.status === undefined || run.status === args.status)
+    .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.seq - a.seq);
+  const limited = args?.limit === undefined ? runs : runs.slice(0, Math.max(0, args.limit));
+  return limited.map(({ seq: _seq, ...run }) => copy(run));
+}
+
+function listEvents(state: MemoryState, args?: Parameters<SyncStore["listEvents"]>[0]): StoredEvent[] {
+  const keys =
+    args?.refs === undefined
+      ? [...state.events.keys()]
+      : args.refs.map((ref) => key(ref.provider, ref.eventId)).filter((k) => state.events.has(k));
+  const out = [...new Set(keys)]
+    .map((k) => toStoredEvent(state, k))
+    .filter((event) => args?.provider === undefined || event.provider === args.provider);
+  return out.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || compareIds(a.eventId, b.eventId));
+}
+
+function listRegistrations(state: MemoryState, args: Parameters<SyncStore["listRegistrations"]>[0]): StoredRegistration[] {
+  const out: StoredRegistration[] = [];
+  for (const reg of state.registrations.values()) {
+    if (reg.provider !== args.provider) continue;
+    if (args.eventIds !== undefined && !args.eventIds.includes(reg.eventId)) continue;
+    if (args.raceId !== undefined && reg.raceId !== args.raceId) continue;
+    out.push(copy(reg));
+  }
+  return out.sort((a, b) => compareIds(a.registrationId, b.registrationId));
+}
+
+function startRun(state: MemoryState, prefix: string, args: Parameters<SyncStore["startRun"]>[0]): string {
+  state.seq++;
+  const id = `${prefix}-${state.seq}`;
+  state.runs.set(id, {
+    id,
+    connectionId: args.connectionId,
+    provider: args.provider,
+    raceId: args.raceId,
+    eventIds: [...args.eventIds],
+    kind: args.kind,
+    startedAt: new Date(args.now),
+    finishedAt: null,
+    status: "running",
+    apiCalls: 0,
+    rowsInserted: 0,
+    rowsUpdated: 0,
+    rowsUnchanged: 0,
+    rowsRemoved: 0,
+    error: null,
+    seq: state.seq,
+  });
+  return id;
+}
+
+/**
+ * Creates an empty in-memory store: the reference `SyncStore` for engine tests, the simulation
+ * and `runStoreConformance`. Nothing is shared between two stores.
+ */
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const state = createMemoryState();
+  const prefix = options.runIdPrefix ?? "run";
+  const failures = new Map<string, unknown[]>();
+  const calls: Record<string, number> = {};
+  let closed = false;
+
+  // Every method goes through here: synchronous body, so concurrent callers never interleave.
+  function run<T>(method: SyncStoreMethod, body: () => T): Promise<T> {
+    calls[method] = (calls[method] ?? 0) + 1;
+    try {
+      if (closed) throw new StoreError(`[memory-store] ${method}: the store is closed`, { retryable: false });
+      const queued = failures.get(method);
+      if (queued !== undefined && queued.length > 0) throw queued.shift();
+      return Promise.resolve(body());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  return {
+    calls,
+    failNext(method, error = new StoreError(`[memory-store] ${method}: injected failure`, { retryable: true })) {
+      const queued = failures.get(method) ?? [];
+      queued.push(error);
+      failures.set(method, queued);
+    },
+    saveDiscovery: (args) => run("saveDiscovery", () => saveDiscovery(state, args)),
+    listEvents: (args) => run("listEvents", () => listEvents(state, args)),
+    updateSchedule: (args) => run("updateSchedule", () => updateSchedule(state, args)),
+    claimDue: (args) => run("claimDue", () => claimDue(state, args)),
+    claimEvents: (args) => run("claimEvents", () => claimEvents(state, args)),
+    renewLeases: (args) => run("renewLeases", () => renewLeases(state, args)),
+    releaseLeases: (args) => run("releaseLeases", () => releaseLeases(state, args)),
+    startRun: (args) => run("startRun", () => startRun(state, prefix, args)),
+    commitPage: (args) => run("commitPage", () => commitPage(state, args)),
+    failRun: (args) => run("failRun", () => failRun(state, args)),
+    listRuns: (args) => run("listRuns", () => listRuns(state, args)),
+    listRegistrations: (args) => run("listRegistrations", () => listRegistrations(state, args)),
+    takeBudget: (args) => run("takeBudget", () => takeBudget(state, args)),
+    releaseBudget: (args) => run("releaseBudget", () => releaseBudget(state, args)),
+    pauseBudget: (args) => run("pauseBudget", () => pauseBudget(state, args)),
+    getBudgets: (args) => run("getBudgets", () => getBudgets(state, args)),
+    beginDiscovery: (args) => run("beginDiscovery", () => beginDiscovery(state, args)),
+    finishDiscovery: (args) => run("finishDiscovery", () => finishDiscovery(state, args)),
+    lastDiscoveries: (args) => run("lastDiscoveries", () => lastDiscoveries(state, args)),
+    close() {
+      closed = true;
+      return Promise.resolve();
+    },
+  };
+}
