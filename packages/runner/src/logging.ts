@@ -1,0 +1,111 @@
+import type { Writable } from "node:stream";
+import { redact, type EngineEventName, type EngineEvents, type Secret, type SyncEngine } from "@project88/core";
+import { pino, type Logger, type LevelWithSilent } from "pino";
+import pretty from "pino-pretty";
+
+export type { Logger } from "pino";
+
+/**
+ * Paths pino censors whatever their value. Secrets are core `Secret`s (which serialise as
+ * `[redacted]` anyway); these paths catch a plain string that slipped into a log object.
+ */
+export const REDACT_PATHS = [
+  "apiKey",
+  "apiSecret",
+  "credentials",
+  "password",
+  "token",
+  "databaseUrl",
+  "connectionString",
+  "url",
+  "*.apiKey",
+  "*.apiSecret",
+  "*.credentials",
+  "*.password",
+  "*.token",
+  "*.databaseUrl",
+  "*.connectionString",
+  "*.url",
+  "headers.authorization",
+];
+
+export interface CreateLoggerOptions {
+  /** Where lines go (the process's stdout in the CLI). */
+  readonly stream: Writable;
+  /** Human-readable lines (a TTY) instead of JSON lines. */
+  readonly pretty?: boolean;
+  readonly level?: LevelWithSilent;
+  /** Secret values scrubbed from every line as a last line of defence. */
+  readonly secrets?: readonly Secret[];
+}
+
+/**
+ * The runner's logger: JSON lines (pino) or pino-pretty on a TTY, with redaction paths and a
+ * final pass that replaces any configured secret value found in a line.
+ */
+export function createLogger(options: CreateLoggerOptions): Logger {
+  const secrets = options.secrets ?? [];
+  const destination = options.pretty
+    ? pretty({ destination: options.stream, colorize: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname", sync: true })
+    : options.stream;
+  return pino(
+    {
+      level: options.level ?? "info",
+      base: { name: "project88-sync" },
+      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      hooks: secrets.length > 0 ? { streamWrite: (line: string) => redact(line, secrets) } : {},
+    },
+    destination,
+  );
+}
+
+type Level = "debug" | "info" | "warn" | "error";
+
+/** Log level of each engine event: routine progress is debug, trouble is warn. */
+const EVENT_LEVELS: { readonly [K in EngineEventName]: Level | ((payload: EngineEvents[K]) => Level) } = {
+  "engine:start": "info",
+  "engine:stop": "info",
+  "discovery:start": "debug",
+  "discovery:finish": (p) => (p.error ? "warn" : "info"),
+  "race:new": "debug",
+  "event:new": "debug",
+  "event:changed": "info",
+  "sync:start": "debug",
+  "sync:page": "debug",
+  "sync:finish": "info",
+  "sync:error": "warn",
+  "reconcile:refused": "warn",
+  "budget:throttled": "warn",
+  "budget:over": "info",
+  "schedule:late": "warn",
+  "lease:lost": "warn",
+  "listener:error": "error",
+};
+
+/** The engine's event emitter, as far as logging and metrics need it. */
+export type EngineEmitter = Pick<SyncEngine, "on" | "off">;
+
+/**
+ * Writes one log line per engine event. Pass payloads carry `connectionId`, `raceId` and
+ * `eventIds`, so every line of a sync names them. Returns a function that detaches the listeners.
+ */
+export function attachEngineLogging(engine: EngineEmitter, logger: Logger): () => void {
+  const detach: (() => void)[] = [];
+  for (const name of Object.keys(EVENT_LEVELS) as EngineEventName[]) {
+    const listener = (payload: EngineEvents[typeof name]) => {
+      const rule = EVENT_LEVELS[name] as Level | ((p: unknown) => Level);
+      const level = typeof rule === "function" ? rule(payload) : rule;
+      if (name === "listener:error") {
+        const p = payload as EngineEvents["listener:error"];
+        logger.error({ event: name, listenerOf: p.event, err: p.error }, name);
+        return;
+      }
+      logger[level]({ event: name, ...(payload as object) }, name);
+    };
+    engine.on(name, listener as never);
+    detach.push(() => engine.off(name, listener as never));
+  }
+  return () => {
+    for (const fn of detach) fn();
+  };
+}
