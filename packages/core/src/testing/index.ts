@@ -2,3 +2,7 @@ export { ManualClock, flushMicrotasks } from "./manual-clock.js";
 export { createMemoryStore, type MemoryStore, type MemoryStoreOptions, type SyncStoreMethod } from "./memory-store.js";
 export { compareIds as compareRegistrationIds } from "./memory-state.js";
 export { isCalendarDate } from "./row-validation.js";
+export { createScriptedAdapter, type ScriptedAdapter, type ScriptedAdapterOptions, type ScriptedCall, type ScriptedCallKind, type ScriptedFailure } from "./scripted-adapter.js";
+export { ScriptedDataset, type ScriptedDatasetInput, type ScriptedRace } from "./scripted-dataset.js";
+export { generateDataset, seededRandom, type GenerateDatasetOptions } from "./dataset-generator.js";
+export { createCountingBudget, type CountingBudget } from "./counting-budget.js";
