@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AuthError, ProviderError, secret, type Connection, type RegistrationPage } from "@project88/core";
+import { AuthError, ProviderError, secret, type Connection } from "@project88/core";
 import { ManualClock, createCountingBudget, createScriptedAdapter, generateDataset } from "@project88/core/testing";
 
 const base = new Date("2026-05-02T14:00:00Z");
@@ -13,8 +13,8 @@ function setup(pageSize = 4, clock?: ManualClock) {
   return { data, adapter, budget, controller, ctx: { budget, signal: controller.signal, now: base } };
 }
 
-async function collect(iter: AsyncIterable<RegistrationPage>): Promise<RegistrationPage[]> {
-  const out: RegistrationPage[] = [];
+async function collect<P>(iter: AsyncIterable<P>): Promise<P[]> {
+  const out: P[] = [];
   for await (const page of iter) out.push(page);
   return out;
 }
