@@ -1,1 +1,4 @@
-export {};
+export { createPostgresStore, DEFAULT_SCHEMA } from "./store.js";
+export type { PostgresStore, PostgresStoreOptions } from "./store.js";
+export { loadMigrations } from "./migrate.js";
+export type { Migration, MigrateResult } from "./migrate.js";

@@ -1,0 +1,165 @@
+import type { DiscoveryDiff, EventRef, SaveDiscoveryArgs, StoredEvent, SyncStatePatch } from "@project88/core";
+import type { SqlQueryable } from "./sql-client.js";
+import { type EventRow, STATE_COLUMNS, type StoreContext, patchAssignments, refArrays, toStoredEvent } from "./rows.js";
+
+function json(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+/**
+ * Loads events with their race, state, connections and active count. `where` filters the
+ * `events e` / `sync_state s` join; its parameters follow.
+ */
+export async function loadEvents(q: SqlQueryable, s: string, where: string, params: readonly unknown[]): Promise<StoredEvent[]> {
+  const result = await q.query<EventRow>(
+    `SELECT e.provider, e.event_id, e.race_id, r.name AS race_name, r.timezone, e.name, e.starts_at, e.ends_at,
+       (SELECT array_agg(ce.connection_id ORDER BY ce.connection_id) FROM ${s}.connection_events ce
+         WHERE ce.provider = e.provider AND ce.event_id = e.event_id) AS connection_ids,
+       (SELECT count(*)::int FROM ${s}.registrations g
+         WHERE g.provider = e.provider AND g.event_id = e.event_id AND g.status = 'active') AS active,
+       ${STATE_COLUMNS}
+     FROM ${s}.events e
+     JOIN ${s}.races r ON r.provider = e.provider AND r.race_id = e.race_id
+     JOIN ${s}.sync_state s ON s.provider = e.provider AND s.event_id = e.event_id
+     WHERE ${where}
+     ORDER BY e.starts_at, e.provider, e.event_id`,
+    params,
+  );
+  return result.rows.map(toStoredEvent);
+}
+
+/** Loads the given events (those that exist). */
+export function loadEventsByRefs(q: SqlQueryable, s: string, refs: readonly EventRef[]): Promise<StoredEvent[]> {
+  if (refs.length === 0) return Promise.resolve([]);
+  return loadEvents(q, s, "(e.provider, e.event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))", refArrays(refs));
+}
+
+/** `SyncStore.listEvents`. */
+export function listEvents(
+  ctx: StoreContext,
+  args: { readonly refs?: readonly EventRef[]; readonly provider?: string } = {},
+): Promise<StoredEvent[]> {
+  const op = { operation: "listEvents", retry: true } as const;
+  return ctx.db.transaction(async (tx) => {
+    if (args.refs) {
+      const refs = args.provider === undefined ? args.refs : args.refs.filter((r) => r.provider === args.provider);
+      return loadEventsByRefs(tx, ctx.s, refs);
+    }
+    if (args.provider !== undefined) return loadEvents(tx, ctx.s, "e.provider = $1", [args.provider]);
+    return loadEvents(tx, ctx.s, "true", []);
+  }, op);
+}
+
+/**
+ * Applies one patch to an event's state, plus fixed `extra` assignments (already SQL) and an
+ * extra `WHERE` condition on `$3` (the owner) when given. Returns whether a row matched.
+ */
+export async function applyStatePatch(
+  q: SqlQueryable,
+  s: string,
+  provider: string,
+  patch: SyncStatePatch,
+  now: Date,
+  extra: readonly string[] = [],
+  ownerCondition?: { readonly owner: string },
+): Promise<boolean> {
+  const base: unknown[] = [provider, patch.eventId, now];
+  if (ownerCondition) base.push(ownerCondition.owner);
+  const { sql, params } = patchAssignments(patch, base.length + 1);
+  const sets = [...sql, ...extra, "updated_at = $3"];
+  const result = await q.query(
+    `UPDATE ${s}.sync_state SET ${sets.join(", ")}
+     WHERE provider = $1 AND event_id = $2${ownerCondition ? " AND lease_owner = $4" : ""}`,
+    [...base, ...params],
+  );
+  return result.rowCount > 0;
+}
+
+/** `SyncStore.updateSchedule`: one UPDATE per patch, all in one transaction. */
+export async function updateSchedule(
+  ctx: StoreContext,
+  args: { readonly now: Date; readonly patches: readonly (SyncStatePatch & { readonly provider: string })[] },
+): Promise<void> {
+  if (args.patches.length === 0) return;
+  await ctx.db.transaction(async (tx) => {
+    for (const patch of args.patches) await applyStatePatch(tx, ctx.s, patch.provider, patch, args.now);
+  }, { operation: "updateSchedule" });
+}
+
+/** `SyncStore.saveDiscovery`: races, events, connection links and new sync states, in one transaction. */
+export async function saveDiscovery(ctx: StoreContext, args: SaveDiscoveryArgs): Promise<DiscoveryDiff> {
+  const { s } = ctx;
+  const races = [...new Map(args.races.map((r) => [r.raceId, r])).values()];
+  const events = [...new Map(races.flatMap((r) => r.events.map((e) => [e.eventId, { ...e, raceId: r.raceId }] as const))).values()];
+  const eventIds = events.map((e) => e.eventId);
+  return ctx.db.transaction(async (tx) => {
+    const raceRows = await tx.query<{ race_id: string; inserted: boolean }>(
+      `INSERT INTO ${s}.races AS r (provider, race_id, name, timezone, next_date, raw, first_seen_at, updated_at)
+       SELECT $1, t.race_id, t.name, t.timezone, t.next_date::date, t.raw, $7, $7
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[]) AS t(race_id, name, timezone, next_date, raw)
+       ON CONFLICT (provider, race_id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone,
+         next_date = excluded.next_date, raw = excluded.raw, updated_at = excluded.updated_at
+       WHERE (r.name, r.timezone, r.next_date, r.raw) IS DISTINCT FROM
+             (excluded.name, excluded.timezone, excluded.next_date, excluded.raw)
+       RETURNING r.race_id, (xmax = 0) AS inserted`,
+      [
+        args.provider,
+        races.map((r) => r.raceId),
+        races.map((r) => r.name),
+        races.map((r) => r.timezone),
+        races.map((r) => r.nextDate),
+        races.map((r) => json(r.raw)),
+        args.now,
+      ],
+    );
+    const before = await tx.query<{ event_id: string; starts_at: Date; ends_at: Date | null }>(
+      `SELECT event_id, starts_at, ends_at FROM ${s}.events WHERE provider = $1 AND event_id = ANY($2::text[]) FOR UPDATE`,
+      [args.provider, eventIds],
+    );
+    const known = new Map(before.rows.map((r) => [r.event_id, r]));
+    await tx.query(
+      `INSERT INTO ${s}.events AS e (provider, event_id, race_id, name, starts_at, ends_at, raw, first_seen_at, updated_at)
+       SELECT $1, t.event_id, t.race_id, t.name, t.starts_at, t.ends_at, t.raw, $8, $8
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::jsonb[])
+         AS t(event_id, race_id, name, starts_at, ends_at, raw)
+       ON CONFLICT (provider, event_id) DO UPDATE SET race_id = excluded.race_id, name = excluded.name,
+         starts_at = excluded.starts_at, ends_at = excluded.ends_at, raw = excluded.raw, updated_at = excluded.updated_at
+       WHERE (e.race_id, e.name, e.starts_at, e.ends_at, e.raw) IS DISTINCT FROM
+             (excluded.race_id, excluded.name, excluded.starts_at, excluded.ends_at, excluded.raw)`,
+      [
+        args.provider,
+        eventIds,
+        events.map((e) => e.raceId),
+        events.map((e) => e.name),
+        events.map((e) => e.startsAt),
+        events.map((e) => e.endsAt),
+        events.map((e) => json(e.raw)),
+        args.now,
+      ],
+    );
+    await tx.query(
+      `INSERT INTO ${s}.connection_events (connection_id, provider, event_id, first_seen_at, last_seen_at)
+       SELECT $1, $2, t.event_id, $4, $4 FROM unnest($3::text[]) AS t(event_id)
+       ON CONFLICT (connection_id, provider, event_id) DO UPDATE SET last_seen_at = excluded.last_seen_at`,
+      [args.connectionId, args.provider, eventIds, args.now],
+    );
+    // A new event is due at once: its backfill is the first thing to run.
+    await tx.query(
+      `INSERT INTO ${s}.sync_state (provider, event_id, race_id, priority, next_due_at, updated_at)
+       SELECT $1, t.event_id, t.race_id, $4, $5, $5 FROM unnest($2::text[], $3::text[]) AS t(event_id, race_id)
+       ON CONFLICT (provider, event_id) DO UPDATE SET race_id = excluded.race_id
+       WHERE ${s}.sync_state.race_id <> excluded.race_id`,
+      [args.provider, eventIds, events.map((e) => e.raceId), args.newEventPriority, args.now],
+    );
+    const ms = (d: Date | null) => (d === null ? null : d.getTime());
+    return {
+      newRaces: raceRows.rows.filter((r) => r.inserted).map((r) => r.race_id),
+      newEvents: events.filter((e) => !known.has(e.eventId)).map((e) => ({ provider: args.provider, eventId: e.eventId })),
+      changedEvents: events.flatMap((e) => {
+        const prev = known.get(e.eventId);
+        if (!prev || (ms(prev.starts_at) === ms(e.startsAt) && ms(prev.ends_at) === ms(e.endsAt))) return [];
+        return [{ ref: { provider: args.provider, eventId: e.eventId }, previousStartsAt: prev.starts_at, startsAt: e.startsAt }];
+      }),
+    };
+  }, { operation: "saveDiscovery" });
+}

@@ -1,0 +1,104 @@
+import type { DiscoveryRecord, RunStatus, SerializedError } from "@project88/core";
+import type { StoreContext } from "./rows.js";
+import { addMs } from "./sql.js";
+
+/**
+ * `SyncStore.beginDiscovery`: the ledger that makes one discovery per connection and slot
+ * across all processes. Callers for one connection are serialised by a transaction-scoped
+ * advisory lock, then the ledger decides: a success for this slot or a later one, or another
+ * owner's running record with an unexpired lease, means "not you". A running record whose lease
+ * expired (its process died) is closed as failed before the new one starts.
+ */
+export async function beginDiscovery(
+  ctx: StoreContext,
+  args: { readonly connectionId: string; readonly slot: Date; readonly owner: string; readonly now: Date; readonly leaseMs: number },
+): Promise<string | null> {
+  const { s } = ctx;
+  return ctx.db.transaction(
+    async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`${s}.discovery:${args.connectionId}`]);
+      const blocking = await tx.query<{ id: string }>(
+        `SELECT id::text AS id FROM ${s}.discovery_runs
+         WHERE connection_id = $1 AND ((status = 'succeeded' AND slot >= $2)
+           OR (status = 'running' AND owner <> $3 AND lease_expires_at > $4))
+         LIMIT 1`,
+        [args.connectionId, args.slot, args.owner, args.now],
+      );
+      if (blocking.rows.length > 0) return null;
+      await tx.query(
+        `UPDATE ${s}.discovery_runs SET status = 'failed', finished_at = $2, error = $3::jsonb
+         WHERE connection_id = $1 AND status = 'running'`,
+        [
+          args.connectionId,
+          args.now,
+          JSON.stringify({ name: "StoreError", code: "STORE", message: "[postgres-store] discovery abandoned: its lease expired", retryable: true }),
+        ],
+      );
+      const inserted = await tx.query<{ id: string }>(
+        `INSERT INTO ${s}.discovery_runs (connection_id, slot, owner, started_at, lease_expires_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id::text AS id`,
+        [args.connectionId, args.slot, args.owner, args.now, addMs(args.now, args.leaseMs)],
+      );
+      return inserted.rows[0]!.id;
+    },
+    { operation: "beginDiscovery" },
+  );
+}
+
+/** `SyncStore.finishDiscovery`. */
+export async function finishDiscovery(
+  ctx: StoreContext,
+  args: {
+    readonly id: string;
+    readonly now: Date;
+    readonly status: "succeeded" | "failed";
+    readonly races: number;
+    readonly newEvents: number;
+    readonly apiCalls: number;
+    readonly error?: SerializedError | undefined;
+  },
+): Promise<void> {
+  await ctx.db.query(
+    `UPDATE ${ctx.s}.discovery_runs SET status = $2, finished_at = $3, races = $4, new_events = $5, api_calls = $6, error = $7::jsonb
+     WHERE id = $1::bigint`,
+    [args.id, args.status, args.now, args.races, args.newEvents, args.apiCalls, args.error ? JSON.stringify(args.error) : null],
+    { operation: "finishDiscovery" },
+  );
+}
+
+interface DiscoveryRow {
+  id: string;
+  connection_id: string;
+  slot: Date;
+  started_at: Date;
+  finished_at: Date | null;
+  status: RunStatus;
+  races: number;
+  new_events: number;
+  api_calls: number;
+  error: SerializedError | null;
+}
+
+/** `SyncStore.lastDiscoveries`: the newest record of each connection. */
+export async function lastDiscoveries(ctx: StoreContext, args: { readonly connectionIds?: readonly string[] } = {}): Promise<DiscoveryRecord[]> {
+  const result = await ctx.db.query<DiscoveryRow>(
+    `SELECT DISTINCT ON (connection_id) id::text AS id, connection_id, slot, started_at, finished_at, status, races, new_events,
+       api_calls, error
+     FROM ${ctx.s}.discovery_runs WHERE ($1::text[] IS NULL OR connection_id = ANY($1::text[]))
+     ORDER BY connection_id, started_at DESC, id DESC`,
+    [args.connectionIds ? [...args.connectionIds] : null],
+    { operation: "lastDiscoveries", retry: true },
+  );
+  return result.rows.map((r) => ({
+    id: r.id,
+    connectionId: r.connection_id,
+    slot: r.slot,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    status: r.status,
+    races: r.races,
+    newEvents: r.new_events,
+    apiCalls: r.api_calls,
+    error: r.error,
+  }));
+}

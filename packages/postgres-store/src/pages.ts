@@ -1,0 +1,271 @@
+import { LeaseLostError } from "@project88/core";
+import type { CommitPageArgs, PageWriteResult, Registration, Removal, StoredRegistration } from "@project88/core";
+import { HELD } from "./claims.js";
+import type { SqlQueryable } from "./sql-client.js";
+import type { StoreContext } from "./rows.js";
+import { finishPass } from "./runs.js";
+import { checkRows } from "./validate.js";
+
+const REG_COLUMNS = [
+  "race_id",
+  "event_id",
+  "user_id",
+  "first_name",
+  "last_name",
+  "gender",
+  "dob",
+  "age",
+  "bib",
+  "chip",
+  "email",
+  "phone",
+  "city",
+  "state",
+  "country",
+  "team_name",
+  "registered_at",
+  "modified_at",
+  "raw",
+] as const;
+
+const TYPES: Record<string, string> = { dob: "date", age: "int", registered_at: "timestamptz", modified_at: "timestamptz", raw: "jsonb" };
+
+/** Of duplicate ids in one page, keeps the newest (ON CONFLICT cannot touch a row twice). */
+function dedupe<Row extends { registrationId: string; modifiedAt: Date | null }>(rows: readonly Row[]): Row[] {
+  const byId = new Map<string, Row>();
+  for (const row of rows) {
+    const prev = byId.get(row.registrationId);
+    if (!prev || (prev.modifiedAt?.getTime() ?? -Infinity) <= (row.modifiedAt?.getTime() ?? -Infinity)) byId.set(row.registrationId, row);
+  }
+  return [...byId.values()];
+}
+
+/**
+ * The registrations upsert: one statement over unnest()ed column arrays. A conflicting row is
+ * updated only when a column differs (IS DISTINCT FROM, raw jsonb included) and its
+ * `modified_at` is not older than the stored one. A row from the feed is `active`, so a
+ * vanished or removed one that comes back is reactivated (the status trigger records it).
+ */
+function upsertSql(s: string): string {
+  const n = REG_COLUMNS.length;
+  const arrays = REG_COLUMNS.map((c, i) => `$${i + 3}::${TYPES[c] ?? "text"}[]`).join(", ");
+  const cols = REG_COLUMNS.join(", ");
+  const differs = REG_COLUMNS.map((c) => `r.${c}`).join(", ");
+  const incoming = REG_COLUMNS.map((c) => `excluded.${c}`).join(", ");
+  return `WITH written AS (
+    INSERT INTO ${s}.registrations AS r (provider, registration_id, ${cols},
+      status, removed_reason, new_registration_id, first_seen_at, updated_at, status_changed_at)
+    SELECT $1, t.registration_id, ${REG_COLUMNS.map((c) => `t.${c}`).join(", ")}, 'active', NULL, NULL, $2, $2, $2
+    FROM unnest($${n + 3}::text[], ${arrays}) AS t(registration_id, ${cols})
+    ON CONFLICT (provider, registration_id) DO UPDATE SET
+      ${REG_COLUMNS.map((c) => `${c} = excluded.${c}`).join(", ")},
+      status = 'active', removed_reason = NULL, new_registration_id = NULL, updated_at = excluded.updated_at,
+      status_changed_at = CASE WHEN r.status = 'active' THEN r.status_changed_at ELSE excluded.updated_at END
+    WHERE (r.modified_at IS NULL OR excluded.modified_at IS NULL OR excluded.modified_at >= r.modified_at)
+      AND (${differs}, r.status, r.removed_reason, r.new_registration_id)
+          IS DISTINCT FROM (${incoming}, 'active', NULL::text, NULL::text)
+    RETURNING (xmax = 0) AS inserted
+  )
+  SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM written`;
+}
+
+function registrationParams(provider: string, now: Date, rows: readonly Registration[], raws: readonly (string | null)[]): unknown[] {
+  return [
+    provider,
+    now,
+    rows.map((r) => r.raceId),
+    rows.map((r) => r.eventId),
+    rows.map((r) => r.userId),
+    rows.map((r) => r.firstName),
+    rows.map((r) => r.lastName),
+    rows.map((r) => r.gender),
+    rows.map((r) => r.dob),
+    rows.map((r) => r.age),
+    rows.map((r) => r.bib),
+    rows.map((r) => r.chip),
+    rows.map((r) => r.email),
+    rows.map((r) => r.phone),
+    rows.map((r) => r.city),
+    rows.map((r) => r.state),
+    rows.map((r) => r.country),
+    rows.map((r) => r.teamName),
+    rows.map((r) => r.registeredAt),
+    rows.map((r) => r.modifiedAt),
+    raws,
+    rows.map((r) => r.registrationId),
+  ];
+}
+
+/** Upserts one page of registrations; returns inserted/updated/unchanged counts. */
+export async function writeRegistrations(
+  q: SqlQueryable,
+  s: string,
+  provider: string,
+  now: Date,
+  input: readonly Registration[],
+): Promise<{ inserted: number; updated: number; unchanged: number }> {
+  if (input.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+  const rows = dedupe(input);
+  const raws = checkRows(provider, rows, "registration");
+  const result = await q.query<{ inserted: number; updated: number }>(upsertSql(s), registrationParams(provider, now, rows, raws));
+  const inserted = result.rows[0]?.inserted ?? 0;
+  const updated = result.rows[0]?.updated ?? 0;
+  return { inserted, updated, unchanged: input.length - inserted - updated };
+}
+
+/**
+ * Marks removals: status and reason change, the row stays. A removal older than the stored row
+ * (a re-registration came after it) is skipped; an unknown registration is inserted with the
+ * removal's raw row so nothing the provider sent is lost.
+ */
+async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: Date, input: readonly Removal[]): Promise<number> {
+  if (input.length === 0) return 0;
+  const rows = dedupe(input);
+  const raws = checkRows(provider, rows, "removal of registration");
+  const result = await q.query<{ removed: number }>(
+    `WITH written AS (
+       INSERT INTO ${s}.registrations AS r (provider, registration_id, race_id, event_id, modified_at, status, removed_reason,
+         new_registration_id, raw, first_seen_at, updated_at, status_changed_at)
+       SELECT $1, t.registration_id, t.race_id, t.event_id, t.modified_at, t.reason, t.reason, t.new_registration_id, t.raw, $2, $2, $2
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::jsonb[])
+         AS t(registration_id, race_id, event_id, reason, new_registration_id, modified_at, raw)
+       ON CONFLICT (provider, registration_id) DO UPDATE SET status = excluded.status,
+         removed_reason = excluded.removed_reason, new_registration_id = excluded.new_registration_id,
+         modified_at = GREATEST(r.modified_at, excluded.modified_at), updated_at = excluded.updated_at,
+         status_changed_at = CASE WHEN r.status = excluded.status THEN r.status_changed_at ELSE excluded.updated_at END
+       WHERE (r.modified_at IS NULL OR excluded.modified_at IS NULL OR excluded.modified_at >= r.modified_at)
+         AND (r.status, r.removed_reason, r.new_registration_id)
+             IS DISTINCT FROM (excluded.status, excluded.removed_reason, excluded.new_registration_id)
+       RETURNING 1)
+     SELECT count(*)::int AS removed FROM written`,
+    [
+      provider,
+      now,
+      rows.map((r) => r.registrationId),
+      rows.map((r) => r.raceId),
+      rows.map((r) => r.eventId),
+      rows.map((r) => r.reason),
+      rows.map((r) => r.newRegistrationId),
+      rows.map((r) => r.modifiedAt),
+      raws,
+    ],
+  );
+  return result.rows[0]?.removed ?? 0;
+}
+
+/** Locks the pass's events and throws `LeaseLostError` unless `owner` holds every lease. */
+async function assertLeases(q: SqlQueryable, s: string, args: CommitPageArgs, operation: string): Promise<void> {
+  const held = await q.query<{ event_id: string }>(
+    `SELECT s.event_id FROM ${s}.sync_state s
+     WHERE s.provider = $3 AND s.event_id = ANY($4::text[]) AND ${HELD} FOR UPDATE`,
+    [args.owner, args.now, args.provider, [...args.eventIds]],
+  );
+  const mine = new Set(held.rows.map((r) => r.event_id));
+  const lost = args.eventIds.filter((id) => !mine.has(id)).map((eventId) => ({ provider: args.provider, eventId }));
+  if (lost.length > 0) {
+    throw new LeaseLostError(
+      `[postgres-store] ${operation}: ${args.owner} no longer holds the lease on ${lost.map((e) => `${e.provider}:${e.eventId}`).join(", ")}; nothing was written`,
+      lost,
+    );
+  }
+}
+
+/**
+ * `SyncStore.commitPage`: lease check, registrations, removals, backfill position, run counters
+ * and (on the last page) the pass's completion, all in one transaction. Not retried after a lost
+ * connection: the caller gets a retryable `StoreError` and the page is redone from its position.
+ */
+export async function commitPage(ctx: StoreContext, args: CommitPageArgs): Promise<PageWriteResult> {
+  const { s } = ctx;
+  return ctx.db.transaction(
+    async (tx) => {
+      await assertLeases(tx, s, args, "commitPage");
+      const regs = await writeRegistrations(tx, s, args.provider, args.now, args.registrations ?? []);
+      const removed = await writeRemovals(tx, s, args.provider, args.now, args.removals ?? []);
+      if (args.backfillAfter !== undefined) {
+        await tx.query(
+          `UPDATE ${s}.sync_state SET backfill_after = $3, updated_at = $4 WHERE provider = $1 AND event_id = ANY($2::text[])`,
+          [args.provider, [...args.eventIds], args.backfillAfter, args.now],
+        );
+      }
+      const counts = { ...regs, removed };
+      const vanish = await finishPass(tx, s, args, counts);
+      return vanish ? { ...counts, vanish } : counts;
+    },
+    { operation: "commitPage" },
+  );
+}
+
+interface RegistrationRow {
+  provider: string;
+  registration_id: string;
+  race_id: string;
+  event_id: string;
+  user_id: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  gender: string | null;
+  dob: string | null;
+  age: number | null;
+  bib: string | null;
+  chip: string | null;
+  email: string | null;
+  phone: string | null;
+  city: string | null;
+  state: string | null;
+  country: string | null;
+  team_name: string | null;
+  registered_at: Date | null;
+  modified_at: Date | null;
+  raw: unknown;
+  status: StoredRegistration["status"];
+  removed_reason: StoredRegistration["removedReason"];
+  new_registration_id: string | null;
+  first_seen_at: Date;
+  updated_at: Date;
+}
+
+/** `SyncStore.listRegistrations`, ordered by registration id. */
+export async function listRegistrations(
+  ctx: StoreContext,
+  args: { readonly provider: string; readonly eventIds?: readonly string[]; readonly raceId?: string },
+): Promise<StoredRegistration[]> {
+  const result = await ctx.db.query<RegistrationRow>(
+    `SELECT provider, registration_id, race_id, event_id, user_id, first_name, last_name, gender, to_char(dob, 'YYYY-MM-DD') AS dob,
+       age, bib, chip, email, phone, city, state, country, team_name, registered_at, modified_at, raw, status, removed_reason,
+       new_registration_id, first_seen_at, updated_at
+     FROM ${ctx.s}.registrations
+     WHERE provider = $1 AND ($2::text[] IS NULL OR event_id = ANY($2::text[])) AND ($3::text IS NULL OR race_id = $3)
+     ORDER BY registration_id`,
+    [args.provider, args.eventIds ? [...args.eventIds] : null, args.raceId ?? null],
+    { operation: "listRegistrations", retry: true },
+  );
+  return result.rows.map((r) => ({
+    provider: r.provider,
+    registrationId: r.registration_id,
+    raceId: r.race_id,
+    eventId: r.event_id,
+    userId: r.user_id,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    gender: r.gender,
+    dob: r.dob,
+    age: r.age,
+    bib: r.bib,
+    chip: r.chip,
+    email: r.email,
+    phone: r.phone,
+    city: r.city,
+    state: r.state,
+    country: r.country,
+    teamName: r.team_name,
+    registeredAt: r.registered_at,
+    modifiedAt: r.modified_at,
+    raw: r.raw,
+    status: r.status,
+    removedReason: r.removed_reason,
+    newRegistrationId: r.new_registration_id,
+    firstSeenAt: r.first_seen_at,
+    updatedAt: r.updated_at,
+  }));
+}

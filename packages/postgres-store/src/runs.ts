@@ -1,0 +1,152 @@
+import type { CommitPageArgs, FailRunArgs, PassKind, RunStatus, SerializedError, StartRunArgs, SyncRun } from "@project88/core";
+import { applyStatePatch } from "./catalog.js";
+import type { SqlQueryable } from "./sql-client.js";
+import type { StoreContext } from "./rows.js";
+
+/** What a pass's success does to each of its events, besides the engine's patch. */
+const SUCCESS = ["last_error = NULL", "failures = 0", "last_success_at = $3", "lease_owner = NULL", "lease_expires_at = NULL"];
+const RELEASE = ["lease_owner = NULL", "lease_expires_at = NULL"];
+
+/** `SyncStore.startRun`: records a pass as running and returns its id. */
+export async function startRun(ctx: StoreContext, args: StartRunArgs): Promise<string> {
+  const result = await ctx.db.query<{ id: string }>(
+    `INSERT INTO ${ctx.s}.sync_runs (connection_id, provider, race_id, event_ids, kind, owner, started_at)
+     VALUES ($1, $2, $3, $4::text[], $5, $6, $7) RETURNING id::text AS id`,
+    [args.connectionId, args.provider, args.raceId, [...args.eventIds], args.kind, args.owner, args.now],
+    { operation: "startRun" },
+  );
+  return result.rows[0]!.id;
+}
+
+/**
+ * Marks vanished the active registrations of the events that the full pull did not see, unless
+ * more than `maxShare` of them would go (a truncated pull must not wipe an event).
+ */
+async function vanish(
+  q: SqlQueryable,
+  s: string,
+  args: CommitPageArgs,
+  seen: readonly string[],
+  maxShare: number,
+): Promise<{ vanished: number; active: number; refused: boolean }> {
+  const params = [args.provider, [...args.eventIds], [...seen]];
+  const seenSet = "(SELECT DISTINCT unnest($3::text[]) AS id)";
+  const counted = await q.query<{ active: number; missing: number }>(
+    `SELECT count(*)::int AS active, count(*) FILTER (WHERE seen.id IS NULL)::int AS missing
+     FROM ${s}.registrations g LEFT JOIN ${seenSet} seen ON seen.id = g.registration_id
+     WHERE g.provider = $1 AND g.event_id = ANY($2::text[]) AND g.status = 'active'`,
+    params,
+  );
+  const active = counted.rows[0]?.active ?? 0;
+  const missing = counted.rows[0]?.missing ?? 0;
+  if (missing > maxShare * active) return { vanished: 0, active, refused: true };
+  if (missing === 0) return { vanished: 0, active, refused: false };
+  const marked = await q.query(
+    `UPDATE ${s}.registrations g SET status = 'vanished', updated_at = $4, status_changed_at = $4
+     WHERE g.provider = $1 AND g.event_id = ANY($2::text[]) AND g.status = 'active'
+       AND NOT EXISTS (SELECT 1 FROM ${seenSet} seen WHERE seen.id = g.registration_id)`,
+    [...params, args.now],
+  );
+  return { vanished: marked.rowCount, active, refused: false };
+}
+
+/**
+ * Adds a page's counts to its run and, on the last page, completes the pass: reconciliation,
+ * the engine's state patches, success bookkeeping and lease release. Runs inside `commitPage`'s
+ * transaction (the leases were checked and locked there).
+ */
+export async function finishPass(
+  q: SqlQueryable,
+  s: string,
+  args: CommitPageArgs,
+  counts: { inserted: number; updated: number; unchanged: number; removed: number },
+): Promise<{ vanished: number; active: number; refused: boolean } | undefined> {
+  const finish = args.finish;
+  const result = finish?.vanish ? await vanish(q, s, args, finish.vanish.seenRegistrationIds, finish.vanish.maxShare) : undefined;
+  await q.query(
+    `UPDATE ${s}.sync_runs SET rows_inserted = rows_inserted + $2, rows_updated = rows_updated + $3,
+       rows_unchanged = rows_unchanged + $4, rows_removed = rows_removed + $5
+       ${finish ? ", status = 'succeeded', finished_at = $6, api_calls = $7" : ""}
+     WHERE id = $1::bigint`,
+    [args.runId, counts.inserted, counts.updated, counts.unchanged, counts.removed, ...(finish ? [args.now, finish.apiCalls] : [])],
+  );
+  if (!finish) return undefined;
+  const patches = new Map(finish.states.map((p) => [p.eventId, p]));
+  for (const eventId of args.eventIds) {
+    // The store owns these fields on success; drop them from the patch so each is set once.
+    const { lastError: _e, failures: _f, ...patch } = patches.get(eventId) ?? { eventId };
+    await applyStatePatch(q, s, args.provider, patch, args.now, SUCCESS);
+  }
+  return result;
+}
+
+/**
+ * `SyncStore.failRun`: the run is failed and the backoff applied, in one transaction. Patches
+ * and release touch only events whose lease is still in `owner`'s name: another process that
+ * took an event over keeps its state. Rows and cursors stay as they were.
+ */
+export async function failRun(ctx: StoreContext, args: FailRunArgs): Promise<void> {
+  const { s } = ctx;
+  await ctx.db.transaction(async (tx) => {
+    await tx.query(
+      `UPDATE ${s}.sync_runs SET status = 'failed', finished_at = $2, api_calls = $3, error = $4::jsonb WHERE id = $1::bigint`,
+      [args.runId, args.now, args.apiCalls, JSON.stringify(args.error)],
+    );
+    const patches = new Map(args.states.map((p) => [p.eventId, p]));
+    for (const eventId of args.eventIds) {
+      const patch = patches.get(eventId) ?? { eventId };
+      await applyStatePatch(tx, s, args.provider, patch, args.now, RELEASE, { owner: args.owner });
+    }
+  }, { operation: "failRun" });
+}
+
+interface RunRow {
+  id: string;
+  connection_id: string;
+  provider: string;
+  race_id: string;
+  event_ids: string[];
+  kind: PassKind;
+  started_at: Date;
+  finished_at: Date | null;
+  status: RunStatus;
+  api_calls: number;
+  rows_inserted: number;
+  rows_updated: number;
+  rows_unchanged: number;
+  rows_removed: number;
+  error: SerializedError | null;
+}
+
+/** `SyncStore.listRuns`: newest first, default 50. */
+export async function listRuns(
+  ctx: StoreContext,
+  args: { readonly limit?: number; readonly eventId?: string; readonly status?: RunStatus } = {},
+): Promise<SyncRun[]> {
+  const result = await ctx.db.query<RunRow>(
+    `SELECT id::text AS id, connection_id, provider, race_id, event_ids, kind, started_at, finished_at, status, api_calls,
+       rows_inserted, rows_updated, rows_unchanged, rows_removed, error
+     FROM ${ctx.s}.sync_runs
+     WHERE ($1::text IS NULL OR $1::text = ANY(event_ids)) AND ($2::text IS NULL OR status = $2)
+     ORDER BY started_at DESC, id DESC LIMIT $3`,
+    [args.eventId ?? null, args.status ?? null, args.limit ?? 50],
+    { operation: "listRuns", retry: true },
+  );
+  return result.rows.map((r) => ({
+    id: r.id,
+    connectionId: r.connection_id,
+    provider: r.provider,
+    raceId: r.race_id,
+    eventIds: r.event_ids,
+    kind: r.kind,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    status: r.status,
+    apiCalls: r.api_calls,
+    rowsInserted: r.rows_inserted,
+    rowsUpdated: r.rows_updated,
+    rowsUnchanged: r.rows_unchanged,
+    rowsRemoved: r.rows_removed,
+    error: r.error,
+  }));
+}
