@@ -1,0 +1,182 @@
+/**
+ * The RunSignUp `ProviderAdapter`: discovery over `GET /races` (+ `GET /race/:id` where the list
+ * lacks what is needed), registrations and removals over keyset-paged participant feeds.
+ */
+import {
+  ConfigError,
+  ProviderError,
+  type CallContext,
+  type Connection,
+  type DiscoveryWindow,
+  type FetchRegistrationsArgs,
+  type Page,
+  type ProviderAdapter,
+  type Race,
+  type Registration,
+  type Removal,
+} from "@project88/core";
+import { createRunSignupClient } from "./client.js";
+import { mapParticipant, mapRace, mapRemoval, PROVIDER } from "./map.js";
+import { resolveOptions, type RunSignupAdapterOptions } from "./options.js";
+import { nextAfter } from "./paging.js";
+import { parseBody, participantsSchema, raceDetailSchema, raceListSchema, removedParticipantsSchema, type RaceBody } from "./schemas.js";
+import { toEpochSeconds } from "./time.js";
+
+/** The RunSignUp adapter: a `ProviderAdapter` plus its defaults and a way to close its sockets. */
+export interface RunSignupAdapter extends ProviderAdapter {
+  readonly provider: "runsignup";
+  /** The configured discovery window around `now` (default: yesterday to +365 days). */
+  discoveryWindow(now: Date): DiscoveryWindow;
+  /** Closes the keep-alive pools it opened. The adapter must not be used afterwards. */
+  close(): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+const DIGITS = /^\d+$/;
+
+function utcDate(at: Date): string {
+  return at.toISOString().slice(0, 10);
+}
+
+function checkIds(args: FetchRegistrationsArgs): void {
+  const bad: { path: string; message: string }[] = [];
+  if (!DIGITS.test(args.raceId)) bad.push({ path: "raceId", message: `not a RunSignUp id: "${args.raceId}"` });
+  if (args.eventIds.length === 0) bad.push({ path: "eventIds", message: "at least one event id is required" });
+  args.eventIds.forEach((id, i) => {
+    if (!DIGITS.test(id)) bad.push({ path: `eventIds[${i}]`, message: `not a RunSignUp id: "${id}"` });
+  });
+  if (args.after !== undefined && !DIGITS.test(args.after)) bad.push({ path: "after", message: `not a registration id: "${args.after}"` });
+  if (bad.length > 0) {
+    throw new ConfigError(`[runsignup] bad fetch arguments: ${bad.map((b) => `${b.path}: ${b.message}`).join("; ")}`, bad);
+  }
+}
+
+/** Creates the adapter. Throws `ConfigError` for bad options (including a non-https remote base URL). */
+export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): RunSignupAdapter {
+  const o = resolveOptions(options);
+  const client = createRunSignupClient({
+    baseUrl: o.baseUrl,
+    dispatcher: o.dispatcher,
+    timeoutMs: o.timeoutMs,
+    connectionsPerOrigin: o.connectionsPerOrigin,
+    userAgent: o.userAgent,
+    onRequest: o.onRequest,
+  });
+
+  async function raceDetail(conn: Connection, raceId: string, window: DiscoveryWindow, ctx: CallContext): Promise<RaceBody> {
+    const body = await client.get(
+      conn,
+      { path: `/race/${raceId}`, query: { future_events_only: "F", most_recent_events_only: "F" }, what: `race ${raceId}` },
+      ctx,
+    );
+    const race = parseBody(raceDetailSchema, body, `race ${raceId}`);
+    // Get Race lists past seasons too; keep the events whose day falls in the window.
+    const from = window.from.getTime() - DAY_MS;
+    const to = window.to.getTime() + DAY_MS;
+    const mapped = mapRace(race, `race ${raceId}`);
+    const keep = new Set(mapped.events.filter((e) => e.startsAt.getTime() >= from && e.startsAt.getTime() <= to).map((e) => e.eventId));
+    return { ...race, events: (race.events ?? []).filter((e) => keep.has(String(e.event_id))) };
+  }
+
+  async function* listRaces(conn: Connection, window: DiscoveryWindow, ctx: CallContext): AsyncIterable<Race> {
+    const seen = new Set<string>();
+    for (let page = 1; ; page++) {
+      const what = `races page ${page}`;
+      const body = await client.get(
+        conn,
+        {
+          path: "/races",
+          query: {
+            events: "T",
+            start_date: utcDate(window.from),
+            end_date: utcDate(window.to),
+            results_per_page: String(o.racePageSize),
+            page: String(page),
+            sort: "date ASC",
+          },
+          what,
+        },
+        ctx,
+      );
+      const list = parseBody(raceListSchema, body, what);
+      for (const [i, { race }] of list.races.entries()) {
+        const raceId = String(race.race_id);
+        if (seen.has(raceId)) continue; // page-number paging over a changing list may repeat
+        seen.add(raceId);
+        const needsDetail = o.raceDetail === "always" || race.events === undefined || !race.timezone;
+        const full = needsDetail ? await raceDetail(conn, raceId, window, ctx) : race;
+        yield mapRace(full, needsDetail ? `race ${raceId}` : `${what} races[${i}].race`);
+      }
+      if (list.races.length < o.racePageSize) return;
+    }
+  }
+
+  /** One keyset-paged feed; `read` turns a body into per-element rows. */
+  async function* feed<Row extends { registrationId: string }>(
+    conn: Connection,
+    args: FetchRegistrationsArgs,
+    ctx: CallContext,
+    endpoint: "participants" | "removed-participants",
+    read: (body: unknown, what: string) => Row[][],
+  ): AsyncIterable<Page<Row>> {
+    checkIds(args);
+    let after = args.after;
+    for (;;) {
+      const query: Record<string, string> = {
+        event_id: args.eventIds.join(","),
+        sort: "registration_id ASC",
+        results_per_page: String(o.pageSize),
+      };
+      if (after !== undefined) query.after_registration_id = after;
+      // Whole seconds, rounded down: the filter is inclusive, so rows modified in the cursor's
+      // own second come back rather than being lost.
+      if (args.modifiedSince !== undefined) query.modified_after_timestamp = String(toEpochSeconds(args.modifiedSince));
+      if (endpoint === "participants" && o.includeQuestions) query.include_questions = "T";
+      const what = `race ${args.raceId} ${endpoint}`;
+      const body = await client.get(conn, { path: `/race/${args.raceId}/${endpoint}`, query, what }, ctx);
+      const elements = read(body, what);
+      const next = nextAfter(
+        elements.map((rows) => rows.map((r) => r.registrationId)),
+        o.pageSize,
+      );
+      if (next !== null && after !== undefined && Number(next) <= Number(after)) {
+        throw new ProviderError(`[runsignup] ${what}: paging made no progress after registration ${after}`, { retryable: false });
+      }
+      // Rows above `next` (from elements that were not full) come again on the next page; leaving
+      // them out keeps pages disjoint, so resuming after a page yields exactly the rows after it.
+      const rows = elements.flat().filter((r) => next === null || Number(r.registrationId) <= Number(next));
+      rows.sort((a, b) => Number(a.registrationId) - Number(b.registrationId));
+      yield { rows, after: next };
+      if (next === null) return;
+      after = next;
+    }
+  }
+
+  function readParticipants(raceId: string) {
+    return (body: unknown, what: string): Registration[][] =>
+      parseBody(participantsSchema, body, what).map((el, i) =>
+        (el.participants ?? []).map((row, j) => mapParticipant(row, raceId, String(el.event.event_id), `${what} [${i}].participants[${j}]`)),
+      );
+  }
+
+  function readRemovals(raceId: string) {
+    return (body: unknown, what: string): Removal[][] =>
+      parseBody(removedParticipantsSchema, body, what).map((el, i) =>
+        (el.event.participants ?? []).map((row, j) => mapRemoval(row, raceId, String(el.event.event_id), `${what} [${i}].event.participants[${j}]`)),
+      );
+  }
+
+  return {
+    provider: PROVIDER,
+    listRaces,
+    fetchRegistrations: (conn, args, ctx) => feed(conn, args, ctx, "participants", readParticipants(args.raceId)),
+    fetchRemovals: (conn, args, ctx) => feed(conn, args, ctx, "removed-participants", readRemovals(args.raceId)),
+    discoveryWindow(now) {
+      return {
+        from: new Date(now.getTime() - o.discoveryDaysBack * DAY_MS),
+        to: new Date(now.getTime() + o.discoveryDaysAhead * DAY_MS),
+      };
+    },
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * The RunSignUp HTTP client: undici with one keep-alive Pool per origin, a deadline per request,
+ * the engine's AbortSignal honoured, every request charged to the connection's budget first,
+ * credentials revealed only where the URL is built and redacted from everything it reports.
+ */
+import { AbortedError, ConfigError, redact, type CallContext, type Connection, type Secret } from "@project88/core";
+import { Pool, request, type Dispatcher } from "undici";
+import { checkBaseUrl } from "./base-url.js";
+import {
+  errorForHttpStatus,
+  errorForNetworkFailure,
+  errorForProviderCode,
+  garbageBodyError,
+  parseRetryAfter,
+  timeoutError,
+} from "./error-map.js";
+import { findErrorEnvelope } from "./schemas.js";
+
+/** What the client reports about each request it finished (the URL is already redacted). */
+export interface RequestInfo {
+  readonly connectionId: string;
+  readonly method: "GET";
+  readonly url: string;
+  readonly status: number | null;
+  readonly durationMs: number;
+  readonly error: string | null;
+}
+
+export interface ClientOptions {
+  readonly baseUrl: string;
+  readonly dispatcher?: Dispatcher | undefined;
+  readonly timeoutMs: number;
+  readonly connectionsPerOrigin: number;
+  readonly userAgent: string;
+  readonly onRequest?: ((info: RequestInfo) => void) | undefined;
+}
+
+/** One GET: a path under the base URL, its parameters, and a name for messages. */
+export interface ClientRequest {
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+  /** Names the call in messages: `race 85675 participants`. */
+  readonly what: string;
+}
+
+export interface RunSignupClient {
+  /** Sends the request and returns the parsed JSON body, or throws a typed `SyncError`. */
+  get(conn: Connection, req: ClientRequest, ctx: CallContext): Promise<unknown>;
+  /** Closes the pools this client opened (not an injected dispatcher). */
+  close(): Promise<void>;
+}
+
+interface Auth {
+  readonly query: Record<string, string>;
+  readonly headers: Record<string, string>;
+  readonly secrets: Secret[];
+}
+
+function authFor(conn: Connection): Auth {
+  const { apiKey, apiSecret, bearerToken } = conn.credentials;
+  if (bearerToken !== undefined) {
+    return { query: {}, headers: { authorization: `Bearer ${bearerToken.reveal()}` }, secrets: [bearerToken] };
+  }
+  if (apiKey !== undefined && apiSecret !== undefined) {
+    return { query: { api_key: apiKey.reveal(), api_secret: apiSecret.reveal() }, headers: {}, secrets: [apiSecret] };
+  }
+  throw new ConfigError(`[runsignup] connection ${conn.id}: credentials need apiKey and apiSecret, or bearerToken`, [
+    { path: `connections.${conn.id}.credentials`, message: "expected apiKey+apiSecret or bearerToken" },
+  ]);
+}
+
+function abortedError(what: string, reason: unknown): AbortedError {
+  return new AbortedError(`[runsignup] ${what}: aborted`, { cause: reason instanceof Error ? reason : undefined });
+}
+
+/** Creates the client. Options are already validated by the adapter. */
+export function createRunSignupClient(options: ClientOptions): RunSignupClient {
+  const pools = new Map<string, Pool>();
+  const checkedBases = new Map<string, string>();
+
+  function baseFor(conn: Connection): string {
+    const raw = conn.baseUrl ?? options.baseUrl;
+    let base = checkedBases.get(raw);
+    if (base === undefined) {
+      base = checkBaseUrl(raw, conn.baseUrl === undefined ? "baseUrl" : `connections.${conn.id}.baseUrl`);
+      checkedBases.set(raw, base);
+    }
+    return base;
+  }
+
+  function dispatcherFor(origin: string): Dispatcher {
+    if (options.dispatcher !== undefined) return options.dispatcher;
+    let pool = pools.get(origin);
+    if (pool === undefined) {
+      pool = new Pool(origin, {
+        connections: options.connectionsPerOrigin,
+        keepAliveTimeout: 30_000,
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+        connect: { timeout: options.timeoutMs },
+      });
+      pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  async function send(url: URL, auth: Auth, what: string, ctx: CallContext, scrub: (s: string) => string) {
+    const deadline = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      deadline.abort(new Error("deadline"));
+    }, options.timeoutMs);
+    const onAbort = () => deadline.abort(ctx.signal.reason);
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const res = await request(url, {
+        method: "GET",
+        dispatcher: dispatcherFor(url.origin),
+        headers: { accept: "application/json", "user-agent": options.userAgent, ...auth.headers },
+        signal: deadline.signal,
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+      });
+      const body = await res.body.text();
+      return { status: res.statusCode, headers: res.headers, body };
+    } catch (error) {
+      if (ctx.signal.aborted) throw abortedError(what, ctx.signal.reason);
+      if (timedOut) throw timeoutError(what, options.timeoutMs);
+      throw errorForNetworkFailure(error, what, scrub);
+    } finally {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async function get(conn: Connection, req: ClientRequest, ctx: CallContext): Promise<unknown> {
+    const what = req.what;
+    if (ctx.signal.aborted) throw abortedError(what, ctx.signal.reason);
+    const base = baseFor(conn);
+    const auth = authFor(conn);
+    // URLSearchParams form-encodes (space as "+"), which redact()'s own encoding does not cover.
+    const formEncoded = auth.secrets.map((x) => new URLSearchParams({ v: x.reveal() }).toString().slice(2));
+    const scrub = (s: string) => redact(s, [...auth.secrets, ...formEncoded]);
+    const url = new URL(base + req.path);
+    url.searchParams.set("format", "json");
+    for (const [k, v] of Object.entries(req.query)) url.searchParams.set(k, v);
+    for (const [k, v] of Object.entries(auth.query)) url.searchParams.set(k, v);
+
+    let slot;
+    try {
+      slot = await ctx.budget.acquire(ctx.signal);
+    } catch (error) {
+      if (ctx.signal.aborted) throw abortedError(what, ctx.signal.reason);
+      throw error;
+    }
+    const started = performance.now();
+    let status: number | null = null;
+    let failure: string | null = null;
+    try {
+      // The budget may grant a slot in the same turn the signal aborts: never send then.
+      if (ctx.signal.aborted) throw abortedError(what, ctx.signal.reason);
+      const res = await send(url, auth, what, ctx, scrub);
+      status = res.status;
+      const retryAfterMs = parseRetryAfter(res.headers["retry-after"], ctx.now);
+      const httpError = errorForHttpStatus(res.status, what, retryAfterMs);
+      if (httpError !== null) throw httpError;
+      let json: unknown;
+      try {
+        json = JSON.parse(res.body);
+      } catch {
+        throw garbageBodyError(what, res.status, res.body, String(res.headers["content-type"] ?? ""));
+      }
+      const envelope = findErrorEnvelope(json);
+      if (envelope !== null) {
+        throw errorForProviderCode(envelope.error_code, scrub(envelope.error_msg ?? ""), what, retryAfterMs);
+      }
+      return json;
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+      throw error;
+    } finally {
+      slot.release();
+      try {
+        options.onRequest?.({
+          connectionId: conn.id,
+          method: "GET",
+          url: scrub(url.toString()),
+          status,
+          durationMs: Math.round(performance.now() - started),
+          error: failure,
+        });
+      } catch {
+        // A throwing observer must not turn a good response into a failure.
+      }
+    }
+  }
+
+  return {
+    get,
+    async close() {
+      const all = [...pools.values()];
+      pools.clear();
+      await Promise.all(all.map((p) => p.close()));
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Maps RunSignUp's failure modes to core's typed errors. RunSignUp answers most errors with
+ * HTTP 200 and an `{"error":{…}}` body, so the body is checked before anything reads data, and
+ * an error is never turned into an empty page.
+ */
+import { AuthError, NotFoundError, ProviderError, RateLimitedError, type SyncError } from "@project88/core";
+
+const AUTH_CODES = new Set([6, 7, 13]);
+const NOT_FOUND_CODES = new Set([201, 223, 301]);
+const TRANSIENT_CODES = new Set([4, 5]);
+const THROTTLED = 14;
+
+/** Parses `Retry-After` (seconds or an HTTP date) to milliseconds; null when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined, now: Date): number | null {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === undefined || raw.trim() === "") return null;
+  if (/^\d+(\.\d+)?$/.test(raw.trim())) return Math.round(Number(raw) * 1000);
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? null : Math.max(0, at - now.getTime());
+}
+
+/** The typed error for a RunSignUp `error_code` (`what` names the call: `race 85675 participants`). */
+export function errorForProviderCode(code: number, message: string, what: string, retryAfterMs: number | null): SyncError {
+  const text = `[runsignup] ${what}: error ${code} ${message}`.trim();
+  if (AUTH_CODES.has(code)) return new AuthError(text);
+  if (code === THROTTLED) return new RateLimitedError(text, retryAfterMs);
+  if (NOT_FOUND_CODES.has(code)) return new NotFoundError(text);
+  return new ProviderError(text, { providerCode: code, retryable: TRANSIENT_CODES.has(code) });
+}
+
+/** The typed error for a non-2xx HTTP status, or null when the status is a success. */
+export function errorForHttpStatus(status: number, what: string, retryAfterMs: number | null): SyncError | null {
+  if (status >= 200 && status < 300) return null;
+  const text = `[runsignup] ${what}: HTTP ${status}`;
+  if (status === 429) return new RateLimitedError(text, retryAfterMs);
+  if (status >= 500) return new ProviderError(text, { httpStatus: status, retryable: true });
+  // No recording shows 401/403, but a client that meets them has a credential problem.
+  if (status === 401 || status === 403) return new AuthError(text);
+  // A 404 is a wrong path or base URL, not a vanished race: RunSignUp reports those in the body.
+  return new ProviderError(text, { httpStatus: status, retryable: false });
+}
+
+const TRANSIENT_NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
+]);
+
+/**
+ * A transport failure (reset, refused, timeout) as a retryable `ProviderError`. The cause is a
+ * fresh, redacted error: undici's own error objects may hold the request options.
+ */
+export function errorForNetworkFailure(error: unknown, what: string, redactText: (s: string) => string): ProviderError {
+  const code = typeof error === "object" && error !== null && "code" in error ? String((error as { code: unknown }).code) : "";
+  const detail = redactText(error instanceof Error ? error.message : String(error));
+  const cause = Object.assign(new Error(detail), code === "" ? {} : { code });
+  const kind = TRANSIENT_NETWORK_CODES.has(code) || code === "" ? "network error" : "request failed";
+  return new ProviderError(`[runsignup] ${what}: ${kind}${code === "" ? "" : ` ${code}`}: ${detail}`, { cause, retryable: true });
+}
+
+/** A request that hit the client's own deadline. */
+export function timeoutError(what: string, timeoutMs: number): ProviderError {
+  return new ProviderError(`[runsignup] ${what}: no complete response within ${timeoutMs} ms`, { retryable: true });
+}
+
+/** A 2xx body that is not JSON: an HTML error page from a proxy, or JSON cut off mid-way. */
+export function garbageBodyError(what: string, status: number, body: string, contentType: string): ProviderError {
+  const html = /html/i.test(contentType) || /^\s*</.test(body);
+  const reason = html ? "HTML body instead of JSON" : body.trim() === "" ? "empty body" : "truncated or invalid JSON";
+  return new ProviderError(`[runsignup] ${what}: ${reason} (HTTP ${status}, ${body.length} bytes)`, {
+    httpStatus: status,
+    retryable: true,
+  });
+}
