@@ -26,7 +26,10 @@ export const durationSchema = z.union([z.number(), z.string()]).transform((value
 const positiveDuration = durationSchema.refine((ms) => ms > 0, "must be longer than zero");
 
 const tierSchema = z.strictObject({
-  name: z.string().min(1, "must not be empty"),
+  name: z
+    .string()
+    .min(1, "must not be empty")
+    .refine((name) => name !== "done", '"done" is reserved for events past their start'),
   within: positiveDuration.optional(),
   every: positiveDuration,
 });

@@ -1,0 +1,31 @@
+import { EXIT_OK } from "../io.js";
+import { describeDatabase, EMBEDDED_DIR } from "../runtime.js";
+import { resolve } from "node:path";
+import { COMMON_HELP, COMMON_OPTIONS, type Command } from "./command.js";
+import { commandLogger, loadCommandConfig } from "./common.js";
+
+export const migrateCommand: Command = {
+  name: "migrate",
+  summary: "create or upgrade the database schema, then exit",
+  usage: "project88-sync migrate [--config PATH]",
+  options: { ...COMMON_OPTIONS },
+  help: { ...COMMON_HELP },
+  positionals: 0,
+  async run(ctx) {
+    const config = await loadCommandConfig(ctx);
+    const logger = commandLogger(ctx, config);
+    logger.info(describeDatabase(config, ctx.io.cwd));
+    const opened = await ctx.deps.openStore({
+      databaseUrl: config.databaseUrl,
+      schema: config.schema,
+      dataDir: resolve(ctx.io.cwd, EMBEDDED_DIR, "pgdata"),
+    });
+    try {
+      const result = await opened.migrate();
+      logger.info({ applied: result.applied, version: result.version, schema: config.schema }, result.applied.length > 0 ? "migrations applied" : "schema up to date");
+      return EXIT_OK;
+    } finally {
+      await opened.close();
+    }
+  },
+};

@@ -1,0 +1,75 @@
+import { startHttpServer, type RunnerHttpServer } from "../http.js";
+import { EXIT_FAILED, EXIT_OK, whenAborted } from "../io.js";
+import type { Logger } from "../logging.js";
+import type { Runtime } from "../runtime.js";
+import { COMMON_HELP, COMMON_OPTIONS, ENGINE_HELP, ENGINE_OPTIONS, type Command, type CommandContext } from "./command.js";
+import { commandLogger, durationFlag, intFlag, loadCommandConfig, shouldMigrate, withRuntime } from "./common.js";
+
+/** Default grace period for the page in flight on SIGTERM/SIGINT. */
+export const DEFAULT_SHUTDOWN_MS = 30_000;
+
+/** Starts the HTTP server unless the port is 0. */
+export async function serveRuntime(runtime: Runtime, logger: Logger, port: number, host: string, title?: string): Promise<RunnerHttpServer | null> {
+  if (port === 0) return null;
+  const server = await startHttpServer({
+    port,
+    host,
+    status: () => runtime.engine.status(),
+    metrics: runtime.metrics,
+    errors: runtime.errors,
+    tierOrder: runtime.config.tierOrder,
+    logger,
+    title,
+  });
+  logger.info({ port: server.port }, `status page at ${server.url} (metrics at ${server.url}metrics)`);
+  return server;
+}
+
+/**
+ * Runs the engine until the signal aborts: stop claiming, let the page in flight commit, release
+ * leases, close the server and the store, then resolve 0. If the engine stops by itself, 1.
+ */
+export async function runUntilAborted(ctx: CommandContext, runtime: Runtime, logger: Logger, server: RunnerHttpServer | null): Promise<number> {
+  const timeoutMs = durationFlag(ctx, "shutdown-timeout", DEFAULT_SHUTDOWN_MS);
+  let stoppedByUs = false;
+  const stoppedByItself = new Promise<void>((resolve) => {
+    runtime.engine.on("engine:stop", () => {
+      if (!stoppedByUs) resolve();
+    });
+  });
+  try {
+    await runtime.engine.start();
+    await Promise.race([whenAborted(ctx.io.signal), stoppedByItself]);
+    if (!ctx.io.signal?.aborted) {
+      logger.error("the engine stopped unexpectedly");
+      return EXIT_FAILED;
+    }
+    stoppedByUs = true;
+    logger.info({ timeoutMs }, "stopping: no new work is claimed; the page in flight may finish");
+    await runtime.engine.stop({ timeoutMs });
+    logger.info("stopped cleanly");
+    return EXIT_OK;
+  } finally {
+    stoppedByUs = true;
+    await server?.close();
+  }
+}
+
+export const startCommand: Command = {
+  name: "start",
+  summary: "run the sync engine until SIGTERM/SIGINT, with the status page and metrics",
+  usage: "project88-sync start [--config PATH] [--port N] [--no-migrate]",
+  options: { ...COMMON_OPTIONS, ...ENGINE_OPTIONS, port: { type: "string", short: "p" } },
+  help: { ...COMMON_HELP, ...ENGINE_HELP, port: "HTTP port for /, /status, /metrics, /healthz, /readyz (default 9464; 0 disables)" },
+  positionals: 0,
+  async run(ctx) {
+    const config = await loadCommandConfig(ctx);
+    const logger = commandLogger(ctx, config);
+    const port = intFlag(ctx, "port", config.http.port, 0, 65_535);
+    durationFlag(ctx, "shutdown-timeout", DEFAULT_SHUTDOWN_MS);
+    return withRuntime(ctx, config, logger, { migrate: shouldMigrate(ctx) }, async (runtime) => {
+      const server = await serveRuntime(runtime, logger, port, config.http.host);
+      return runUntilAborted(ctx, runtime, logger, server);
+    });
+  },
+};

@@ -1,0 +1,27 @@
+import type { ProviderAdapter, Secret, SyncEngine, SyncEngineOptions, SyncStore } from "@project88/core";
+
+/** Where the runner's store lives. */
+export interface OpenStoreArgs {
+  /** PostgreSQL connection string, or null for the embedded PGlite database in `dataDir`. */
+  readonly databaseUrl: Secret | null;
+  readonly schema: string;
+  /** Data directory of the embedded database (`./.project88-sync/pgdata`). */
+  readonly dataDir: string;
+}
+
+/** An opened store with its migration entry point. */
+export interface OpenedStore {
+  readonly store: SyncStore;
+  migrate(): Promise<{ readonly applied: readonly number[]; readonly version: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The pieces the runner assembles. The defaults are the RunSignUp adapter, the PostgreSQL store
+ * and core's engine; tests and embedders may replace any of them.
+ */
+export interface RunnerDeps {
+  openStore(args: OpenStoreArgs): Promise<OpenedStore>;
+  createAdapters(): readonly ProviderAdapter[];
+  createEngine(options: SyncEngineOptions): SyncEngine;
+}

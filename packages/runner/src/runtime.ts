@@ -1,0 +1,85 @@
+import { resolve } from "node:path";
+import type { SyncEngine } from "@project88/core";
+import type { RunnerConfig } from "./config.js";
+import type { OpenedStore, RunnerDeps } from "./deps.js";
+import { createErrorLog, type ErrorLog } from "./error-log.js";
+import { attachEngineLogging, type Logger } from "./logging.js";
+import { createMetrics, type RunnerMetrics } from "./metrics.js";
+
+/** Directory of the embedded database, relative to the working directory. */
+export const EMBEDDED_DIR = ".project88-sync";
+
+/** A store and an engine wired to logs, metrics and the recent-error list. */
+export interface Runtime {
+  readonly config: RunnerConfig;
+  readonly opened: OpenedStore;
+  readonly engine: SyncEngine;
+  readonly metrics: RunnerMetrics;
+  readonly errors: ErrorLog;
+  /** Detaches listeners and closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface OpenRuntimeArgs {
+  readonly config: RunnerConfig;
+  readonly deps: RunnerDeps;
+  readonly logger: Logger;
+  readonly cwd: string;
+  /** Apply migrations before creating the engine. */
+  readonly migrate: boolean;
+}
+
+/** Says where the data goes; the embedded database is announced so nobody mistakes it for production. */
+export function describeDatabase(config: RunnerConfig, cwd: string): string {
+  switch (config.databaseSource) {
+    case "embedded":
+      return `no database configured (database.url or DATABASE_URL): using the embedded PGlite database under ${resolve(cwd, EMBEDDED_DIR)}`;
+    case "DATABASE_URL":
+      return `using PostgreSQL from DATABASE_URL, schema "${config.schema}"`;
+    default:
+      return `using PostgreSQL from database.url, schema "${config.schema}"`;
+  }
+}
+
+/** Opens the store (migrating it when asked), then creates the engine and attaches logging and metrics. */
+export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
+  const { config, deps, logger } = args;
+  logger.info({ database: config.databaseSource, schema: config.schema }, describeDatabase(config, args.cwd));
+  const opened = await deps.openStore({
+    databaseUrl: config.databaseUrl,
+    schema: config.schema,
+    dataDir: resolve(args.cwd, EMBEDDED_DIR, "pgdata"),
+  });
+  try {
+    if (args.migrate) {
+      const result = await opened.migrate();
+      logger.info({ applied: result.applied, version: result.version }, result.applied.length > 0 ? "migrations applied" : "schema up to date");
+    }
+    const engine = deps.createEngine({
+      adapters: deps.createAdapters(),
+      store: opened.store,
+      connections: config.connections,
+      schedule: config.schedule,
+    });
+    const metrics = createMetrics();
+    const errors = createErrorLog({ secrets: config.secrets });
+    const detach = [attachEngineLogging(engine, logger), metrics.attach(engine), errors.attach(engine)];
+    let closed = false;
+    return {
+      config,
+      opened,
+      engine,
+      metrics,
+      errors,
+      async close() {
+        if (closed) return;
+        closed = true;
+        for (const fn of detach) fn();
+        await opened.close();
+      },
+    };
+  } catch (error) {
+    await opened.close().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,49 @@
+import type { EngineStatus, PlanReport } from "@project88/core";
+import { formatDuration } from "./duration.js";
+import { formatInZone } from "./html.js";
+
+function rel(target: Date | null, now: Date): string {
+  if (!target) return "-";
+  const ms = target.getTime() - now.getTime();
+  return ms >= 0 ? `in ${formatDuration(ms)}` : `${formatDuration(-ms)} ago`;
+}
+
+/** `status` without `--json`: connections, then events grouped by tier, in plain text. */
+export function renderStatusText(status: EngineStatus, tierOrder: readonly string[]): string {
+  const lines: string[] = [`project88-sync status at ${status.now.toISOString()} (${status.events.length} events)`, "", "Connections:"];
+  for (const c of status.connections) {
+    const paused = c.pausedUntil && c.pausedUntil > status.now ? `, paused until ${c.pausedUntil.toISOString()}` : "";
+    const error = c.lastError ? `, last error ${c.lastError.code}: ${c.lastError.message}` : "";
+    lines.push(`  ${c.id} (${c.provider}): ${c.callsLastHour}/${c.callsPerHour} calls in the last hour, ${Math.floor(c.tokens)} tokens${paused}${error}`);
+  }
+  const tiers = [...tierOrder, ...new Set(status.events.map((e) => e.tier).filter((t) => !tierOrder.includes(t)))];
+  for (const tier of tiers) {
+    const events = status.events.filter((e) => e.tier === tier).sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
+    if (events.length === 0) continue;
+    lines.push("", `Tier ${tier} (${events.length}):`);
+    for (const e of events) {
+      const flags = [e.late ? "LATE" : "", e.failures > 0 ? `FAILING x${e.failures}` : "", e.backfilled ? "" : "backfilling"].filter(Boolean).join(" ");
+      lines.push(
+        `  ${e.provider}:${e.eventId}  ${e.raceName} / ${e.name}  starts ${formatInZone(e.startsAt, e.timezone)}  last ${rel(e.lastSuccessAt, status.now)}  next ${rel(e.nextSyncAt, status.now)}  ${e.registrations} registrations${flags ? `  ${flags}` : ""}`,
+      );
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** `plan` without `--json`: calls per connection per hour against the budget, and the late events. */
+export function renderPlanText(plan: PlanReport): string {
+  const lines: string[] = [`Forecast for the next ${plan.hours} h from ${plan.generatedAt.toISOString()}`];
+  for (const c of plan.connections) {
+    lines.push("", `${c.id} (budget ${c.callsPerHour} calls/hour):`);
+    for (const hour of c.hours) {
+      const share = hour.budget > 0 ? Math.round((hour.calls / hour.budget) * 100) : 0;
+      lines.push(`  ${hour.start.toISOString().slice(0, 16).replace("T", " ")} UTC  ${String(hour.calls).padStart(6)} / ${hour.budget}  ${String(share).padStart(3)}%${hour.over ? "  OVER BUDGET" : ""}`);
+    }
+    if (c.lateEvents.length === 0) lines.push("  no event will be late");
+    for (const e of c.lateEvents) {
+      lines.push(`  LATE: ${e.provider}:${e.eventId} (race ${e.raceId}, tier ${e.tier}) from ${e.from.toISOString()}`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
