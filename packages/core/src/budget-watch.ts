@@ -1,0 +1,82 @@
+import type { EventEmitter } from "eventemitter3";
+import { chooseConnection, pausedUntil, tokensOf, type ConnectionSlot } from "./connections.js";
+import { safeEmit } from "./emitter.js";
+import { callsForRace } from "./estimate.js";
+import type { EngineEvents } from "./events.js";
+import { byRace } from "./grouping.js";
+import type { ResolvedOptions } from "./options.js";
+import type { StoredEvent } from "./store.js";
+
+const HOUR_MS = 3_600_000;
+
+/** Watches due work against each connection's budget and says when it cannot all run on time. */
+export interface BudgetWatch {
+  /** Runs `check` when a most-urgent-tier interval has passed since the last one. */
+  maybeCheck(): Promise<void>;
+  /** Compares the due work with what each budget can grant over the next interval; emits `budget:over`. */
+  check(now?: Date): Promise<void>;
+}
+
+/**
+ * The check behind `budget:over`. The horizon is the most urgent tier's interval: work that does
+ * not fit in it will be late for that tier. Races are ranked as the store claims them (priority,
+ * then most overdue); the calls of each are added up until the budget's tokens plus its refill
+ * over the horizon run out, and every event past that point is named as deferred. Nothing is
+ * skipped: deferred events stay due and are claimed, most overdue first, as tokens come back.
+ */
+export function createBudgetWatch(deps: { readonly options: ResolvedOptions; readonly emitter: EventEmitter<EngineEvents>; readonly slots: ReadonlyMap<string, ConnectionSlot> }): BudgetWatch {
+  const { options, emitter, slots } = deps;
+  const { store, clock, schedule, owner } = options;
+  const horizonMs = schedule.tiers[0]?.everyMs ?? 60_000;
+  let lastCheck = -Infinity;
+
+  async function check(at?: Date): Promise<void> {
+    const now = at ?? clock.now();
+    lastCheck = now.getTime();
+    const all = await store.listEvents();
+    const due = all.filter((e) => {
+      const s = e.state;
+      if (s.nextDueAt === null || s.nextDueAt.getTime() > now.getTime() || !options.adapters.has(e.provider)) return false;
+      const leasedByOther = s.leaseOwner !== null && s.leaseOwner !== owner && s.leaseExpiresAt !== null && s.leaseExpiresAt.getTime() > now.getTime();
+      return !leasedByOther;
+    });
+    if (due.length === 0) return;
+    const budgets = await store.getBudgets({ now });
+    const perConnection = new Map<string, StoredEvent[][]>();
+    for (const race of byRace(due)) {
+      const choice = chooseConnection([...new Set(race.flatMap((e) => e.connectionIds))], slots, budgets, now);
+      if (choice === null || "paused" in choice) continue;
+      const list = perConnection.get(choice.slot.conn.id) ?? [];
+      list.push(race);
+      perConnection.set(choice.slot.conn.id, list);
+    }
+    for (const [connectionId, races] of perConnection) {
+      const conn = (slots.get(connectionId) as ConnectionSlot).conn;
+      const refill = ((conn.callsPerHour - conn.burst) / HOUR_MS) * horizonMs;
+      const availableCalls = pausedUntil(conn, budgets, now) !== null ? 0 : Math.floor(tokensOf(conn, budgets) + refill);
+      races.sort((a, b) => urgency(a) - urgency(b) || dueAt(a) - dueAt(b));
+      let neededCalls = 0;
+      const deferred: { provider: string; eventId: string }[] = [];
+      for (const race of races) {
+        neededCalls += callsForRace(race, now, schedule);
+        if (neededCalls > availableCalls) for (const e of race) deferred.push({ provider: e.provider, eventId: e.eventId });
+      }
+      if (deferred.length > 0) safeEmit(emitter, "budget:over", { connectionId, budgetKey: conn.budgetKey, neededCalls, availableCalls, deferred });
+    }
+  }
+
+  return {
+    async maybeCheck() {
+      if (clock.now().getTime() - lastCheck >= horizonMs) await check();
+    },
+    check,
+  };
+}
+
+function urgency(race: readonly StoredEvent[]): number {
+  return Math.min(...race.map((e) => e.state.priority));
+}
+
+function dueAt(race: readonly StoredEvent[]): number {
+  return Math.min(...race.map((e) => e.state.nextDueAt?.getTime() ?? Infinity));
+}

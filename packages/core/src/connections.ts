@@ -1,0 +1,86 @@
+import type { Budget } from "./adapter.js";
+import { createBudget } from "./budget.js";
+import type { ResolvedConnection, ResolvedOptions } from "./options.js";
+import { createSemaphore, type Semaphore } from "./semaphore.js";
+import type { BudgetState } from "./store.js";
+
+/** A connection with its budget and what this process is running on it. */
+export interface ConnectionSlot {
+  readonly conn: ResolvedConnection;
+  readonly budget: Budget;
+  readonly local: Semaphore;
+  /** Passes (race tasks) this process runs on the connection now. */
+  running: number;
+}
+
+/** One budget per connection for the engine's lifetime; slots expire at two leases (a dead process). */
+export function createConnectionSlots(options: ResolvedOptions): Map<string, ConnectionSlot> {
+  const slots = new Map<string, ConnectionSlot>();
+  const locals = new Map<string, Semaphore>();
+  for (const conn of options.connections) {
+    // Connections may share a budget key (one partner, two configs): they share one local gate too.
+    let local = locals.get(conn.budgetKey);
+    if (local === undefined) {
+      local = createSemaphore(conn.maxInFlight);
+      locals.set(conn.budgetKey, local);
+    }
+    const budget = createBudget({
+      store: options.store,
+      clock: options.clock,
+      key: conn.budgetKey,
+      owner: options.owner,
+      limits: { callsPerHour: conn.callsPerHour, burst: conn.burst, maxInFlight: conn.maxInFlight },
+      slotTtlMs: options.leaseMs * 2,
+      local,
+    });
+    slots.set(conn.id, { conn, budget, local, running: 0 });
+  }
+  return slots;
+}
+
+/** Tokens a budget key holds now; a key the store has not seen yet starts with a full bucket. */
+export function tokensOf(conn: ResolvedConnection, budgets: readonly BudgetState[]): number {
+  const state = budgets.find((b) => b.key === conn.budgetKey);
+  return state === undefined ? conn.burst : state.tokens;
+}
+
+/** The pause of a key at `now`, if any. */
+export function pausedUntil(conn: ResolvedConnection, budgets: readonly BudgetState[], now: Date): Date | null {
+  const until = budgets.find((b) => b.key === conn.budgetKey)?.pausedUntil ?? null;
+  return until !== null && until.getTime() > now.getTime() ? until : null;
+}
+
+/**
+ * Picks the connection a race is synced through: among this engine's connections that see it,
+ * one that is not paused, with the most tokens left, then the fewest passes running. A race
+ * visible to two partners' credentials is thus synced once, through whichever has budget.
+ * Returns `paused` with the earliest resume when every candidate is paused, or null when none
+ * of the candidates belongs to this engine.
+ */
+export function chooseConnection(
+  connectionIds: readonly string[],
+  slots: ReadonlyMap<string, ConnectionSlot>,
+  budgets: readonly BudgetState[],
+  now: Date,
+): { readonly slot: ConnectionSlot } | { readonly paused: Date } | null {
+  const candidates = connectionIds.map((id) => slots.get(id)).filter((s): s is ConnectionSlot => s !== undefined);
+  if (candidates.length === 0) return null;
+  let best: ConnectionSlot | null = null;
+  let earliestResume: Date | null = null;
+  for (const slot of candidates) {
+    const until = pausedUntil(slot.conn, budgets, now);
+    if (until !== null) {
+      if (earliestResume === null || until.getTime() < earliestResume.getTime()) earliestResume = until;
+      continue;
+    }
+    if (best === null) {
+      best = slot;
+      continue;
+    }
+    const a = tokensOf(slot.conn, budgets) - slot.running;
+    const b = tokensOf(best.conn, budgets) - best.running;
+    if (a > b || (a === b && slot.running < best.running)) best = slot;
+  }
+  if (best !== null) return { slot: best };
+  return earliestResume === null ? null : { paused: earliestResume };
+}

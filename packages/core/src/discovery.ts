@@ -1,0 +1,157 @@
+import type { EventEmitter } from "eventemitter3";
+import type { ProviderAdapter } from "./adapter.js";
+import { backoffDelayMs } from "./backoff.js";
+import { countingBudget } from "./budget.js";
+import type { ConnectionSlot } from "./connections.js";
+import { safeEmit } from "./emitter.js";
+import type { EngineEvents } from "./events.js";
+import type { ResolvedOptions, ResolvedSchedule } from "./options.js";
+import { pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
+import { BACKFILL_PRIORITY, priorityOf, tierAt } from "./policy.js";
+import type { Race } from "./types.js";
+
+const DAY_MS = 86_400_000;
+
+/** The latest scheduled discovery instant at or before `now` (today's or yesterday's slots, UTC). */
+export function latestSlot(now: Date, schedule: ResolvedSchedule): Date {
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  let best = -Infinity;
+  for (const day of [midnight - DAY_MS, midnight]) {
+    for (const time of schedule.discoveryTimes) {
+      const [h, m] = time.split(":").map(Number);
+      const slot = day + ((h ?? 0) * 60 + (m ?? 0)) * 60_000;
+      if (slot <= now.getTime() && slot > best) best = slot;
+    }
+  }
+  return new Date(best);
+}
+
+/** What discovery needs from the engine. */
+export interface DiscoveryDeps {
+  readonly options: ResolvedOptions;
+  readonly emitter: EventEmitter<EngineEvents>;
+  readonly slots: ReadonlyMap<string, ConnectionSlot>;
+}
+
+/** Runs discovery when its ledger says so; keeps in-process memory only to avoid asking every poll. */
+export interface Discovery {
+  /** Discovers every connection whose latest slot has no successful discovery. True when any ran. */
+  runDue(): Promise<boolean>;
+  /** Discovers the given connections now, whatever the ledger says. */
+  runNow(connectionIds?: readonly string[]): Promise<void>;
+}
+
+/**
+ * Discovery is due when the latest slot at or before now has no successful run in the store's
+ * ledger (`beginDiscovery` admits one caller per connection and slot), so a process started at
+ * 07:00 after a missed 06:00 run discovers at once, and two processes never both do.
+ */
+export function createDiscovery(deps: DiscoveryDeps): Discovery {
+  const { options } = deps;
+  const { store, clock, owner, leaseMs, schedule } = options;
+  /** Per connection: the slot known to be served, and when a failed or contended slot may be tried again. */
+  const served = new Map<string, number>();
+  const retryAt = new Map<string, number>();
+  const failures = new Map<string, number>();
+
+  async function discoverOne(slot: ConnectionSlot, slotAt: Date): Promise<"ran" | "skipped"> {
+    const conn = slot.conn;
+    const id = await store.beginDiscovery({ connectionId: conn.id, slot: slotAt, owner, now: clock.now(), leaseMs });
+    if (id === null) return "skipped";
+    const adapter = options.adapters.get(conn.provider) as ProviderAdapter;
+    const started = clock.now();
+    safeEmit(deps.emitter, "discovery:start", { connectionId: conn.id, provider: conn.provider, slot: slotAt });
+    const counter = countingBudget(slot.budget);
+    const base = { connectionId: conn.id, provider: conn.provider };
+    try {
+      const window = { from: new Date(started.getTime() - schedule.discoveryLookBehindMs), to: new Date(started.getTime() + schedule.discoveryLookAheadMs) };
+      const races: Race[] = [];
+      for await (const race of adapter.listRaces(conn, window, { budget: counter.budget, signal: new AbortController().signal, now: started })) races.push(race);
+      const now = clock.now();
+      const diff = await store.saveDiscovery({ connectionId: conn.id, provider: conn.provider, races, now, newEventPriority: BACKFILL_PRIORITY });
+      if (diff.changedEvents.length > 0) {
+        // A moved start changes the tier: sync at once so the schedule follows the new start.
+        await store.updateSchedule({
+          now,
+          patches: diff.changedEvents.map((c) => {
+            const tier = tierAt(c.startsAt, now, schedule);
+            return { provider: c.ref.provider, eventId: c.ref.eventId, tier: tier.name, priority: priorityOf(tier.index, schedule), nextDueAt: now };
+          }),
+        });
+      }
+      await store.finishDiscovery({ id, now, status: "succeeded", races: races.length, newEvents: diff.newEvents.length, apiCalls: counter.calls() });
+      for (const raceId of diff.newRaces) safeEmit(deps.emitter, "race:new", { ...base, raceId });
+      const raceOf = new Map(races.flatMap((r) => r.events.map((e) => [e.eventId, r.raceId] as const)));
+      for (const ref of diff.newEvents) safeEmit(deps.emitter, "event:new", { ...base, eventId: ref.eventId, raceId: raceOf.get(ref.eventId) ?? "" });
+      for (const c of diff.changedEvents) {
+        safeEmit(deps.emitter, "event:changed", { provider: c.ref.provider, eventId: c.ref.eventId, raceId: raceOf.get(c.ref.eventId) ?? "", previousStartsAt: c.previousStartsAt, startsAt: c.startsAt });
+      }
+      safeEmit(deps.emitter, "discovery:finish", {
+        ...base,
+        races: races.length,
+        newRaces: diff.newRaces.length,
+        newEvents: diff.newEvents.length,
+        changedEvents: diff.changedEvents.length,
+        apiCalls: counter.calls(),
+        durationMs: clock.now().getTime() - started.getTime(),
+        error: null,
+      });
+      failures.delete(conn.id);
+      return "ran";
+    } catch (error) {
+      const now = clock.now();
+      const serialized = serializeError(error);
+      await store.finishDiscovery({ id, now, status: "failed", races: 0, newEvents: 0, apiCalls: counter.calls(), error: serialized }).catch(() => undefined);
+      const pause = pauseFor(error, now);
+      if (pause !== null) {
+        await store.pauseBudget({ key: conn.budgetKey, now, until: pause.until, reason: pause.reason }).catch(() => undefined);
+        safeEmit(deps.emitter, "budget:throttled", throttledPayload(conn, pause));
+      }
+      const n = (failures.get(conn.id) ?? 0) + 1;
+      failures.set(conn.id, n);
+      retryAt.set(conn.id, now.getTime() + backoffDelayMs(n, schedule.backoffBaseMs, schedule.backoffMaxMs, options.random));
+      safeEmit(deps.emitter, "discovery:finish", {
+        ...base,
+        races: 0,
+        newRaces: 0,
+        newEvents: 0,
+        changedEvents: 0,
+        apiCalls: counter.calls(),
+        durationMs: now.getTime() - started.getTime(),
+        error: serialized,
+      });
+      return "ran";
+    }
+  }
+
+  return {
+    async runDue() {
+      const now = clock.now();
+      const slotAt = latestSlot(now, schedule);
+      const work = [...deps.slots.values()].filter(
+        (s) => (served.get(s.conn.id) ?? -Infinity) < slotAt.getTime() && (retryAt.get(s.conn.id) ?? -Infinity) <= now.getTime(),
+      );
+      if (work.length === 0) return false;
+      const outcomes = await Promise.all(
+        work.map(async (s) => {
+          const outcome = await discoverOne(s, slotAt);
+          if (failures.has(s.conn.id)) return outcome;
+          if (outcome === "ran") served.set(s.conn.id, slotAt.getTime());
+          else {
+            // Refused: served already, or another process is at it; look again after its lease.
+            const last = (await store.lastDiscoveries({ connectionIds: [s.conn.id] }))[0];
+            if (last !== undefined && last.status === "succeeded" && last.slot.getTime() >= slotAt.getTime()) served.set(s.conn.id, slotAt.getTime());
+            else retryAt.set(s.conn.id, clock.now().getTime() + leaseMs);
+          }
+          return outcome;
+        }),
+      );
+      return outcomes.includes("ran");
+    },
+    async runNow(connectionIds) {
+      const chosen = [...deps.slots.values()].filter((s) => connectionIds === undefined || connectionIds.includes(s.conn.id));
+      // A manual run serves the current slot too (its slot is `now`, later than the scheduled one).
+      await Promise.all(chosen.map((s) => discoverOne(s, clock.now())));
+    },
+  };
+}

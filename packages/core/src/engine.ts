@@ -1,0 +1,162 @@
+import { EventEmitter } from "eventemitter3";
+import { createBudgetWatch } from "./budget-watch.js";
+import { createConnectionSlots } from "./connections.js";
+import { createDiscovery } from "./discovery.js";
+import { safeEmit } from "./emitter.js";
+import type { EngineStatus, PassResult, PlanReport, RunOnceResult, SyncEngine, SyncEngineOptions } from "./engine-types.js";
+import { AbortedError, NotFoundError } from "./errors.js";
+import type { EngineEvents } from "./events.js";
+import { resolveOptions, type ResolvedOptions } from "./options.js";
+import { buildPlan } from "./plan.js";
+import { createScheduler } from "./scheduler.js";
+import { buildStatus } from "./status.js";
+import type { EventRef } from "./types.js";
+
+/** Default grace `stop()` gives running passes before it aborts their requests. */
+const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+
+class Engine extends EventEmitter<EngineEvents> implements SyncEngine {
+  readonly owner: string;
+  readonly #options: ResolvedOptions;
+  readonly #slots;
+  readonly #scheduler;
+  readonly #discovery;
+  readonly #watch;
+  /** Aborts running passes' requests when `stop` gives up waiting. */
+  #passAbort = new AbortController();
+  /** Wakes the loop from its idle sleep (stop). */
+  #loopAbort: AbortController | null = null;
+  #loop: Promise<void> | null = null;
+  #running = false;
+
+  constructor(input: SyncEngineOptions) {
+    super();
+    this.#options = resolveOptions(input);
+    this.owner = this.#options.owner;
+    this.#slots = createConnectionSlots(this.#options);
+    const deps = { options: this.#options, emitter: this, slots: this.#slots };
+    this.#scheduler = createScheduler({ ...deps, signal: () => this.#passAbort.signal });
+    this.#discovery = createDiscovery(deps);
+    this.#watch = createBudgetWatch(deps);
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    this.#passAbort = new AbortController();
+    this.#loopAbort = new AbortController();
+    safeEmit(this, "engine:start", { owner: this.owner, connectionIds: this.#options.connections.map((c) => c.id) });
+    this.#loop = this.#runLoop(this.#loopAbort.signal);
+  }
+
+  async #runLoop(signal: AbortSignal): Promise<void> {
+    const { clock, pollMs } = this.#options;
+    while (!signal.aborted) {
+      try {
+        await this.#discovery.runDue();
+        await this.#watch.maybeCheck();
+        const started = await this.#scheduler.fill();
+        this.#scheduler.drainResults();
+        if (started > 0) continue;
+      } catch {
+        // A store hiccup must not end the loop; the next round retries.
+      }
+      if (signal.aborted) break;
+      // Wake when a pass ends (a slot frees up) or after one poll interval, whichever is first.
+      const sleeper = new AbortController();
+      const onStop = () => sleeper.abort();
+      signal.addEventListener("abort", onStop, { once: true });
+      const sleep = clock.sleep(pollMs, sleeper.signal).catch(() => undefined);
+      await Promise.race([sleep, this.#scheduler.runningCount > 0 ? this.#scheduler.anyDone() : sleep]);
+      sleeper.abort();
+      signal.removeEventListener("abort", onStop);
+    }
+  }
+
+  async stop(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    const wasRunning = this.#running;
+    this.#running = false;
+    this.#loopAbort?.abort();
+    await this.#loop;
+    this.#loop = null;
+    const { clock } = this.#options;
+    let graceful = true;
+    if (this.#scheduler.runningCount > 0) {
+      const grace = new AbortController();
+      const timedOut = clock
+        .sleep(options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, grace.signal)
+        .then(() => true)
+        .catch(() => false);
+      graceful = !(await Promise.race([this.#scheduler.allDone().then(() => false), timedOut]));
+      grace.abort();
+      if (!graceful) {
+        // Abort the requests in flight; a page already being committed still commits whole.
+        this.#passAbort.abort(new AbortedError("[core] engine stopped before the pass finished"));
+        await this.#scheduler.allDone();
+      }
+    }
+    if (wasRunning || !graceful) safeEmit(this, "engine:stop", { owner: this.owner, graceful });
+  }
+
+  async runOnce(): Promise<RunOnceResult> {
+    const discovered = await this.#discovery.runDue();
+    const dueBy = this.#options.clock.now();
+    await this.#watch.check(dueBy);
+    const passes: PassResult[] = [];
+    for (;;) {
+      const started = await this.#scheduler.fill(dueBy);
+      if (started === 0 && this.#scheduler.runningCount === 0) break;
+      await this.#scheduler.anyDone();
+      passes.push(...this.#scheduler.drainResults());
+    }
+    passes.push(...this.#scheduler.drainResults());
+    return { discovered, passes, failed: passes.filter((p) => !p.ok).length };
+  }
+
+  async discover(options: { readonly connectionIds?: readonly string[] } = {}): Promise<void> {
+    await this.#discovery.runNow(options.connectionIds);
+  }
+
+  async syncEvent(ref: EventRef, options: { readonly full?: boolean } = {}): Promise<PassResult> {
+    const { store, clock, owner, leaseMs } = this.#options;
+    const known = await store.listEvents({ refs: [ref] });
+    if (known.length === 0) throw new NotFoundError(`[core] ${ref.provider} event ${ref.eventId} is not known; run discovery first`);
+    const claimed = await store.claimEvents({ owner, now: clock.now(), leaseMs, refs: [ref] });
+    const event = known[0];
+    const fallback: PassResult = {
+      runId: null,
+      connectionId: null,
+      provider: ref.provider,
+      raceId: event?.raceId ?? "",
+      eventIds: [ref.eventId],
+      kind: options.full === true ? "reconcile" : "incremental",
+      ok: false,
+      apiCalls: 0,
+      inserted: 0,
+      updated: 0,
+      unchanged: 0,
+      removed: 0,
+      vanished: 0,
+      error: { name: "LeaseLostError", code: "LEASE_LOST", message: `[core] ${ref.provider} event ${ref.eventId} is being synced by another process, or no connection of this engine can sync it now`, retryable: true },
+    };
+    if (claimed.length === 0) return fallback;
+    const results = await this.#scheduler.runClaimed(claimed, options.full === true);
+    return results[results.length - 1] ?? fallback;
+  }
+
+  async status(): Promise<EngineStatus> {
+    return buildStatus(this.#options, this.#running);
+  }
+
+  async plan(hours = 24): Promise<PlanReport> {
+    return buildPlan(this.#options, hours);
+  }
+}
+
+/**
+ * Creates the sync engine. Options are validated once (a bad value is a `ConfigError` naming
+ * its path); nothing runs until `start()`, `runOnce()`, `discover()` or `syncEvent()`.
+ */
+export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
+  return new Engine(options);
+}

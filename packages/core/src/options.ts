@@ -1,0 +1,195 @@
+import { z } from "zod";
+import type { ProviderAdapter } from "./adapter.js";
+import { systemClock, type Clock } from "./clock.js";
+import type { SyncEngineOptions } from "./engine-types.js";
+import { ConfigError } from "./errors.js";
+import { Secret } from "./secret.js";
+import type { SyncStore } from "./store.js";
+import type { Connection } from "./types.js";
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** The name of the pseudo-tier an event enters once syncing has stopped after its start. */
+export const DONE_TIER = "done";
+
+const positiveMs = z.number().int().positive();
+const nonNegativeMs = z.number().int().nonnegative();
+
+const tierSchema = z.object({
+  name: z.string().min(1).refine((n) => n !== DONE_TIER, { message: `"${DONE_TIER}" is reserved` }),
+  withinMs: positiveMs.optional(),
+  everyMs: positiveMs,
+});
+
+const DEFAULT_TIERS = [
+  { name: "high", withinMs: 4 * HOUR, everyMs: MINUTE },
+  { name: "medium", withinMs: 24 * HOUR, everyMs: 15 * MINUTE },
+  { name: "low", everyMs: 240 * MINUTE },
+];
+
+const scheduleSchema = z
+  .object({
+    tiers: z.array(tierSchema).min(1).default(DEFAULT_TIERS),
+    stopAfterStartMs: nonNegativeMs.default(HOUR),
+    discoveryTimes: z
+      .array(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: "expected HH:MM (UTC)" }))
+      .min(1)
+      .default(["06:00", "18:00"]),
+    discoveryLookBehindMs: nonNegativeMs.default(DAY),
+    discoveryLookAheadMs: positiveMs.default(365 * DAY),
+    overlapMs: nonNegativeMs.default(MINUTE),
+    removalsEveryPassWithinMs: nonNegativeMs.default(HOUR),
+    removalsEveryMs: positiveMs.default(15 * MINUTE),
+    reconcileWithinMs: nonNegativeMs.default(7 * DAY),
+    reconcileEveryMs: positiveMs.default(DAY),
+    maxVanishShare: z.number().min(0).max(1).default(0.2),
+    backoffBaseMs: positiveMs.default(30_000),
+    backoffMaxMs: positiveMs.default(30 * MINUTE),
+  })
+  .superRefine((s, ctx) => {
+    const names = new Set<string>();
+    s.tiers.forEach((tier, i) => {
+      if (names.has(tier.name)) ctx.addIssue({ code: "custom", path: ["tiers", i, "name"], message: "duplicate tier name" });
+      names.add(tier.name);
+      const last = i === s.tiers.length - 1;
+      if (tier.withinMs === undefined && !last) {
+        ctx.addIssue({ code: "custom", path: ["tiers", i, "withinMs"], message: "only the last (widest) tier may omit withinMs" });
+      }
+      const prev = s.tiers[i - 1]?.withinMs;
+      if (i > 0 && tier.withinMs !== undefined && prev !== undefined && tier.withinMs <= prev) {
+        ctx.addIssue({ code: "custom", path: ["tiers", i, "withinMs"], message: "tiers must be ordered most urgent first (withinMs increasing)" });
+      }
+    });
+    if (s.backoffMaxMs < s.backoffBaseMs) {
+      ctx.addIssue({ code: "custom", path: ["backoffMaxMs"], message: "must be at least backoffBaseMs" });
+    }
+  });
+
+const isAdapter = (v: unknown): v is ProviderAdapter =>
+  typeof v === "object" &&
+  v !== null &&
+  typeof (v as ProviderAdapter).provider === "string" &&
+  typeof (v as ProviderAdapter).listRaces === "function" &&
+  typeof (v as ProviderAdapter).fetchRegistrations === "function" &&
+  typeof (v as ProviderAdapter).fetchRemovals === "function";
+
+const isStore = (v: unknown): v is SyncStore =>
+  typeof v === "object" && v !== null && typeof (v as SyncStore).claimDue === "function" && typeof (v as SyncStore).commitPage === "function";
+
+const isClock = (v: unknown): v is Clock =>
+  typeof v === "object" && v !== null && typeof (v as Clock).now === "function" && typeof (v as Clock).setTimeout === "function";
+
+const connectionSchema = z
+  .object({
+    id: z.string().min(1),
+    provider: z.string().min(1),
+    credentials: z.record(z.string(), z.instanceof(Secret, { message: "credential values must be Secret instances" })),
+    baseUrl: z.string().url().optional(),
+    budgetKey: z.string().min(1).optional(),
+    callsPerHour: z.number().int().positive().default(1000),
+    maxInFlight: z.number().int().positive().default(2),
+    burst: z.number().int().positive().default(20),
+  })
+  .superRefine((c, ctx) => {
+    if (c.burst > c.callsPerHour) ctx.addIssue({ code: "custom", path: ["burst"], message: "must not exceed callsPerHour" });
+  });
+
+const optionsSchema = z
+  .object({
+    adapters: z.array(z.custom<ProviderAdapter>(isAdapter, { message: "expected a ProviderAdapter" })).min(1),
+    store: z.custom<SyncStore>(isStore, { message: "expected a SyncStore" }),
+    connections: z.array(connectionSchema).min(1),
+    schedule: scheduleSchema.default(() => scheduleSchema.parse({})),
+    clock: z.custom<Clock>(isClock, { message: "expected a Clock" }).optional(),
+    owner: z.string().min(1).optional(),
+    leaseMs: z.number().int().min(1000).default(60_000),
+    pollMs: positiveMs.default(1000),
+    random: z.custom<() => number>((v) => typeof v === "function", { message: "expected a function" }).optional(),
+  })
+  .superRefine((o, ctx) => {
+    const providers = new Set(o.adapters.map((a) => a.provider));
+    const ids = new Set<string>();
+    o.connections.forEach((c, i) => {
+      if (ids.has(c.id)) ctx.addIssue({ code: "custom", path: ["connections", i, "id"], message: "duplicate connection id" });
+      ids.add(c.id);
+      if (!providers.has(c.provider)) {
+        ctx.addIssue({ code: "custom", path: ["connections", i, "provider"], message: `no adapter for provider "${c.provider}"` });
+      }
+    });
+  });
+
+/** Schedule options with every default applied. */
+export type ResolvedSchedule = z.output<typeof scheduleSchema>;
+
+/** A resolved tier. */
+export type ResolvedTier = ResolvedSchedule["tiers"][number];
+
+/** A connection with its budget fields resolved (burst included). */
+export type ResolvedConnection = Connection & { readonly burst: number };
+
+/** Engine options after validation: what the engine works with; hot paths never re-validate. */
+export interface ResolvedOptions {
+  readonly adapters: ReadonlyMap<string, ProviderAdapter>;
+  readonly store: SyncStore;
+  readonly connections: readonly ResolvedConnection[];
+  readonly schedule: ResolvedSchedule;
+  readonly clock: Clock;
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly pollMs: number;
+  readonly random: () => number;
+}
+
+/** Validates schedule options alone (used by `plan` tooling and tests). */
+export function resolveSchedule(input: unknown = {}): ResolvedSchedule {
+  const parsed = scheduleSchema.safeParse(input ?? {});
+  if (!parsed.success) throw toConfigError(parsed.error, ["schedule"]);
+  return parsed.data;
+}
+
+/**
+ * Validates engine options once. A failure is a `ConfigError` whose message and `issues` list
+ * every bad path (`connections.0.callsPerHour: ...`).
+ */
+export function resolveOptions(input: SyncEngineOptions): ResolvedOptions {
+  const parsed = optionsSchema.safeParse(input);
+  if (!parsed.success) throw toConfigError(parsed.error, []);
+  const o = parsed.data;
+  return {
+    adapters: new Map(o.adapters.map((a) => [a.provider, a])),
+    store: o.store,
+    connections: o.connections.map((c) => ({
+      id: c.id,
+      provider: c.provider,
+      credentials: c.credentials,
+      baseUrl: c.baseUrl,
+      budgetKey: c.budgetKey ?? `${c.provider}:${c.id}`,
+      callsPerHour: c.callsPerHour,
+      maxInFlight: c.maxInFlight,
+      burst: c.burst,
+    })),
+    schedule: o.schedule,
+    clock: o.clock ?? systemClock,
+    owner: o.owner ?? defaultOwner(),
+    leaseMs: o.leaseMs,
+    pollMs: o.pollMs,
+    random: o.random ?? Math.random,
+  };
+}
+
+function toConfigError(error: z.ZodError, prefix: readonly (string | number)[]): ConfigError {
+  const issues = error.issues.map((issue) => ({
+    path: [...prefix, ...issue.path].map(String).join(".") || "(root)",
+    message: issue.message,
+  }));
+  const list = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+  return new ConfigError(`[core] invalid engine options: ${list}`, issues, { cause: error });
+}
+
+function defaultOwner(): string {
+  // Core has no I/O of its own; the pid and a random suffix are enough to tell processes apart.
+  const pid = typeof process === "object" ? process.pid : 0;
+  return `engine:${pid}:${Math.random().toString(36).slice(2, 10)}`;
+}

@@ -1,0 +1,77 @@
+import { backoffDelayMs } from "./backoff.js";
+import { AbortedError, AuthError, LeaseLostError, NotFoundError, RateLimitedError, SyncError } from "./errors.js";
+import type { ResolvedConnection, ResolvedOptions } from "./options.js";
+import type { SerializedError, StoredEvent, SyncStatePatch } from "./store.js";
+
+/** How long a connection whose credentials were rejected is paused before it is tried again. */
+export const AUTH_PAUSE_MS = 60 * 60_000;
+/** Pause after a throttling answer that did not say how long to wait. */
+export const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
+
+/** A plain, secret-free description of any thrown value. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof SyncError) return error.toJSON();
+  if (error instanceof Error) return { name: error.name, code: "INTERNAL", message: error.message, retryable: true };
+  return { name: "Error", code: "INTERNAL", message: String(error), retryable: true };
+}
+
+/** The connection pause a failure calls for, if any. */
+export interface ConnectionPause {
+  readonly until: Date;
+  readonly reason: string;
+}
+
+/** Decides the pause of the connection after an error (throttling or rejected credentials). */
+export function pauseFor(error: unknown, now: Date): ConnectionPause | null {
+  if (error instanceof RateLimitedError) {
+    return { until: new Date(now.getTime() + (error.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS)), reason: "rate-limited" };
+  }
+  if (error instanceof AuthError) return { until: new Date(now.getTime() + AUTH_PAUSE_MS), reason: "credentials rejected" };
+  return null;
+}
+
+/** True when the pass stopped because the engine is stopping or the lease went (no backoff). */
+export function isInterruption(error: unknown): boolean {
+  return error instanceof AbortedError || error instanceof LeaseLostError;
+}
+
+/**
+ * The backoff patches of a failed pass. An interrupted pass (stop, lost lease) keeps the events
+ * due as they were; a vanished race or event is not retried; everything else backs off
+ * exponentially with jitter, and no sooner than the connection's pause ends.
+ */
+export function failureStates(
+  events: readonly StoredEvent[],
+  error: unknown,
+  now: Date,
+  options: ResolvedOptions,
+  pause: ConnectionPause | null,
+): { readonly states: SyncStatePatch[]; readonly retryAt: Date | null; readonly failures: number } {
+  const serialized = serializeError(error);
+  if (isInterruption(error)) {
+    const failures = Math.max(0, ...events.map((e) => e.state.failures));
+    return { states: [], retryAt: events[0]?.state.nextDueAt ?? null, failures };
+  }
+  const failures = Math.max(0, ...events.map((e) => e.state.failures)) + 1;
+  if (error instanceof NotFoundError) {
+    return {
+      states: events.map((e) => ({ eventId: e.eventId, nextDueAt: null, failures: e.state.failures + 1, lastError: serialized })),
+      retryAt: null,
+      failures,
+    };
+  }
+  const { backoffBaseMs, backoffMaxMs } = options.schedule;
+  let retryMs = backoffDelayMs(failures, backoffBaseMs, backoffMaxMs, options.random);
+  if (pause !== null) retryMs = Math.max(retryMs, pause.until.getTime() - now.getTime());
+  const retryAt = new Date(now.getTime() + retryMs);
+  return {
+    states: events.map((e) => ({ eventId: e.eventId, nextDueAt: retryAt, failures: e.state.failures + 1, lastError: serialized })),
+    retryAt,
+    failures,
+  };
+}
+
+/** The connection a pause applies to (for `budget:throttled`). */
+export function throttledPayload(conn: ResolvedConnection, pause: ConnectionPause): { connectionId: string; budgetKey: string; until: Date; reason: string } {
+  return { connectionId: conn.id, budgetKey: conn.budgetKey, until: pause.until, reason: pause.reason };
+}

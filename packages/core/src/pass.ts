@@ -1,0 +1,243 @@
+import type { EventEmitter } from "eventemitter3";
+import type { Budget, CallContext, FetchRegistrationsArgs, ProviderAdapter } from "./adapter.js";
+import { countingBudget } from "./budget.js";
+import { backfillCursor, modifiedSinceFor } from "./cursor.js";
+import { safeEmit } from "./emitter.js";
+import type { PassResult } from "./engine-types.js";
+import { AbortedError, LeaseLostError } from "./errors.js";
+import type { EngineEvents, PassInfo } from "./events.js";
+import type { ResolvedConnection, ResolvedOptions } from "./options.js";
+import { failureStates, isInterruption, pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
+import { finishStates } from "./pass-states.js";
+import { removalsDue } from "./policy.js";
+import type { PassFinish, StoredEvent } from "./store.js";
+import type { EventRef, PassKind, Page } from "./types.js";
+
+/** One pass to run: events of one race, one kind, leased by this engine. */
+export interface PassPlan {
+  readonly kind: PassKind;
+  readonly raceId: string;
+  readonly provider: string;
+  readonly events: readonly StoredEvent[];
+}
+
+/** What a pass needs from the engine. */
+export interface PassDeps {
+  readonly options: ResolvedOptions;
+  readonly emitter: EventEmitter<EngineEvents>;
+  readonly conn: ResolvedConnection;
+  readonly adapter: ProviderAdapter;
+  readonly budget: Budget;
+  /** Aborted when the engine gives up on the pass (stop timeout). */
+  readonly signal: AbortSignal;
+}
+
+interface Totals {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+  vanished: number;
+}
+
+/**
+ * Runs one pass: takes the signpost before any request, streams pages and commits each as it
+ * comes (a backfill's page also records its keyset position), and commits the pass's completion
+ * (new cursor, next due instant) with its last page. Any failure records the run as failed with
+ * a backoff; rows of pages already committed stay, the cursor does not move.
+ */
+export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResult> {
+  const { options, emitter, conn, adapter } = deps;
+  const { store, clock, schedule, owner } = options;
+  const signpost = clock.now();
+  const events = plan.events;
+  const eventIds = events.map((e) => e.eventId);
+  const refs: EventRef[] = events.map((e) => ({ provider: e.provider, eventId: e.eventId }));
+  const counter = countingBudget(deps.budget);
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(deps.signal.reason ?? new AbortedError("[core] engine stopping"));
+  if (deps.signal.aborted) onOuterAbort();
+  else deps.signal.addEventListener("abort", onOuterAbort, { once: true });
+  const stopHeartbeat = startHeartbeat(deps, refs, controller);
+  const totals: Totals = { inserted: 0, updated: 0, unchanged: 0, removed: 0, vanished: 0 };
+  let runId: string | null = null;
+  let info: PassInfo | null = null;
+  try {
+    runId = await store.startRun({ owner, now: signpost, connectionId: conn.id, provider: plan.provider, raceId: plan.raceId, eventIds, kind: plan.kind });
+    info = { runId, connectionId: conn.id, provider: plan.provider, raceId: plan.raceId, eventIds, kind: plan.kind };
+    const resumeAfter = plan.kind === "backfill" ? (events[0]?.state.backfillAfter ?? undefined) : undefined;
+    let cursorAt = signpost;
+    if (plan.kind === "backfill") {
+      const firstAttempt = oldest(events.map((e) => e.state.cursorAt));
+      cursorAt = backfillCursor(signpost, firstAttempt);
+      // Remember the first attempt's signpost: a crash after some pages must not lose changes made to them.
+      const fresh = events.filter((e) => e.state.cursorAt === null);
+      if (fresh.length > 0) {
+        await store.updateSchedule({ now: clock.now(), patches: fresh.map((e) => ({ provider: e.provider, eventId: e.eventId, cursorAt: signpost })) });
+      }
+    }
+    const modifiedSince = plan.kind === "incremental" ? modifiedSinceFor(events.map((e) => e.state.cursorAt), schedule.overlapMs) : undefined;
+    const removalsRan = plan.kind === "backfill" || events.some((e) => removalsDue(e.state, signpost));
+    const removalsSince = plan.kind === "backfill" ? undefined : modifiedSinceFor(events.map((e) => e.state.removalsCursorAt), schedule.overlapMs);
+    const resumed = resumeAfter !== undefined;
+    const vanishing = plan.kind === "reconcile" || (plan.kind === "backfill" && !resumed);
+    const seen: string[] = [];
+    safeEmit(emitter, "sync:start", { ...info, modifiedSince: modifiedSince ?? null });
+
+    const finish = (): PassFinish => ({
+      apiCalls: counter.calls(),
+      states: finishStates(events, { kind: plan.kind, signpost, cursorAt, removalsRan, resumed }, schedule),
+      vanish: vanishing ? { seenRegistrationIds: seen, maxShare: schedule.maxVanishShare } : undefined,
+    });
+    const ctx: CallContext = { budget: counter.budget, signal: controller.signal, now: signpost };
+    const base: FetchRegistrationsArgs = { raceId: plan.raceId, eventIds };
+    const passInfo = info;
+    const feed = async <Row>(kind: "registrations" | "removals", pages: AsyncIterable<Page<Row>>, last: boolean, toArgs: (page: Page<Row>) => object) => {
+      let finished = false;
+      for await (const page of pages) {
+        const isLast = page.after === null;
+        const result = await store.commitPage({
+          owner,
+          now: clock.now(),
+          runId: passInfo.runId,
+          provider: plan.provider,
+          eventIds,
+          ...toArgs(page),
+          backfillAfter: kind === "registrations" && plan.kind === "backfill" && page.after !== null ? page.after : undefined,
+          finish: isLast && last ? finish() : undefined,
+        });
+        add(totals, result);
+        safeEmit(emitter, "sync:page", { ...passInfo, feed: kind, rows: page.rows.length, ...pick(result) });
+        if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, seen, result.vanish.active);
+        if (isLast) {
+          finished = true;
+          break;
+        }
+        if (controller.signal.aborted) throw controller.signal.reason;
+      }
+      if (!finished && last) {
+        // A feed that ended without a closing page still completes the pass.
+        const result = await store.commitPage({ owner, now: clock.now(), runId: passInfo.runId, provider: plan.provider, eventIds, finish: finish() });
+        add(totals, result);
+      }
+    };
+
+    const regPages = adapter.fetchRegistrations(conn, { ...base, modifiedSince, after: resumeAfter }, ctx);
+    await feed("registrations", regPages, !removalsRan, (page) => {
+      if (vanishing) for (const row of page.rows) seen.push(row.registrationId);
+      return { registrations: page.rows };
+    });
+    if (removalsRan) {
+      const remPages = adapter.fetchRemovals(conn, { ...base, modifiedSince: removalsSince }, ctx);
+      await feed("removals", remPages, true, (page) => ({ removals: page.rows }));
+    }
+    safeEmit(emitter, "sync:finish", { ...info, apiCalls: counter.calls(), ...totals, durationMs: clock.now().getTime() - signpost.getTime(), cursorAt });
+    return result(plan, conn.id, runId, true, counter.calls(), totals, null);
+  } catch (error) {
+    const failure = await recordFailure(deps, plan, runId, info, error, counter.calls(), controller);
+    return result(plan, conn.id, runId, false, counter.calls(), totals, failure);
+  } finally {
+    stopHeartbeat();
+    deps.signal.removeEventListener("abort", onOuterAbort);
+  }
+}
+
+async function recordFailure(
+  deps: PassDeps,
+  plan: PassPlan,
+  runId: string | null,
+  info: PassInfo | null,
+  rawError: unknown,
+  apiCalls: number,
+  controller: AbortController,
+): Promise<ReturnType<typeof serializeError>> {
+  const { options, emitter, conn } = deps;
+  const { store, clock, owner } = options;
+  // An adapter aborted by a lost lease may surface its own abort error; report the real reason.
+  const error = controller.signal.aborted && !(rawError instanceof LeaseLostError) && isInterruption(controller.signal.reason) ? controller.signal.reason : rawError;
+  const now = clock.now();
+  const serialized = serializeError(error);
+  const pause = pauseFor(error, now);
+  if (pause !== null) {
+    await store.pauseBudget({ key: conn.budgetKey, now, until: pause.until, reason: pause.reason }).catch(() => undefined);
+    safeEmit(emitter, "budget:throttled", throttledPayload(conn, pause));
+  }
+  const { states, retryAt, failures } = failureStates(plan.events, error, now, options, pause);
+  const eventIds = plan.events.map((e) => e.eventId);
+  if (runId !== null) {
+    await store
+      .failRun({ owner, now, runId, provider: plan.provider, eventIds, apiCalls, error: serialized, states })
+      .catch(() => undefined); // a store that refuses (lease gone) already keeps the state as it was
+  } else {
+    await store.releaseLeases({ owner, now, refs: plan.events.map((e) => ({ provider: e.provider, eventId: e.eventId })) }).catch(() => undefined);
+  }
+  if (error instanceof LeaseLostError && !controller.signal.aborted) {
+    safeEmit(emitter, "lease:lost", { owner, events: error.events.map((e) => ({ provider: e.provider, eventId: e.eventId })) });
+  }
+  const passInfo = info ?? { runId: runId ?? "", connectionId: conn.id, provider: plan.provider, raceId: plan.raceId, eventIds, kind: plan.kind };
+  safeEmit(emitter, "sync:error", { ...passInfo, error: serialized, failures, retryAt });
+  return serialized;
+}
+
+/** Renews the pass's leases every third of the lease; a lost lease aborts the pass. */
+function startHeartbeat(deps: PassDeps, refs: readonly EventRef[], controller: AbortController): () => void {
+  const { store, clock, owner, leaseMs } = deps.options;
+  let handle: ReturnType<typeof clock.setTimeout> | null = null;
+  let stopped = false;
+  const beat = (): void => {
+    handle = null;
+    store
+      .renewLeases({ owner, now: clock.now(), leaseMs, refs })
+      .then((lost) => {
+        if (stopped) return;
+        if (lost.length > 0) {
+          safeEmit(deps.emitter, "lease:lost", { owner, events: lost });
+          controller.abort(new LeaseLostError(`[core] lease lost on ${lost.map((r) => r.eventId).join(",")}`, lost));
+          return;
+        }
+        handle = clock.setTimeout(beat, leaseMs / 3);
+      })
+      .catch(() => {
+        if (!stopped) handle = clock.setTimeout(beat, leaseMs / 3);
+      });
+  };
+  handle = clock.setTimeout(beat, leaseMs / 3);
+  return () => {
+    stopped = true;
+    if (handle !== null) clock.clearTimeout(handle);
+  };
+}
+
+async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly StoredEvent[], seen: readonly string[], active: number): Promise<void> {
+  const seenSet = new Set(seen);
+  let wouldVanish = 0;
+  try {
+    const stored = await deps.options.store.listRegistrations({ provider: info.provider, eventIds: events.map((e) => e.eventId) });
+    for (const reg of stored) if (reg.status === "active" && !seenSet.has(reg.registrationId)) wouldVanish++;
+  } catch {
+    wouldVanish = Math.ceil(active * deps.options.schedule.maxVanishShare);
+  }
+  safeEmit(deps.emitter, "reconcile:refused", { ...info, wouldVanish, active, maxShare: deps.options.schedule.maxVanishShare });
+}
+
+function oldest(dates: readonly (Date | null)[]): Date | null {
+  let best: Date | null = null;
+  for (const d of dates) if (d !== null && (best === null || d.getTime() < best.getTime())) best = d;
+  return best;
+}
+
+function pick(r: { inserted: number; updated: number; unchanged: number; removed: number }) {
+  return { inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, removed: r.removed };
+}
+
+function add(totals: Totals, r: { inserted: number; updated: number; unchanged: number; removed: number; vanish?: { vanished: number } | undefined }): void {
+  totals.inserted += r.inserted;
+  totals.updated += r.updated;
+  totals.unchanged += r.unchanged;
+  totals.removed += r.removed;
+  totals.vanished += r.vanish?.vanished ?? 0;
+}
+
+function result(plan: PassPlan, connectionId: string, runId: string | null, ok: boolean, apiCalls: number, totals: Totals, error: PassResult["error"]): PassResult {
+  return { runId, connectionId, provider: plan.provider, raceId: plan.raceId, eventIds: plan.events.map((e) => e.eventId), kind: plan.kind, ok, apiCalls, ...totals, error };
+}

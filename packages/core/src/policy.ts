@@ -1,0 +1,126 @@
+import { DONE_TIER, type ResolvedSchedule, type ResolvedTier } from "./options.js";
+import type { SyncState } from "./store.js";
+import type { PassKind, TierName } from "./types.js";
+
+/**
+ * The tier policy. Every boundary is an instant computed from the event's UTC start, never from
+ * a wall-clock string: an 08:30 America/Denver start in July (14:30 UTC) enters a 4-hour tier at
+ * 10:30 UTC whatever the zone or the daylight-saving season.
+ */
+
+/** Where an event stands at one instant. */
+export interface TierAt {
+  /** Index into `schedule.tiers`, or -1 once syncing has stopped (`done`). */
+  readonly index: number;
+  readonly name: TierName;
+  /** Sync interval of the tier; null at `done`. */
+  readonly everyMs: number | null;
+}
+
+/** The tier of an event starting at `startsAt`, seen at `at`. */
+export function tierAt(startsAt: Date, at: Date, schedule: ResolvedSchedule): TierAt {
+  const untilStart = startsAt.getTime() - at.getTime();
+  if (untilStart < -schedule.stopAfterStartMs) return { index: -1, name: DONE_TIER, everyMs: null };
+  const tiers = schedule.tiers;
+  for (let i = 0; i < tiers.length; i++) {
+    const tier = tiers[i] as ResolvedTier;
+    if (tier.withinMs === undefined || untilStart <= tier.withinMs) return { index: i, name: tier.name, everyMs: tier.everyMs };
+  }
+  // Beyond the widest bounded tier when every tier is bounded: the last tier's cadence still applies.
+  const last = tiers[tiers.length - 1] as ResolvedTier;
+  return { index: tiers.length - 1, name: last.name, everyMs: last.everyMs };
+}
+
+/**
+ * The first instant after `at` where the event changes tier: entering a more urgent tier
+ * (`startsAt - withinMs`) or stopping (`startsAt + stopAfterStartMs`). Null once done.
+ */
+export function nextBoundary(startsAt: Date, at: Date, schedule: ResolvedSchedule): Date | null {
+  const t = at.getTime();
+  const s = startsAt.getTime();
+  let best: number | null = null;
+  const consider = (instant: number): void => {
+    if (instant > t && (best === null || instant < best)) best = instant;
+  };
+  for (const tier of schedule.tiers) if (tier.withinMs !== undefined) consider(s - tier.withinMs);
+  consider(s + schedule.stopAfterStartMs);
+  return best === null ? null : new Date(best);
+}
+
+/**
+ * Claim order (lower first): the most urgent tier is 0, a backfill 1, then the other tiers in
+ * order, and the final reconciliation of a finished event last. Derived from the tier index so
+ * custom tiers keep the same shape.
+ */
+export function priorityOf(tierIndex: number, schedule: ResolvedSchedule): number {
+  if (tierIndex < 0) return schedule.tiers.length + 1;
+  return tierIndex === 0 ? 0 : tierIndex + 1;
+}
+
+/** Priority of a backfill: right after the most urgent tier. */
+export const BACKFILL_PRIORITY = 1;
+
+/** The scheduling fields an event moves to after a pass at `at`. */
+export interface NextSchedule {
+  readonly tier: TierName;
+  readonly priority: number;
+  readonly nextDueAt: Date | null;
+}
+
+/**
+ * When the event is next due after a pass whose signpost is `at`: one tier interval later, but
+ * never after the next tier boundary (so it enters a more urgent tier exactly on time) nor after
+ * a planned reconciliation.
+ */
+export function scheduleAfter(startsAt: Date, at: Date, schedule: ResolvedSchedule, reconcileDueAt: Date | null): NextSchedule {
+  const tier = tierAt(startsAt, at, schedule);
+  if (tier.everyMs === null) {
+    // Done: the final reconciliation is due now (or has just run: the caller then sets null).
+    return { tier: tier.name, priority: priorityOf(-1, schedule), nextDueAt: new Date(at) };
+  }
+  let next = at.getTime() + tier.everyMs;
+  const boundary = nextBoundary(startsAt, at, schedule);
+  if (boundary !== null) next = Math.min(next, boundary.getTime());
+  if (reconcileDueAt !== null) next = Math.min(next, Math.max(reconcileDueAt.getTime(), at.getTime()));
+  return { tier: tier.name, priority: priorityOf(tier.index, schedule), nextDueAt: new Date(next) };
+}
+
+/**
+ * The next daily reconciliation after one at `at`: a day later, not before the event comes
+ * within `reconcileWithinMs` of its start, and none once the final reconciliation at `done` will
+ * cover it.
+ */
+export function reconcileDueAfter(startsAt: Date, at: Date, schedule: ResolvedSchedule): Date | null {
+  const s = startsAt.getTime();
+  const next = Math.max(at.getTime() + schedule.reconcileEveryMs, s - schedule.reconcileWithinMs);
+  return next >= s + schedule.stopAfterStartMs ? null : new Date(next);
+}
+
+/**
+ * When the removal feed is next due after one at `at`: with every pass (null) close to the
+ * start, otherwise `removalsEveryMs` later but no later than entering that final window.
+ */
+export function removalsDueAfter(startsAt: Date, at: Date, schedule: ResolvedSchedule): Date | null {
+  const everyPassFrom = startsAt.getTime() - schedule.removalsEveryPassWithinMs;
+  if (at.getTime() >= everyPassFrom) return null;
+  return new Date(Math.min(at.getTime() + schedule.removalsEveryMs, everyPassFrom));
+}
+
+/** True when the removal feed should run in a pass at `now`. */
+export function removalsDue(state: SyncState, now: Date): boolean {
+  return state.removalsDueAt === null || state.removalsDueAt.getTime() <= now.getTime();
+}
+
+/** Which pass an event needs at `now`. */
+export function passKindFor(startsAt: Date, state: SyncState, now: Date, schedule: ResolvedSchedule): PassKind {
+  if (state.backfilledAt === null) return "backfill";
+  if (tierAt(startsAt, now, schedule).index < 0) return "reconcile";
+  if (state.reconcileDueAt !== null && state.reconcileDueAt.getTime() <= now.getTime()) return "reconcile";
+  return "incremental";
+}
+
+/** The interval an event's tier allows at `at` (the lowest tier's interval at `done`, for lateness). */
+export function allowedIntervalMs(startsAt: Date, at: Date, schedule: ResolvedSchedule): number {
+  const tier = tierAt(startsAt, at, schedule);
+  return tier.everyMs ?? (schedule.tiers[schedule.tiers.length - 1] as ResolvedTier).everyMs;
+}

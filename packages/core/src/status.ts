@@ -1,0 +1,58 @@
+import type { ConnectionStatus, EngineStatus, EventStatus } from "./engine-types.js";
+import type { ResolvedOptions } from "./options.js";
+import { allowedIntervalMs, tierAt } from "./policy.js";
+
+/** Builds `status()`: every event with its tier and lateness, every connection with its budget. */
+export async function buildStatus(options: ResolvedOptions, running: boolean): Promise<EngineStatus> {
+  const { store, clock, schedule } = options;
+  const now = clock.now();
+  const providers = new Set(options.adapters.keys());
+  const keys = [...new Set(options.connections.map((c) => c.budgetKey))];
+  const [stored, budgets, discoveries, failedRuns] = await Promise.all([
+    store.listEvents(),
+    store.getBudgets({ now, keys }),
+    store.lastDiscoveries({ connectionIds: options.connections.map((c) => c.id) }),
+    store.listRuns({ limit: 200, status: "failed" }),
+  ]);
+  const events: EventStatus[] = stored
+    .filter((e) => providers.has(e.provider))
+    .map((e) => {
+      const s = e.state;
+      const late = s.nextDueAt !== null && now.getTime() - s.nextDueAt.getTime() > allowedIntervalMs(e.startsAt, s.nextDueAt, schedule);
+      return {
+        provider: e.provider,
+        eventId: e.eventId,
+        raceId: e.raceId,
+        raceName: e.raceName,
+        name: e.name,
+        timezone: e.timezone,
+        startsAt: e.startsAt,
+        tier: tierAt(e.startsAt, now, schedule).name,
+        nextSyncAt: s.nextDueAt,
+        lastSuccessAt: s.lastSuccessAt,
+        backfilled: s.backfilledAt !== null,
+        registrations: e.activeRegistrations,
+        failures: s.failures,
+        lastError: s.lastError,
+        late,
+        connectionIds: e.connectionIds,
+      };
+    });
+  const connections: ConnectionStatus[] = options.connections.map((c) => {
+    const budget = budgets.find((b) => b.key === c.budgetKey);
+    return {
+      id: c.id,
+      provider: c.provider,
+      budgetKey: c.budgetKey,
+      callsPerHour: c.callsPerHour,
+      maxInFlight: c.maxInFlight,
+      callsLastHour: budget?.callsLastHour ?? 0,
+      tokens: budget?.tokens ?? c.burst,
+      inFlight: budget?.inFlight ?? 0,
+      pausedUntil: budget?.pausedUntil ?? null,
+      lastError: failedRuns.find((r) => r.connectionId === c.id)?.error ?? null,
+      lastDiscovery: discoveries.find((d) => d.connectionId === c.id) ?? null,
+    };
+  });
+  return { owner: options.owner, running, now, events, connections, budgets };
+}
