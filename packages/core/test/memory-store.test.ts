@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { createMemoryStore } from "@project88/core/testing";
-import type { Race, Registration } from "@project88/core";
+import { StoreError, type Race, type Registration } from "@project88/core";
+import { createMemoryStore, runStoreConformance } from "@project88/core/testing";
+
+runStoreConformance({ describe, it, expect }, { createStore: () => createMemoryStore(), name: "memory store" });
 
 const now = new Date("2026-03-01T12:00:00Z");
 const race: Race = {
@@ -11,20 +13,50 @@ function reg(id: string, extra: Partial<Registration> = {}): Registration {
   return { provider: "p", registrationId: id, raceId: "r1", eventId: "e1", userId: null, firstName: "A", lastName: "B", gender: null, dob: null, age: null, bib: null, chip: null, email: null, phone: null, city: null, state: null, country: null, teamName: null, registeredAt: null, modifiedAt: now, raw: { id }, ...extra };
 }
 
-describe("memory store smoke", () => {
-  it("discovers, claims, commits and refuses an invalid page", async () => {
-    const store = createMemoryStore();
-    const diff = await store.saveDiscovery({ connectionId: "c", provider: "p", races: [race], now, newEventPriority: 0 });
-    expect(diff.newEvents).toHaveLength(1);
-    const claimed = await store.claimDue({ owner: "o", now, leaseMs: 60_000, maxRaces: 5 });
-    expect(claimed.map((e) => e.eventId)).toEqual(["e1"]);
-    const runId = await store.startRun({ owner: "o", now, connectionId: "c", provider: "p", raceId: "r1", eventIds: ["e1"], kind: "backfill" });
-    await expect(store.commitPage({ owner: "o", now, runId, provider: "p", eventIds: ["e1"], registrations: [reg("1"), reg("2", { dob: "2001-02-30" })] })).rejects.toThrow(/registration 2/);
-    expect(await store.listRegistrations({ provider: "p" })).toHaveLength(0);
-    const res = await store.commitPage({ owner: "o", now, runId, provider: "p", eventIds: ["e1"], registrations: [reg("1"), reg("2")], finish: { apiCalls: 1, states: [{ eventId: "e1", nextDueAt: null }] } });
-    expect(res).toMatchObject({ inserted: 2, updated: 0, unchanged: 0 });
+async function seeded() {
+  const store = createMemoryStore();
+  await store.saveDiscovery({ connectionId: "c", provider: "p", races: [race], now, newEventPriority: 0 });
+  await store.claimDue({ owner: "o", now, leaseMs: 60_000, maxRaces: 5 });
+  const runId = await store.startRun({ owner: "o", now, connectionId: "c", provider: "p", raceId: "r1", eventIds: ["e1"], kind: "backfill" });
+  return { store, runId };
+}
+
+describe("memory store extras", () => {
+  it("failNext makes the next call of a method fail before it writes anything", async () => {
+    const { store, runId } = await seeded();
+    store.failNext("commitPage");
+    const page = { owner: "o", now, runId, provider: "p", eventIds: ["e1"], registrations: [reg("1")] };
+    await expect(store.commitPage(page)).rejects.toBeInstanceOf(StoreError);
+    expect(await store.listRegistrations({ provider: "p" })).toEqual([]);
+    expect(await store.commitPage(page)).toMatchObject({ inserted: 1 });
+    expect(store.calls["commitPage"]).toBe(2);
+  });
+
+  it("hands out copies: changing a returned object changes nothing stored", async () => {
+    const { store, runId } = await seeded();
+    await store.commitPage({ owner: "o", now, runId, provider: "p", eventIds: ["e1"], registrations: [reg("1")] });
+    const [row] = await store.listRegistrations({ provider: "p" });
+    (row as { firstName: string | null }).firstName = "changed";
+    (row?.raw as { id: string }).id = "changed";
     const [event] = await store.listEvents();
-    expect(event?.activeRegistrations).toBe(2);
-    expect(event?.state.leaseOwner).toBeNull();
+    (event?.state.nextDueAt as Date).setTime(0);
+    expect((await store.listRegistrations({ provider: "p" }))[0]).toMatchObject({ firstName: "A", raw: { id: "1" } });
+    expect((await store.listEvents())[0]?.state.nextDueAt).toEqual(now);
+  });
+
+  it("rejects a removal with an unknown reason, a row of another provider and an unknown event", async () => {
+    const { store, runId } = await seeded();
+    const base = { owner: "o", now, runId, provider: "p", eventIds: ["e1"] };
+    await expect(store.commitPage({ ...base, registrations: [reg("1", { provider: "q" })] })).rejects.toThrow(/registration 1: provider/);
+    await expect(store.commitPage({ ...base, registrations: [reg("2", { eventId: "nope" })] })).rejects.toThrow(/registration 2: event nope/);
+    await expect(
+      store.commitPage({ ...base, removals: [{ provider: "p", registrationId: "3", raceId: "r1", eventId: "e1", reason: "lost" as never, newRegistrationId: null, modifiedAt: now, raw: {} }] }),
+    ).rejects.toThrow(/removal 3: reason/);
+  });
+
+  it("refuses work after close", async () => {
+    const store = createMemoryStore();
+    await store.close();
+    await expect(store.listEvents()).rejects.toBeInstanceOf(StoreError);
   });
 });

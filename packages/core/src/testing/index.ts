@@ -6,3 +6,6 @@ export { createScriptedAdapter, type ScriptedAdapter, type ScriptedAdapterOption
 export { ScriptedDataset, type ScriptedDatasetInput, type ScriptedRace } from "./scripted-dataset.js";
 export { generateDataset, seededRandom, type GenerateDatasetOptions } from "./dataset-generator.js";
 export { createCountingBudget, type CountingBudget } from "./counting-budget.js";
+export { runStoreConformance, type StoreConformanceOptions, type StoreTest } from "./store-conformance.js";
+export type { StoreTestContext } from "./store-fixtures.js";
+export { rejectionOf, uniqueId, type ConformanceExpectation, type ConformanceMatchers, type ConformanceTestApi } from "./conformance-api.js";

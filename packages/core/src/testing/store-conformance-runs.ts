@@ -1,0 +1,51 @@
+import type { SerializedError } from "../store.js";
+import type { StoreTest } from "./store-conformance.js";
+import { at, eventIdsOf, makeRace, makeRegistration, seedRace, startPass, T0 } from "./store-fixtures.js";
+
+const FAILURE: SerializedError = { name: "ProviderError", code: "PROVIDER", message: "[scripted] race 1: HTTP 503", retryable: true };
+
+/** startRun, failRun and listRuns. */
+export function runTests(test: StoreTest): void {
+  test("failRun keeps committed rows and cursors, records the failure, applies the backoff and releases leases", async (ctx) => {
+    const race = await seedRace(ctx, makeRace(ctx));
+    const eventId = race.events[0]?.eventId ?? "";
+    const ref = { provider: ctx.provider, eventId };
+    await ctx.store.updateSchedule({ now: T0, patches: [{ ...ref, cursorAt: at(-60_000) }] });
+    const runId = await startPass(ctx, race, "o", { kind: "incremental" });
+    const row = makeRegistration(race, eventId, ctx.id("r-"));
+    await ctx.store.commitPage({ owner: "o", now: T0, runId, provider: ctx.provider, eventIds: [eventId], registrations: [row], backfillAfter: row.registrationId });
+    await ctx.store.failRun({
+      owner: "o", now: at(2000), runId, provider: ctx.provider, eventIds: [eventId], apiCalls: 2, error: FAILURE,
+      states: [{ eventId, nextDueAt: at(32_000), failures: 1, lastError: FAILURE }],
+    });
+    const rows = await ctx.store.listRegistrations({ provider: ctx.provider, eventIds: [eventId] });
+    ctx.expect(rows.map((r) => r.registrationId)).toEqual([row.registrationId]);
+    const [event] = await ctx.store.listEvents({ refs: [ref] });
+    ctx.expect(event?.state).toMatchObject({
+      cursorAt: at(-60_000), backfillAfter: row.registrationId, nextDueAt: at(32_000), failures: 1, lastError: FAILURE,
+      lastSuccessAt: null, leaseOwner: null, leaseExpiresAt: null,
+    });
+    const [run] = await ctx.store.listRuns({ eventId });
+    ctx.expect(run).toMatchObject({ id: runId, status: "failed", apiCalls: 2, error: FAILURE, finishedAt: at(2000), rowsInserted: 1, kind: "incremental" });
+    ctx.expect(await ctx.store.claimDue({ owner: "b", now: at(32_000), leaseMs: 60_000, maxRaces: 1, providers: [ctx.provider] })).toHaveLength(1);
+  });
+
+  test("listRuns lists newest first and filters by event and status", async (ctx) => {
+    const race = await seedRace(ctx, makeRace(ctx, [3_600_000, 7_200_000]));
+    const [e1, e2] = eventIdsOf(race);
+    const first = await startPass(ctx, race, "o", { now: at(1000) });
+    await ctx.store.failRun({ owner: "o", now: at(1500), runId: first, provider: ctx.provider, eventIds: eventIdsOf(race), apiCalls: 1, error: FAILURE, states: [] });
+    const second = await startPass(ctx, race, "o", { now: at(2000), kind: "incremental" });
+    const runs = await ctx.store.listRuns({ eventId: e2 });
+    ctx.expect(runs.map((r) => r.id)).toEqual([second, first]);
+    ctx.expect(runs[0]).toMatchObject({ status: "running", provider: ctx.provider, raceId: race.raceId, startedAt: at(2000), finishedAt: null });
+    ctx.expect([...(runs[0]?.eventIds ?? [])].sort()).toEqual([e1, e2].sort());
+    ctx.expect((await ctx.store.listRuns({ eventId: e1, status: "failed" })).map((r) => r.id)).toEqual([first]);
+    ctx.expect((await ctx.store.listRuns({ eventId: e1, limit: 1 })).map((r) => r.id)).toEqual([second]);
+  });
+
+  test("close can be called twice", async (ctx) => {
+    await ctx.store.close();
+    await ctx.store.close();
+  });
+}
