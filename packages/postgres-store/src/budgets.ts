@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { StoreError } from "@project88/core";
 import type { BudgetLimits, BudgetState, BudgetTake, TakeBudgetArgs } from "@project88/core";
 import type { StoreContext } from "./rows.js";
 import { addMs } from "./sql.js";
@@ -8,6 +9,20 @@ const HOUR_MS = 3_600_000;
 const IN_FLIGHT_POLL_MS = 250;
 /** Grants older than this are pruned; an hour is needed for `callsLastHour`, the rest is audit. */
 const GRANT_KEEP_MS = 24 * HOUR_MS;
+
+/** Float slack so a caller that waited exactly `retryInMs` finds its token. */
+const EPSILON = 1e-9;
+
+function checkLimits(key: string, limits: BudgetLimits): void {
+  const { callsPerHour, burst, maxInFlight } = limits;
+  const ok = Number.isFinite(callsPerHour) && Number.isFinite(burst) && burst >= 1 && callsPerHour >= burst && Number.isInteger(maxInFlight) && maxInFlight >= 1;
+  if (!ok) {
+    throw new StoreError(
+      `[postgres-store] budget ${key}: limits ${JSON.stringify(limits)} need burst >= 1, callsPerHour >= burst and an integer maxInFlight >= 1`,
+      { retryable: false },
+    );
+  }
+}
 
 interface BudgetRow {
   tokens: number | null;
@@ -38,6 +53,7 @@ function refill(row: { tokens: number | null; refilled_at: Date }, limits: Budge
 export async function takeBudget(ctx: StoreContext, args: TakeBudgetArgs): Promise<BudgetTake> {
   const { s } = ctx;
   const { key, now, limits } = args;
+  checkLimits(key, limits);
   return ctx.db.transaction(
     async (tx): Promise<BudgetTake> => {
       // A new key starts with a full bucket (tokens null = full).
@@ -55,18 +71,23 @@ export async function takeBudget(ctx: StoreContext, args: TakeBudgetArgs): Promi
         return { granted: false, reason: "paused", retryInMs: row.paused_until.getTime() - now.getTime() };
       }
       const bucket = refill(row, limits, now);
-      if (bucket.tokens < 1) {
+      if (bucket.tokens < 1 - EPSILON) {
         const rate = ratePerMs(limits);
-        const retryInMs = rate > 0 ? Math.ceil((1 - bucket.tokens) / rate) : HOUR_MS;
+        const retryInMs = rate > 0 ? Math.max(1, Math.ceil((1 - bucket.tokens) / rate)) : HOUR_MS;
         return { granted: false, reason: "tokens", retryInMs };
       }
       await tx.query(`DELETE FROM ${s}.budget_slots WHERE connection_key = $1 AND expires_at <= $2`, [key, now]);
-      const slots = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.budget_slots WHERE connection_key = $1`, [key]);
-      if ((slots.rows[0]?.n ?? 0) >= limits.maxInFlight) {
-        return { granted: false, reason: "in-flight", retryInMs: IN_FLIGHT_POLL_MS };
+      const slots = await tx.query<{ n: number; soonest: Date | null }>(
+        `SELECT count(*)::int AS n, min(expires_at) AS soonest FROM ${s}.budget_slots WHERE connection_key = $1`,
+        [key],
+      );
+      const held = slots.rows[0];
+      if ((held?.n ?? 0) >= limits.maxInFlight) {
+        const soonest = held?.soonest ? held.soonest.getTime() - now.getTime() : IN_FLIGHT_POLL_MS;
+        return { granted: false, reason: "in-flight", retryInMs: Math.max(1, Math.min(IN_FLIGHT_POLL_MS, soonest)) };
       }
       const slotId = randomUUID();
-      const tokensLeft = bucket.tokens - 1;
+      const tokensLeft = Math.max(0, bucket.tokens - 1);
       await tx.query(
         `UPDATE ${s}.budgets SET tokens = $2, refilled_at = $3, calls_per_hour = $4, burst = $5, max_in_flight = $6, updated_at = $7
          WHERE connection_key = $1`,
@@ -74,7 +95,7 @@ export async function takeBudget(ctx: StoreContext, args: TakeBudgetArgs): Promi
       );
       await tx.query(
         `INSERT INTO ${s}.budget_slots (slot_id, connection_key, owner, taken_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-        [slotId, key, args.owner, now, addMs(now, args.slotTtlMs)],
+        [slotId, key, args.owner, now, addMs(now, Math.max(1, args.slotTtlMs))],
       );
       await tx.query(`INSERT INTO ${s}.budget_grants (connection_key, granted_at, owner) VALUES ($1, $2, $3)`, [key, now, args.owner]);
       await tx.query(`DELETE FROM ${s}.budget_grants WHERE connection_key = $1 AND granted_at < $2`, [key, addMs(now, -GRANT_KEEP_MS)]);

@@ -1,3 +1,4 @@
+import { StoreError } from "@project88/core";
 import type { DiscoveryDiff, EventRef, SaveDiscoveryArgs, StoredEvent, SyncStatePatch } from "@project88/core";
 import type { SqlQueryable } from "./sql-client.js";
 import { type EventRow, STATE_COLUMNS, type StoreContext, patchAssignments, refArrays, toStoredEvent } from "./rows.js";
@@ -50,6 +51,11 @@ export function listEvents(
   }, op);
 }
 
+function ownerClause(condition: { readonly owner: string; readonly orFree?: boolean } | undefined): string {
+  if (!condition) return "";
+  return condition.orFree ? " AND (lease_owner = $4 OR lease_owner IS NULL OR lease_expires_at <= $3)" : " AND lease_owner = $4";
+}
+
 /**
  * Applies one patch to an event's state, plus fixed `extra` assignments (already SQL) and an
  * extra `WHERE` condition on `$3` (the owner) when given. Returns whether a row matched.
@@ -61,7 +67,7 @@ export async function applyStatePatch(
   patch: SyncStatePatch,
   now: Date,
   extra: readonly string[] = [],
-  ownerCondition?: { readonly owner: string },
+  ownerCondition?: { readonly owner: string; readonly orFree?: boolean },
 ): Promise<boolean> {
   const base: unknown[] = [provider, patch.eventId, now];
   if (ownerCondition) base.push(ownerCondition.owner);
@@ -69,7 +75,7 @@ export async function applyStatePatch(
   const sets = [...sql, ...extra, "updated_at = $3"];
   const result = await q.query(
     `UPDATE ${s}.sync_state SET ${sets.join(", ")}
-     WHERE provider = $1 AND event_id = $2${ownerCondition ? " AND lease_owner = $4" : ""}`,
+     WHERE provider = $1 AND event_id = $2${ownerClause(ownerCondition)}`,
     [...base, ...params],
   );
   return result.rowCount > 0;
@@ -82,12 +88,43 @@ export async function updateSchedule(
 ): Promise<void> {
   if (args.patches.length === 0) return;
   await ctx.db.transaction(async (tx) => {
-    for (const patch of args.patches) await applyStatePatch(tx, ctx.s, patch.provider, patch, args.now);
+    for (const patch of args.patches) {
+      if (!(await applyStatePatch(tx, ctx.s, patch.provider, patch, args.now))) {
+        // Throwing rolls the whole batch back: all patches or none.
+        throw new StoreError(`[postgres-store] updateSchedule: ${patch.provider} event ${patch.eventId} is unknown; no schedule was changed`, {
+          retryable: false,
+        });
+      }
+    }
   }, { operation: "updateSchedule" });
+}
+
+function validDate(value: unknown): boolean {
+  return value instanceof Date && !Number.isNaN(value.getTime());
+}
+
+/** Refuses a discovery with a malformed race or event before anything is stored. */
+function validateDiscovery(args: SaveDiscoveryArgs): void {
+  for (const race of args.races) {
+    const where = `[postgres-store] saveDiscovery: race ${race.provider}:${race.raceId}`;
+    const fail = (problem: string) => new StoreError(`${where}: ${problem}; nothing was saved`, { retryable: false });
+    if (race.provider !== args.provider) throw fail(`provider is not ${args.provider}`);
+    if (typeof race.raceId !== "string" || race.raceId === "") throw fail("raceId is empty");
+    if (typeof race.timezone !== "string" || race.timezone === "") throw fail("timezone is empty");
+    if (race.nextDate !== null && !/^\d{4}-\d{2}-\d{2}$/.test(race.nextDate)) throw fail(`nextDate ${JSON.stringify(race.nextDate)} is not YYYY-MM-DD`);
+    for (const event of race.events) {
+      const at = `event ${event.eventId}`;
+      if (typeof event.eventId !== "string" || event.eventId === "") throw fail("an eventId is empty");
+      if (event.raceId !== race.raceId || event.provider !== race.provider) throw fail(`${at} belongs to another race`);
+      if (!validDate(event.startsAt)) throw fail(`${at}: startsAt is not a valid Date`);
+      if (event.endsAt !== null && !validDate(event.endsAt)) throw fail(`${at}: endsAt is not a valid Date`);
+    }
+  }
 }
 
 /** `SyncStore.saveDiscovery`: races, events, connection links and new sync states, in one transaction. */
 export async function saveDiscovery(ctx: StoreContext, args: SaveDiscoveryArgs): Promise<DiscoveryDiff> {
+  validateDiscovery(args);
   const { s } = ctx;
   const races = [...new Map(args.races.map((r) => [r.raceId, r])).values()];
   const events = [...new Map(races.flatMap((r) => r.events.map((e) => [e.eventId, { ...e, raceId: r.raceId }] as const))).values()];

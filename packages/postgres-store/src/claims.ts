@@ -4,8 +4,14 @@ import type { SqlQueryable } from "./sql-client.js";
 import { type StoreContext, refArrays } from "./rows.js";
 import { addMs } from "./sql.js";
 
-/** A lease is free for `owner` when nobody holds it, it expired, or `owner` already holds it. */
+/** For `claimEvents`: free when nobody holds the lease, it expired, or `owner` ($1) holds it. */
 const FREE = "(s.lease_owner IS NULL OR s.lease_expires_at <= $2 OR s.lease_owner = $1)";
+
+/**
+ * For `claimDue`: free only when unleased or expired at `now` ($2). An event the caller itself
+ * holds is not returned again, so two calls (even from one owner) never return the same event.
+ */
+const UNLEASED = (now: string) => `(s.lease_owner IS NULL OR s.lease_expires_at <= ${now})`;
 
 /** How many due rows one claim looks at to choose its races. Bounds the rows locked per claim. */
 const SCAN_LIMIT = 500;
@@ -30,7 +36,7 @@ interface Due {
  * 2. lease every due, free event of those races (again SKIP LOCKED: an event of the race that a
  *    concurrent claimer holds stays with it). The lease conditions are re-checked on the locked
  *    row, so a lease committed by another process after our snapshot is respected.
- * The claim is safe to retry after a lost connection: leases it may have committed are ours.
+ * Retried after a lost connection: a lease committed before the drop just expires unused.
  */
 export async function claimDue(ctx: StoreContext, args: ClaimArgs): Promise<StoredEvent[]> {
   const { s } = ctx;
@@ -40,11 +46,11 @@ export async function claimDue(ctx: StoreContext, args: ClaimArgs): Promise<Stor
     async (tx) => {
       const due = await tx.query<Due>(
         `SELECT s.provider, s.event_id, s.race_id FROM ${s}.sync_state s
-         WHERE s.next_due_at <= $2 AND ${FREE} AND ($3::text[] IS NULL OR s.provider = ANY($3::text[]))
+         WHERE s.next_due_at <= $1 AND ${UNLEASED("$1")} AND ($2::text[] IS NULL OR s.provider = ANY($2::text[]))
          ORDER BY s.priority, s.next_due_at, s.provider, s.event_id
          LIMIT ${SCAN_LIMIT}
          FOR UPDATE SKIP LOCKED`,
-        [args.owner, args.now, providers],
+        [args.now, providers],
       );
       const races = new Map<string, { provider: string; raceId: string }>();
       for (const row of due.rows) {
@@ -57,7 +63,7 @@ export async function claimDue(ctx: StoreContext, args: ClaimArgs): Promise<Stor
         `UPDATE ${s}.sync_state AS u SET lease_owner = $1, lease_expires_at = $5, updated_at = $2
          FROM (SELECT s.provider, s.event_id FROM ${s}.sync_state s
                WHERE (s.provider, s.race_id) IN (SELECT * FROM unnest($3::text[], $4::text[]))
-                 AND s.next_due_at <= $2 AND ${FREE}
+                 AND s.next_due_at <= $2 AND ${UNLEASED("$2")}
                FOR UPDATE SKIP LOCKED) AS c
          WHERE u.provider = c.provider AND u.event_id = c.event_id
          RETURNING u.provider, u.event_id`,

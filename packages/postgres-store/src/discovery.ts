@@ -6,7 +6,7 @@ import { addMs } from "./sql.js";
  * `SyncStore.beginDiscovery`: the ledger that makes one discovery per connection and slot
  * across all processes. Callers for one connection are serialised by a transaction-scoped
  * advisory lock, then the ledger decides: a success for this slot or a later one, or another
- * owner's running record with an unexpired lease, means "not you". A running record whose lease
+ * running record with an unexpired lease (whoever owns it), means "not you". A running record whose lease
  * expired (its process died) is closed as failed before the new one starts.
  */
 export async function beginDiscovery(
@@ -20,9 +20,9 @@ export async function beginDiscovery(
       const blocking = await tx.query<{ id: string }>(
         `SELECT id::text AS id FROM ${s}.discovery_runs
          WHERE connection_id = $1 AND ((status = 'succeeded' AND slot >= $2)
-           OR (status = 'running' AND owner <> $3 AND lease_expires_at > $4))
+           OR (status = 'running' AND lease_expires_at > $3))
          LIMIT 1`,
-        [args.connectionId, args.slot, args.owner, args.now],
+        [args.connectionId, args.slot, args.now],
       );
       if (blocking.rows.length > 0) return null;
       await tx.query(

@@ -1,4 +1,4 @@
-import { LeaseLostError } from "@project88/core";
+import { LeaseLostError, StoreError } from "@project88/core";
 import type { CommitPageArgs, PageWriteResult, Registration, Removal, StoredRegistration } from "@project88/core";
 import { HELD } from "./claims.js";
 import type { SqlQueryable } from "./sql-client.js";
@@ -170,6 +170,42 @@ async function assertLeases(q: SqlQueryable, s: string, args: CommitPageArgs, op
   }
 }
 
+/** Refuses a page whose run is unknown or finished, or whose rows or patches name foreign events. */
+async function assertPage(q: SqlQueryable, s: string, args: CommitPageArgs): Promise<void> {
+  // Run ids are bigint identities; anything else cannot name a run (and must not fail the cast).
+  const run = /^\d{1,18}$/.test(args.runId)
+    ? await q.query<{ status: string }>(`SELECT status FROM ${s}.sync_runs WHERE id = $1::bigint FOR UPDATE`, [args.runId])
+    : { rows: [] as { status: string }[] };
+  const status = run.rows[0]?.status;
+  if (status !== "running") {
+    throw new StoreError(`[postgres-store] commitPage: run ${args.runId} is ${status ?? "unknown"}; it takes no more pages`, { retryable: false });
+  }
+  for (const patch of args.finish?.states ?? []) {
+    if (!args.eventIds.includes(patch.eventId)) {
+      throw new StoreError(`[postgres-store] commitPage: state patch for event ${patch.eventId} is not part of run ${args.runId}`, { retryable: false });
+    }
+  }
+  const share = args.finish?.vanish?.maxShare;
+  if (share !== undefined && !(share >= 0 && share <= 1)) {
+    throw new StoreError(`[postgres-store] commitPage: vanish.maxShare ${share} is not within 0..1`, { retryable: false });
+  }
+  const rows = [...(args.registrations ?? []), ...(args.removals ?? [])];
+  if (rows.length === 0) return;
+  const eventIds = [...new Set(rows.map((r) => r.eventId))];
+  const known = await q.query<{ event_id: string }>(
+    `SELECT event_id FROM ${s}.events WHERE provider = $1 AND event_id = ANY($2::text[])`,
+    [args.provider, eventIds],
+  );
+  const found = new Set(known.rows.map((r) => r.event_id));
+  const stray = rows.find((r) => !found.has(r.eventId));
+  if (stray) {
+    throw new StoreError(
+      `[postgres-store] commitPage: registration ${JSON.stringify(stray.registrationId)} (${args.provider}) was not written: event ${stray.eventId} is unknown; the page was rolled back`,
+      { retryable: false },
+    );
+  }
+}
+
 /**
  * `SyncStore.commitPage`: lease check, registrations, removals, backfill position, run counters
  * and (on the last page) the pass's completion, all in one transaction. Not retried after a lost
@@ -180,6 +216,7 @@ export async function commitPage(ctx: StoreContext, args: CommitPageArgs): Promi
   return ctx.db.transaction(
     async (tx) => {
       await assertLeases(tx, s, args, "commitPage");
+      await assertPage(tx, s, args);
       const regs = await writeRegistrations(tx, s, args.provider, args.now, args.registrations ?? []);
       const removed = await writeRemovals(tx, s, args.provider, args.now, args.removals ?? []);
       if (args.backfillAfter !== undefined) {

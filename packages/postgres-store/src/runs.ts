@@ -1,3 +1,4 @@
+import { StoreError } from "@project88/core";
 import type { CommitPageArgs, FailRunArgs, PassKind, RunStatus, SerializedError, StartRunArgs, SyncRun } from "@project88/core";
 import { applyStatePatch } from "./catalog.js";
 import type { SqlQueryable } from "./sql-client.js";
@@ -39,7 +40,7 @@ async function vanish(
   );
   const active = counted.rows[0]?.active ?? 0;
   const missing = counted.rows[0]?.missing ?? 0;
-  if (missing > maxShare * active) return { vanished: 0, active, refused: true };
+  if (active > 0 && missing / active > maxShare) return { vanished: 0, active, refused: true };
   if (missing === 0) return { vanished: 0, active, refused: false };
   const marked = await q.query(
     `UPDATE ${s}.registrations g SET status = 'vanished', updated_at = $4, status_changed_at = $4
@@ -81,9 +82,9 @@ export async function finishPass(
 }
 
 /**
- * `SyncStore.failRun`: the run is failed and the backoff applied, in one transaction. Patches
- * and release touch only events whose lease is still in `owner`'s name: another process that
- * took an event over keeps its state. Rows and cursors stay as they were.
+ * `SyncStore.failRun`: the run is failed and the backoff applied, in one transaction. A patch
+ * goes only to an event no other owner holds an unexpired lease on (a late failure must not
+ * clobber the new owner's schedule); only the owner's own leases are released. Rows stay.
  */
 export async function failRun(ctx: StoreContext, args: FailRunArgs): Promise<void> {
   const { s } = ctx;
@@ -92,11 +93,18 @@ export async function failRun(ctx: StoreContext, args: FailRunArgs): Promise<voi
       `UPDATE ${s}.sync_runs SET status = 'failed', finished_at = $2, api_calls = $3, error = $4::jsonb WHERE id = $1::bigint`,
       [args.runId, args.now, args.apiCalls, JSON.stringify(args.error)],
     );
-    const patches = new Map(args.states.map((p) => [p.eventId, p]));
-    for (const eventId of args.eventIds) {
-      const patch = patches.get(eventId) ?? { eventId };
-      await applyStatePatch(tx, s, args.provider, patch, args.now, RELEASE, { owner: args.owner });
+    for (const patch of args.states) {
+      const exists = await tx.query(`SELECT 1 FROM ${s}.sync_state WHERE provider = $1 AND event_id = $2`, [args.provider, patch.eventId]);
+      if (exists.rowCount === 0) {
+        throw new StoreError(`[postgres-store] failRun: ${args.provider} event ${patch.eventId} is unknown; nothing was recorded`, { retryable: false });
+      }
+      await applyStatePatch(tx, s, args.provider, patch, args.now, [], { owner: args.owner, orFree: true });
     }
+    await tx.query(
+      `UPDATE ${s}.sync_state SET ${RELEASE.join(", ")}, updated_at = $4
+       WHERE provider = $1 AND event_id = ANY($2::text[]) AND lease_owner = $3`,
+      [args.provider, [...args.eventIds], args.owner, args.now],
+    );
   }, { operation: "failRun" });
 }
 

@@ -2,8 +2,6 @@ import { StoreError } from "@project88/core";
 import type { Registration, Removal } from "@project88/core";
 
 const TEXT_FIELDS = [
-  "raceId",
-  "eventId",
   "userId",
   "firstName",
   "lastName",
@@ -27,7 +25,12 @@ const INT4_MAX = 2 ** 31 - 1;
  */
 function problemOf(row: Registration | Removal): string | null {
   if (typeof row.registrationId !== "string" || row.registrationId === "") return "registrationId must be a non-empty string";
+  if (typeof row.raceId !== "string" || row.raceId === "") return "raceId must be a non-empty string";
+  if (typeof row.eventId !== "string" || row.eventId === "") return "eventId must be a non-empty string";
   const record = row as unknown as Record<string, unknown>;
+  if ("newRegistrationId" in row && row.newRegistrationId !== null && typeof row.newRegistrationId !== "string") {
+    return "newRegistrationId must be a string or null";
+  }
   for (const field of TEXT_FIELDS) {
     const value = record[field];
     if (value === undefined && !(field in row)) continue;
@@ -42,8 +45,8 @@ function problemOf(row: Registration | Removal): string | null {
       return `dob ${JSON.stringify(row.dob)} is not a calendar date (YYYY-MM-DD)`;
     }
   }
-  if ("age" in row && row.age !== null && (!Number.isInteger(row.age) || Math.abs(row.age) > INT4_MAX)) {
-    return `age ${JSON.stringify(row.age)} is not an integer`;
+  if ("age" in row && row.age !== null && (!Number.isInteger(row.age) || row.age < 0 || row.age > INT4_MAX)) {
+    return `age ${JSON.stringify(row.age)} is not a non-negative integer`;
   }
   for (const field of ["registeredAt", "modifiedAt"] as const) {
     const value = record[field];

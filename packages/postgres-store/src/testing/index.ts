@@ -31,7 +31,9 @@ async function run(connectionString: string, sql: string): Promise<void> {
  */
 export async function createTestSchema(options: { readonly prefix?: string; readonly connectionString?: string } = {}): Promise<TestSchema> {
   const connectionString = options.connectionString ?? TEST_DATABASE_URL;
-  const schema = `${options.prefix ?? "test"}_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
+  // PostgreSQL reserves names starting with pg_ for itself.
+  const prefix = (options.prefix ?? "test").replace(/^pg_/i, "t_pg_");
+  const schema = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
   await run(connectionString, `CREATE SCHEMA ${quoteIdent(schema)}`);
   let dropped = false;
   return {

@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StoreError } from "@project88/core";
+import { createPostgresStore, type PostgresStore } from "@project88/postgres-store";
+import { useTestSchema } from "./db.js";
+import { storeCases } from "./store-cases.js";
+
+const db = useTestSchema("store_pg");
+let store: PostgresStore;
+
+beforeAll(async () => {
+  store = await createPostgresStore({ connectionString: db.get().connectionString, schema: db.get().schema });
+});
+afterAll(async () => {
+  await store?.close();
+});
+
+describe("postgres store on PostgreSQL", () => {
+  storeCases(() => store);
+
+  it("records every status change of a registration in registration_status_changes", async () => {
+    const s = db.get().schema;
+    const rows = await db.query<{ registration_id: string; old_status: string | null; status: string }>(
+      `SELECT registration_id, old_status, status FROM "${s}".registration_status_changes WHERE registration_id = '40' ORDER BY id`,
+    );
+    // From the removal case: transferred, then active again.
+    expect(rows.map((r) => [r.old_status, r.status])).toEqual([
+      ["active", "transferred"],
+      ["transferred", "active"],
+    ]);
+  });
+
+  it("refuses to run against a schema migrated by a newer version", async () => {
+    const s = db.get().schema;
+    await db.query(`INSERT INTO "${s}".schema_migrations (version, name) VALUES (999, 'future')`);
+    try {
+      const refused = store.migrate();
+      await expect(refused).rejects.toBeInstanceOf(StoreError);
+      await expect(refused).rejects.toThrow(/migration 999, newer than this version/);
+    } finally {
+      await db.query(`DELETE FROM "${s}".schema_migrations WHERE version = 999`);
+    }
+  });
+
+  it("an unreachable server is a retryable StoreError, not a hang or a crash", async () => {
+    const error = await createPostgresStore({ connectionString: "postgres://postgres@127.0.0.1:1/none" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ retryable: true, code: "STORE" });
+  });
+});

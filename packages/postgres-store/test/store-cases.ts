@@ -1,0 +1,108 @@
+import { expect, it } from "vitest";
+import { LeaseLostError, StoreError } from "@project88/core";
+import type { PostgresStore } from "@project88/postgres-store";
+import { race, registration, removal } from "./fixtures.js";
+
+const NOW = new Date("2026-05-01T08:00:00Z");
+const later = (ms: number) => new Date(NOW.getTime() + ms);
+let seq = 0;
+
+/** Seeds a race whose events are leased by `owner`, with a run started on them. */
+async function seedPass(store: PostgresStore, owner = "owner-a") {
+  seq++;
+  const provider = `p${seq}_${Math.random().toString(36).slice(2, 8)}`;
+  const base = race("100", ["1", "2"]);
+  const r = { ...base, provider, events: base.events.map((e) => ({ ...e, provider })) };
+  await store.saveDiscovery({ connectionId: "c1", provider, races: [r], now: NOW, newEventPriority: 0 });
+  const refs = r.events.map((e) => ({ provider, eventId: e.eventId }));
+  await store.claimEvents({ owner, now: NOW, leaseMs: 60_000, refs });
+  const runId = await store.startRun({ owner, now: NOW, connectionId: "c1", provider, raceId: "100", eventIds: ["1", "2"], kind: "backfill" });
+  const reg = (id: string, eventId: string, o = {}) => ({ ...registration(id, eventId, o), provider });
+  return { provider, runId, refs, reg, rem: (id: string, eventId: string, o = {}) => ({ ...removal(id, eventId, o), provider }) };
+}
+
+/**
+ * The store's own cases beyond the core conformance suite, for any driver. `store()` returns
+ * the file's shared store.
+ */
+export function storeCases(store: () => PostgresStore): void {
+  it("a page with one invalid row writes nothing, leaves the backfill position, and names the registration", async () => {
+    const s = store();
+    const { provider, runId, reg } = await seedPass(s);
+    await s.commitPage({ owner: "owner-a", now: NOW, runId, provider, eventIds: ["1", "2"], registrations: [reg("10", "1")], backfillAfter: "10" });
+    const bad = s.commitPage({
+      owner: "owner-a",
+      now: NOW,
+      runId,
+      provider,
+      eventIds: ["1", "2"],
+      registrations: [reg("11", "1"), reg("12", "2", { dob: "1990-02-30" }), reg("13", "2")],
+      backfillAfter: "13",
+    });
+    await expect(bad).rejects.toBeInstanceOf(StoreError);
+    await expect(bad).rejects.toThrow(/registration "12".*dob/);
+    expect((await s.listRegistrations({ provider })).map((r) => r.registrationId)).toEqual(["10"]);
+    const [event] = await s.listEvents({ refs: [{ provider, eventId: "1" }] });
+    expect(event?.state.backfillAfter).toBe("10");
+    const [run] = await s.listRuns({ eventId: "1", limit: 1 });
+    expect(run?.rowsInserted).toBe(1);
+  });
+
+  it("a commit after the lease passed to another owner throws LeaseLostError and writes nothing", async () => {
+    const s = store();
+    const { provider, runId, refs, reg } = await seedPass(s);
+    const taken = await s.claimEvents({ owner: "owner-b", now: later(61_000), leaseMs: 60_000, refs });
+    expect(taken).toHaveLength(2);
+    const lost = s.commitPage({ owner: "owner-a", now: later(62_000), runId, provider, eventIds: ["1", "2"], registrations: [reg("20", "1")] });
+    await expect(lost).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await s.listRegistrations({ provider })).toEqual([]);
+    expect(await s.renewLeases({ owner: "owner-a", now: later(62_000), leaseMs: 60_000, refs })).toEqual(refs);
+  });
+
+  it("re-sending unchanged rows writes nothing; an older modifiedAt never replaces a newer one", async () => {
+    const s = store();
+    const { provider, runId, reg } = await seedPass(s);
+    const rows = [reg("30", "1"), reg("31", "1")];
+    await s.commitPage({ owner: "owner-a", now: NOW, runId, provider, eventIds: ["1", "2"], registrations: rows });
+    const again = await s.commitPage({ owner: "owner-a", now: later(1000), runId, provider, eventIds: ["1", "2"], registrations: rows });
+    expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: 2 });
+    const older = reg("30", "1", { bib: "999", modifiedAt: new Date("2025-01-01T00:00:00Z") });
+    const newer = reg("31", "1", { bib: "42", modifiedAt: new Date("2026-03-01T00:00:00Z") });
+    const mixed = await s.commitPage({ owner: "owner-a", now: later(2000), runId, provider, eventIds: ["1", "2"], registrations: [older, newer] });
+    expect(mixed).toMatchObject({ inserted: 0, updated: 1, unchanged: 1 });
+    const stored = await s.listRegistrations({ provider });
+    expect(stored.map((r) => [r.registrationId, r.bib, r.updatedAt.getTime()])).toEqual([
+      ["30", null, NOW.getTime()],
+      ["31", "42", later(2000).getTime()],
+    ]);
+  });
+
+  it("a removal changes status and keeps the row; a stale removal does not undo a newer re-registration", async () => {
+    const s = store();
+    const { provider, runId, reg, rem } = await seedPass(s);
+    await s.commitPage({ owner: "owner-a", now: NOW, runId, provider, eventIds: ["1", "2"], registrations: [reg("40", "1")] });
+    const r1 = await s.commitPage({
+      owner: "owner-a",
+      now: later(1000),
+      runId,
+      provider,
+      eventIds: ["1", "2"],
+      removals: [rem("40", "1", { reason: "transferred", newRegistrationId: "41" }), rem("49", "2", { reason: "deferred" })],
+    });
+    expect(r1.removed).toBe(2);
+    const byId = new Map((await s.listRegistrations({ provider })).map((r) => [r.registrationId, r]));
+    expect(byId.get("40")).toMatchObject({ status: "transferred", removedReason: "transferred", newRegistrationId: "41", firstName: "Ada" });
+    expect(byId.get("49")).toMatchObject({ status: "deferred", raw: { registration_id: "49", removed: "T" } });
+    // The registration comes back with a newer modification; the old removal row, re-read
+    // through the feed's overlap, must not flip it back.
+    await s.commitPage({ owner: "owner-a", now: later(2000), runId, provider, eventIds: ["1", "2"], registrations: [reg("40", "1", { modifiedAt: new Date("2026-04-01T00:00:00Z") })] });
+    const stale = await s.commitPage({ owner: "owner-a", now: later(3000), runId, provider, eventIds: ["1", "2"], removals: [rem("40", "1", { reason: "transferred", newRegistrationId: "41" })] });
+    expect(stale.removed).toBe(0);
+    expect((await s.listRegistrations({ provider, eventIds: ["1"] }))[0]).toMatchObject({ status: "active", removedReason: null });
+  });
+
+  it("migrate is idempotent and refuses a schema migrated by a newer version", async () => {
+    const s = store();
+    expect(await s.migrate()).toEqual({ applied: [], version: 1 });
+  });
+}
