@@ -1,3 +1,5 @@
+import { ConfigError } from "@project88/core";
+import { checkBaseUrl } from "@project88/runsignup-adapter";
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
 
@@ -56,7 +58,18 @@ const connectionSchema = z.strictObject({
   provider: z.literal("runsignup", { error: 'unsupported provider (this runner knows "runsignup")' }),
   apiKey: secretInputSchema,
   apiSecret: secretInputSchema,
-  baseUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
+  baseUrl: z
+    .string()
+    .superRefine((url, ctx) => {
+      // Credentials travel in RunSignUp's query string: plain http is refused except to loopback.
+      try {
+        checkBaseUrl(url);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        ctx.addIssue({ code: "custom", message: error.issues[0]?.message ?? error.message });
+      }
+    })
+    .optional(),
   callsPerHour: z.number().int("must be a whole number").positive("must be positive").optional(),
   maxInFlight: z.number().int("must be a whole number").positive("must be positive").optional(),
   burst: z.number().int("must be a whole number").positive("must be positive").optional(),

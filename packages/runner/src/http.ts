@@ -18,6 +18,8 @@ export interface HttpServerOptions {
   readonly tierOrder: readonly string[];
   readonly logger?: Logger;
   readonly title?: string;
+  /** How long one status read serves every request (1000 ms; 0 reads it for each request). */
+  readonly statusCacheMs?: number;
   /** Page reload interval in seconds (15). */
   readonly refreshSeconds?: number;
 }
@@ -42,9 +44,10 @@ function send(res: ServerResponse, code: number, type: string, body: string): vo
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunnerHttpServer> {
   let cached: { at: number; value: Promise<EngineStatus> } | null = null;
+  const cacheMs = options.statusCacheMs ?? 1_000;
   const status = (): Promise<EngineStatus> => {
     const now = Date.now();
-    if (!cached || now - cached.at > 1_000) {
+    if (!cached || now - cached.at >= cacheMs) {
       const value = options.status();
       value.catch(() => {
         cached = null;
