@@ -13,29 +13,21 @@ const FREE = "(s.lease_owner IS NULL OR s.lease_expires_at <= $2 OR s.lease_owne
  */
 const UNLEASED = (now: string) => `(s.lease_owner IS NULL OR s.lease_expires_at <= ${now})`;
 
-/** How many due rows one claim looks at to choose its races. Bounds the rows locked per claim. */
-const SCAN_LIMIT = 500;
-
 /**
  * The SQL condition (alias `s`) under which `owner` ($1) holds an event's lease at `now` ($2):
  * its name is on it and it has not expired. Used wherever a write needs the lease.
  */
 export const HELD = "(s.lease_owner = $1 AND s.lease_expires_at > $2)";
 
-interface Due {
-  provider: string;
-  event_id: string;
-  race_id: string;
-}
-
 /**
- * `SyncStore.claimDue`, in one transaction:
- * 1. lock (SKIP LOCKED) the most urgent due, free events, in claim order, and pick the first
- *    `maxRaces` races among them. Rows another claimer is locking are skipped, never waited on,
- *    so concurrent claims never block each other nor return the same event;
- * 2. lease every due, free event of those races (again SKIP LOCKED: an event of the race that a
- *    concurrent claimer holds stays with it). The lease conditions are re-checked on the locked
- *    row, so a lease committed by another process after our snapshot is respected.
+ * `SyncStore.claimDue`, in one transaction, race by race in claim order:
+ * 1. list candidate races by their most urgent due, unleased event (no row locks taken);
+ * 2. for each, take a transaction-scoped advisory lock on the race (try, never wait) and lease
+ *    every due, unleased event of it in one UPDATE, which re-checks the lease on the current
+ *    row version. A race another claimer is working on is skipped (its lock is taken), so
+ *    concurrent claims neither wait for each other, nor split a race, nor lock rows they do not
+ *    claim; and since the UPDATE re-checks, they never return the same event.
+ * An event leased by anyone, the caller included, is not claimed again until its lease expires.
  * Retried after a lost connection: a lease committed before the drop just expires unused.
  */
 export async function claimDue(ctx: StoreContext, args: ClaimArgs): Promise<StoredEvent[]> {
@@ -44,32 +36,38 @@ export async function claimDue(ctx: StoreContext, args: ClaimArgs): Promise<Stor
   const providers = args.providers ? [...args.providers] : null;
   return ctx.db.transaction(
     async (tx) => {
-      const due = await tx.query<Due>(
-        `SELECT s.provider, s.event_id, s.race_id FROM ${s}.sync_state s
-         WHERE s.next_due_at <= $1 AND ${UNLEASED("$1")} AND ($2::text[] IS NULL OR s.provider = ANY($2::text[]))
-         ORDER BY s.priority, s.next_due_at, s.provider, s.event_id
-         LIMIT ${SCAN_LIMIT}
-         FOR UPDATE SKIP LOCKED`,
-        [args.now, providers],
-      );
-      const races = new Map<string, { provider: string; raceId: string }>();
-      for (const row of due.rows) {
-        if (races.size >= args.maxRaces) break;
-        races.set(JSON.stringify([row.provider, row.race_id]), { provider: row.provider, raceId: row.race_id });
+      const tried: { provider: string; raceId: string }[] = [];
+      const leased: EventRef[] = [];
+      let chosen = 0;
+      while (chosen < args.maxRaces) {
+        const candidates = await tx.query<{ provider: string; race_id: string }>(
+          `SELECT provider, race_id FROM (
+             SELECT DISTINCT ON (s.provider, s.race_id) s.provider, s.race_id, s.priority, s.next_due_at, s.event_id
+             FROM ${s}.sync_state s
+             WHERE s.next_due_at <= $1 AND ${UNLEASED("$1")} AND ($2::text[] IS NULL OR s.provider = ANY($2::text[]))
+               AND (s.provider, s.race_id) NOT IN (SELECT * FROM unnest($3::text[], $4::text[]))
+             ORDER BY s.provider, s.race_id, s.priority, s.next_due_at, s.event_id) AS r
+           ORDER BY priority, next_due_at, provider, event_id LIMIT $5`,
+          [args.now, providers, tried.map((r) => r.provider), tried.map((r) => r.raceId), args.maxRaces - chosen + 4],
+        );
+        if (candidates.rows.length === 0) break;
+        for (const c of candidates.rows) {
+          if (chosen >= args.maxRaces) break;
+          tried.push({ provider: c.provider, raceId: c.race_id });
+          const got = await tx.query<{ provider: string; event_id: string }>(
+            `WITH race_lock AS (SELECT pg_try_advisory_xact_lock(hashtext($6)) AS ok)
+             UPDATE ${s}.sync_state AS s SET lease_owner = $1, lease_expires_at = $5, updated_at = $2
+             FROM race_lock
+             WHERE race_lock.ok AND s.provider = $3 AND s.race_id = $4 AND s.next_due_at <= $2 AND ${UNLEASED("$2")}
+             RETURNING s.provider, s.event_id`,
+            [args.owner, args.now, c.provider, c.race_id, addMs(args.now, args.leaseMs), `${s}:claim:${c.provider}:${c.race_id}`],
+          );
+          if (got.rows.length === 0) continue;
+          chosen++;
+          for (const r of got.rows) leased.push({ provider: r.provider, eventId: r.event_id });
+        }
       }
-      if (races.size === 0) return [];
-      const chosen = [...races.values()];
-      const leased = await tx.query<{ provider: string; event_id: string }>(
-        `UPDATE ${s}.sync_state AS u SET lease_owner = $1, lease_expires_at = $5, updated_at = $2
-         FROM (SELECT s.provider, s.event_id FROM ${s}.sync_state s
-               WHERE (s.provider, s.race_id) IN (SELECT * FROM unnest($3::text[], $4::text[]))
-                 AND s.next_due_at <= $2 AND ${UNLEASED("$2")}
-               FOR UPDATE SKIP LOCKED) AS c
-         WHERE u.provider = c.provider AND u.event_id = c.event_id
-         RETURNING u.provider, u.event_id`,
-        [args.owner, args.now, chosen.map((r) => r.provider), chosen.map((r) => r.raceId), addMs(args.now, args.leaseMs)],
-      );
-      return loadEventsByRefs(tx, s, leased.rows.map((r) => ({ provider: r.provider, eventId: r.event_id })));
+      return loadEventsByRefs(tx, s, leased);
     },
     { operation: "claimDue", retry: true },
   );

@@ -1,18 +1,30 @@
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StoreError } from "@project88/core";
+import { runStoreConformance } from "@project88/core/testing";
 import { createPostgresStore, type PostgresStore } from "@project88/postgres-store";
 import { useTestSchema } from "./db.js";
 import { storeCases } from "./store-cases.js";
 
 const db = useTestSchema("store_pg");
+let pool: pg.Pool;
 let store: PostgresStore;
 
 beforeAll(async () => {
-  store = await createPostgresStore({ connectionString: db.get().connectionString, schema: db.get().schema });
+  pool = new pg.Pool({ connectionString: db.get().connectionString, max: 6 });
+  store = await createPostgresStore({ pool, schema: db.get().schema });
 });
 afterAll(async () => {
   await store?.close();
+  await pool?.end();
 });
+
+// One pool and schema for the whole file, a store handle per test (closing it leaves the pool
+// open): every conformance test uses its own provider name and ids, so they share the schema.
+runStoreConformance(
+  { describe, it, expect },
+  { createStore: () => createPostgresStore({ pool, schema: db.get().schema, migrate: false }), name: "PostgreSQL store conformance" },
+);
 
 describe("postgres store on PostgreSQL", () => {
   storeCases(() => store);
