@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AuthError, ProviderError, secret, type Connection } from "@project88/core";
-import { ManualClock, createCountingBudget, createScriptedAdapter, generateDataset } from "@project88/core/testing";
+import { AuthError, ProviderError, RateLimitedError, secret, type Connection, type SyncError } from "@project88/core";
+import { ManualClock, createCountingBudget, createScriptedAdapter, generateDataset, runAdapterConformance, type AdapterHarness, type HarnessFailure } from "@project88/core/testing";
 
 const base = new Date("2026-05-02T14:00:00Z");
 const conn: Connection = { id: "c1", provider: "scripted", credentials: { token: secret("t") }, budgetKey: "scripted:c1", callsPerHour: 1000, maxInFlight: 2 };
@@ -101,3 +101,56 @@ describe("createScriptedAdapter", () => {
     expect(races.find((r) => r.raceId === race.raceId)?.events[0]?.startsAt).toEqual(new Date("2026-05-02T15:00:00Z"));
   });
 });
+
+/** The scripted adapter's side of the adapter conformance suite. */
+function createScriptedHarness(): AdapterHarness {
+  const adapter = createScriptedAdapter({ pageSize: 3 });
+  let nextId = 100;
+  const failures: Record<HarnessFailure, () => SyncError> = {
+    auth: () => new AuthError("[scripted] error 7 Permission Denied"),
+    provider: () => new ProviderError("[scripted] HTTP 503", { httpStatus: 503 }),
+    "rate-limited": () => new RateLimitedError("[scripted] error 14", 1000),
+  };
+  return {
+    adapter,
+    pageSize: 3,
+    async seed(spec) {
+      const races = spec.races.map((raceSpec) => {
+        const raceId = String(nextId++);
+        const events = raceSpec.events.map((eventSpec) => {
+          const eventId = String(nextId++);
+          const registrationIds = eventSpec.registrations.map((person) => {
+            const registrationId = String(nextId++);
+            adapter.dataset.upsertRegistration({
+              provider: adapter.provider, registrationId, raceId, eventId, userId: null, firstName: person.firstName, lastName: person.lastName,
+              gender: null, dob: null, age: null, bib: null, chip: null, email: null, phone: null, city: null, state: null, country: null,
+              teamName: null, registeredAt: person.modifiedAt, modifiedAt: person.modifiedAt, raw: {},
+            });
+            return registrationId;
+          });
+          return { eventId, registrationIds, spec: eventSpec };
+        });
+        adapter.dataset.addRace({
+          provider: adapter.provider, raceId, name: raceSpec.name, timezone: raceSpec.timezone, nextDate: null, raw: {},
+          events: events.map((e) => ({ provider: adapter.provider, eventId: e.eventId, raceId, name: e.spec.name, startsAt: e.spec.startsAt, endsAt: null, raw: {} })),
+        });
+        return { raceId, events: events.map(({ eventId, registrationIds }) => ({ eventId, registrationIds })) };
+      });
+      return { connection: conn, races };
+    },
+    async modifyRegistration(id, change) {
+      adapter.dataset.modifyRegistration(id, { lastName: change.lastName }, change.at);
+    },
+    async removeRegistration(id, change) {
+      adapter.dataset.removeRegistration(id, { reason: change.reason, at: change.at });
+    },
+    failRequests(failure, count) {
+      adapter.clearFailures();
+      if (count > 0) adapter.failOn({ error: failures[failure](), times: count });
+    },
+    requestCount: () => adapter.calls.length,
+    maxInFlight: () => adapter.maxInFlight,
+  };
+}
+
+runAdapterConformance({ describe, it, expect }, { createHarness: createScriptedHarness, name: "scripted adapter conformance" });

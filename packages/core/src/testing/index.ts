@@ -9,3 +9,13 @@ export { createCountingBudget, type CountingBudget } from "./counting-budget.js"
 export { runStoreConformance, type StoreConformanceOptions, type StoreTest } from "./store-conformance.js";
 export type { StoreTestContext } from "./store-fixtures.js";
 export { rejectionOf, uniqueId, type ConformanceExpectation, type ConformanceMatchers, type ConformanceTestApi } from "./conformance-api.js";
+export { runAdapterConformance, type AdapterConformanceOptions } from "./adapter-conformance.js";
+export type {
+  AdapterHarness,
+  AdapterSeedSpec,
+  HarnessFailure,
+  SeedEventSpec,
+  SeedRaceSpec,
+  SeedRegistrationSpec,
+  SeededProvider,
+} from "./adapter-harness.js";

@@ -63,6 +63,8 @@ export interface ScriptedAdapter extends ProviderAdapter {
   readonly maxInFlight: number;
   /** Queues a failure; see `ScriptedFailure`. */
   failOn(failure: ScriptedFailure): void;
+  /** Drops every queued failure. */
+  clearFailures(): void;
   /** Changes the simulated response time of later requests. */
   setDelay(delayMs: number | ((call: ScriptedCall) => number)): void;
   /** Changes the page size of later requests. */
@@ -231,6 +233,9 @@ export function createScriptedAdapter(options: ScriptedAdapterOptions = {}): Scr
     },
     failOn(failure) {
       failures.push({ failure, left: failure.times ?? 1 });
+    },
+    clearFailures() {
+      failures.length = 0;
     },
     setDelay(delayMs) {
       delay = delayMs;
