@@ -14,7 +14,8 @@ function wrap(db: PgliteLike): SqlQueryable {
   return {
     async query<Row>(text: string, params: readonly unknown[] = []): Promise<SqlResult<Row>> {
       const result = await db.query<Row>(text, params as unknown[]);
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      // PGlite reports affectedRows 0 for a SELECT; pg's rowCount counts the rows returned.
+      return { rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };
     },
     async exec(text: string): Promise<void> {
       await db.exec(text);
