@@ -1,0 +1,96 @@
+/**
+ * Fault injection for the fake RunSignUp, by script (the next matching requests fail in order)
+ * or by rate (each matching request fails with a seeded probability).
+ */
+import { createRng, type Rng } from "./people.js";
+
+/**
+ * - `http500`/`http502`/`http503`: that status with a small JSON body;
+ * - `html502`: a proxy's HTML error page with status 502;
+ * - `http200-html`: an HTML page with status 200 (a captive portal, a broken proxy);
+ * - `reset`: the connection is destroyed before any response;
+ * - `truncated`: the real body, cut in half, status 200;
+ * - `slow`: the real response after `delayMs` (default 5 s), beyond a client's timeout;
+ * - `throttle`: error 14 as an HTTP 200 envelope;
+ * - `http429`: status 429 with `Retry-After` (seconds, default 7);
+ * - `error`: any provider error code as an HTTP 200 envelope (`code`, default 4).
+ */
+export type FaultKind =
+  | "http500"
+  | "http502"
+  | "http503"
+  | "html502"
+  | "http200-html"
+  | "reset"
+  | "truncated"
+  | "slow"
+  | "throttle"
+  | "http429"
+  | "error";
+
+/** Which endpoint a request hit. */
+export type FakeEndpoint = "races" | "race" | "participants" | "removed-participants" | "other";
+
+export interface FaultSpec {
+  readonly kind: FaultKind;
+  /** Only requests to this endpoint (default: any). */
+  readonly endpoint?: FakeEndpoint;
+  /** For `slow`. */
+  readonly delayMs?: number;
+  /** For `http429` (and `throttle`, sent as a header too). */
+  readonly retryAfterSeconds?: number;
+  /** For `error`. */
+  readonly code?: number;
+}
+
+interface RateRule {
+  readonly rate: number;
+  readonly kinds: readonly FaultKind[];
+  readonly endpoint?: FakeEndpoint | undefined;
+}
+
+/** The server's fault plan; tests reach it as `server.faults`. */
+export class FaultController {
+  readonly #queue: FaultSpec[] = [];
+  #rules: RateRule[] = [];
+  readonly #rng: Rng;
+
+  constructor(seed = 7) {
+    this.#rng = createRng(seed);
+  }
+
+  /** The next matching requests fail with these faults, one each, in order. */
+  script(...faults: readonly (FaultKind | FaultSpec)[]): this {
+    for (const f of faults) this.#queue.push(typeof f === "string" ? { kind: f } : f);
+    return this;
+  }
+
+  /** From now on, each matching request fails with probability `rate`, with one of `kinds`. */
+  setRate(rate: number, kinds: readonly FaultKind[], endpoint?: FakeEndpoint): this {
+    this.#rules.push({ rate, kinds, endpoint });
+    return this;
+  }
+
+  /** Drops every scripted fault and rate. */
+  clear(): this {
+    this.#queue.length = 0;
+    this.#rules = [];
+    return this;
+  }
+
+  /** Scripted faults not yet used. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /** The fault for a request to `endpoint`, if any (consumes a scripted one). */
+  take(endpoint: FakeEndpoint): FaultSpec | null {
+    const i = this.#queue.findIndex((f) => f.endpoint === undefined || f.endpoint === endpoint);
+    if (i >= 0) return this.#queue.splice(i, 1)[0]!;
+    for (const rule of this.#rules) {
+      if (rule.endpoint !== undefined && rule.endpoint !== endpoint) continue;
+      if (this.#rng.next() < rule.rate) return { kind: rule.kinds[Math.floor(this.#rng.next() * rule.kinds.length)]!, endpoint };
+    }
+    return null;
+  }
+}
