@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { ConfigError, Secret, type ConnectionInput, type ScheduleInput } from "@project88/core";
+import { ConfigError, resolveSchedule, Secret, type ConnectionInput, type ScheduleInput } from "@project88/core";
 import type { z } from "zod";
 import { configFileSchema, type ConfigFile, type SecretInput } from "./config-schema.js";
 
@@ -86,6 +86,21 @@ function toSchedule(file: ConfigFile["schedule"]): ScheduleInput {
   };
 }
 
+/** Core's path (`schedule.tiers.1.withinMs`) in the file's words (`schedule.tiers[1].within`). */
+function fileSchedulePath(path: string): string {
+  return formatPath(path.split(".").map((part) => (/^\d+$/.test(part) ? Number(part) : part.replace(/Ms$/, ""))));
+}
+
+/** Core's own schedule rules (tier order, widest tier last) are checked before anything starts. */
+function checkSchedule(schedule: ScheduleInput, source: string): void {
+  try {
+    resolveSchedule(schedule);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw configError(source, error.issues.map((issue) => ({ path: fileSchedulePath(issue.path), message: issue.message })));
+  }
+}
+
 /**
  * Validates a parsed configuration object and resolves its secrets from `env`. Every problem is
  * collected and thrown at once as a `ConfigError` whose `issues` carry the paths.
@@ -132,6 +147,7 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
   if (issues.length > 0) throw configError(source, issues);
 
   const schedule = toSchedule(file.schedule);
+  checkSchedule(schedule, source);
   const tierNames = schedule.tiers?.map((tier) => tier.name) ?? [...DEFAULT_TIERS];
   return {
     databaseUrl,

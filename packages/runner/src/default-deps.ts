@@ -1,6 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import * as core from "@project88/core";
-import type { SyncEngine, SyncEngineOptions } from "@project88/core";
+import { createSyncEngine } from "@project88/core";
 import { createPostgresStore } from "@project88/postgres-store";
 import { createRunSignupAdapter } from "@project88/runsignup-adapter";
 import type { OpenStoreArgs, OpenedStore, RunnerDeps } from "./deps.js";
@@ -17,15 +16,9 @@ export async function openPostgresStore(args: OpenStoreArgs): Promise<OpenedStor
   return { store, migrate: () => store.migrate(), close: () => store.close() };
 }
 
-function createEngine(options: SyncEngineOptions): SyncEngine {
-  const factory = (core as unknown as { createSyncEngine?: (o: SyncEngineOptions) => SyncEngine }).createSyncEngine;
-  if (!factory) throw new core.ConfigError("[runner] this build of @project88/core has no createSyncEngine");
-  return factory(options);
-}
-
 /** The runner's parts: RunSignUp adapter, PostgreSQL/PGlite store, core's engine. */
 export const defaultDeps: RunnerDeps = {
   openStore: openPostgresStore,
   createAdapters: () => [createRunSignupAdapter()],
-  createEngine,
+  createEngine: createSyncEngine,
 };

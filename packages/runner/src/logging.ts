@@ -44,7 +44,8 @@ export interface CreateLoggerOptions {
  * final pass that replaces any configured secret value found in a line.
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
-  const secrets = options.secrets ?? [];
+  // A value this short would blank out ordinary words of every line; real credentials are longer.
+  const secrets = (options.secrets ?? []).filter((s) => s.reveal().length >= MIN_SCRUB_LENGTH);
   const destination = options.pretty
     ? pretty({ destination: options.stream, colorize: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname", sync: true })
     : options.stream;
@@ -58,6 +59,9 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     destination,
   );
 }
+
+/** Secrets shorter than this are left to the redaction paths and `Secret`'s own serialisation. */
+const MIN_SCRUB_LENGTH = 6;
 
 type Level = "debug" | "info" | "warn" | "error";
 
