@@ -62,11 +62,14 @@ class Engine extends EventEmitter<EngineEvents> implements SyncEngine {
         // A store hiccup must not end the loop; the next round retries.
       }
       if (signal.aborted) break;
-      // Wake when a pass ends (a slot frees up) or after one poll interval, whichever is first.
+      // Wake when a pass ends (a slot frees up), when work this process scheduled falls due, or
+      // after one poll interval (work of other processes, discovery), whichever is first.
       const sleeper = new AbortController();
       const onStop = () => sleeper.abort();
       signal.addEventListener("abort", onStop, { once: true });
-      const sleep = clock.sleep(pollMs, sleeper.signal).catch(() => undefined);
+      const known = this.#scheduler.nextKnownDue(clock.now());
+      const waitMs = known === null ? pollMs : Math.min(pollMs, Math.max(1, known.getTime() - clock.now().getTime()));
+      const sleep = clock.sleep(waitMs, sleeper.signal).catch(() => undefined);
       await Promise.race([sleep, this.#scheduler.runningCount > 0 ? this.#scheduler.anyDone() : sleep]);
       sleeper.abort();
       signal.removeEventListener("abort", onStop);

@@ -30,6 +30,8 @@ export interface PassDeps {
   readonly budget: Budget;
   /** Aborted when the engine gives up on the pass (stop timeout). */
   readonly signal: AbortSignal;
+  /** Told when the pass's events are next due, so the loop can wake exactly then. */
+  readonly onNextDue?: ((at: Date) => void) | undefined;
 }
 
 interface Totals {
@@ -84,11 +86,15 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     const seen: string[] = [];
     safeEmit(emitter, "sync:start", { ...info, modifiedSince: modifiedSince ?? null });
 
-    const finish = (): PassFinish => ({
-      apiCalls: counter.calls(),
-      states: finishStates(events, { kind: plan.kind, signpost, cursorAt, removalsRan, resumed }, schedule),
-      vanish: vanishing ? { seenRegistrationIds: seen, maxShare: schedule.maxVanishShare } : undefined,
-    });
+    let finishedStates: PassFinish["states"] = [];
+    const finish = (): PassFinish => {
+      finishedStates = finishStates(events, { kind: plan.kind, signpost, cursorAt, removalsRan, resumed }, schedule);
+      return {
+        apiCalls: counter.calls(),
+        states: finishedStates,
+        vanish: vanishing ? { seenRegistrationIds: seen, maxShare: schedule.maxVanishShare } : undefined,
+      };
+    };
     const ctx: CallContext = { budget: counter.budget, signal: controller.signal, now: signpost };
     const base: FetchRegistrationsArgs = { raceId: plan.raceId, eventIds };
     const passInfo = info;
@@ -131,6 +137,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
       const remPages = adapter.fetchRemovals(conn, { ...base, modifiedSince: removalsSince }, ctx);
       await feed("removals", remPages, true, (page) => ({ removals: page.rows }));
     }
+    for (const state of finishedStates) if (state.nextDueAt != null) deps.onNextDue?.(state.nextDueAt);
     safeEmit(emitter, "sync:finish", { ...info, apiCalls: counter.calls(), ...totals, durationMs: clock.now().getTime() - signpost.getTime(), cursorAt });
     return result(plan, conn.id, runId, true, counter.calls(), totals, null);
   } catch (error) {
@@ -163,6 +170,7 @@ async function recordFailure(
     safeEmit(emitter, "budget:throttled", throttledPayload(conn, pause));
   }
   const { states, retryAt, failures } = failureStates(plan.events, error, now, options, pause);
+  if (retryAt !== null) deps.onNextDue?.(retryAt);
   const eventIds = plan.events.map((e) => e.eventId);
   if (runId !== null) {
     await store

@@ -20,7 +20,7 @@ export interface TierAt {
 /** The tier of an event starting at `startsAt`, seen at `at`. */
 export function tierAt(startsAt: Date, at: Date, schedule: ResolvedSchedule): TierAt {
   const untilStart = startsAt.getTime() - at.getTime();
-  if (untilStart < -schedule.stopAfterStartMs) return { index: -1, name: DONE_TIER, everyMs: null };
+  if (untilStart <= -schedule.stopAfterStartMs) return { index: -1, name: DONE_TIER, everyMs: null };
   const tiers = schedule.tiers;
   for (let i = 0; i < tiers.length; i++) {
     const tier = tiers[i] as ResolvedTier;

@@ -34,6 +34,8 @@ export interface Scheduler {
   readonly runningCount: number;
   /** Results of passes finished since the last call. */
   drainResults(): PassResult[];
+  /** The earliest due instant after `now` this process knows of (from its own passes), if any. */
+  nextKnownDue(now: Date): Date | null;
 }
 
 /**
@@ -50,6 +52,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const running = new Set<Promise<void>>();
   const foreignRaces = new Set<string>();
   let results: PassResult[] = [];
+  /** Due instants this process set; lets the loop wake exactly when work falls due. */
+  let dueHints: number[] = [];
+  const hint = (at: Date) => {
+    dueHints.push(at.getTime());
+  };
 
   const release = (events: readonly StoredEvent[]) =>
     store.releaseLeases({ owner, now: clock.now(), refs: events.map((e) => ({ provider: e.provider, eventId: e.eventId })) });
@@ -74,7 +81,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           await release(plans.slice(i).flatMap((p) => p.events));
           break;
         }
-        out.push(await runPass({ options, emitter, conn: slot.conn, adapter, budget: slot.budget, signal: deps.signal() }, plan));
+        out.push(await runPass({ options, emitter, conn: slot.conn, adapter, budget: slot.budget, signal: deps.signal(), onNextDue: hint }, plan));
       }
     } finally {
       slot.running--;
@@ -137,6 +144,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         if ("paused" in choice) {
           // Every connection that sees the race is paused: come back when the first pause ends.
           await store.updateSchedule({ now, patches: due.map((e) => ({ provider: e.provider, eventId: e.eventId, nextDueAt: choice.paused })) });
+          hint(choice.paused);
           await release(due);
           continue;
         }
@@ -163,6 +171,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     },
     async allDone() {
       while (running.size > 0) await Promise.all(running);
+    },
+    nextKnownDue(now) {
+      dueHints = dueHints.filter((t) => t > now.getTime());
+      return dueHints.length === 0 ? null : new Date(Math.min(...dueHints));
     },
     drainResults() {
       const out = results;
