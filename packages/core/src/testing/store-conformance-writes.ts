@@ -25,7 +25,7 @@ export function writeTests(test: StoreTest): void {
           registrations: [makeRegistration(race, eventId, ctx.id("fresh-")), { ...good, bib: "999" }, badRow],
           removals: [makeRemoval(race, eventId, good.registrationId, "removed")],
           backfillAfter: badRow.registrationId,
-          finish: { apiCalls: 3, states: [{ eventId, nextDueAt: null }] },
+          finish: { apiCalls: 3, states: [{ eventId, nextDueAt: null, cursorAt: at(1000), removalsCursorAt: at(1000), backfilledAt: at(1000) }] },
         }),
       );
       ctx.expect(error).toBeInstanceOf(StoreError);
@@ -38,7 +38,7 @@ export function writeTests(test: StoreTest): void {
     const rows = await ctx.store.listRegistrations({ provider: ctx.provider, eventIds: [eventId] });
     ctx.expect(rows.map((r) => [r.registrationId, r.bib, r.status])).toEqual([[good.registrationId, "101", "active"]]);
     const [event] = await ctx.store.listEvents({ refs: [{ provider: ctx.provider, eventId }] });
-    ctx.expect(event?.state).toMatchObject({ backfillAfter: good.registrationId, nextDueAt: T0, leaseOwner: "owner-1", lastSuccessAt: null });
+    ctx.expect(event?.state).toMatchObject({ backfillAfter: good.registrationId, nextDueAt: T0, cursorAt: null, removalsCursorAt: null, backfilledAt: null, leaseOwner: "owner-1", lastSuccessAt: null });
     const [run] = await ctx.store.listRuns({ eventId });
     ctx.expect(run).toMatchObject({ id: runId, status: "running", rowsInserted: 1, rowsUpdated: 0, rowsRemoved: 0, finishedAt: null });
   });
