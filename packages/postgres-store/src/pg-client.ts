@@ -1,6 +1,6 @@
 import pg from "pg";
 import type { SqlClient, SqlQueryable, SqlResult, SqlRunOptions } from "./sql-client.js";
-import { toStoreError, withRetry } from "./sql-client.js";
+import { isConnectionError, toStoreError, withRetry } from "./sql-client.js";
 
 /** How a `pg` client is obtained: a pool the caller owns, or one made from a connection string. */
 export type PgSource = { readonly pool: pg.Pool } | { readonly connectionString: string; readonly max?: number | undefined };
@@ -34,32 +34,61 @@ export function createPgClient(source: PgSource): SqlClient {
   const onIdleError = () => undefined;
   pool.on("error", onIdleError);
   let closed = false;
-  const plain = wrap(pool);
+  // A connection that dies (server restart, pg_terminate_backend) can emit 'error' while checked
+  // out or even after release; pg-pool listens only while it is idle, and an unhandled 'error'
+  // crashes the process. Every connection the store touches gets one lasting listener: the
+  // failing query rejects on its own, so the event needs no handling beyond being heard.
+  const guarded = new WeakSet<pg.PoolClient>();
+  const checkout = async (): Promise<pg.PoolClient> => {
+    const conn = await pool.connect();
+    if (!guarded.has(conn)) {
+      guarded.add(conn);
+      conn.on("error", () => undefined);
+    }
+    return conn;
+  };
+  /** Returns a connection to the pool, or destroys it after a connection-level failure. */
+  const release = (conn: pg.PoolClient, error: unknown) => {
+    conn.release(error !== undefined && isConnectionError(error) ? (error as Error) : undefined);
+  };
 
   return {
     kind: "pg",
     query(text, params, options: SqlRunOptions = {}) {
-      return withRetry(options.operation ?? "query", options.retry ?? false, () => plain.query(text, params));
+      return withRetry(options.operation ?? "query", options.retry ?? false, async () => {
+        const conn = await checkout();
+        let failure: unknown;
+        try {
+          return await wrap(conn).query(text, params);
+        } catch (error) {
+          failure = error;
+          throw error;
+        } finally {
+          release(conn, failure);
+        }
+      });
     },
     transaction(fn, options = {}) {
       const operation = options.operation ?? "transaction";
       return withRetry(operation, options.retry ?? false, async () => {
-        const conn = await pool.connect();
-        let broken: Error | undefined;
+        const conn = await checkout();
+        let broken: unknown;
         try {
           await conn.query("BEGIN");
           const result = await fn(wrap(conn));
           await conn.query("COMMIT");
           return result;
         } catch (error) {
+          if (isConnectionError(error)) broken = error;
           try {
             await conn.query("ROLLBACK");
           } catch (rollbackError) {
+            // A connection that cannot roll back must never go back to the pool mid-transaction.
             broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
           }
           throw error;
         } finally {
-          conn.release(broken);
+          conn.release(broken === undefined ? undefined : (broken as Error));
         }
       });
     },
