@@ -17,6 +17,7 @@ export {
   type Rng,
 } from "./dataset.js";
 export { FaultController, type FakeEndpoint, type FaultKind, type FaultSpec } from "./faults.js";
+export { createRunSignupHarness, type RunSignupHarness } from "./harness.js";
 export {
   PARTICIPANTS_CAP,
   RACES_CAP,
