@@ -6,9 +6,9 @@ import type { OpenStoreArgs, OpenedStore, RunnerDeps } from "./deps.js";
 
 /** Opens the PostgreSQL store, or the embedded PGlite one in `dataDir` when there is no URL. */
 export async function openPostgresStore(args: OpenStoreArgs): Promise<OpenedStore> {
-  if (args.databaseUrl === null) await mkdir(args.dataDir, { recursive: true });
+  if (args.databaseUrl === null && args.dataDir !== null) await mkdir(args.dataDir, { recursive: true });
   const store = await createPostgresStore({
-    ...(args.databaseUrl === null ? { pglite: { dataDir: args.dataDir } } : { connectionString: args.databaseUrl.reveal() }),
+    ...(args.databaseUrl === null ? { pglite: { dataDir: args.dataDir ?? undefined } } : { connectionString: args.databaseUrl.reveal() }),
     schema: args.schema,
     // The runner decides when to migrate (`--no-migrate`, `migrate`).
     migrate: false,

@@ -5,8 +5,8 @@ export interface OpenStoreArgs {
   /** PostgreSQL connection string, or null for the embedded PGlite database in `dataDir`. */
   readonly databaseUrl: Secret | null;
   readonly schema: string;
-  /** Data directory of the embedded database (`./.project88-sync/pgdata`). */
-  readonly dataDir: string;
+  /** Data directory of the embedded database (`./.project88-sync/pgdata`); null keeps it in memory (the demo). */
+  readonly dataDir: string | null;
 }
 
 /** An opened store with its migration entry point. */

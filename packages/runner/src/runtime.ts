@@ -27,12 +27,17 @@ export interface OpenRuntimeArgs {
   readonly cwd: string;
   /** Apply migrations before creating the engine. */
   readonly migrate: boolean;
+  /** Keep the embedded database in memory instead of under `./.project88-sync/` (the demo). */
+  readonly inMemory?: boolean;
+  /** Engine options beyond the configuration (the demo's faster poll). */
+  readonly pollMs?: number;
 }
 
 /** Says where the data goes; the embedded database is announced so nobody mistakes it for production. */
-export function describeDatabase(config: RunnerConfig, cwd: string): string {
+export function describeDatabase(config: RunnerConfig, cwd: string, inMemory = false): string {
   switch (config.databaseSource) {
     case "embedded":
+      if (inMemory) return "no database configured (DATABASE_URL): using an embedded PGlite database in memory";
       return `no database configured (database.url or DATABASE_URL): using the embedded PGlite database under ${resolve(cwd, EMBEDDED_DIR)}`;
     case "DATABASE_URL":
       return `using PostgreSQL from DATABASE_URL, schema "${config.schema}"`;
@@ -44,11 +49,11 @@ export function describeDatabase(config: RunnerConfig, cwd: string): string {
 /** Opens the store (migrating it when asked), then creates the engine and attaches logging and metrics. */
 export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
   const { config, deps, logger } = args;
-  logger.info({ database: config.databaseSource, schema: config.schema }, describeDatabase(config, args.cwd));
+  logger.info({ database: config.databaseSource, schema: config.schema }, describeDatabase(config, args.cwd, args.inMemory));
   const opened = await deps.openStore({
     databaseUrl: config.databaseUrl,
     schema: config.schema,
-    dataDir: resolve(args.cwd, EMBEDDED_DIR, "pgdata"),
+    dataDir: args.inMemory ? null : resolve(args.cwd, EMBEDDED_DIR, "pgdata"),
   });
   try {
     if (args.migrate) {
@@ -60,6 +65,7 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
       store: opened.store,
       connections: config.connections,
       schedule: config.schedule,
+      ...(args.pollMs === undefined ? {} : { pollMs: args.pollMs }),
     });
     const metrics = createMetrics();
     const errors = createErrorLog({ secrets: config.secrets });
