@@ -5,6 +5,7 @@ import { callsForRace } from "./estimate.js";
 import type { EngineEvents } from "./events.js";
 import { byRace } from "./grouping.js";
 import type { ResolvedOptions } from "./options.js";
+import { priorityOf, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
 
 const HOUR_MS = 3_600_000;
@@ -41,6 +42,7 @@ export function createBudgetWatch(deps: { readonly options: ResolvedOptions; rea
       return !leasedByOther;
     });
     if (due.length === 0) return;
+    await refreshPriorities(due, now);
     const budgets = await store.getBudgets({ now });
     const perConnection = new Map<string, StoredEvent[][]>();
     for (const race of byRace(due)) {
@@ -63,6 +65,21 @@ export function createBudgetWatch(deps: { readonly options: ResolvedOptions; rea
       }
       if (deferred.length > 0) safeEmit(emitter, "budget:over", { connectionId, budgetKey: conn.budgetKey, neededCalls, availableCalls, deferred });
     }
+  }
+
+  /**
+   * A waiting event keeps the priority of its last pass; one that crossed into a more urgent tier
+   * while waiting (an over-budget morning) would otherwise queue behind work less urgent than it.
+   */
+  async function refreshPriorities(due: readonly StoredEvent[], now: Date): Promise<void> {
+    const patches = [];
+    for (const e of due) {
+      if (e.state.backfilledAt === null) continue;
+      const tier = tierAt(e.startsAt, now, schedule);
+      const priority = priorityOf(tier.index, schedule);
+      if (priority !== e.state.priority || tier.name !== e.state.tier) patches.push({ provider: e.provider, eventId: e.eventId, tier: tier.name, priority });
+    }
+    if (patches.length > 0) await store.updateSchedule({ now, patches });
   }
 
   return {

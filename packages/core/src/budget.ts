@@ -14,6 +14,8 @@ export interface CreateBudgetOptions {
   readonly slotTtlMs: number;
   /** In-process gate shared by every budget of this key in this process (defaults to a new one). */
   readonly local?: Semaphore | undefined;
+  /** In-process queue for tokens, shared like `local` (defaults to a new one). */
+  readonly tokenQueue?: Semaphore | undefined;
   /** Called after each grant (the engine counts a pass's API calls with it). */
   readonly onGrant?: (() => void) | undefined;
 }
@@ -28,19 +30,27 @@ export interface CreateBudgetOptions {
 export function createBudget(options: CreateBudgetOptions): Budget {
   const { store, clock, key, owner, limits, slotTtlMs } = options;
   const local = options.local ?? createSemaphore(limits.maxInFlight);
+  const tokenQueue = options.tokenQueue ?? createSemaphore(1);
   return {
     async acquire(signal?: AbortSignal): Promise<BudgetSlot> {
       await local.acquire(signal);
       try {
-        for (;;) {
-          if (signal?.aborted) throw signal.reason;
-          const take = await store.takeBudget({ key, owner, now: clock.now(), limits, slotTtlMs });
-          if (take.granted) {
-            options.onGrant?.();
-            return releaser(store, clock, key, take.slotId, local);
+        // One waiter at a time asks the store, first come first served: otherwise whoever wakes
+        // first after a refill wins, and an unlucky pass can lose every round and starve.
+        await tokenQueue.acquire(signal);
+        try {
+          for (;;) {
+            if (signal?.aborted) throw signal.reason;
+            const take = await store.takeBudget({ key, owner, now: clock.now(), limits, slotTtlMs });
+            if (take.granted) {
+              options.onGrant?.();
+              return releaser(store, clock, key, take.slotId, local);
+            }
+            // A floor of 1 ms keeps a store that answers 0 from spinning without clock time passing.
+            await clock.sleep(Math.max(1, take.retryInMs), signal);
           }
-          // A floor of 1 ms keeps a store that answers 0 from spinning without clock time passing.
-          await clock.sleep(Math.max(1, take.retryInMs), signal);
+        } finally {
+          tokenQueue.release();
         }
       } catch (error) {
         local.release();

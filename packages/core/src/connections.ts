@@ -17,12 +17,14 @@ export interface ConnectionSlot {
 export function createConnectionSlots(options: ResolvedOptions): Map<string, ConnectionSlot> {
   const slots = new Map<string, ConnectionSlot>();
   const locals = new Map<string, Semaphore>();
+  const queues = new Map<string, Semaphore>();
   for (const conn of options.connections) {
     // Connections may share a budget key (one partner, two configs): they share one local gate too.
     let local = locals.get(conn.budgetKey);
     if (local === undefined) {
       local = createSemaphore(conn.maxInFlight);
       locals.set(conn.budgetKey, local);
+      queues.set(conn.budgetKey, createSemaphore(1));
     }
     const budget = createBudget({
       store: options.store,
@@ -32,6 +34,7 @@ export function createConnectionSlots(options: ResolvedOptions): Map<string, Con
       limits: { callsPerHour: conn.callsPerHour, burst: conn.burst, maxInFlight: conn.maxInFlight },
       slotTtlMs: options.leaseMs * 2,
       local,
+      tokenQueue: queues.get(conn.budgetKey),
     });
     slots.set(conn.id, { conn, budget, local, running: 0 });
   }

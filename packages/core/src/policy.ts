@@ -68,8 +68,8 @@ export interface NextSchedule {
 }
 
 /**
- * When the event is next due after a pass whose signpost is `at`: one tier interval later, but
- * never after the next tier boundary (so it enters a more urgent tier exactly on time) nor after
+ * When the event is next due after a pass whose signpost is `at`: at most one tier interval later
+ * (the next point of the tier's grid), never after the next tier boundary (so it enters a more urgent tier exactly on time) nor after
  * a planned reconciliation.
  */
 export function scheduleAfter(startsAt: Date, at: Date, schedule: ResolvedSchedule, reconcileDueAt: Date | null): NextSchedule {
@@ -78,7 +78,10 @@ export function scheduleAfter(startsAt: Date, at: Date, schedule: ResolvedSchedu
     // Done: the final reconciliation is due now (or has just run: the caller then sets null).
     return { tier: tier.name, priority: priorityOf(-1, schedule), nextDueAt: new Date(at) };
   }
-  let next = at.getTime() + tier.everyMs;
+  // Due on the tier's grid (multiples of its interval since the epoch): every event of a race in
+  // the same tier falls due at the same instant, so one call keeps covering them all even when
+  // they entered the tier at different times. The gap is never longer than the interval.
+  let next = (Math.floor(at.getTime() / tier.everyMs) + 1) * tier.everyMs;
   const boundary = nextBoundary(startsAt, at, schedule);
   if (boundary !== null) next = Math.min(next, boundary.getTime());
   if (reconcileDueAt !== null) next = Math.min(next, Math.max(reconcileDueAt.getTime(), at.getTime()));
