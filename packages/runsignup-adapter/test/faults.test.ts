@@ -1,5 +1,5 @@
-import { AbortedError, ProviderError, RateLimitedError, SyncError } from "@project88/core";
-import { createCountingBudget } from "@project88/core/testing";
+import { AbortedError, ProviderError, RateLimitedError, SyncError, createBudget, systemClock } from "@project88/core";
+import { createCountingBudget, createMemoryStore } from "@project88/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRunSignupAdapter } from "../src/index.js";
 import { fakeConnection, type FaultSpec } from "../src/testing/index.js";
@@ -84,6 +84,23 @@ describe("budget and limits", () => {
     expect(fake.maxInFlight(key)).toBeLessThanOrEqual(2);
     expect(budget.granted).toBe(6);
     expect(budget.inFlight).toBe(0);
+  });
+
+  it("stays inside the fake's limits when driven through core's store-backed budget", async () => {
+    const { fake, adapter, conn, argsOf, key } = await setup({ maxConcurrent: 2 }, { connectionsPerOrigin: 8 });
+    fake.faults.script(...Array.from({ length: 6 }, () => ({ kind: "slow" as const, delayMs: 100 })));
+    const budget = createBudget({
+      store: createMemoryStore(),
+      clock: systemClock,
+      key: conn.budgetKey,
+      owner: "test",
+      limits: { callsPerHour: 1000, burst: 100, maxInFlight: 2 },
+      slotTtlMs: 60_000,
+    });
+    const results = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => collect(adapter.fetchRegistrations(conn, argsOf(i), callContext(budget)))));
+    expect(results.map((pages) => pages.flatMap((p) => p.rows).length)).toEqual([30, 30, 30, 30, 30, 30]);
+    expect(fake.callsOf(key).filter((c) => c.throttled !== null)).toHaveLength(0);
+    expect(fake.maxInFlight(key)).toBeLessThanOrEqual(2);
   });
 
   it("without a limiting budget the strict fake throttles (the check above has teeth)", async () => {
