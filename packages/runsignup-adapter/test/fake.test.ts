@@ -1,6 +1,6 @@
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { FakeDataset, generateSeason, startFakeRunSignup, type FakeKey, type FakeRunSignup } from "../src/testing/index.js";
+import { FakeDataset, generateSeason, simulateActivity, startFakeRunSignup, type FakeKey, type FakeRunSignup } from "../src/testing/index.js";
 import { startEmptyFake } from "./support/fake.js";
 
 const open: { close(): Promise<void> }[] = [];
@@ -58,6 +58,22 @@ describe("season generator", () => {
     const bench = generateSeason({ partners: 4, racesPerPartner: 200, eventsPerRace: 2, registrationsPerEvent: 5 });
     expect(bench.dataset.events.size).toBe(1600);
     expect(bench.dataset.registrationCount).toBe(8000);
+  });
+
+  it("simulates registration traffic on upcoming events", () => {
+    let ms = Date.parse("2026-06-01T12:00:00Z");
+    const season = generateSeason({ seed: 4, partners: 1, racesPerPartner: 4, registrationsPerEvent: 20, now: () => new Date(ms) });
+    const before = season.dataset.registrationCount;
+    ms += 90_000;
+    const result = simulateActivity(season.dataset, { registrations: 6, modifications: 4, removals: 2, transfers: 1 });
+    expect(result.registered).toHaveLength(6);
+    expect(result.modified).toHaveLength(4);
+    expect(result.removed).toHaveLength(2);
+    expect(result.transferred).toHaveLength(1);
+    expect(season.dataset.registrationCount).toBe(before + 6 - 2);
+    const stamp = Math.floor(ms / 1000);
+    for (const r of [...result.registered, ...result.modified]) expect(r.modifiedAt).toBe(stamp);
+    for (const r of result.registered) expect(season.dataset.events.get(r.eventId)!.startsAt.getTime()).toBeGreaterThan(ms - 90_000);
   });
 
   it("shares races between partners when asked", () => {

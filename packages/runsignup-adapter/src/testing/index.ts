@@ -3,6 +3,7 @@
  * runner's demo: a seeded dataset generator, msw handlers with RunSignUp's quirks, and a real
  * loopback HTTP server with mutations, per-key limits, fault injection and a call log.
  */
+export { simulateActivity, type ActivityOptions, type ActivityResult } from "./activity.js";
 export { fakeConnection, type FakeConnectionOptions } from "./connection.js";
 export {
   FakeDataset,
