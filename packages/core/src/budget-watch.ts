@@ -2,7 +2,7 @@ import type { EventEmitter } from "eventemitter3";
 import { chooseConnection, pausedUntil, tokensOf, type ConnectionSlot } from "./connections.js";
 import { safeEmit } from "./emitter.js";
 import { callsForRace } from "./estimate.js";
-import type { EngineEvents } from "./events.js";
+import type { EngineEventArgs } from "./events.js";
 import { byRace } from "./grouping.js";
 import type { ResolvedOptions } from "./options.js";
 import { priorityOf, tierAt } from "./policy.js";
@@ -25,7 +25,7 @@ export interface BudgetWatch {
  * over the horizon run out, and every event past that point is named as deferred. Nothing is
  * skipped: deferred events stay due and are claimed, most overdue first, as tokens come back.
  */
-export function createBudgetWatch(deps: { readonly options: ResolvedOptions; readonly emitter: EventEmitter<EngineEvents>; readonly slots: ReadonlyMap<string, ConnectionSlot> }): BudgetWatch {
+export function createBudgetWatch(deps: { readonly options: ResolvedOptions; readonly emitter: EventEmitter<EngineEventArgs>; readonly slots: ReadonlyMap<string, ConnectionSlot> }): BudgetWatch {
   const { options, emitter, slots } = deps;
   const { store, clock, schedule, owner } = options;
   const horizonMs = schedule.tiers[0]?.everyMs ?? 60_000;

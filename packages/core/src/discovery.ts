@@ -4,7 +4,7 @@ import { backoffDelayMs } from "./backoff.js";
 import { countingBudget } from "./budget.js";
 import type { ConnectionSlot } from "./connections.js";
 import { safeEmit } from "./emitter.js";
-import type { EngineEvents } from "./events.js";
+import type { EngineEventArgs } from "./events.js";
 import type { ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { BACKFILL_PRIORITY, priorityOf, tierAt } from "./policy.js";
@@ -29,7 +29,7 @@ export function latestSlot(now: Date, schedule: ResolvedSchedule): Date {
 /** What discovery needs from the engine. */
 export interface DiscoveryDeps {
   readonly options: ResolvedOptions;
-  readonly emitter: EventEmitter<EngineEvents>;
+  readonly emitter: EventEmitter<EngineEventArgs>;
   readonly slots: ReadonlyMap<string, ConnectionSlot>;
 }
 

@@ -1,5 +1,5 @@
 import type { EventEmitter } from "eventemitter3";
-import type { EngineEventName, EngineEvents } from "./events.js";
+import type { EngineEventArgs, EngineEventName, EngineEvents } from "./events.js";
 
 /** eventemitter3's stored listener (stable in 5.x, which core pins). */
 interface StoredListener {
@@ -14,7 +14,7 @@ interface StoredListener {
  * runs on its own; an error is reported on `listener:error`, and one thrown by a
  * `listener:error` listener is swallowed so the report cannot loop.
  */
-export function safeEmit<K extends EngineEventName>(emitter: EventEmitter<EngineEvents>, name: K, payload: EngineEvents[K]): void {
+export function safeEmit<K extends EngineEventName>(emitter: EventEmitter<EngineEventArgs>, name: K, payload: EngineEvents[K]): void {
   const stored = (emitter as unknown as { _events?: Record<string, StoredListener | StoredListener[] | undefined> })._events;
   if (stored === undefined) {
     guardedCall(emitter, name, () => emitter.emit(name, ...([payload] as never)));
@@ -29,7 +29,7 @@ export function safeEmit<K extends EngineEventName>(emitter: EventEmitter<Engine
   }
 }
 
-function guardedCall(emitter: EventEmitter<EngineEvents>, name: EngineEventName, call: () => void): void {
+function guardedCall(emitter: EventEmitter<EngineEventArgs>, name: EngineEventName, call: () => void): void {
   try {
     call();
   } catch (error) {

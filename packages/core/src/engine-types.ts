@@ -1,7 +1,7 @@
 import type { EventEmitter } from "eventemitter3";
 import type { ProviderAdapter } from "./adapter.js";
 import type { Clock } from "./clock.js";
-import type { EngineEvents } from "./events.js";
+import type { EngineEventArgs } from "./events.js";
 import type { BudgetState, DiscoveryRecord, SerializedError, SyncStore } from "./store.js";
 import type { Connection, EventRef, PassKind, TierName } from "./types.js";
 
@@ -161,7 +161,7 @@ export interface PlanReport {
 }
 
 /** The engine. All methods are safe to call while the loop runs. */
-export interface SyncEngine extends EventEmitter<EngineEvents> {
+export interface SyncEngine extends EventEmitter<EngineEventArgs> {
   readonly owner: string;
   /** Starts the loop: discovery when due, then due passes as their time comes. */
   start(): Promise<void>;

@@ -5,7 +5,7 @@ import { createDiscovery } from "./discovery.js";
 import { safeEmit } from "./emitter.js";
 import type { EngineStatus, PassResult, PlanReport, RunOnceResult, SyncEngine, SyncEngineOptions } from "./engine-types.js";
 import { AbortedError, NotFoundError } from "./errors.js";
-import type { EngineEvents } from "./events.js";
+import type { EngineEventArgs } from "./events.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
 import { buildPlan } from "./plan.js";
 import { createScheduler } from "./scheduler.js";
@@ -15,7 +15,7 @@ import type { EventRef } from "./types.js";
 /** Default grace `stop()` gives running passes before it aborts their requests. */
 const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 
-class Engine extends EventEmitter<EngineEvents> implements SyncEngine {
+class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   readonly owner: string;
   readonly #options: ResolvedOptions;
   readonly #slots;

@@ -115,3 +115,10 @@ export interface EngineEvents {
 }
 
 export type EngineEventName = keyof EngineEvents;
+
+/**
+ * The event map in the shape eventemitter3 types listeners from (one argument: the payload), so
+ * `engine.on("sync:finish", (p) => p.cursorAt)` is checked. `EventEmitter<EngineEvents>` alone
+ * would type every listener argument as `any`.
+ */
+export type EngineEventArgs = { [K in EngineEventName]: [payload: EngineEvents[K]] };

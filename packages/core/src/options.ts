@@ -108,17 +108,29 @@ const optionsSchema = z
     pollMs: positiveMs.default(1000),
     random: z.custom<() => number>((v) => typeof v === "function", { message: "expected a function" }).optional(),
   })
-  .superRefine((o, ctx) => {
-    const providers = new Set(o.adapters.map((a) => a.provider));
-    const ids = new Set<string>();
-    o.connections.forEach((c, i) => {
-      if (ids.has(c.id)) ctx.addIssue({ code: "custom", path: ["connections", i, "id"], message: "duplicate connection id" });
-      ids.add(c.id);
-      if (!providers.has(c.provider)) {
-        ctx.addIssue({ code: "custom", path: ["connections", i, "provider"], message: `no adapter for provider "${c.provider}"` });
-      }
-    });
+;
+
+/**
+ * Checks across fields (a connection's provider needs an adapter; ids are unique), run on the raw
+ * input even when other fields are invalid, so one error lists every problem at once.
+ */
+function crossIssues(input: SyncEngineOptions): { path: string; message: string }[] {
+  const issues: { path: string; message: string }[] = [];
+  const adapters: readonly unknown[] = Array.isArray(input?.adapters) ? input.adapters : [];
+  const providers = new Set(adapters.filter(isAdapter).map((a) => a.provider));
+  const connections: readonly unknown[] = Array.isArray(input?.connections) ? input.connections : [];
+  const ids = new Set<string>();
+  connections.forEach((c, i) => {
+    if (typeof c !== "object" || c === null) return;
+    const { id, provider } = c as { id?: unknown; provider?: unknown };
+    if (typeof id === "string") {
+      if (ids.has(id)) issues.push({ path: `connections.${i}.id`, message: "duplicate connection id" });
+      ids.add(id);
+    }
+    if (typeof provider === "string" && !providers.has(provider)) issues.push({ path: `connections.${i}.provider`, message: `no adapter for provider "${provider}"` });
   });
+  return issues;
+}
 
 /** Schedule options with every default applied. */
 export type ResolvedSchedule = z.output<typeof scheduleSchema>;
@@ -145,7 +157,7 @@ export interface ResolvedOptions {
 /** Validates schedule options alone (used by `plan` tooling and tests). */
 export function resolveSchedule(input: unknown = {}): ResolvedSchedule {
   const parsed = scheduleSchema.safeParse(input ?? {});
-  if (!parsed.success) throw toConfigError(parsed.error, ["schedule"]);
+  if (!parsed.success) throw toConfigError(parsed.error.issues, ["schedule"]);
   return parsed.data;
 }
 
@@ -155,7 +167,8 @@ export function resolveSchedule(input: unknown = {}): ResolvedSchedule {
  */
 export function resolveOptions(input: SyncEngineOptions): ResolvedOptions {
   const parsed = optionsSchema.safeParse(input);
-  if (!parsed.success) throw toConfigError(parsed.error, []);
+  const cross = crossIssues(input);
+  if (!parsed.success || cross.length > 0) throw toConfigError(parsed.success ? [] : parsed.error.issues, [], cross);
   const o = parsed.data;
   return {
     adapters: new Map(o.adapters.map((a) => [a.provider, a])),
@@ -179,13 +192,20 @@ export function resolveOptions(input: SyncEngineOptions): ResolvedOptions {
   };
 }
 
-function toConfigError(error: z.ZodError, prefix: readonly (string | number)[]): ConfigError {
-  const issues = error.issues.map((issue) => ({
-    path: [...prefix, ...issue.path].map(String).join(".") || "(root)",
-    message: issue.message,
-  }));
+function toConfigError(
+  zodIssues: readonly z.core.$ZodIssue[],
+  prefix: readonly (string | number)[],
+  extra: readonly { path: string; message: string }[] = [],
+): ConfigError {
+  const issues = [
+    ...zodIssues.map((issue) => ({
+      path: [...prefix, ...issue.path].map(String).join(".") || "(root)",
+      message: issue.message,
+    })),
+    ...extra,
+  ];
   const list = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
-  return new ConfigError(`[core] invalid engine options: ${list}`, issues, { cause: error });
+  return new ConfigError(`[core] invalid engine options: ${list}`, issues);
 }
 
 function defaultOwner(): string {

@@ -5,7 +5,7 @@ import { backfillCursor, modifiedSinceFor } from "./cursor.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
 import { AbortedError, LeaseLostError } from "./errors.js";
-import type { EngineEvents, PassInfo } from "./events.js";
+import type { EngineEventArgs, PassInfo } from "./events.js";
 import type { ResolvedConnection, ResolvedOptions } from "./options.js";
 import { failureStates, isInterruption, pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { finishStates } from "./pass-states.js";
@@ -24,7 +24,7 @@ export interface PassPlan {
 /** What a pass needs from the engine. */
 export interface PassDeps {
   readonly options: ResolvedOptions;
-  readonly emitter: EventEmitter<EngineEvents>;
+  readonly emitter: EventEmitter<EngineEventArgs>;
   readonly conn: ResolvedConnection;
   readonly adapter: ProviderAdapter;
   readonly budget: Budget;

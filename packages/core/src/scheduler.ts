@@ -2,7 +2,7 @@ import type { EventEmitter } from "eventemitter3";
 import { chooseConnection, type ConnectionSlot } from "./connections.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
-import type { EngineEvents } from "./events.js";
+import type { EngineEventArgs } from "./events.js";
 import { byRace, groupIntoPasses } from "./grouping.js";
 import type { ResolvedOptions } from "./options.js";
 import { runPass } from "./pass.js";
@@ -12,7 +12,7 @@ import type { StoredEvent } from "./store.js";
 /** What the dispatcher shares with the engine. */
 export interface SchedulerDeps {
   readonly options: ResolvedOptions;
-  readonly emitter: EventEmitter<EngineEvents>;
+  readonly emitter: EventEmitter<EngineEventArgs>;
   readonly slots: ReadonlyMap<string, ConnectionSlot>;
   /** Aborts every running pass (stop timeout). */
   readonly signal: () => AbortSignal;
