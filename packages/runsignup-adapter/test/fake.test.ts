@@ -177,8 +177,9 @@ describe("fake RunSignUp wire behaviour", () => {
 
   it("lists only the key's races in the date window, capped at 1000 a page", async () => {
     const season = generateSeason({ seed: 3, partners: 2, racesPerPartner: 3, registrationsPerEvent: 1, now: () => new Date("2026-06-01T12:00:00Z") });
-    const fake = await startFakeRunSignup({ dataset: season.dataset });
+    const fake = await startFakeRunSignup({ season });
     open.push(fake);
+    expect(fake.season).toBe(season);
     const [a] = season.partners;
     const body = (await get(fake, a!.key, "/races", { events: "T", results_per_page: "5000", start_date: "2026-05-01", end_date: "2027-06-01" })).json() as { races: { race: { race_id: number; events?: unknown[] } }[] };
     expect(body.races.map((r) => r.race.race_id).sort()).toEqual(a!.races.map((r) => r.raceId).sort());

@@ -45,7 +45,8 @@ export interface FakeServerOptions {
   readonly host?: string;
   /** Serve this dataset; otherwise one is generated from `season`, or an empty one. */
   readonly dataset?: FakeDataset;
-  readonly season?: SeasonOptions;
+  /** Options to generate a season, or a season generated beforehand (its dataset is served). */
+  readonly season?: SeasonOptions | FakeSeason;
   /** The fake's clock for a dataset it creates and for the rolling-hour limit. */
   readonly now?: () => Date;
   readonly csvPaging?: CsvPaging;
@@ -80,6 +81,10 @@ export interface FakeRunSignup {
 
 const BASE_PATH = "/Rest";
 
+function isSeason(value: SeasonOptions | FakeSeason): value is FakeSeason {
+  return value.dataset instanceof FakeDataset && Array.isArray(value.partners) && value.partners.every((p) => typeof p === "object");
+}
+
 function endpointOf(pathname: string): FakeEndpoint {
   const rest = pathname.startsWith(BASE_PATH) ? pathname.slice(BASE_PATH.length) : pathname;
   if (rest === "/races") return "races";
@@ -100,7 +105,11 @@ function toRequest(req: IncomingMessage, origin: string): Request {
 
 /** Starts the fake on loopback. Resolve `url` and build Connections with `connection()`. */
 export async function startFakeRunSignup(options: FakeServerOptions = {}): Promise<FakeRunSignup> {
-  const season = options.dataset === undefined && options.season !== undefined ? generateSeason({ now: options.now, ...options.season }) : null;
+  const season =
+    options.season === undefined ? null : isSeason(options.season) ? options.season : generateSeason({ now: options.now, ...options.season });
+  if (season !== null && options.dataset !== undefined && options.dataset !== season.dataset) {
+    throw new Error("fake RunSignUp: give either a dataset or a season, not both");
+  }
   const dataset = options.dataset ?? season?.dataset ?? new FakeDataset({ now: options.now });
   const now = options.now ?? (() => dataset.now());
   const settings = { csvPaging: options.csvPaging ?? ("per-element" as CsvPaging) };
