@@ -36,8 +36,8 @@ export function isInterruption(error: unknown): boolean {
 }
 
 /**
- * The backoff patches of a failed pass. An interrupted pass (stop, lost lease) keeps the events
- * due as they were; a vanished race or event is not retried; everything else backs off
+ * The backoff patches of a failed pass. A pass interrupted by `stop` keeps the events due as they
+ * were; one that lost its lease retries after a lease; a vanished race or event is not retried; everything else backs off
  * exponentially with jitter, and no sooner than the connection's pause ends.
  */
 export function failureStates(
@@ -48,6 +48,13 @@ export function failureStates(
   pause: ConnectionPause | null,
 ): { readonly states: SyncStatePatch[]; readonly retryAt: Date | null; readonly failures: number } {
   const serialized = serializeError(error);
+  if (error instanceof LeaseLostError) {
+    // Whoever holds the lease now syncs the events (the store ignores this patch for events
+    // another owner leased); if nobody does, they come back after one lease, without a failure.
+    const failures = Math.max(0, ...events.map((e) => e.state.failures));
+    const retryAt = new Date(now.getTime() + options.leaseMs);
+    return { states: events.map((e) => ({ eventId: e.eventId, nextDueAt: retryAt })), retryAt, failures };
+  }
   if (isInterruption(error)) {
     const failures = Math.max(0, ...events.map((e) => e.state.failures));
     return { states: [], retryAt: events[0]?.state.nextDueAt ?? null, failures };
