@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { generateDataset } from "@project88/core/testing";
+import { createHarness, settle } from "./engine-harness.js";
+
+const HOUR = 3_600_000;
+
+describe("plan", () => {
+  it("forecasts calls per hour from the tier cadence, coalesced per race", async () => {
+    const t0 = new Date("2026-07-01T06:30:00Z");
+    const h = createHarness({ start: t0, dataset: generateDataset({ races: 1, base: new Date(t0.getTime() + 30 * HOUR), eventOffsetsMs: [0, 0] }) });
+    await settle(h.clock, h.engine.runOnce());
+    const plan = await h.engine.plan(24);
+    expect(plan.hours).toBe(24);
+    const [conn] = plan.connections;
+    expect(conn?.hours).toHaveLength(24);
+    // In medium (from t0+6h): 4 passes an hour, each one registrations call for both events and the removal feed.
+    expect(conn?.hours[10]?.calls).toBe(8);
+    expect(conn?.hours.every((hour) => !hour.over && hour.budget === 1000)).toBe(true);
+    expect(conn?.lateEvents).toEqual([]);
+  });
+
+  it("names the least urgent events that will not fit on an over-budget morning", async () => {
+    const t0 = new Date("2026-07-01T02:00:00Z");
+    // 20 races due in high within 4 h, plus 20 far-away races in low: the high ones alone exceed 1000/h.
+    const near = generateDataset({ races: 20, base: new Date(t0.getTime() + 3 * HOUR), registrationsPerEvent: 2 });
+    const far = generateDataset({ races: 20, base: new Date(t0.getTime() + 10 * 24 * HOUR), registrationsPerEvent: 2 });
+    const farRaces = far.races.map((r) => ({ ...r, raceId: `f${r.raceId}`, events: r.events.map((e) => ({ ...e, raceId: `f${r.raceId}`, eventId: `f${e.eventId}` })) }));
+    const h = createHarness({ start: t0, dataset: { races: [...near.races, ...farRaces], registrations: near.registrations } });
+    await settle(h.clock, h.engine.runOnce());
+    const plan = await h.engine.plan(4);
+    const [conn] = plan.connections;
+    expect(conn?.hours[1]?.calls).toBeGreaterThan(1000);
+    expect(conn?.hours[1]?.over).toBe(true);
+    const late = conn?.lateEvents ?? [];
+    expect(late.length).toBeGreaterThan(0);
+    // The least urgent go late first: every far (low-tier) event that runs in an over hour, and
+    // only as many high-tier events as do not fit.
+    const lowLate = late.filter((e) => e.tier === "low");
+    expect(lowLate.length).toBeGreaterThan(0);
+    for (const e of lowLate) expect(e.eventId.startsWith("f")).toBe(true);
+    const highLate = late.filter((e) => e.tier === "high");
+    expect(highLate.length).toBeGreaterThan(0);
+    expect(highLate.length).toBeLessThan(20);
+  });
+});
