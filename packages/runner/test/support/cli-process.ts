@@ -97,3 +97,26 @@ export async function writeConfig(config: unknown): Promise<{ path: string; dir:
   await writeFile(path, JSON.stringify(config, null, 2));
   return { path, dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
+
+/** A port nobody listens on right now (the OS picks it; the test then hands it to a child). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `check` until it returns true (a condition in another process, not a timing assumption). */
+export async function eventually(check: () => Promise<boolean>, what: string, limitMs = 60_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
