@@ -1,0 +1,60 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { chromium, type Browser } from "playwright-core";
+import { afterAll, describe, expect, it } from "vitest";
+import { REPO_ROOT, eventually, freePort, spawnCli, type CliChild } from "./support/cli-process.js";
+
+/** Debian's Chromium; nothing downloads a browser. */
+const CHROMIUM = "/usr/bin/chromium";
+const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+describe("the status page in headless Chromium", () => {
+  let demo: CliChild | null = null;
+  let browser: Browser | null = null;
+
+  afterAll(async () => {
+    await browser?.close();
+    demo?.kill("SIGKILL");
+  });
+
+  it("shows the demo's events by tier on a phone-sized screen, and saves a screenshot", async () => {
+    const port = await freePort();
+    demo = spawnCli(["demo", "--port", String(port), "--per-event", "120", "--duration", "10m"]);
+    await demo.waitForLine((l) => l.startsWith("status page:"));
+    const base = `http://127.0.0.1:${port}/`;
+    await eventually(async () => {
+      const doc = (await (await fetch(`${base}status`)).json()) as { events: { backfilled: boolean }[] };
+      return doc.events.length > 0 && doc.events.every((e) => e.backfilled);
+    }, "the demo's backfill");
+    const status = (await (await fetch(`${base}status`)).json()) as { events: { tier: string; name: string }[] };
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    const response = await page.goto(base);
+    expect(response?.status()).toBe(200);
+    expect(await page.locator("h1").textContent()).toContain("project88-sync demo");
+
+    const tiers = await page.locator("section.tier").evaluateAll((sections) =>
+      sections.map((s) => ({ tier: s.getAttribute("data-tier"), rows: s.querySelectorAll("tbody tr").length })),
+    );
+    expect(tiers.map((t) => t.tier).slice(0, 3)).toEqual(["high", "medium", "low"]);
+    for (const t of tiers) {
+      expect(t.rows, `tier ${t.tier}`).toBe(status.events.filter((e) => e.tier === t.tier).length);
+    }
+    expect(tiers.find((t) => t.tier === "high")?.rows).toBeGreaterThan(0);
+    // On a phone the table folds into labelled cards: no sideways scrolling.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await page.locator("#budgets tbody tr").count()).toBe(3);
+
+    const dir = join(REPO_ROOT, "test-results");
+    await mkdir(dir, { recursive: true });
+    await page.screenshot({ path: join(dir, "status-page-phone.png"), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.screenshot({ path: join(dir, "status-page-desktop.png") });
+
+    demo.kill("SIGTERM");
+    expect(await demo.exited).toBe(0);
+    expect(demo.stdout()).toContain("demo summary");
+  }, 120_000);
+});
