@@ -60,8 +60,9 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
       const result = await opened.migrate();
       logger.info({ applied: result.applied, version: result.version }, result.applied.length > 0 ? "migrations applied" : "schema up to date");
     }
+    const adapters = deps.createAdapters();
     const engine = deps.createEngine({
-      adapters: deps.createAdapters(),
+      adapters,
       store: opened.store,
       connections: config.connections,
       schedule: config.schedule,
@@ -81,6 +82,8 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
         if (closed) return;
         closed = true;
         for (const fn of detach) fn();
+        // Adapters may hold keep-alive pools (RunSignUp's undici Pool); close them with the store.
+        await Promise.all(adapters.map((a) => (a as { close?: () => Promise<void> }).close?.().catch(() => undefined)));
         await opened.close();
       },
     };

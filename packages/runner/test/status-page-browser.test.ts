@@ -43,7 +43,7 @@ describe("the status page in headless Chromium", () => {
     }
     expect(tiers.find((t) => t.tier === "high")?.rows).toBeGreaterThan(0);
     // On a phone the table folds into labelled cards: no sideways scrolling.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = (await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")) as number;
     expect(overflow).toBeLessThanOrEqual(0);
     expect(await page.locator("#budgets tbody tr").count()).toBe(3);
 
