@@ -22,11 +22,12 @@ export const HELD = "(s.lease_owner = $1 AND s.lease_expires_at > $2)";
 /**
  * `SyncStore.claimDue`, in one transaction, race by race in claim order:
  * 1. list candidate races by their most urgent due, unleased event (no row locks taken);
- * 2. for each, take a transaction-scoped advisory lock on the race (try, never wait) and lease
- *    every due, unleased event of it in one UPDATE, which re-checks the lease on the current
- *    row version. A race another claimer is working on is skipped (its lock is taken), so
- *    concurrent claims neither wait for each other, nor split a race, nor lock rows they do not
- *    claim; and since the UPDATE re-checks, they never return the same event.
+ * 2. for each, take a transaction-scoped advisory lock on the race (try, never wait), lock its
+ *    due, unleased events `FOR UPDATE SKIP LOCKED` (the lease is re-checked on the locked, current
+ *    row version) and lease them in the same statement. A race another claimer is working on is
+ *    skipped (its lock is taken), and a row locked elsewhere (a `claimEvents`) is skipped, so
+ *    concurrent claims never wait, never split a race, lock only the rows they lease, and never
+ *    return the same event.
  * An event leased by anyone, the caller included, is not claimed again until its lease expires.
  * Retried after a lost connection: a lease committed before the drop just expires unused.
  */
@@ -55,11 +56,14 @@ export async function claimDue(ctx: StoreContext, args: ClaimArgs): Promise<Stor
           if (chosen >= args.maxRaces) break;
           tried.push({ provider: c.provider, raceId: c.race_id });
           const got = await tx.query<{ provider: string; event_id: string }>(
-            `WITH race_lock AS (SELECT pg_try_advisory_xact_lock(hashtext($6)) AS ok)
-             UPDATE ${s}.sync_state AS s SET lease_owner = $1, lease_expires_at = $5, updated_at = $2
-             FROM race_lock
-             WHERE race_lock.ok AND s.provider = $3 AND s.race_id = $4 AND s.next_due_at <= $2 AND ${UNLEASED("$2")}
-             RETURNING s.provider, s.event_id`,
+            `WITH race_lock AS (SELECT pg_try_advisory_xact_lock(hashtext($6)) AS ok),
+             due AS (
+               SELECT s.provider, s.event_id FROM ${s}.sync_state s, race_lock
+               WHERE race_lock.ok AND s.provider = $3 AND s.race_id = $4 AND s.next_due_at <= $2 AND ${UNLEASED("$2")}
+               FOR UPDATE OF s SKIP LOCKED)
+             UPDATE ${s}.sync_state AS u SET lease_owner = $1, lease_expires_at = $5, updated_at = $2
+             FROM due WHERE u.provider = due.provider AND u.event_id = due.event_id
+             RETURNING u.provider, u.event_id`,
             [args.owner, args.now, c.provider, c.race_id, addMs(args.now, args.leaseMs), `${s}:claim:${c.provider}:${c.race_id}`],
           );
           if (got.rows.length === 0) continue;
