@@ -18,6 +18,8 @@ const TEXT_FIELDS = [
 
 const INT4_MAX = 2 ** 31 - 1;
 
+/** NUL or any surrogate code unit (paired ones included): values worth a closer look. */
+const SUSPECT_CHAR = /[\u0000\ud800-\udfff]/;
 /** Half of a UTF-16 pair on its own: not valid Unicode, refused by PostgreSQL's json and text. */
 const LONE_SURROGATE = /\p{Cs}/u;
 /** The same, as JSON.stringify escapes it (`\ud800` not followed or preceded by its partner). */
@@ -40,9 +42,12 @@ function problemOf(row: Registration | Removal): string | null {
     const value = record[field];
     if (value === undefined && !(field in row)) continue;
     if (value !== null && typeof value !== "string") return `${field} must be a string or null`;
-    // PostgreSQL text cannot hold NUL; the provider sending one is a data error, not a crash.
-    if (typeof value === "string" && value.includes("\u0000")) return `${field} contains a NUL character`;
-    if (typeof value === "string" && LONE_SURROGATE.test(value)) return `${field} contains a lone UTF-16 surrogate`;
+    // PostgreSQL text cannot hold NUL nor half a surrogate pair; the provider sending one is a
+    // data error, not a crash. One cheap scan first: most values hold neither.
+    if (typeof value === "string" && SUSPECT_CHAR.test(value)) {
+      if (value.includes("\u0000")) return `${field} contains a NUL character`;
+      if (LONE_SURROGATE.test(value)) return `${field} contains a lone UTF-16 surrogate`;
+    }
   }
   if ("dob" in row && row.dob !== null) {
     const m = typeof row.dob === "string" ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(row.dob) : null;
@@ -71,7 +76,7 @@ export function rawJson(raw: unknown): { json: string | null; problem: string | 
   try {
     const json = JSON.stringify(raw);
     if (json.includes("\\u0000")) return { json: null, problem: "raw contains a NUL character (jsonb cannot store it)" };
-    if (LONE_SURROGATE_ESCAPE.test(json)) return { json: null, problem: "raw contains a lone UTF-16 surrogate" };
+    if (json.includes("\\ud") && LONE_SURROGATE_ESCAPE.test(json)) return { json: null, problem: "raw contains a lone UTF-16 surrogate" };
     return { json, problem: null };
   } catch (error) {
     return { json: null, problem: `raw is not serialisable as JSON (${error instanceof Error ? error.message : String(error)})` };

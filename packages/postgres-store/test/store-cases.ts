@@ -48,6 +48,22 @@ export function storeCases(store: () => PostgresStore): void {
     expect(run?.rowsInserted).toBe(1);
   });
 
+  it("values PostgreSQL would refuse (NUL, a lone surrogate, a non-integer age) fail before sending, naming the row", async () => {
+    const s = store();
+    const { provider, runId, reg } = await seedPass(s);
+    const commit = (row: ReturnType<typeof reg>) =>
+      s.commitPage({ owner: "owner-a", now: NOW, runId, provider, eventIds: ["1", "2"], registrations: [reg("50", "1"), row] });
+    await expect(commit(reg("51", "1", { city: "Den\u0000ver" }))).rejects.toThrow(/registration "51".*city contains a NUL/);
+    await expect(commit(reg("52", "1", { raw: { name: "x\ud800" } }))).rejects.toThrow(/registration "52".*lone UTF-16 surrogate/);
+    await expect(commit(reg("53", "1", { age: 36.5 }))).rejects.toThrow(/registration "53".*age/);
+    // Emoji (a proper surrogate pair) is fine.
+    await commit(reg("54", "1", { firstName: "Ada 🏃", raw: { name: "🏃" } }));
+    expect((await s.listRegistrations({ provider })).map((r) => [r.registrationId, r.firstName])).toEqual([
+      ["50", "Ada"],
+      ["54", "Ada 🏃"],
+    ]);
+  });
+
   it("a commit after the lease passed to another owner throws LeaseLostError and writes nothing", async () => {
     const s = store();
     const { provider, runId, refs, reg } = await seedPass(s);
