@@ -2,11 +2,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** The repository root: children run there so `--import tsx` resolves. */
 export const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 const CLI = join(REPO_ROOT, "packages/runner/src/cli.ts");
+/** tsx's loader by absolute URL, so a child may run in any working directory. */
+const TSX = pathToFileURL(join(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
 
 /**
  * A `project88-sync` child process. It runs the CLI from source
@@ -27,9 +29,9 @@ export interface CliChild {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export function spawnCli(args: readonly string[], env: Record<string, string | undefined> = {}): CliChild {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", CLI, ...args], {
-    cwd: REPO_ROOT,
+export function spawnCli(args: readonly string[], env: Record<string, string | undefined> = {}, cwd = REPO_ROOT): CliChild {
+  const child = spawn(process.execPath, ["--conditions=source", "--import", TSX, CLI, ...args], {
+    cwd,
     // Only what the CLI needs: a stray DATABASE_URL from the outer shell must not leak in.
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "test", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -84,8 +86,12 @@ export function spawnCli(args: readonly string[], env: Record<string, string | u
 }
 
 /** Runs the CLI to completion. */
-export async function runCliProcess(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string; logs: Record<string, unknown>[] }> {
-  const c = spawnCli(args, env);
+export async function runCliProcess(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  cwd = REPO_ROOT,
+): Promise<{ code: number | null; stdout: string; stderr: string; logs: Record<string, unknown>[] }> {
+  const c = spawnCli(args, env, cwd);
   const code = await c.exited;
   return { code, stdout: c.stdout(), stderr: c.stderr(), logs: c.logs() };
 }
