@@ -1,5 +1,7 @@
+import { StoreError } from "@project88/core";
 import type { DiscoveryRecord, RunStatus, SerializedError } from "@project88/core";
 import type { StoreContext } from "./rows.js";
+import { RUN_ID } from "./runs.js";
 import { addMs } from "./sql.js";
 
 /**
@@ -58,12 +60,15 @@ export async function finishDiscovery(
     readonly error?: SerializedError | undefined;
   },
 ): Promise<void> {
-  await ctx.db.query(
-    `UPDATE ${ctx.s}.discovery_runs SET status = $2, finished_at = $3, races = $4, new_events = $5, api_calls = $6, error = $7::jsonb
-     WHERE id = $1::bigint`,
-    [args.id, args.status, args.now, args.races, args.newEvents, args.apiCalls, args.error ? JSON.stringify(args.error) : null],
-    { operation: "finishDiscovery" },
-  );
+  const updated = RUN_ID.test(args.id)
+    ? await ctx.db.query(
+        `UPDATE ${ctx.s}.discovery_runs SET status = $2, finished_at = $3, races = $4, new_events = $5, api_calls = $6, error = $7::jsonb
+         WHERE id = $1::bigint`,
+        [args.id, args.status, args.now, args.races, args.newEvents, args.apiCalls, args.error ? JSON.stringify(args.error) : null],
+        { operation: "finishDiscovery" },
+      )
+    : { rowCount: 0 };
+  if (updated.rowCount === 0) throw new StoreError(`[postgres-store] finishDiscovery: discovery ${args.id} is unknown`, { retryable: false });
 }
 
 interface DiscoveryRow {

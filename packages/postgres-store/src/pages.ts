@@ -3,7 +3,7 @@ import type { CommitPageArgs, PageWriteResult, Registration, Removal, StoredRegi
 import { HELD } from "./claims.js";
 import type { SqlQueryable } from "./sql-client.js";
 import type { StoreContext } from "./rows.js";
-import { finishPass } from "./runs.js";
+import { RUN_ID, finishPass } from "./runs.js";
 import { checkRows } from "./validate.js";
 
 const REG_COLUMNS = [
@@ -196,7 +196,7 @@ async function assertLeases(q: SqlQueryable, s: string, args: CommitPageArgs, op
 /** Refuses a page whose run is unknown or finished, or whose rows or patches name foreign events. */
 async function assertPage(q: SqlQueryable, s: string, args: CommitPageArgs): Promise<void> {
   // Run ids are bigint identities; anything else cannot name a run (and must not fail the cast).
-  const run = /^\d{1,18}$/.test(args.runId)
+  const run = RUN_ID.test(args.runId)
     ? await q.query<{ status: string }>(`SELECT status FROM ${s}.sync_runs WHERE id = $1::bigint FOR UPDATE`, [args.runId])
     : { rows: [] as { status: string }[] };
   const status = run.rows[0]?.status;

@@ -4,6 +4,9 @@ import { applyStatePatch } from "./catalog.js";
 import type { SqlQueryable } from "./sql-client.js";
 import type { StoreContext } from "./rows.js";
 
+/** Run and discovery ids are bigint identities; anything else names no row (and must not fail a cast). */
+export const RUN_ID = /^\d{1,18}$/;
+
 /** What a pass's success does to each of its events, besides the engine's patch. */
 const SUCCESS = ["last_error = NULL", "failures = 0", "last_success_at = $3", "lease_owner = NULL", "lease_expires_at = NULL"];
 const RELEASE = ["lease_owner = NULL", "lease_expires_at = NULL"];
@@ -89,10 +92,13 @@ export async function finishPass(
 export async function failRun(ctx: StoreContext, args: FailRunArgs): Promise<void> {
   const { s } = ctx;
   await ctx.db.transaction(async (tx) => {
-    await tx.query(
-      `UPDATE ${s}.sync_runs SET status = 'failed', finished_at = $2, api_calls = $3, error = $4::jsonb WHERE id = $1::bigint`,
-      [args.runId, args.now, args.apiCalls, JSON.stringify(args.error)],
-    );
+    const run = RUN_ID.test(args.runId)
+      ? await tx.query(
+          `UPDATE ${s}.sync_runs SET status = 'failed', finished_at = $2, api_calls = $3, error = $4::jsonb WHERE id = $1::bigint`,
+          [args.runId, args.now, args.apiCalls, JSON.stringify(args.error)],
+        )
+      : { rowCount: 0 };
+    if (run.rowCount === 0) throw new StoreError(`[postgres-store] failRun: run ${args.runId} is unknown; nothing was recorded`, { retryable: false });
     for (const patch of args.states) {
       const exists = await tx.query(`SELECT 1 FROM ${s}.sync_state WHERE provider = $1 AND event_id = $2`, [args.provider, patch.eventId]);
       if (exists.rowCount === 0) {

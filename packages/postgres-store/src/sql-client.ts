@@ -76,15 +76,22 @@ export function toStoreError(error: unknown, operation: string): SyncError {
   });
 }
 
+/** True for failures after which running the same transaction again may succeed. */
+function isRetryOnce(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return isConnectionError(error) || (typeof code === "string" && TRANSIENT_CODES.has(code));
+}
+
 /**
- * Runs `attempt`, and once more when it failed for a lost connection and `retry` allows it.
+ * Runs `attempt`, and once more when it failed for a lost connection (or a deadlock or
+ * serialization failure, which rolled it back whole) and `retry` allows it.
  * The second failure (or any other) is thrown as a `StoreError`.
  */
 export async function withRetry<T>(operation: string, retry: boolean, attempt: () => Promise<T>): Promise<T> {
   try {
     return await attempt();
   } catch (error) {
-    if (!retry || !isConnectionError(error)) throw toStoreError(error, operation);
+    if (!retry || !isRetryOnce(error)) throw toStoreError(error, operation);
   }
   try {
     return await attempt();

@@ -117,6 +117,15 @@ export function storeCases(store: () => PostgresStore): void {
     expect((await s.listRegistrations({ provider, eventIds: ["1"] }))[0]).toMatchObject({ status: "active", removedReason: null });
   });
 
+  it("unknown run and discovery ids are refused with a StoreError, not silently ignored", async () => {
+    const s = store();
+    const error = { name: "ProviderError", code: "PROVIDER", message: "boom", retryable: true };
+    for (const runId of ["999999999", "not-a-number"]) {
+      await expect(s.failRun({ owner: "o", now: NOW, runId, provider: "p", eventIds: [], apiCalls: 0, error, states: [] })).rejects.toThrow(/run .* is unknown/);
+    }
+    await expect(s.finishDiscovery({ id: "x1", now: NOW, status: "succeeded", races: 0, newEvents: 0, apiCalls: 0 })).rejects.toBeInstanceOf(StoreError);
+  });
+
   it("migrate is idempotent and refuses a schema migrated by a newer version", async () => {
     const s = store();
     expect(await s.migrate()).toEqual({ applied: [], version: 1 });
