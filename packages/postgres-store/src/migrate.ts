@@ -11,6 +11,7 @@ export interface Migration {
   readonly sql: string;
 }
 
+/** What `migrate()` did. */
 export interface MigrateResult {
   /** Versions this call applied (empty when the schema was up to date). */
   readonly applied: readonly number[];

@@ -12,6 +12,7 @@ export const STATE_COLUMNS = `s.tier, s.priority, s.next_due_at, s.cursor_at, s.
   s.backfill_after, s.backfilled_at, s.reconcile_due_at, s.last_reconciled_at, s.last_success_at, s.last_error,
   s.failures, s.lease_owner, s.lease_expires_at`;
 
+/** A `sync_state` row as the driver returns it. */
 export interface StateRow {
   provider: string;
   event_id: string;
@@ -33,6 +34,7 @@ export interface StateRow {
   lease_expires_at: Date | null;
 }
 
+/** An event joined with its race, state, connections and active count. */
 export interface EventRow extends StateRow {
   race_name: string;
   timezone: string;

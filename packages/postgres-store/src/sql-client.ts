@@ -13,6 +13,7 @@ export interface SqlQueryable {
   exec(text: string): Promise<void>;
 }
 
+/** How one statement or transaction runs. */
 export interface SqlRunOptions {
   /** Names the work in error messages (`commitPage`, `claimDue`). */
   readonly operation?: string;
