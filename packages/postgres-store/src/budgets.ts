@@ -114,7 +114,7 @@ export async function releaseBudget(ctx: StoreContext, args: { readonly key: str
   });
 }
 
-/** `SyncStore.pauseBudget`: the later of the stored and the new pause wins, with its reason. */
+/** `SyncStore.pauseBudget`: the later of the current and the new pause wins, with its reason (a pause already over never wins). */
 export async function pauseBudget(
   ctx: StoreContext,
   args: { readonly key: string; readonly now: Date; readonly until: Date; readonly reason: string },
@@ -124,7 +124,7 @@ export async function pauseBudget(
      VALUES ($1, NULL, $2, $3, $4, $2)
      ON CONFLICT (connection_key) DO UPDATE SET paused_until = excluded.paused_until, pause_reason = excluded.pause_reason,
        updated_at = excluded.updated_at
-     WHERE b.paused_until IS NULL OR b.paused_until < excluded.paused_until`,
+     WHERE b.paused_until IS NULL OR b.paused_until <= $2 OR b.paused_until < excluded.paused_until`,
     [args.key, args.now, args.until, args.reason],
     { operation: "pauseBudget", retry: true },
   );
