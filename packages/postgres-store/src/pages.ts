@@ -51,18 +51,24 @@ function rawArray(raws: readonly (string | null)[]): string {
   return `[${raws.map((r) => r ?? "null").join(",")}]`;
 }
 
-/** Of duplicate ids in one page, keeps the newest (ON CONFLICT cannot touch a row twice). */
-function dedupe<Row extends { registrationId: string; modifiedAt: Date | null }>(rows: readonly Row[]): Row[] {
-  const byId = new Map<string, Row>();
-  for (const row of rows) {
+/**
+ * Validates every row (duplicates included), then keeps the newest of duplicate ids (ON
+ * CONFLICT cannot touch a row twice in one statement). Returns the kept rows and their raw JSON.
+ */
+function prepare<Row extends Registration | Removal>(provider: string, input: readonly Row[], kind: string): { rows: Row[]; raws: (string | null)[] } {
+  const raws = checkRows(provider, input, kind);
+  const byId = new Map<string, number>();
+  input.forEach((row, i) => {
     const prev = byId.get(row.registrationId);
-    if (!prev || (prev.modifiedAt?.getTime() ?? -Infinity) <= (row.modifiedAt?.getTime() ?? -Infinity)) byId.set(row.registrationId, row);
-  }
-  return [...byId.values()];
+    const prevAt = prev === undefined ? undefined : (input[prev]?.modifiedAt?.getTime() ?? -Infinity);
+    if (prevAt === undefined || prevAt <= (row.modifiedAt?.getTime() ?? -Infinity)) byId.set(row.registrationId, i);
+  });
+  const kept = [...byId.values()];
+  return { rows: kept.map((i) => input[i]!), raws: kept.map((i) => raws[i] ?? null) };
 }
 
 /**
- * The registrations upsert: one statement over unnest()ed column arrays. A conflicting row is
+ * The registrations upsert: one statement over the page relation. A conflicting row is
  * updated only when a column differs (IS DISTINCT FROM, raw jsonb included) and its
  * `modified_at` is not older than the stored one. A row from the feed is `active`, so a
  * vanished or removed one that comes back is reactivated (the status trigger records it).
@@ -97,6 +103,7 @@ function upsertSql(s: string): string {
   SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM written`;
 }
 
+/** The normalised columns of each row, named as `json_to_recordset` reads them. */
 function registrationRecords(rows: readonly Registration[]): Record<string, unknown>[] {
   return rows.map((r) => ({
     registration_id: r.registrationId,
@@ -130,8 +137,7 @@ export async function writeRegistrations(
   input: readonly Registration[],
 ): Promise<{ inserted: number; updated: number; unchanged: number }> {
   if (input.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
-  const rows = dedupe(input);
-  const raws = checkRows(provider, rows, "registration");
+  const { rows, raws } = prepare(provider, input, "registration");
   const records = JSON.stringify(registrationRecords(rows));
   const result = await q.query<{ inserted: number; updated: number }>(upsertSql(s), [provider, now, records, rawArray(raws)]);
   const inserted = result.rows[0]?.inserted ?? 0;
@@ -146,8 +152,7 @@ export async function writeRegistrations(
  */
 async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: Date, input: readonly Removal[]): Promise<number> {
   if (input.length === 0) return 0;
-  const rows = dedupe(input);
-  const raws = checkRows(provider, rows, "removal of registration");
+  const { rows, raws } = prepare(provider, input, "removal of registration");
   const records = rows.map((r) => ({
     registration_id: r.registrationId,
     race_id: r.raceId,
