@@ -9,10 +9,16 @@ import { priorityOf, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
 
 const HOUR_MS = 3_600_000;
+/**
+ * How often the loop runs the check. It reads every event from the store, so not every poll;
+ * deferred work stays due meanwhile, and a pass cannot be later than this without
+ * `schedule:late` saying so at its start.
+ */
+const CHECK_EVERY_MS = 5 * 60_000;
 
 /** Watches due work against each connection's budget and says when it cannot all run on time. */
 export interface BudgetWatch {
-  /** Runs `check` when a most-urgent-tier interval has passed since the last one. */
+  /** Runs `check` when `CHECK_EVERY_MS` (or the most urgent tier's interval, if longer) has passed. */
   maybeCheck(): Promise<void>;
   /** Compares the due work with what each budget can grant over the next interval; emits `budget:over`. */
   check(now?: Date): Promise<void>;
@@ -84,7 +90,7 @@ export function createBudgetWatch(deps: { readonly options: ResolvedOptions; rea
 
   return {
     async maybeCheck() {
-      if (clock.now().getTime() - lastCheck >= horizonMs) await check();
+      if (clock.now().getTime() - lastCheck >= Math.max(horizonMs, CHECK_EVERY_MS)) await check();
     },
     check,
   };

@@ -1,0 +1,86 @@
+/**
+ * `pnpm bench:schedule`: a virtual-time race weekend (13 connections, ~1,600 events) run through
+ * the engine and through a model of the origin system's policy, on the same workload in the same
+ * run. Prints calls per connection per hour, budget violations, on-time share per tier and the
+ * staleness of high-tier events. Virtual time: a simulated day takes seconds, not a day.
+ */
+import { createSyncEngine, secret } from "@project88/core";
+import { createMemoryStore, ManualClock } from "@project88/core/testing";
+import { BenchProvider } from "./bench-provider.js";
+import { figures, type PolicyFigures, type SyncRecord } from "./metrics.js";
+import { runOriginModel } from "./origin-model.js";
+import { buildWorkload } from "./workload.js";
+
+const HOUR = 3_600_000;
+const WINDOW_HOURS = Number(process.env.BENCH_HOURS ?? 24);
+const WARMUP_MS = 2 * HOUR;
+const t0 = new Date("2026-10-31T12:00:00Z");
+const from = t0.getTime();
+const to = from + WINDOW_HOURS * HOUR;
+
+const workload = buildWorkload({ t0, windowMs: WINDOW_HOURS * HOUR });
+const events = workload.races.flatMap((r) => r.events);
+const starts = new Map(events.map((e) => [e.eventId, e.startsAt]));
+const busiest = workload.races.filter((r) => r.connectionId === "c00").flatMap((r) => r.events);
+const busiestIds = new Set(busiest.map((e) => e.eventId));
+const within = (ms: number) => busiest.filter((e) => e.startsAt.getTime() - from <= ms && e.startsAt.getTime() >= from).length;
+console.log(
+  `workload: ${workload.connections.length} connections, ${events.length} events in ${workload.races.length} races; busiest connection: ${busiest.length} events, ${within(24 * HOUR)} within 24 h, ${within(4 * HOUR)} within 4 h; ${workload.changes.length} registration changes; window ${WINDOW_HOURS} h after a ${WARMUP_MS / HOUR} h warm-up`,
+);
+
+async function runEngine(): Promise<{ figures: PolicyFigures; wallMs: number; late: number; over: number }> {
+  const wall = performance.now();
+  const clock = new ManualClock(from - WARMUP_MS);
+  const provider = new BenchProvider(clock, workload);
+  const engine = createSyncEngine({
+    adapters: [provider],
+    store: createMemoryStore(),
+    clock,
+    owner: "bench",
+    pollMs: 30_000,
+    random: () => 0.5,
+    connections: workload.connections.map((id) => ({ id, provider: "bench", credentials: { key: secret(`k-${id}`) } })),
+  });
+  const syncs: SyncRecord[] = [];
+  let late = 0;
+  let over = 0;
+  engine.on("sync:finish", (p) => {
+    for (const eventId of p.eventIds) syncs.push({ eventId, at: p.cursorAt.getTime() });
+  });
+  engine.on("schedule:late", () => late++);
+  engine.on("budget:over", () => over++);
+  await engine.start();
+  for (let t = from - WARMUP_MS; t < to; t += HOUR) {
+    await clock.advanceTo(t + HOUR);
+    process.stderr.write(`  engine: ${new Date(t + HOUR).toISOString()} (${Math.round((performance.now() - wall) / 1000)} s)\n`);
+  }
+  const stopping = engine.stop({ timeoutMs: 60_000 });
+  for (let i = 0; i < 200; i++) await clock.advance(1_000);
+  await stopping;
+  return { figures: figures("engine", provider.calls, syncs, starts, workload.connections, from, to, busiestIds), wallMs: performance.now() - wall, late, over };
+}
+
+function row(f: PolicyFigures): string {
+  const tiers = ["high", "medium", "low"].map((t) => {
+    const e = f.onTime[t];
+    return e === undefined || e.syncs === 0 ? "-" : `${((100 * e.onTime) / e.syncs).toFixed(1)}%`;
+  });
+  return `| ${f.policy} | ${f.totalCalls} | ${f.callsPerConnHourMax} | ${f.callsPerConnHourMean.toFixed(1)} | ${f.busiestConnCallsPerHour.toFixed(0)} | ${f.worstRollingHour} | ${f.budgetViolations} | ${tiers.join(" | ")} | ${f.highStalenessP50s.toFixed(0)} s | ${f.highStalenessP99s.toFixed(0)} s | ${f.othersStalenessP50s.toFixed(0)} s | ${f.othersStalenessP99s.toFixed(0)} s |`;
+}
+
+const engine = await runEngine();
+const originDemand = runOriginModel(workload, from - WARMUP_MS, to, false);
+const originShared = runOriginModel(workload, from - WARMUP_MS, to, true);
+const results = [
+  engine.figures,
+  figures("origin model (its policy, no budget)", originDemand.calls, originDemand.syncs, starts, workload.connections, from, to, busiestIds),
+  figures("origin model (one shared 1000/h budget)", originShared.calls, originShared.syncs, starts, workload.connections, from, to, busiestIds),
+];
+console.log("");
+console.log("| policy | calls | calls/conn/h max | calls/conn/h mean | busiest conn calls/h | worst rolling hour | budget violations | on time high | on time medium | on time low | high staleness p50 | high staleness p99 | high staleness p50, other 12 conns | p99, other 12 conns |");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+for (const f of results) console.log(row(f));
+console.log("");
+const [e, d] = results as [PolicyFigures, PolicyFigures];
+console.log(`calls, origin policy / engine: ${(d.totalCalls / e.totalCalls).toFixed(2)}x`);
+console.log(`engine: ${engine.over} budget:over and ${engine.late} schedule:late events; simulated ${WINDOW_HOURS + WARMUP_MS / HOUR} h in ${(engine.wallMs / 1000).toFixed(1)} s`);
