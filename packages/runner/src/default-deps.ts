@@ -19,6 +19,13 @@ export async function openPostgresStore(args: OpenStoreArgs): Promise<OpenedStor
 /** The runner's parts: RunSignUp adapter, PostgreSQL/PGlite store, core's engine. */
 export const defaultDeps: RunnerDeps = {
   openStore: openPostgresStore,
-  createAdapters: () => [createRunSignupAdapter()],
+  // The adapter's onRequest sees a redacted URL; only the id, status and timing are passed on.
+  createAdapters: (hooks = {}) => [
+    createRunSignupAdapter({
+      onRequest: hooks.onRequest
+        ? (info) => hooks.onRequest?.({ connectionId: info.connectionId, status: info.status, durationMs: info.durationMs, error: info.error })
+        : undefined,
+    }),
+  ],
   createEngine: createSyncEngine,
 };

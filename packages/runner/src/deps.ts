@@ -16,12 +16,27 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
+/** One HTTP request an adapter made (RunSignUp's `onRequest`), for metrics. No URL, no secret. */
+export interface RequestObservation {
+  readonly connectionId: string;
+  /** HTTP status, or null when no response came (timeout, reset). */
+  readonly status: number | null;
+  readonly durationMs: number;
+  /** Set when the request failed, including provider errors sent with HTTP 200. */
+  readonly error: string | null;
+}
+
+/** Hooks the runner hands to the adapters it creates. */
+export interface AdapterHooks {
+  readonly onRequest?: (info: RequestObservation) => void;
+}
+
 /**
  * The pieces the runner assembles. The defaults are the RunSignUp adapter, the PostgreSQL store
  * and core's engine; tests and embedders may replace any of them.
  */
 export interface RunnerDeps {
   openStore(args: OpenStoreArgs): Promise<OpenedStore>;
-  createAdapters(): readonly ProviderAdapter[];
+  createAdapters(hooks?: AdapterHooks): readonly ProviderAdapter[];
   createEngine(options: SyncEngineOptions): SyncEngine;
 }

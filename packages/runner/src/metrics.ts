@@ -1,5 +1,6 @@
 import type { EngineStatus } from "@project88/core";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { RequestObservation } from "./deps.js";
 import type { EngineEmitter } from "./logging.js";
 
 /** The runner's Prometheus metrics: counters fed by engine events, gauges refreshed from status. */
@@ -7,6 +8,8 @@ export interface RunnerMetrics {
   readonly registry: Registry;
   /** Subscribes to the engine's events; returns the detach function. */
   attach(engine: EngineEmitter): () => void;
+  /** Counts one HTTP request an adapter made (fed by the adapter's request hook). */
+  observeRequest(info: RequestObservation): void;
   /** Refreshes the gauges that come from `engine.status()` (called before each scrape). */
   updateFromStatus(status: EngineStatus): void;
   /** The Prometheus text exposition. */
@@ -45,6 +48,19 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
   const lateEvents = new Gauge({ name: `${p}late_events`, help: "Events whose sync is later than their tier allows.", registers });
   const registrations = new Gauge({ name: `${p}registrations`, help: "Active registrations stored across all events.", registers });
   const lastDiscovery = new Gauge({ name: `${p}last_discovery_timestamp_seconds`, help: "When each connection's last discovery finished (Unix time).", labelNames: ["connection"], registers });
+  const requests = new Counter({
+    name: `${p}http_requests_total`,
+    help: "HTTP requests to providers, per connection, status and outcome (error includes provider errors sent with HTTP 200).",
+    labelNames: ["connection", "status", "outcome"],
+    registers,
+  });
+  const requestSeconds = new Histogram({
+    name: `${p}http_request_duration_seconds`,
+    help: "Duration of HTTP requests to providers.",
+    labelNames: ["connection"],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers,
+  });
   const running = new Gauge({ name: `${p}engine_running`, help: "1 while the engine's loop runs.", registers });
 
   return {
@@ -87,6 +103,11 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
         engine.off("budget:throttled", onThrottled);
         engine.off("budget:over", onOver);
       };
+    },
+    observeRequest(info) {
+      const status = info.status === null ? "none" : String(info.status);
+      requests.inc({ connection: info.connectionId, status, outcome: info.error === null ? "ok" : "error" });
+      requestSeconds.observe({ connection: info.connectionId }, info.durationMs / 1000);
     },
     updateFromStatus(status) {
       running.set(status.running ? 1 : 0);

@@ -60,7 +60,8 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
       const result = await opened.migrate();
       logger.info({ applied: result.applied, version: result.version }, result.applied.length > 0 ? "migrations applied" : "schema up to date");
     }
-    const adapters = deps.createAdapters();
+    const metrics = createMetrics();
+    const adapters = deps.createAdapters({ onRequest: (info) => metrics.observeRequest(info) });
     const engine = deps.createEngine({
       adapters,
       store: opened.store,
@@ -68,7 +69,6 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
       schedule: config.schedule,
       ...(args.pollMs === undefined ? {} : { pollMs: args.pollMs }),
     });
-    const metrics = createMetrics();
     const errors = createErrorLog({ secrets: config.secrets });
     const detach = [attachEngineLogging(engine, logger), metrics.attach(engine), errors.attach(engine)];
     let closed = false;
