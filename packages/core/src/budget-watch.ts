@@ -53,7 +53,7 @@ export function createBudgetWatch(deps: { readonly options: ResolvedOptions; rea
     const perConnection = new Map<string, StoredEvent[][]>();
     for (const race of byRace(due)) {
       const choice = chooseConnection([...new Set(race.flatMap((e) => e.connectionIds))], slots, budgets, now);
-      if (choice === null || "paused" in choice) continue;
+      if (choice === null || !("slot" in choice)) continue;
       const list = perConnection.get(choice.slot.conn.id) ?? [];
       list.push(race);
       perConnection.set(choice.slot.conn.id, list);

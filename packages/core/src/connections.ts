@@ -57,17 +57,22 @@ export function pausedUntil(conn: ResolvedConnection, budgets: readonly BudgetSt
  * Picks the connection a race is synced through: among this engine's connections that see it,
  * one that is not paused, with the most tokens left, then the fewest passes running. A race
  * visible to two partners' credentials is thus synced once, through whichever has budget.
- * Returns `paused` with the earliest resume when every candidate is paused, or null when none
- * of the candidates belongs to this engine.
+ * Returns `paused` with the earliest resume when every candidate is paused, `busy` when every
+ * candidate is saturated (with `needRoom`), or null when none of them belongs to this engine.
  */
 export function chooseConnection(
   connectionIds: readonly string[],
   slots: ReadonlyMap<string, ConnectionSlot>,
   budgets: readonly BudgetState[],
   now: Date,
-): { readonly slot: ConnectionSlot } | { readonly paused: Date } | null {
-  const candidates = connectionIds.map((id) => slots.get(id)).filter((s): s is ConnectionSlot => s !== undefined);
-  if (candidates.length === 0) return null;
+  needRoom = false,
+): { readonly slot: ConnectionSlot } | { readonly paused: Date } | { readonly busy: true } | null {
+  const all = connectionIds.map((id) => slots.get(id)).filter((s): s is ConnectionSlot => s !== undefined);
+  if (all.length === 0) return null;
+  // With `needRoom`, only connections with a free in-flight slot: a pass handed to a saturated
+  // connection would only wait for its turn while holding work other connections could do.
+  const candidates = needRoom ? all.filter((s) => s.running < s.conn.maxInFlight) : all;
+  if (candidates.length === 0) return { busy: true };
   let best: ConnectionSlot | null = null;
   let earliestResume: Date | null = null;
   for (const slot of candidates) {

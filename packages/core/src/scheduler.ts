@@ -9,6 +9,9 @@ import { runPass } from "./pass.js";
 import { allowedIntervalMs, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
 
+/** How many races one claim may take: deep enough to reach past a saturated connection's backlog. */
+const MAX_CLAIM_RACES = 200;
+
 /** What the dispatcher shares with the engine. */
 export interface SchedulerDeps {
   readonly options: ResolvedOptions;
@@ -39,15 +42,15 @@ export interface Scheduler {
 }
 
 /**
- * The dispatcher: the store orders claims by priority and then by how overdue the event is, so
- * claiming only what can start now (one race per in-flight slot of every connection) keeps the
- * queue in the store, where the most urgent and most overdue work is always taken next. That is
- * what makes degradation fair on an over-budget morning.
+ * The dispatcher: the store orders claims by priority and then by how overdue the event is. A
+ * race starts only on a connection with a free in-flight slot; everything else claimed is handed
+ * back at once, so the queue stays in the store, where the most urgent and most overdue work is
+ * always taken next. That is what makes degradation fair on an over-budget morning, and keeps a
+ * saturated connection from holding up the others.
  */
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { options, emitter, slots } = deps;
   const { store, clock, owner, leaseMs, schedule } = options;
-  const capacity = [...slots.values()].reduce((n, s) => n + s.conn.maxInFlight, 0);
   const providers = [...options.adapters.keys()];
   const running = new Set<Promise<void>>();
   const foreignRaces = new Set<string>();
@@ -117,48 +120,60 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       return running.size;
     },
     async fill(dueBy) {
-      const free = capacity - running.size;
+      const free = [...slots.values()].reduce((n, s) => n + Math.max(0, s.conn.maxInFlight - s.running), 0);
       if (free <= 0 || deps.signal().aborted) return 0;
       const now = clock.now();
-      const claimed = await store.claimDue({ owner, now, leaseMs, maxRaces: free + foreignRaces.size, providers });
+      // Claim deep, not just `free` races: the most urgent races may all belong to a saturated
+      // connection (an over-budget morning), and the races of idle connections come after them.
+      // Races that cannot start now are handed back at once and stay queued in the store.
+      const claimed = await store.claimDue({ owner, now, leaseMs, maxRaces: MAX_CLAIM_RACES + foreignRaces.size, providers });
       if (claimed.length === 0) return 0;
       const budgets = await store.getBudgets({ now, keys: [...new Set([...slots.values()].map((s) => s.conn.budgetKey))] });
       let started = 0;
+      const handBack: StoredEvent[] = [];
+      const deferredTo: { at: Date; events: StoredEvent[] }[] = [];
       for (const race of byRace(claimed)) {
         const raceKey = `${race[0]?.provider}\u0000${race[0]?.raceId}`;
         const due = dueBy === undefined ? race : race.filter((e) => e.state.nextDueAt !== null && e.state.nextDueAt.getTime() <= dueBy.getTime());
-        const later = race.filter((e) => !due.includes(e));
-        if (later.length > 0) await release(later);
+        for (const e of race) if (!due.includes(e)) handBack.push(e);
         if (due.length === 0) continue;
-        if (started >= free || deps.signal().aborted) {
-          await release(due);
+        if (deps.signal().aborted) {
+          handBack.push(...due);
           continue;
         }
-        const choice = chooseConnection([...new Set(due.flatMap((e) => e.connectionIds))], slots, budgets, now);
+        const choice = chooseConnection([...new Set(due.flatMap((e) => e.connectionIds))], slots, budgets, now, true);
         if (choice === null) {
           // Seen only through another engine's credentials: leave it to that engine.
           foreignRaces.add(raceKey);
-          await release(due);
+          handBack.push(...due);
+          continue;
+        }
+        foreignRaces.delete(raceKey);
+        if ("busy" in choice) {
+          handBack.push(...due);
           continue;
         }
         if ("paused" in choice) {
           // Every connection that sees the race is paused: come back when the first pause ends.
-          await store.updateSchedule({ now, patches: due.map((e) => ({ provider: e.provider, eventId: e.eventId, nextDueAt: choice.paused })) });
-          hint(choice.paused);
-          await release(due);
+          deferredTo.push({ at: choice.paused, events: due });
           continue;
         }
-        foreignRaces.delete(raceKey);
         started++;
         track(runRace(due, choice.slot, false));
       }
+      for (const d of deferredTo) {
+        await store.updateSchedule({ now, patches: d.events.map((e) => ({ provider: e.provider, eventId: e.eventId, nextDueAt: d.at })) });
+        hint(d.at);
+        handBack.push(...d.events);
+      }
+      if (handBack.length > 0) await release(handBack);
       return started;
     },
     async runClaimed(events, full) {
       const now = clock.now();
       const budgets = await store.getBudgets({ now });
       const choice = chooseConnection([...new Set(events.flatMap((e) => e.connectionIds))], slots, budgets, now);
-      if (choice === null || "paused" in choice) {
+      if (choice === null || "paused" in choice || "busy" in choice) {
         await release(events);
         return [];
       }
