@@ -112,6 +112,23 @@ describe("commands in-process", () => {
     expect(missing.code).toBe(1);
   });
 
+  it("once stops claiming on a signal: the passes running finish, the rest is left due, exit 0", async () => {
+    const controller = new AbortController();
+    const pending = run(["once", "--config", configPath], controller.signal);
+    await firstFinish;
+    controller.abort("SIGTERM");
+    const r = await pending;
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("stopped before all due work was done");
+    const events = await store.listEvents();
+    // Three races were due; at most the two running when the signal came were synced.
+    expect(events.filter((e) => e.state.backfilledAt !== null).length).toBeLessThan(events.length);
+    expect(events.every((e) => e.state.leaseOwner === null || (e.state.leaseExpiresAt?.getTime() ?? 0) <= Date.now())).toBe(true);
+    // The next run completes it.
+    expect((await run(["once", "--config", configPath])).code).toBe(0);
+    expect((await store.listEvents()).every((e) => e.state.backfilledAt !== null)).toBe(true);
+  });
+
   it("start runs until the signal, then stops gracefully with exit 0", async () => {
     const controller = new AbortController();
     const pending = run(["start", "--config", configPath, "--port", "0"], controller.signal);

@@ -14,8 +14,9 @@ export const onceCommand: Command = {
     const config = await loadCommandConfig(ctx);
     const logger = commandLogger(ctx, config);
     const timeoutMs = durationFlag(ctx, "shutdown-timeout", DEFAULT_SHUTDOWN_MS);
-    return withRuntime(ctx, config, logger, { migrate: shouldMigrate(ctx) }, async ({ engine }) => {
-      // A signal stops the drain the same way it stops `start`: the page in flight commits, the rest waits for the next run.
+    // A signal stops the drain as it stops `start`: nothing new is claimed, the passes running may
+    // finish (their pages commit whole), and the rest waits for the next run.
+    return withRuntime(ctx, config, logger, { migrate: shouldMigrate(ctx), stopClaiming: ctx.io.signal }, async ({ engine }) => {
       const onAbort = () => {
         logger.info({ timeoutMs }, "stopping: the page in flight may finish");
         void engine.stop({ timeoutMs });
