@@ -4,7 +4,7 @@ import { createPostgresStore, type PostgresStore } from "@project88/postgres-sto
 import { createTestSchema, type TestSchema } from "@project88/postgres-store/testing";
 import { FakeDataset, startFakeRunSignup, type FakeRunSignup } from "@project88/runsignup-adapter/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, freePort, runCliProcess, spawnCli, writeConfig } from "./support/cli-process.js";
+import { eventually, freePort, runCliProcess, spawnCli, writeConfig, killChildren } from "./support/cli-process.js";
 
 /** The one secret every connection uses; it must appear nowhere but on the wire to the fake. */
 const CANARY = "canary-5ecret-7f3a91c2e8";
@@ -34,6 +34,7 @@ describe("a canary secret never leaks", () => {
   });
 
   afterAll(async () => {
+    killChildren();
     await store?.close();
     await fake?.close();
     await config?.remove();

@@ -3,7 +3,7 @@ import { createTestSchema, type TestSchema } from "@project88/postgres-store/tes
 import { startFakeRunSignup, type FakeRunSignup } from "@project88/runsignup-adapter/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_ZONES, seasonConnections } from "./support/season.js";
-import { runCliProcess, spawnCli, writeConfig } from "./support/cli-process.js";
+import { runCliProcess, spawnCli, writeConfig, killChildren } from "./support/cli-process.js";
 
 /**
  * The CLI in child processes against the fake RunSignUp over loopback and real PostgreSQL
@@ -30,6 +30,7 @@ describe("project88-sync against the fake RunSignUp and PostgreSQL", () => {
   });
 
   afterAll(async () => {
+    killChildren();
     await store?.close();
     await fake?.close();
     await config?.remove();

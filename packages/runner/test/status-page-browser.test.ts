@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, eventually, freePort, spawnCli, type CliChild } from "./support/cli-process.js";
+import { REPO_ROOT, eventually, freePort, spawnCli, type CliChild, killChildren } from "./support/cli-process.js";
 
 /** Debian's Chromium; nothing downloads a browser. */
 const CHROMIUM = "/usr/bin/chromium";
@@ -13,6 +13,7 @@ describe("the status page in headless Chromium", () => {
   let browser: Browser | null = null;
 
   afterAll(async () => {
+    killChildren();
     await browser?.close();
     demo?.kill("SIGKILL");
   });

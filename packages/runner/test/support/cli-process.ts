@@ -29,6 +29,15 @@ export interface CliChild {
   kill(signal?: NodeJS.Signals): void;
 }
 
+/** Children still running, so a failed test can stop what it started. */
+const running = new Set<ChildProcess>();
+
+/** Kills every child this test file started that is still running. */
+export function killChildren(): void {
+  for (const child of running) child.kill("SIGKILL");
+  running.clear();
+}
+
 export function spawnCli(args: readonly string[], env: Record<string, string | undefined> = {}, cwd = REPO_ROOT): CliChild {
   const child = spawn(process.execPath, ["--conditions=source", "--import", TSX, CLI, ...args], {
     cwd,
@@ -36,6 +45,8 @@ export function spawnCli(args: readonly string[], env: Record<string, string | u
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "test", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(child);
+  child.on("exit", () => running.delete(child));
   let out = "";
   let err = "";
   const waiters: { test: (line: string) => boolean; resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
