@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createMemoryStore, createScriptedAdapter, generateDataset, ManualClock, type ScriptedCall } from "@project88/core/testing";
-import { createHarness, settle } from "./engine-harness.js";
+import { connection, createHarness, settle } from "./engine-harness.js";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -93,5 +93,24 @@ describe("an over-budget race morning", () => {
     expect(b.events("sync:finish").length).toBeGreaterThan(0);
     expect(a.events("lease:lost")).toHaveLength(0);
     expect(b.events("lease:lost")).toHaveLength(0);
+  }, 60_000);
+
+  it("a saturated connection does not hold up another connection's races", async () => {
+    const t0 = new Date("2026-07-18T02:05:00Z");
+    const busy = raceMorning(t0);
+    const quiet = generateDataset({ races: 1, base: new Date(t0.getTime() + 5 * HOUR), registrationsPerEvent: 3 });
+    const quietRace = { ...quiet.races[0]!, raceId: "q1", visibleTo: ["c2"], events: quiet.races[0]!.events.map((e) => ({ ...e, raceId: "q1", eventId: "q5000" })) };
+    const busyRaces = busy.races.map((r) => ({ ...r, visibleTo: ["c1"] }));
+    const h = createHarness({ start: t0, dataset: { races: [...busyRaces, quietRace], registrations: busy.registrations }, pollMs: 30_000, connections: [connection("c1"), connection("c2")] });
+    await h.engine.start();
+    await h.clock.advance(3.5 * HOUR);
+    await settle(h.clock, h.engine.stop());
+    expect(h.events("budget:over").some((e) => e.connectionId === "c1")).toBe(true);
+    const quietSyncs = h.log
+      .filter((e) => e.name === "sync:start" && (e.payload as { raceId: string }).raceId === "q1")
+      .map((e) => e.at.getTime())
+      .filter((t) => t >= t0.getTime() + HOUR);
+    expect(quietSyncs.length).toBeGreaterThan(140);
+    for (let i = 1; i < quietSyncs.length; i++) expect((quietSyncs[i] as number) - (quietSyncs[i - 1] as number)).toBeLessThanOrEqual(MIN);
   }, 60_000);
 });
