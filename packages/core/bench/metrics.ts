@@ -99,7 +99,9 @@ export function figures(
     const list = byEvent.get(eventId) ?? [];
     let i = 0;
     let last = -Infinity;
-    for (let t = from; t < to; t += MIN) {
+    // Sample once a minute at a shifting offset: syncs land on the tier grid, and sampling on
+    // that grid too would read 0 s every time.
+    for (let k = 0, t = from + 7_919; t < to; k++, t = from + k * MIN + ((k * 7_919) % MIN)) {
       while (i < list.length && (list[i] as number) <= t) last = list[i++] as number;
       if (tierAt(start, new Date(t), schedule).name !== "high") continue;
       const age = Number.isFinite(last) ? t - last : t - from + HOUR;

@@ -98,6 +98,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
         await this.#scheduler.allDone();
       }
     }
+    await this.#scheduler.releaseHeld().catch(() => undefined);
     if (wasRunning || !graceful) safeEmit(this, "engine:stop", { owner: this.owner, graceful });
   }
 

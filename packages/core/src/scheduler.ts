@@ -1,16 +1,18 @@
 import type { EventEmitter } from "eventemitter3";
+import type { TimerHandle } from "./clock.js";
 import { chooseConnection, type ConnectionSlot } from "./connections.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
 import type { EngineEventArgs } from "./events.js";
 import { byRace, groupIntoPasses } from "./grouping.js";
+import { createHeldRaces } from "./held-races.js";
 import type { ResolvedOptions } from "./options.js";
 import { runPass } from "./pass.js";
-import { allowedIntervalMs, tierAt } from "./policy.js";
+import { allowedIntervalMs, BACKFILL_PRIORITY, priorityOf, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
 
-/** How many races one claim may take: deep enough to reach past a saturated connection's backlog. */
-const MAX_CLAIM_RACES = 200;
+/** Claims per `fill`: each one either starts or holds races, so a few always suffice. */
+const MAX_CLAIM_ROUNDS = 8;
 
 /** What the dispatcher shares with the engine. */
 export interface SchedulerDeps {
@@ -28,6 +30,8 @@ export interface Scheduler {
    * `dueBy` (when given) are handed back unstarted. Returns how many race tasks it started.
    */
   fill(dueBy?: Date): Promise<number>;
+  /** Hands back the leases of races claimed but not started (stop). */
+  releaseHeld(): Promise<void>;
   /** Runs already-claimed events (used by `syncEvent`). */
   runClaimed(events: readonly StoredEvent[], full: boolean): Promise<PassResult[]>;
   /** Resolves when any running race task ends (at once when none runs). */
@@ -42,11 +46,12 @@ export interface Scheduler {
 }
 
 /**
- * The dispatcher: the store orders claims by priority and then by how overdue the event is. A
- * race starts only on a connection with a free in-flight slot; everything else claimed is handed
- * back at once, so the queue stays in the store, where the most urgent and most overdue work is
- * always taken next. That is what makes degradation fair on an over-budget morning, and keeps a
- * saturated connection from holding up the others.
+ * The dispatcher: the store orders claims by priority and then by how overdue the event is, and
+ * the engine claims only as many races as it has free slots, so the queue stays in the store,
+ * where the most urgent and most overdue work is always taken next: that makes degradation fair
+ * on an over-budget morning. A race starts only on a connection with a free in-flight slot; one
+ * claimed for a saturated connection is held in order until that connection frees up, so the
+ * next claim reaches the races of other connections instead of finding the same backlog again.
  */
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { options, emitter, slots } = deps;
@@ -54,6 +59,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const providers = [...options.adapters.keys()];
   const running = new Set<Promise<void>>();
   const foreignRaces = new Set<string>();
+  const held = createHeldRaces();
+  let heldTimer: TimerHandle | null = null;
   let results: PassResult[] = [];
   /** Due instants this process set; lets the loop wake exactly when work falls due. */
   let dueHints: number[] = [];
@@ -115,59 +122,103 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     running.add(entry);
   }
 
+  /**
+   * One claim of up to `room` races: each starts on a connection with a free slot, or is held
+   * for its saturated connection (its lease kept, so the next claim reaches past it), or is
+   * handed back (foreign, not yet due for `runOnce`) or deferred (every connection paused).
+   */
+  async function claimRound(room: number, dueBy: Date | undefined): Promise<{ started: number; held: number }> {
+    const now = clock.now();
+    const claimed = await store.claimDue({ owner, now, leaseMs, maxRaces: room + foreignRaces.size, providers });
+    if (claimed.length === 0) return { started: 0, held: 0 };
+    const budgets = await store.getBudgets({ now, keys: [...new Set([...slots.values()].map((s) => s.conn.budgetKey))] });
+    let started = 0;
+    let heldNow = 0;
+    const handBack: StoredEvent[] = [];
+    for (const race of byRace(claimed)) {
+      const raceKey = `${race[0]?.provider}\u0000${race[0]?.raceId}`;
+      const due = dueBy === undefined ? race : race.filter((e) => e.state.nextDueAt !== null && e.state.nextDueAt.getTime() <= dueBy.getTime());
+      for (const e of race) if (!due.includes(e)) handBack.push(e);
+      if (due.length === 0) continue;
+      const ids = [...new Set(due.flatMap((e) => e.connectionIds))];
+      const choice = chooseConnection(ids, slots, budgets, now, true);
+      if (choice === null) {
+        // Seen only through another engine's credentials: leave it to that engine.
+        foreignRaces.add(raceKey);
+        handBack.push(...due);
+        continue;
+      }
+      foreignRaces.delete(raceKey);
+      if ("slot" in choice) {
+        started++;
+        track(runRace(due, choice.slot, false));
+      } else if ("busy" in choice) {
+        const holder = chooseConnection(ids, slots, budgets, now, false);
+        if (holder !== null && "slot" in holder) {
+          held.add(holder.slot.conn.id, due);
+          heldNow++;
+        } else handBack.push(...due);
+      } else {
+        // Every connection that sees the race is paused: come back when the first pause ends.
+        await store.updateSchedule({ now, patches: due.map((e) => ({ provider: e.provider, eventId: e.eventId, nextDueAt: choice.paused })) });
+        hint(choice.paused);
+        handBack.push(...due);
+      }
+    }
+    if (handBack.length > 0) await release(handBack);
+    return { started, held: heldNow };
+  }
+
+  /** An event's priority at `now` by the policy (the stored one may predate a tier change). */
+  function currentPriority(event: StoredEvent, now: Date): number {
+    if (event.state.backfilledAt === null) return BACKFILL_PRIORITY;
+    return priorityOf(tierAt(event.startsAt, now, schedule).index, schedule);
+  }
+
+  /** Keeps the leases of held races alive; a race whose lease is lost is forgotten. */
+  function ensureHeldHeartbeat(): void {
+    if (heldTimer !== null || held.size === 0) return;
+    heldTimer = clock.setTimeout(() => {
+      heldTimer = null;
+      store
+        .renewLeases({ owner, now: clock.now(), leaseMs, refs: held.refs() })
+        .then((lost) => held.drop(lost))
+        .catch(() => undefined)
+        .finally(ensureHeldHeartbeat);
+    }, leaseMs / 3);
+  }
+
   return {
     get runningCount() {
       return running.size;
     },
     async fill(dueBy) {
-      const free = [...slots.values()].reduce((n, s) => n + Math.max(0, s.conn.maxInFlight - s.running), 0);
-      if (free <= 0 || deps.signal().aborted) return 0;
-      const now = clock.now();
-      // Claim deep, not just `free` races: the most urgent races may all belong to a saturated
-      // connection (an over-budget morning), and the races of idle connections come after them.
-      // Races that cannot start now are handed back at once and stay queued in the store.
-      const claimed = await store.claimDue({ owner, now, leaseMs, maxRaces: MAX_CLAIM_RACES + foreignRaces.size, providers });
-      if (claimed.length === 0) return 0;
-      const budgets = await store.getBudgets({ now, keys: [...new Set([...slots.values()].map((s) => s.conn.budgetKey))] });
+      if (deps.signal().aborted) return 0;
       let started = 0;
-      const handBack: StoredEvent[] = [];
-      const deferredTo: { at: Date; events: StoredEvent[] }[] = [];
-      for (const race of byRace(claimed)) {
-        const raceKey = `${race[0]?.provider}\u0000${race[0]?.raceId}`;
-        const due = dueBy === undefined ? race : race.filter((e) => e.state.nextDueAt !== null && e.state.nextDueAt.getTime() <= dueBy.getTime());
-        for (const e of race) if (!due.includes(e)) handBack.push(e);
-        if (due.length === 0) continue;
-        if (deps.signal().aborted) {
-          handBack.push(...due);
-          continue;
+      // Held races first: they were claimed earlier, in the store's urgency order.
+      for (const slot of slots.values()) {
+        while (slot.running < slot.conn.maxInFlight) {
+          const events = held.take(slot.conn.id, (e) => currentPriority(e, clock.now()));
+          if (events === undefined) break;
+          started++;
+          track(runRace(events, slot, false));
         }
-        const choice = chooseConnection([...new Set(due.flatMap((e) => e.connectionIds))], slots, budgets, now, true);
-        if (choice === null) {
-          // Seen only through another engine's credentials: leave it to that engine.
-          foreignRaces.add(raceKey);
-          handBack.push(...due);
-          continue;
-        }
-        foreignRaces.delete(raceKey);
-        if ("busy" in choice) {
-          handBack.push(...due);
-          continue;
-        }
-        if ("paused" in choice) {
-          // Every connection that sees the race is paused: come back when the first pause ends.
-          deferredTo.push({ at: choice.paused, events: due });
-          continue;
-        }
-        started++;
-        track(runRace(due, choice.slot, false));
       }
-      for (const d of deferredTo) {
-        await store.updateSchedule({ now, patches: d.events.map((e) => ({ provider: e.provider, eventId: e.eventId, nextDueAt: d.at })) });
-        hint(d.at);
-        handBack.push(...d.events);
+      for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
+        const room = [...slots.values()].reduce((n, s) => n + Math.max(0, s.conn.maxInFlight - s.running), 0);
+        if (room <= 0 || deps.signal().aborted) break;
+        const progress = await claimRound(room, dueBy);
+        started += progress.started;
+        if (progress.started + progress.held === 0) break;
       }
-      if (handBack.length > 0) await release(handBack);
+      ensureHeldHeartbeat();
       return started;
+    },
+    releaseHeld() {
+      if (heldTimer !== null) clock.clearTimeout(heldTimer);
+      heldTimer = null;
+      const events = held.drain();
+      return events.length === 0 ? Promise.resolve() : release(events);
     },
     async runClaimed(events, full) {
       const now = clock.now();

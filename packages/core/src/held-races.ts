@@ -1,0 +1,87 @@
+import type { StoredEvent } from "./store.js";
+import type { EventRef } from "./types.js";
+
+interface Held {
+  readonly events: readonly StoredEvent[];
+  readonly priority: number;
+  readonly dueAt: number;
+}
+
+/**
+ * Races this process has claimed but cannot start yet because their connection has no free
+ * in-flight slot, one queue per connection in the store's claim order (priority, then most
+ * overdue). Holding them (their leases renewed) lets the next claim reach past a saturated
+ * connection's backlog to the races of idle connections.
+ */
+export interface HeldRaces {
+  add(connectionId: string, events: readonly StoredEvent[]): void;
+  /**
+   * The most urgent held race of a connection, removed from the queue. `priorityOf` gives an
+   * event's priority now: one held while medium may have entered high since it was claimed.
+   */
+  take(connectionId: string, priorityOf?: (event: StoredEvent) => number): readonly StoredEvent[] | undefined;
+  refs(): EventRef[];
+  /** Forgets the races any of whose events' leases were lost. */
+  drop(lost: readonly EventRef[]): void;
+  /** Removes and returns every held event (stop). */
+  drain(): StoredEvent[];
+  readonly size: number;
+}
+
+/** Creates the per-connection queues of held races. */
+export function createHeldRaces(): HeldRaces {
+  const queues = new Map<string, Held[]>();
+  let size = 0;
+  return {
+    get size() {
+      return size;
+    },
+    add(connectionId, events) {
+      const held: Held = {
+        events,
+        priority: Math.min(...events.map((e) => e.state.priority)),
+        dueAt: Math.min(...events.map((e) => e.state.nextDueAt?.getTime() ?? Infinity)),
+      };
+      const queue = queues.get(connectionId) ?? [];
+      let i = queue.length;
+      while (i > 0 && urgency(held, queue[i - 1] as Held) < 0) i--;
+      queue.splice(i, 0, held);
+      queues.set(connectionId, queue);
+      size++;
+    },
+    take(connectionId, priorityOf) {
+      const queue = queues.get(connectionId);
+      if (queue === undefined || queue.length === 0) return undefined;
+      let best = 0;
+      if (priorityOf !== undefined) {
+        const now = queue.map((h) => ({ ...h, priority: Math.min(...h.events.map(priorityOf)) }));
+        for (let i = 1; i < now.length; i++) if (urgency(now[i] as Held, now[best] as Held) < 0) best = i;
+      }
+      const [next] = queue.splice(best, 1);
+      size--;
+      return next?.events;
+    },
+    refs() {
+      return [...queues.values()].flatMap((q) => q.flatMap((h) => h.events.map((e) => ({ provider: e.provider, eventId: e.eventId }))));
+    },
+    drop(lost) {
+      if (lost.length === 0) return;
+      const gone = new Set(lost.map((r) => `${r.provider}\u0000${r.eventId}`));
+      for (const [id, queue] of queues) {
+        const kept = queue.filter((h) => !h.events.some((e) => gone.has(`${e.provider}\u0000${e.eventId}`)));
+        size -= queue.length - kept.length;
+        queues.set(id, kept);
+      }
+    },
+    drain() {
+      const all = [...queues.values()].flatMap((q) => q.flatMap((h) => [...h.events]));
+      queues.clear();
+      size = 0;
+      return all;
+    },
+  };
+}
+
+function urgency(a: Held, b: Held): number {
+  return a.priority - b.priority || a.dueAt - b.dueAt;
+}
