@@ -11,6 +11,9 @@ const PAGE = 2500;
 export class BenchProvider implements ProviderAdapter {
   readonly provider = "bench";
   readonly calls: { at: number; connectionId: string }[] = [];
+  /** Most requests of one connection answered at once. */
+  maxInFlight = 0;
+  readonly #inFlight = new Map<string, number>();
   readonly #clock: Clock;
   readonly #workload: Workload;
   readonly #rows = new Map<string, Map<string, Registration>>();
@@ -48,12 +51,16 @@ export class BenchProvider implements ProviderAdapter {
 
   async #request<T>(conn: Connection, ctx: CallContext, answer: () => T): Promise<T> {
     const slot = await ctx.budget.acquire(ctx.signal);
+    const inFlight = (this.#inFlight.get(conn.id) ?? 0) + 1;
+    this.#inFlight.set(conn.id, inFlight);
+    this.maxInFlight = Math.max(this.maxInFlight, inFlight);
     try {
       const now = this.#clock.now().getTime();
       this.calls.push({ at: now, connectionId: conn.id });
       this.#catchUp(now);
       return answer();
     } finally {
+      this.#inFlight.set(conn.id, (this.#inFlight.get(conn.id) ?? 1) - 1);
       slot.release();
     }
   }

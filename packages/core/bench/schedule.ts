@@ -28,7 +28,7 @@ console.log(
   `workload: ${workload.connections.length} connections, ${events.length} events in ${workload.races.length} races; busiest connection: ${busiest.length} events, ${within(24 * HOUR)} within 24 h, ${within(4 * HOUR)} within 4 h; ${workload.changes.length} registration changes; window ${WINDOW_HOURS} h after a ${WARMUP_MS / HOUR} h warm-up`,
 );
 
-async function runEngine(): Promise<{ figures: PolicyFigures; wallMs: number; late: number; over: number }> {
+async function runEngine(): Promise<{ figures: PolicyFigures; wallMs: number; late: number; over: number; maxInFlight: number }> {
   const wall = performance.now();
   const clock = new ManualClock(from - WARMUP_MS);
   const provider = new BenchProvider(clock, workload);
@@ -57,7 +57,7 @@ async function runEngine(): Promise<{ figures: PolicyFigures; wallMs: number; la
   const stopping = engine.stop({ timeoutMs: 60_000 });
   for (let i = 0; i < 200; i++) await clock.advance(1_000);
   await stopping;
-  return { figures: figures("engine", provider.calls, syncs, starts, workload.connections, from, to, busiestIds), wallMs: performance.now() - wall, late, over };
+  return { figures: figures("engine", provider.calls, syncs, starts, workload.connections, from, to, busiestIds), wallMs: performance.now() - wall, late, over, maxInFlight: provider.maxInFlight };
 }
 
 function row(f: PolicyFigures): string {
@@ -83,4 +83,5 @@ for (const f of results) console.log(row(f));
 console.log("");
 const [e, d] = results as [PolicyFigures, PolicyFigures];
 console.log(`calls, origin policy / engine: ${(d.totalCalls / e.totalCalls).toFixed(2)}x`);
+console.log(`engine: at most ${engine.maxInFlight} requests in flight on one connection`);
 console.log(`engine: ${engine.over} budget:over and ${engine.late} schedule:late events; simulated ${WINDOW_HOURS + WARMUP_MS / HOUR} h in ${(engine.wallMs / 1000).toFixed(1)} s`);
