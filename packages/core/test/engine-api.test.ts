@@ -146,3 +146,21 @@ describe("syncEvent", () => {
     await expect(h.engine.syncEvent({ provider: "scripted", eventId: "nope" })).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 });
+
+describe("status", () => {
+  it("lists every event with its tier and next sync, and every connection with its budget", async () => {
+    const h = createHarness({ start: "2026-07-04T11:00:00Z", dataset: generateDataset({ races: 1, base, eventOffsetsMs: [0, 30 * 3_600_000] }) });
+    await settle(h.clock, h.engine.runOnce());
+    const status = await h.engine.status();
+    expect(status.running).toBe(false);
+    expect(status.events.map((e) => [e.eventId, e.tier, e.backfilled, e.registrations, e.late])).toEqual([
+      ["5000", "high", true, 10, false],
+      ["5001", "low", true, 10, false],
+    ]);
+    expect(status.events[0]?.nextSyncAt?.toISOString()).toBe("2026-07-04T11:01:00.000Z");
+    expect(status.connections[0]).toMatchObject({ id: "c1", budgetKey: "scripted:c1", callsPerHour: 1000, maxInFlight: 2, callsLastHour: 3 }); // discovery, then one coalesced backfill: registrations + removals
+    expect(status.connections[0]?.lastDiscovery?.status).toBe("succeeded");
+    await h.clock.advance(10 * 60_000);
+    expect((await h.engine.status()).events[0]?.late).toBe(true);
+  });
+});

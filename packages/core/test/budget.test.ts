@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { backoffDelayMs, createBudget } from "@project88/core";
+import { createMemoryStore, ManualClock } from "@project88/core/testing";
+
+describe("createBudget", () => {
+  it("grants the burst, then waits on the engine clock for the refill; never more than maxInFlight", async () => {
+    const clock = new ManualClock("2026-07-01T00:00:00Z");
+    const store = createMemoryStore();
+    // burst 2, then (62 - 2) per hour: one token a minute.
+    const budget = createBudget({ store, clock, key: "k", owner: "o", limits: { callsPerHour: 62, burst: 2, maxInFlight: 1 }, slotTtlMs: 60_000 });
+    const first = await budget.acquire();
+    let second = false;
+    const pending = budget.acquire().then((slot) => {
+      second = true;
+      return slot;
+    });
+    await clock.advance(0);
+    expect(second).toBe(false); // in flight: one slot at a time
+    first.release();
+    await clock.advance(0);
+    expect(second).toBe(true);
+    (await pending).release();
+    let third = false;
+    const waiting = budget.acquire().then((slot) => {
+      third = true;
+      slot.release();
+    });
+    await clock.advance(59_000);
+    expect(third).toBe(false); // the bucket is empty until a minute of refill
+    await clock.advance(1_000);
+    await waiting;
+    expect(third).toBe(true);
+    const [state] = await store.getBudgets({ now: clock.now(), keys: ["k"] });
+    expect(state?.callsLastHour).toBe(3);
+  });
+
+  it("rejects with the signal's reason when aborted while waiting", async () => {
+    const clock = new ManualClock("2026-07-01T00:00:00Z");
+    const budget = createBudget({ store: createMemoryStore(), clock, key: "k", owner: "o", limits: { callsPerHour: 1, burst: 1, maxInFlight: 1 }, slotTtlMs: 60_000 });
+    (await budget.acquire()).release();
+    const controller = new AbortController();
+    const waiting = budget.acquire(controller.signal);
+    await clock.advance(1_000);
+    controller.abort(new Error("stop"));
+    await expect(waiting).rejects.toThrow("stop");
+  });
+});
+
+describe("backoffDelayMs", () => {
+  it("grows exponentially with full jitter between half the base and the cap", () => {
+    expect(backoffDelayMs(1, 30_000, 1_800_000, () => 0)).toBe(15_000);
+    expect(backoffDelayMs(1, 30_000, 1_800_000, () => 1)).toBe(30_000);
+    expect(backoffDelayMs(3, 30_000, 1_800_000, () => 1)).toBe(120_000);
+    expect(backoffDelayMs(20, 30_000, 1_800_000, () => 1)).toBe(1_800_000);
+    expect(backoffDelayMs(20, 30_000, 1_800_000, () => 0.5)).toBe(907_500);
+  });
+});
