@@ -23,6 +23,9 @@ function wrap(client: pg.PoolClient | pg.Pool): SqlQueryable {
  * COMMIT/ROLLBACK; a connection whose ROLLBACK failed is destroyed instead of returned, so the
  * pool never hands out a connection stuck inside a transaction.
  */
+/** Connections that already carry the lasting 'error' listener, across every store sharing a pool. */
+const guarded = new WeakSet<pg.PoolClient>();
+
 export function createPgClient(source: PgSource): SqlClient {
   const owned = !("pool" in source);
   const pool =
@@ -38,7 +41,6 @@ export function createPgClient(source: PgSource): SqlClient {
   // out or even after release; pg-pool listens only while it is idle, and an unhandled 'error'
   // crashes the process. Every connection the store touches gets one lasting listener: the
   // failing query rejects on its own, so the event needs no handling beyond being heard.
-  const guarded = new WeakSet<pg.PoolClient>();
   const checkout = async (): Promise<pg.PoolClient> => {
     const conn = await pool.connect();
     if (!guarded.has(conn)) {
