@@ -3,9 +3,9 @@ import { createSyncEngine, secret } from "@project88/core";
 import { createPostgresStore } from "@project88/postgres-store";
 import { createRunSignupAdapter } from "@project88/runsignup-adapter";
 
-const store = await createPostgresStore({ connectionString: process.env.DATABASE_URL });
+const store = await createPostgresStore({ connectionString: process.env.DATABASE_URL, schema: process.env.SYNC_SCHEMA });
 const engine = createSyncEngine({
-  adapters: [createRunSignupAdapter()],
+  adapters: [createRunSignupAdapter({ baseUrl: process.env.RSU_BASE_URL })], // default https://runsignup.com/Rest
   store,
   connections: [{ id: "acme", provider: "runsignup", credentials: { apiKey: secret(process.env.RSU_KEY!), apiSecret: secret(process.env.RSU_SECRET!) } }],
 });
