@@ -21,23 +21,24 @@ export interface CreateBudgetOptions {
 }
 
 /**
- * A connection's `Budget` over the store's shared token bucket. `acquire` first takes a local
- * permit (so one process never asks the store for more than `maxInFlight` at once), then a store
- * token and slot; when the store says no, it waits on the engine's clock for as long as the store
- * says and asks again. The local permit is returned only after the store has freed the slot, so
+ * A connection's `Budget` over the store's shared token bucket. `acquire` queues in-process by
+ * priority for its turn to ask the store, takes a local permit (so one process never asks the
+ * store for more than `maxInFlight` at once), then a store token and slot; when the store says
+ * no, it waits on the engine's clock for as long as the store says and asks again. The local permit is returned only after the store has freed the slot, so
  * a waiter in this process never finds the store's in-flight count still full.
  */
-export function createBudget(options: CreateBudgetOptions): Budget {
+export function createBudget(options: CreateBudgetOptions): PrioritizedBudget {
   const { store, clock, key, owner, limits, slotTtlMs } = options;
   const local = options.local ?? createSemaphore(limits.maxInFlight);
   const tokenQueue = options.tokenQueue ?? createSemaphore(1);
   return {
-    async acquire(signal?: AbortSignal): Promise<BudgetSlot> {
-      await local.acquire(signal);
+    async acquire(signal?: AbortSignal, priority: number | (() => number) = 0): Promise<BudgetSlot> {
+      // One waiter at a time asks the store, the most urgent first and then first come, first
+      // served: otherwise whoever wakes first after a refill wins (an unlucky pass can lose every
+      // round and starve), and a low-tier pass queued early would go before a high-tier one.
+      await tokenQueue.acquire(signal, priority);
       try {
-        // One waiter at a time asks the store, first come first served: otherwise whoever wakes
-        // first after a refill wins, and an unlucky pass can lose every round and starve.
-        await tokenQueue.acquire(signal);
+        await local.acquire(signal, priority);
         try {
           for (;;) {
             if (signal?.aborted) throw signal.reason;
@@ -49,15 +50,20 @@ export function createBudget(options: CreateBudgetOptions): Budget {
             // A floor of 1 ms keeps a store that answers 0 from spinning without clock time passing.
             await clock.sleep(Math.max(1, take.retryInMs), signal);
           }
-        } finally {
-          tokenQueue.release();
+        } catch (error) {
+          local.release();
+          throw error;
         }
-      } catch (error) {
-        local.release();
-        throw error;
+      } finally {
+        tokenQueue.release();
       }
     },
   };
+}
+
+/** A `Budget` whose waiters can say how urgent they are (lower first; default 0; a function is asked each time the queue moves). */
+export interface PrioritizedBudget extends Budget {
+  acquire(signal?: AbortSignal, priority?: number | (() => number)): Promise<BudgetSlot>;
 }
 
 function releaser(store: SyncStore, clock: Clock, key: string, slotId: string, local: Semaphore): BudgetSlot {
@@ -76,13 +82,14 @@ function releaser(store: SyncStore, clock: Clock, key: string, slotId: string, l
   };
 }
 
-/** Wraps a budget so every grant also counts toward a pass's `apiCalls`. */
-export function countingBudget(budget: Budget): { readonly budget: Budget; calls(): number } {
+/** Wraps a budget so every grant counts toward a pass's `apiCalls` and waits at the pass's priority. */
+export function countingBudget(budget: PrioritizedBudget, priority: () => number = () => 0): { readonly budget: Budget; calls(): number } {
   let calls = 0;
   return {
     budget: {
       async acquire(signal) {
-        const slot = await budget.acquire(signal);
+        // Asked while queued: a pass queued while medium may be serving high-tier events by now.
+        const slot = await budget.acquire(signal, priority);
         calls++;
         return slot;
       },

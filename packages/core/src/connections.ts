@@ -1,5 +1,4 @@
-import type { Budget } from "./adapter.js";
-import { createBudget } from "./budget.js";
+import { createBudget, type PrioritizedBudget } from "./budget.js";
 import type { ResolvedConnection, ResolvedOptions } from "./options.js";
 import { createSemaphore, type Semaphore } from "./semaphore.js";
 import type { BudgetState } from "./store.js";
@@ -7,7 +6,7 @@ import type { BudgetState } from "./store.js";
 /** A connection with its budget and what this process is running on it. */
 export interface ConnectionSlot {
   readonly conn: ResolvedConnection;
-  readonly budget: Budget;
+  readonly budget: PrioritizedBudget;
   readonly local: Semaphore;
   /** Passes (race tasks) this process runs on the connection now. */
   running: number;
@@ -66,12 +65,13 @@ export function chooseConnection(
   budgets: readonly BudgetState[],
   now: Date,
   needRoom = false,
+  urgent = false,
 ): { readonly slot: ConnectionSlot } | { readonly paused: Date } | { readonly busy: true } | null {
   const all = connectionIds.map((id) => slots.get(id)).filter((s): s is ConnectionSlot => s !== undefined);
   if (all.length === 0) return null;
   // With `needRoom`, only connections with a free in-flight slot: a pass handed to a saturated
   // connection would only wait for its turn while holding work other connections could do.
-  const candidates = needRoom ? all.filter((s) => s.running < s.conn.maxInFlight) : all;
+  const candidates = needRoom ? all.filter((s) => s.running < passLimit(s, urgent)) : all;
   if (candidates.length === 0) return { busy: true };
   let best: ConnectionSlot | null = null;
   let earliestResume: Date | null = null;
@@ -91,4 +91,14 @@ export function chooseConnection(
   }
   if (best !== null) return { slot: best };
   return earliestResume === null ? null : { paused: earliestResume };
+}
+
+/**
+ * How many passes may run on a connection at once: one per in-flight slot, and as many again for
+ * the most urgent tier. Passes are not preempted, so without that lane a high-tier event falling
+ * due while both slots run long, budget-starved passes (a batch of daily reconciliations) would
+ * wait for them; with it, it starts at once and its requests go first in the budget's queue.
+ */
+export function passLimit(slot: ConnectionSlot, urgent: boolean): number {
+  return urgent ? slot.conn.maxInFlight * 2 : slot.conn.maxInFlight;
 }

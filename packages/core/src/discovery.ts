@@ -61,7 +61,7 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
     const adapter = options.adapters.get(conn.provider) as ProviderAdapter;
     const started = clock.now();
     safeEmit(deps.emitter, "discovery:start", { connectionId: conn.id, provider: conn.provider, slot: slotAt });
-    const counter = countingBudget(slot.budget);
+    const counter = countingBudget(slot.budget, () => BACKFILL_PRIORITY);
     const base = { connectionId: conn.id, provider: conn.provider };
     try {
       const window = { from: new Date(started.getTime() - schedule.discoveryLookBehindMs), to: new Date(started.getTime() + schedule.discoveryLookAheadMs) };

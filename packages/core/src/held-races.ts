@@ -18,8 +18,9 @@ export interface HeldRaces {
   /**
    * The most urgent held race of a connection, removed from the queue. `priorityOf` gives an
    * event's priority now: one held while medium may have entered high since it was claimed.
+   * With `atMostPriority`, only a race at least that urgent.
    */
-  take(connectionId: string, priorityOf?: (event: StoredEvent) => number): readonly StoredEvent[] | undefined;
+  take(connectionId: string, priorityOf?: (event: StoredEvent) => number, atMostPriority?: number): readonly StoredEvent[] | undefined;
   refs(): EventRef[];
   /** Forgets the races any of whose events' leases were lost. */
   drop(lost: readonly EventRef[]): void;
@@ -49,14 +50,13 @@ export function createHeldRaces(): HeldRaces {
       queues.set(connectionId, queue);
       size++;
     },
-    take(connectionId, priorityOf) {
+    take(connectionId, priorityOf, atMostPriority) {
       const queue = queues.get(connectionId);
       if (queue === undefined || queue.length === 0) return undefined;
       let best = 0;
-      if (priorityOf !== undefined) {
-        const now = queue.map((h) => ({ ...h, priority: Math.min(...h.events.map(priorityOf)) }));
-        for (let i = 1; i < now.length; i++) if (urgency(now[i] as Held, now[best] as Held) < 0) best = i;
-      }
+      const now = priorityOf === undefined ? queue : queue.map((h) => ({ ...h, priority: Math.min(...h.events.map(priorityOf)) }));
+      for (let i = 1; i < now.length; i++) if (urgency(now[i] as Held, now[best] as Held) < 0) best = i;
+      if (atMostPriority !== undefined && (now[best] as Held).priority > atMostPriority) return undefined;
       const [next] = queue.splice(best, 1);
       size--;
       return next?.events;

@@ -1,15 +1,15 @@
 import type { EventEmitter } from "eventemitter3";
-import type { Budget, CallContext, FetchRegistrationsArgs, ProviderAdapter } from "./adapter.js";
-import { countingBudget } from "./budget.js";
+import type { CallContext, FetchRegistrationsArgs, ProviderAdapter } from "./adapter.js";
+import { countingBudget, type PrioritizedBudget } from "./budget.js";
 import { backfillCursor, modifiedSinceFor } from "./cursor.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
 import { AbortedError, LeaseLostError } from "./errors.js";
 import type { EngineEventArgs, PassInfo } from "./events.js";
-import type { ResolvedConnection, ResolvedOptions } from "./options.js";
+import type { ResolvedConnection, ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { failureStates, isInterruption, pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { finishStates } from "./pass-states.js";
-import { removalsDue } from "./policy.js";
+import { BACKFILL_PRIORITY, priorityOf, removalsDue, tierAt } from "./policy.js";
 import type { PassFinish, StoredEvent } from "./store.js";
 import type { EventRef, PassKind, Page } from "./types.js";
 
@@ -27,7 +27,7 @@ export interface PassDeps {
   readonly emitter: EventEmitter<EngineEventArgs>;
   readonly conn: ResolvedConnection;
   readonly adapter: ProviderAdapter;
-  readonly budget: Budget;
+  readonly budget: PrioritizedBudget;
   /** Aborted when the engine gives up on the pass (stop timeout). */
   readonly signal: AbortSignal;
   /** Told when the pass's events are next due, so the loop can wake exactly then. */
@@ -55,7 +55,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
   const events = plan.events;
   const eventIds = events.map((e) => e.eventId);
   const refs: EventRef[] = events.map((e) => ({ provider: e.provider, eventId: e.eventId }));
-  const counter = countingBudget(deps.budget);
+  const counter = countingBudget(deps.budget, () => passPriority(plan, clock.now(), schedule));
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(deps.signal.reason ?? new AbortedError("[core] engine stopping"));
   if (deps.signal.aborted) onOuterAbort();
@@ -226,6 +226,13 @@ async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly St
     wouldVanish = Math.ceil(active * deps.options.schedule.maxVanishShare);
   }
   safeEmit(deps.emitter, "reconcile:refused", { ...info, wouldVanish, active, maxShare: deps.options.schedule.maxVanishShare });
+}
+
+/** How urgent the pass's requests are when they queue for the budget: its most urgent event now. */
+function passPriority(plan: PassPlan, at: Date, schedule: ResolvedSchedule): number {
+  return Math.min(
+    ...plan.events.map((e) => (e.state.backfilledAt === null ? BACKFILL_PRIORITY : priorityOf(tierAt(e.startsAt, at, schedule).index, schedule))),
+  );
 }
 
 function oldest(dates: readonly (Date | null)[]): Date | null {

@@ -1,6 +1,6 @@
 import type { EventEmitter } from "eventemitter3";
 import type { TimerHandle } from "./clock.js";
-import { chooseConnection, type ConnectionSlot } from "./connections.js";
+import { chooseConnection, passLimit, type ConnectionSlot } from "./connections.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
 import type { EngineEventArgs } from "./events.js";
@@ -10,6 +10,9 @@ import type { ResolvedOptions } from "./options.js";
 import { runPass } from "./pass.js";
 import { allowedIntervalMs, BACKFILL_PRIORITY, priorityOf, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
+
+/** Priority of the most urgent tier: its races may use the extra pass lane of a busy connection. */
+const URGENT = 0;
 
 /** Claims per `fill`: each one either starts or holds races, so a few always suffice. */
 const MAX_CLAIM_ROUNDS = 8;
@@ -141,7 +144,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       for (const e of race) if (!due.includes(e)) handBack.push(e);
       if (due.length === 0) continue;
       const ids = [...new Set(due.flatMap((e) => e.connectionIds))];
-      const choice = chooseConnection(ids, slots, budgets, now, true);
+      const urgent = Math.min(...due.map((e) => currentPriority(e, now))) <= URGENT;
+      const choice = chooseConnection(ids, slots, budgets, now, true, urgent);
       if (choice === null) {
         // Seen only through another engine's credentials: leave it to that engine.
         foreignRaces.add(raceKey);
@@ -197,15 +201,17 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       let started = 0;
       // Held races first: they were claimed earlier, in the store's urgency order.
       for (const slot of slots.values()) {
-        while (slot.running < slot.conn.maxInFlight) {
-          const events = held.take(slot.conn.id, (e) => currentPriority(e, clock.now()));
+        for (;;) {
+          const urgentOnly = slot.running >= slot.conn.maxInFlight;
+          if (slot.running >= passLimit(slot, true)) break;
+          const events = held.take(slot.conn.id, (e) => currentPriority(e, clock.now()), urgentOnly ? URGENT : undefined);
           if (events === undefined) break;
           started++;
           track(runRace(events, slot, false));
         }
       }
       for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
-        const room = [...slots.values()].reduce((n, s) => n + Math.max(0, s.conn.maxInFlight - s.running), 0);
+        const room = [...slots.values()].reduce((n, s) => n + Math.max(0, passLimit(s, true) - s.running), 0);
         if (room <= 0 || deps.signal().aborted) break;
         const progress = await claimRound(room, dueBy);
         started += progress.started;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Registration, SyncEvent } from "@project88/core";
 import type { ScriptedRace } from "@project88/core/testing";
-import { createHarness, type Harness } from "./engine-harness.js";
+import { createHarness, settle, type Harness } from "./engine-harness.js";
 import { zonedToUtc } from "./zoned.js";
 
 const MIN = 60_000;
@@ -53,11 +53,12 @@ describe("48-hour simulation across time zones and the US DST change", () => {
   it("syncs every event within its tier interval, switches tiers on UTC instants, stops 1 h after the start", async () => {
     const data = weekend();
     const h = createHarness({ start: "2026-10-30T12:00:00Z", dataset: data, pollMs: 30_000 });
+    h.adapter.setDelay(500); // each response takes half a second, so requests overlap
     const t0 = h.clock.now().getTime();
     await h.engine.start();
     await h.clock.advance(48 * HOUR);
-    await h.engine.stop();
     const end = h.clock.now().getTime();
+    await settle(h.clock, h.engine.stop());
     // Every race discovered at once falls due at once later on: 15 races x 2 calls exceed the
     // 20-token burst, so the last ones queue for a token or two (3.6 s each at 980/h).
     const tolerance = 8_000;
@@ -75,7 +76,10 @@ describe("48-hour simulation across time zones and the US DST change", () => {
         const untilStart = start - prev.at;
         const allowed = untilStart <= 4 * HOUR ? MIN : untilStart <= 24 * HOUR ? 15 * MIN : 240 * MIN;
         if (untilStart < -HOUR) continue;
-        expect(cur.at - prev.at, `event ${e.eventId} gap after ${new Date(prev.at).toISOString()}`).toBeLessThanOrEqual(allowed + tolerance);
+        // Queueing for tokens grows with the number of passes falling due together (every race
+        // reaches the 4-hour grid point and its daily reconciliation at once): 1% of the interval.
+        const slack = Math.max(tolerance, allowed / 100);
+        expect(cur.at - prev.at, `event ${e.eventId} gap after ${new Date(prev.at).toISOString()}`).toBeLessThanOrEqual(allowed + slack);
       }
       // Tier switches on UTC instants: a sync exactly when the event enters medium and high.
       for (const boundary of [start - 24 * HOUR, start - 4 * HOUR]) {
@@ -99,6 +103,24 @@ describe("48-hour simulation across time zones and the US DST change", () => {
     const denverMst = zonedToUtc("2026-11-01T08:30", "America/Denver");
     expect(denverMst.toISOString()).toBe("2026-11-01T15:30:00.000Z");
 
+    // The cursor rule on every pass: modifiedSince = the oldest previous signpost of the group - 60 s.
+    const cursor = new Map<string, number>();
+    let incrementals = 0;
+    for (const entry of h.log) {
+      if (entry.name === "sync:finish") {
+        const p = entry.payload as { eventIds: string[]; cursorAt: Date };
+        for (const id of p.eventIds) cursor.set(id, p.cursorAt.getTime());
+      }
+      if (entry.name === "sync:start" && (entry.payload as { kind: string }).kind === "incremental") {
+        const p = entry.payload as { eventIds: string[]; modifiedSince: Date };
+        const oldest = Math.min(...p.eventIds.map((id) => cursor.get(id) ?? Infinity));
+        expect(p.modifiedSince.getTime()).toBe(oldest - 60_000);
+        expect(oldest).toBeLessThanOrEqual(entry.at.getTime());
+        incrementals++;
+      }
+    }
+    expect(incrementals).toBeGreaterThan(1000);
+
     // Budget: no rolling hour over 1000 calls; never more than 2 requests in flight.
     const times = h.adapter.calls.map((c) => c.at.getTime()).sort((a, b) => a - b);
     let lo = 0;
@@ -106,7 +128,7 @@ describe("48-hour simulation across time zones and the US DST change", () => {
       while ((times[hi] as number) - (times[lo] as number) >= HOUR) lo++;
       expect(hi - lo + 1).toBeLessThanOrEqual(1000);
     }
-    expect(h.adapter.maxInFlight).toBeLessThanOrEqual(2);
+    expect(h.adapter.maxInFlight).toBe(2);
     expect(h.events("listener:error")).toHaveLength(0);
   }, 60_000);
 });
