@@ -28,6 +28,8 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   #loopAbort: AbortController | null = null;
   #loop: Promise<void> | null = null;
   #running = false;
+  /** Set by `stop()`: a draining `runOnce` claims nothing more and ends with the passes it runs. */
+  #stopping = false;
 
   constructor(input: SyncEngineOptions) {
     super();
@@ -43,6 +45,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
+    this.#stopping = false;
     this.#passAbort = new AbortController();
     this.#loopAbort = new AbortController();
     safeEmit(this, "engine:start", { owner: this.owner, connectionIds: this.#options.connections.map((c) => c.id) });
@@ -79,6 +82,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   async stop(options: { readonly timeoutMs?: number } = {}): Promise<void> {
     const wasRunning = this.#running;
     this.#running = false;
+    this.#stopping = true;
     this.#loopAbort?.abort();
     await this.#loop;
     this.#loop = null;
@@ -103,12 +107,13 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   }
 
   async runOnce(): Promise<RunOnceResult> {
+    this.#stopping = false;
     const discovered = await this.#discovery.runDue();
     const dueBy = this.#options.clock.now();
     await this.#watch.check(dueBy);
     const passes: PassResult[] = [];
     for (;;) {
-      const started = await this.#scheduler.fill(dueBy);
+      const started = this.#stopping ? 0 : await this.#scheduler.fill(dueBy);
       if (started === 0 && this.#scheduler.runningCount === 0) break;
       await this.#scheduler.anyDone();
       passes.push(...this.#scheduler.drainResults());

@@ -131,6 +131,29 @@ describe("stop", () => {
   });
 });
 
+describe("stop during runOnce", () => {
+  it("ends the drain with the passes already running and claims nothing more", async () => {
+    const h = createHarness({ start: "2026-07-01T06:30:00Z", dataset: generateDataset({ races: 6, base, registrationsPerEvent: 20 }) });
+    await settle(h.clock, h.engine.discover());
+    h.adapter.setDelay(5_000);
+    const drain = h.engine.runOnce();
+    await h.clock.advance(10);
+    expect(h.adapter.inFlight).toBe(2); // two races started, four still due
+    const stopped = h.engine.stop({ timeoutMs: 60_000 });
+    const result = await settle(h.clock, drain);
+    await settle(h.clock, stopped);
+    expect(result.passes).toHaveLength(2);
+    expect(result.passes.every((p) => p.ok)).toBe(true);
+    const events = await h.store.listEvents();
+    const backfilledRaces = new Set(events.filter((e) => e.state.backfilledAt !== null).map((e) => e.raceId));
+    expect(backfilledRaces.size).toBe(2);
+    expect(events.filter((e) => e.state.leaseOwner !== null)).toEqual([]);
+    // The next run picks the rest up.
+    const next = await settle(h.clock, h.engine.runOnce());
+    expect(new Set(next.passes.map((p) => p.raceId)).size).toBe(4);
+  });
+});
+
 describe("syncEvent", () => {
   it("runs one incremental pass, or a full reconciliation with { full: true }", async () => {
     const h = createHarness({ start: "2026-07-01T06:30:00Z", dataset: generateDataset({ races: 1, base, registrationsPerEvent: 20 }) });

@@ -24,6 +24,6 @@ export { renderStatusPage, type StatusPageInput } from "./status-page.js";
 export { toStatusJson, type StatusJson, type EventStatusJson, type ConnectionStatusJson } from "./status-json.js";
 export { renderStatusText, renderPlanText } from "./status-text.js";
 export { escapeHtml, formatInZone } from "./html.js";
-export { openRuntime, describeDatabase, gateClaims, EMBEDDED_DIR, type Runtime, type OpenRuntimeArgs } from "./runtime.js";
+export { openRuntime, describeDatabase, EMBEDDED_DIR, type Runtime, type OpenRuntimeArgs } from "./runtime.js";
 export type { RunnerDeps, OpenStoreArgs, OpenedStore } from "./deps.js";
 export { defaultDeps, openPostgresStore } from "./default-deps.js";

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import type { SyncEngine, SyncStore } from "@project88/core";
+import type { SyncEngine } from "@project88/core";
 import type { RunnerConfig } from "./config.js";
 import type { OpenedStore, RunnerDeps } from "./deps.js";
 import { createErrorLog, type ErrorLog } from "./error-log.js";
@@ -29,11 +29,6 @@ export interface OpenRuntimeArgs {
   readonly migrate: boolean;
   /** Keep the embedded database in memory instead of under `./.project88-sync/` (the demo). */
   readonly inMemory?: boolean;
-  /**
-   * Once this aborts, the engine is handed no more due work (`claimDue` answers nothing), so a
-   * draining `runOnce` ends with the passes already running.
-   */
-  readonly stopClaiming?: AbortSignal | undefined;
   /** Engine options beyond the configuration (the demo's faster poll). */
   readonly pollMs?: number;
 }
@@ -49,18 +44,6 @@ export function describeDatabase(config: RunnerConfig, cwd: string, inMemory = f
     default:
       return `using PostgreSQL from database.url, schema "${config.schema}"`;
   }
-}
-
-/** The store, except that `claimDue` returns nothing once `signal` has aborted. */
-export function gateClaims(store: SyncStore, signal: AbortSignal): SyncStore {
-  const claimDue: SyncStore["claimDue"] = (claim) => (signal.aborted ? Promise.resolve([]) : store.claimDue(claim));
-  return new Proxy(store, {
-    get(target, key) {
-      if (key === "claimDue") return claimDue;
-      const value: unknown = Reflect.get(target, key, target);
-      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
 }
 
 /** Opens the store (migrating it when asked), then creates the engine and attaches logging and metrics. */
@@ -81,7 +64,7 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
     const adapters = deps.createAdapters({ onRequest: (info) => metrics.observeRequest(info) });
     const engine = deps.createEngine({
       adapters,
-      store: args.stopClaiming ? gateClaims(opened.store, args.stopClaiming) : opened.store,
+      store: opened.store,
       connections: config.connections,
       schedule: config.schedule,
       ...(args.pollMs === undefined ? {} : { pollMs: args.pollMs }),

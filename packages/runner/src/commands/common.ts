@@ -51,10 +51,10 @@ export async function withRuntime<T>(
   ctx: CommandContext,
   config: RunnerConfig,
   logger: Logger,
-  options: { readonly migrate: boolean; readonly stopClaiming?: AbortSignal | undefined },
+  options: { readonly migrate: boolean },
   fn: (runtime: Runtime) => Promise<T>,
 ): Promise<T> {
-  const runtime = await openRuntime({ config, deps: ctx.deps, logger, cwd: ctx.io.cwd, migrate: options.migrate, stopClaiming: options.stopClaiming });
+  const runtime = await openRuntime({ config, deps: ctx.deps, logger, cwd: ctx.io.cwd, migrate: options.migrate });
   try {
     return await fn(runtime);
   } finally {

@@ -14,9 +14,9 @@ export const onceCommand: Command = {
     const config = await loadCommandConfig(ctx);
     const logger = commandLogger(ctx, config);
     const timeoutMs = durationFlag(ctx, "shutdown-timeout", DEFAULT_SHUTDOWN_MS);
-    // A signal stops the drain as it stops `start`: nothing new is claimed, the passes running may
-    // finish (their pages commit whole), and the rest waits for the next run.
-    return withRuntime(ctx, config, logger, { migrate: shouldMigrate(ctx), stopClaiming: ctx.io.signal }, async ({ engine }) => {
+    // A signal stops the drain as it stops `start`: `engine.stop` ends claiming, the passes running
+    // may finish (their pages commit whole), and the rest waits for the next run.
+    return withRuntime(ctx, config, logger, { migrate: shouldMigrate(ctx) }, async ({ engine }) => {
       const onAbort = () => {
         logger.info({ timeoutMs }, "stopping: the page in flight may finish");
         void engine.stop({ timeoutMs });
