@@ -13,3 +13,4 @@ export { tierAt, nextBoundary, scheduleAfter, priorityOf, BACKFILL_PRIORITY, typ
 export { modifiedSinceFor } from "./cursor.js";
 export { backoffDelayMs } from "./backoff.js";
 export { safeEmit } from "./emitter.js";
+export { isCalendarDate, registrationProblem, removalProblem } from "./rows.js";

@@ -13,7 +13,8 @@ import {
   type MutableRegistration,
   type MutableRun,
 } from "./memory-state.js";
-import { deepEqual, invalidRowError, registrationProblem, removalProblem } from "./row-validation.js";
+import { registrationProblem, removalProblem } from "../rows.js";
+import { deepEqual, invalidRowError } from "./row-validation.js";
 
 const COLUMNS = [
   "raceId",
