@@ -28,27 +28,34 @@ const REG_COLUMNS = [
   "raw",
 ] as const;
 
-/** Column types of the page document's records (text unless named). */
-const TYPES: Record<string, string> = { dob: "date", age: "int", registered_at: "timestamptz", modified_at: "timestamptz" };
-
 /**
- * The rows of a page as a relation `t`, from two parameters zipped by `ROWS FROM`: the scalar
- * columns as one JSON array of records (`json_to_recordset`) and the raw rows as one JSON array
- * (`json_array_elements`, cast to jsonb). One parse per parameter on the server, and no pg
- * array literals: escaping 1.5 KB JSON strings into `text[]` cost more than the upsert itself.
+ * The rows of a page as a relation `t`, from two parameters zipped row by row: the scalar
+ * columns as one JSON array of records, read with the registrations row type
+ * (`json_populate_recordset`, so each column gets its table type), and the raw rows as one text
+ * of JSON documents, one a line (`string_to_array` on newlines, then ::jsonb per row).
+ * Why this shape:
+ * - both set-returning functions sit in a SELECT list, where they run in lockstep and stream;
+ *   in FROM (`ROWS FROM`) each was first copied into a tuplestore, and a page's raw rows
+ *   (~4 MB) spilled to a temporary file past work_mem;
+ * - splitting on newlines is a byte scan, where a JSON array of the raw rows was lexed as JSON
+ *   once as a whole and again, per row, by the jsonb cast;
+ * - no pg array literals: escaping 1.5 KB JSON strings into `text[]` cost more than the upsert.
  * OFFSET 0 keeps the subquery from being inlined, so each raw row is cast to jsonb once, not
  * once per reference.
  */
-function pageRelation(columns: readonly string[], records: string, raws: string): string {
-  const defs = columns.map((c) => `${c} ${TYPES[c] ?? "text"}`).join(", ");
-  return `(SELECT ${columns.map((c) => `p.${c}`).join(", ")}, p.raw_json::jsonb AS raw
-    FROM ROWS FROM (json_to_recordset(${records}::json) AS (${defs}), json_array_elements(${raws}::json))
-      AS p(${columns.join(", ")}, raw_json) OFFSET 0) AS t`;
+function pageRelation(s: string, columns: readonly string[], records: string, raws: string): string {
+  return `(SELECT ${columns.map((c) => `(p.r).${c}`).join(", ")}, p.raw_line::jsonb AS raw
+    FROM (SELECT json_populate_recordset(NULL::${s}.registrations, ${records}::json) AS r,
+                 unnest(string_to_array(${raws}, E'\\n')) AS raw_line) AS p OFFSET 0) AS t`;
 }
 
-/** Serialises the raw rows (already JSON) as one JSON array; a missing raw becomes JSON null. */
-function rawArray(raws: readonly (string | null)[]): string {
-  return `[${raws.map((r) => r ?? "null").join(",")}]`;
+/**
+ * Serialises the raw rows (already JSON) one a line; a missing raw becomes JSON null. A line
+ * break never occurs inside `JSON.stringify` output: it escapes every control character in
+ * strings and adds no whitespace without an indent.
+ */
+function rawLines(raws: readonly (string | null)[]): string {
+  return raws.map((r) => r ?? "null").join("\n");
 }
 
 /**
@@ -81,7 +88,7 @@ function upsertSql(s: string): string {
     INSERT INTO ${s}.registrations AS r (provider, registration_id, ${cols},
       status, removed_reason, new_registration_id, first_seen_at, updated_at, status_changed_at)
     SELECT $1, t.registration_id, ${REG_COLUMNS.map((c) => `t.${c}`).join(", ")}, 'active', NULL, NULL, $2, $2, $2
-    FROM ${pageRelation(["registration_id", ...REG_COLUMNS.filter((c) => c !== "raw")], "$3", "$4")}
+    FROM ${pageRelation(s, ["registration_id", ...REG_COLUMNS.filter((c) => c !== "raw")], "$3", "$4")}
     -- Unchanged rows are filtered out before the upsert: ON CONFLICT would lock (and so write)
     -- every row it compares, turning a no-change re-sync into a full rewrite of the page.
     -- LATERAL ... OFFSET 0 (kept from being flattened): one primary-key probe per row, never
@@ -103,7 +110,7 @@ function upsertSql(s: string): string {
   SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM written`;
 }
 
-/** The normalised columns of each row, named as `json_to_recordset` reads them. */
+/** The normalised columns of each row, named after the registrations columns `json_populate_recordset` fills. */
 function registrationRecords(rows: readonly Registration[]): Record<string, unknown>[] {
   return rows.map((r) => ({
     registration_id: r.registrationId,
@@ -139,7 +146,7 @@ export async function writeRegistrations(
   if (input.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
   const { rows, raws } = prepare(provider, input, "registration");
   const records = JSON.stringify(registrationRecords(rows));
-  const result = await q.query<{ inserted: number; updated: number }>(upsertSql(s), [provider, now, records, rawArray(raws)]);
+  const result = await q.query<{ inserted: number; updated: number }>(upsertSql(s), [provider, now, records, rawLines(raws)]);
   const inserted = result.rows[0]?.inserted ?? 0;
   const updated = result.rows[0]?.updated ?? 0;
   return { inserted, updated, unchanged: input.length - inserted - updated };
@@ -157,7 +164,7 @@ async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: 
     registration_id: r.registrationId,
     race_id: r.raceId,
     event_id: r.eventId,
-    reason: r.reason,
+    removed_reason: r.reason,
     new_registration_id: r.newRegistrationId,
     modified_at: r.modifiedAt,
   }));
@@ -165,8 +172,8 @@ async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: 
     `WITH written AS (
        INSERT INTO ${s}.registrations AS r (provider, registration_id, race_id, event_id, modified_at, status, removed_reason,
          new_registration_id, raw, first_seen_at, updated_at, status_changed_at)
-       SELECT $1, t.registration_id, t.race_id, t.event_id, t.modified_at, t.reason, t.reason, t.new_registration_id, t.raw, $2, $2, $2
-       FROM ${pageRelation(["registration_id", "race_id", "event_id", "reason", "new_registration_id", "modified_at"], "$3", "$4")}
+       SELECT $1, t.registration_id, t.race_id, t.event_id, t.modified_at, t.removed_reason, t.removed_reason, t.new_registration_id, t.raw, $2, $2, $2
+       FROM ${pageRelation(s, ["registration_id", "race_id", "event_id", "removed_reason", "new_registration_id", "modified_at"], "$3", "$4")}
        ON CONFLICT (provider, registration_id) DO UPDATE SET status = excluded.status,
          removed_reason = excluded.removed_reason, new_registration_id = excluded.new_registration_id,
          modified_at = GREATEST(r.modified_at, excluded.modified_at), updated_at = excluded.updated_at,
@@ -176,7 +183,7 @@ async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: 
              IS DISTINCT FROM (excluded.status, excluded.removed_reason, excluded.new_registration_id)
        RETURNING 1)
      SELECT count(*)::int AS removed FROM written`,
-    [provider, now, JSON.stringify(records), rawArray(raws)],
+    [provider, now, JSON.stringify(records), rawLines(raws)],
   );
   return result.rows[0]?.removed ?? 0;
 }
