@@ -1,6 +1,7 @@
 import { LeaseLostError, StoreError } from "@project88/core";
 import type { CommitPageArgs, PageWriteResult, Registration, Removal, StoredRegistration } from "@project88/core";
 import { HELD } from "./claims.js";
+import { preferLz4Compression } from "./compression.js";
 import type { SqlQueryable } from "./sql-client.js";
 import type { StoreContext } from "./rows.js";
 import { RUN_ID, finishPass } from "./runs.js";
@@ -252,6 +253,7 @@ export async function commitPage(ctx: StoreContext, args: CommitPageArgs): Promi
     async (tx) => {
       await assertLeases(tx, s, args, "commitPage");
       await assertPage(tx, s, args);
+      if ((args.registrations?.length ?? 0) + (args.removals?.length ?? 0) > 0) await preferLz4Compression(tx);
       const regs = await writeRegistrations(tx, s, args.provider, args.now, args.registrations ?? []);
       const removed = await writeRemovals(tx, s, args.provider, args.now, args.removals ?? []);
       if (args.backfillAfter !== undefined) {
