@@ -75,6 +75,24 @@ export function storeCases(store: () => PostgresStore): void {
     expect(await s.renewLeases({ owner: "owner-a", now: later(62_000), leaseMs: 60_000, refs })).toEqual(refs);
   });
 
+  it("raw rows with line breaks, tabs, backslashes and line separators each land on their own row; a missing raw is JSON null", async () => {
+    const s = store();
+    const { provider, runId, reg } = await seedPass(s);
+    const raws: Record<string, unknown> = {
+      "60": { note: "two\nlines\r\nand\ttab", path: "C:\\race\\n", sep: "a\u2028b\u2029c" },
+      "61": undefined,
+      "62": ["\n", "\\n", { "key\nwith break": 1.5 }],
+      "63": "just a string\n",
+    };
+    const rows = Object.entries(raws).map(([id, raw]) => reg(id, "1", { raw }));
+    const first = await s.commitPage({ owner: "owner-a", now: NOW, runId, provider, eventIds: ["1", "2"], registrations: rows });
+    expect(first).toMatchObject({ inserted: 4, updated: 0 });
+    const stored = await s.listRegistrations({ provider });
+    expect(stored.map((r) => [r.registrationId, r.raw])).toEqual(Object.entries(raws).map(([id, raw]) => [id, raw ?? null]));
+    const again = await s.commitPage({ owner: "owner-a", now: later(1000), runId, provider, eventIds: ["1", "2"], registrations: rows });
+    expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: 4 });
+  });
+
   it("re-sending unchanged rows writes nothing; an older modifiedAt never replaces a newer one", async () => {
     const s = store();
     const { provider, runId, reg } = await seedPass(s);
