@@ -21,6 +21,8 @@ export interface HeldRaces {
    * With `atMostPriority`, only a race at least that urgent.
    */
   take(connectionId: string, priorityOf?: (event: StoredEvent) => number, atMostPriority?: number): readonly StoredEvent[] | undefined;
+  /** Races held for one connection. */
+  count(connectionId: string): number;
   refs(): EventRef[];
   /** Forgets the races any of whose events' leases were lost. */
   drop(lost: readonly EventRef[]): void;
@@ -60,6 +62,9 @@ export function createHeldRaces(): HeldRaces {
       const [next] = queue.splice(best, 1);
       size--;
       return next?.events;
+    },
+    count(connectionId) {
+      return queues.get(connectionId)?.length ?? 0;
     },
     refs() {
       return [...queues.values()].flatMap((q) => q.flatMap((h) => h.events.map((e) => ({ provider: e.provider, eventId: e.eventId }))));

@@ -52,9 +52,10 @@ export interface Scheduler {
  * The dispatcher: the store orders claims by priority and then by how overdue the event is, and
  * the engine claims only as many races as it has free slots, so the queue stays in the store,
  * where the most urgent and most overdue work is always taken next: that makes degradation fair
- * on an over-budget morning. A race starts only on a connection with a free in-flight slot; one
- * claimed for a saturated connection is held in order until that connection frees up, so the
- * next claim reaches the races of other connections instead of finding the same backlog again.
+ * on an over-budget morning. Claims name the connections that have room, so a saturated
+ * connection's backlog stays in the store for whichever process frees up first. A race claimed
+ * for a connection whose only free lane is the urgent one waits in a short per-connection hold
+ * (at most `maxInFlight` races) until a slot frees up.
  */
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { options, emitter, slots } = deps;
@@ -62,6 +63,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const providers = [...options.adapters.keys()];
   const running = new Set<Promise<void>>();
   const foreignRaces = new Set<string>();
+  /**
+   * Races handed back because their connection's hold queue was full. Like foreign races, they
+   * widen the next claim so it reaches past them, while the races themselves stay in the store
+   * for any process (this one included) whose slots free up first.
+   */
+  const overflowRaces = new Set<string>();
   const held = createHeldRaces();
   let heldTimer: TimerHandle | null = null;
   let results: PassResult[] = [];
@@ -132,7 +139,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
    */
   async function claimRound(room: number, dueBy: Date | undefined): Promise<{ started: number; held: number }> {
     const now = clock.now();
-    const claimed = await store.claimDue({ owner, now, leaseMs, maxRaces: room + foreignRaces.size, providers });
+    // Only races some connection with room can serve: never claim (and so hoard) the backlog of
+    // a saturated connection, which other processes sharing its credential may serve first.
+    const open = [...slots.values()].filter((slot) => slot.running < passLimit(slot, true)).map((slot) => slot.conn.id);
+    if (open.length === 0) return { started: 0, held: 0 };
+    const claimed = await store.claimDue({ owner, now, leaseMs, maxRaces: room + foreignRaces.size + overflowRaces.size, providers, connectionIds: open });
     if (claimed.length === 0) return { started: 0, held: 0 };
     const budgets = await store.getBudgets({ now, keys: [...new Set([...slots.values()].map((s) => s.conn.budgetKey))] });
     let started = 0;
@@ -153,15 +164,21 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         continue;
       }
       foreignRaces.delete(raceKey);
+      overflowRaces.delete(raceKey);
       if ("slot" in choice) {
         started++;
         track(runRace(due, choice.slot, false));
       } else if ("busy" in choice) {
         const holder = chooseConnection(ids, slots, budgets, now, false);
-        if (holder !== null && "slot" in holder) {
+        if (holder !== null && "slot" in holder && held.count(holder.slot.conn.id) < holder.slot.conn.maxInFlight) {
           held.add(holder.slot.conn.id, due);
           heldNow++;
-        } else handBack.push(...due);
+        } else {
+          // Hold no more than one slot's worth per connection: a process that hoarded a busy
+          // connection's whole backlog would starve the other processes sharing that credential.
+          overflowRaces.add(raceKey);
+          handBack.push(...due);
+        }
       } else {
         // Every connection that sees the race is paused: come back when the first pause ends.
         await store.updateSchedule({ now, patches: due.map((e) => ({ provider: e.provider, eventId: e.eventId, nextDueAt: choice.paused })) });
@@ -211,7 +228,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         }
       }
       for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
-        const room = [...slots.values()].reduce((n, s) => n + Math.max(0, passLimit(s, true) - s.running), 0);
+        // Claim what the ordinary lanes can start now; only when they are full, what the urgent
+        // lanes can. A process that claimed for both would take twice its share of the due races
+        // and leave other processes sharing the database idle.
+        const free = (urgent: boolean) => [...slots.values()].reduce((n, s) => n + Math.max(0, passLimit(s, urgent) - s.running), 0);
+        const room = free(false) > 0 ? free(false) : free(true);
         if (room <= 0 || deps.signal().aborted) break;
         const progress = await claimRound(room, dueBy);
         started += progress.started;

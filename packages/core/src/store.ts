@@ -125,6 +125,12 @@ export interface ClaimArgs {
   readonly maxRaces: number;
   /** Only events of these providers (the engine's adapters). */
   readonly providers?: readonly string[] | undefined;
+  /**
+   * Only events that at least one of these connections sees (discovery found them through it).
+   * The engine passes the connections that have room for another pass, so a process never
+   * claims, and so never hoards, the backlog of a connection it cannot serve right now.
+   */
+  readonly connectionIds?: readonly string[] | undefined;
 }
 
 export interface StartRunArgs {

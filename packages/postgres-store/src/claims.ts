@@ -35,6 +35,11 @@ export async function claimDue(ctx: StoreContext, args: ClaimArgs): Promise<Stor
   const { s } = ctx;
   if (args.maxRaces <= 0) return [];
   const providers = args.providers ? [...args.providers] : null;
+  const connectionIds = args.connectionIds ? [...args.connectionIds] : null;
+  // Events seen through at least one of the given connections (all events when none are given).
+  const seenBy = (param: string) =>
+    `(${param}::text[] IS NULL OR EXISTS (SELECT 1 FROM ${s}.connection_events ce
+       WHERE ce.provider = s.provider AND ce.event_id = s.event_id AND ce.connection_id = ANY(${param}::text[])))`;
   return ctx.db.transaction(
     async (tx) => {
       const tried: { provider: string; raceId: string }[] = [];
@@ -47,9 +52,10 @@ export async function claimDue(ctx: StoreContext, args: ClaimArgs): Promise<Stor
              FROM ${s}.sync_state s
              WHERE s.next_due_at <= $1 AND ${UNLEASED("$1")} AND ($2::text[] IS NULL OR s.provider = ANY($2::text[]))
                AND (s.provider, s.race_id) NOT IN (SELECT * FROM unnest($3::text[], $4::text[]))
+               AND ${seenBy("$6")}
              ORDER BY s.provider, s.race_id, s.priority, s.next_due_at, s.event_id) AS r
            ORDER BY priority, next_due_at, provider, event_id LIMIT $5`,
-          [args.now, providers, tried.map((r) => r.provider), tried.map((r) => r.raceId), args.maxRaces - chosen + 4],
+          [args.now, providers, tried.map((r) => r.provider), tried.map((r) => r.raceId), args.maxRaces - chosen + 4, connectionIds],
         );
         if (candidates.rows.length === 0) break;
         for (const c of candidates.rows) {
@@ -60,11 +66,12 @@ export async function claimDue(ctx: StoreContext, args: ClaimArgs): Promise<Stor
              due AS (
                SELECT s.provider, s.event_id FROM ${s}.sync_state s, race_lock
                WHERE race_lock.ok AND s.provider = $3 AND s.race_id = $4 AND s.next_due_at <= $2 AND ${UNLEASED("$2")}
+                 AND ${seenBy("$7")}
                FOR UPDATE OF s SKIP LOCKED)
              UPDATE ${s}.sync_state AS u SET lease_owner = $1, lease_expires_at = $5, updated_at = $2
              FROM due WHERE u.provider = due.provider AND u.event_id = due.event_id
              RETURNING u.provider, u.event_id`,
-            [args.owner, args.now, c.provider, c.race_id, addMs(args.now, args.leaseMs), `${s}:claim:${c.provider}:${c.race_id}`],
+            [args.owner, args.now, c.provider, c.race_id, addMs(args.now, args.leaseMs), `${s}:claim:${c.provider}:${c.race_id}`, connectionIds],
           );
           if (got.rows.length === 0) continue;
           chosen++;

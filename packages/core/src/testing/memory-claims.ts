@@ -33,6 +33,10 @@ export function claimDue(state: MemoryState, args: ClaimArgs): StoredEvent[] {
     if (sync.nextDueAt === null || sync.nextDueAt.getTime() > now) continue;
     if (isLeased(sync, args.now)) continue;
     if (args.providers !== undefined && !args.providers.includes(sync.provider)) continue;
+    if (args.connectionIds !== undefined) {
+      const seenBy = state.connectionsByEvent.get(key(sync.provider, sync.eventId));
+      if (!args.connectionIds.some((id) => seenBy?.has(id) === true)) continue;
+    }
     const raceKey = key(sync.provider, sync.raceId);
     const list = byRace.get(raceKey);
     if (list === undefined) byRace.set(raceKey, [sync]);

@@ -39,6 +39,21 @@ export function claimTests(test: StoreTest): void {
     ctx.expect(due.map((e) => e.eventId)).toEqual([e2]);
   });
 
+  test("claimDue with connectionIds claims only events those connections see", async (ctx) => {
+    const [a, b] = [ctx.id("conn-a-"), ctx.id("conn-b-")];
+    const onlyA = await seedRace(ctx, makeRace(ctx, [MIN]), a);
+    const onlyB = await seedRace(ctx, makeRace(ctx, [MIN]), b);
+    const shared = await seedRace(ctx, makeRace(ctx, [MIN]), a);
+    await seedRace(ctx, shared, b);
+    const claim = (owner: string, connectionIds: string[]) =>
+      ctx.store.claimDue({ owner, now: T0, leaseMs: MIN, maxRaces: 10, providers: [ctx.provider], connectionIds });
+    const forB = await claim("x", [b]);
+    ctx.expect(forB.map((e) => e.raceId).sort()).toEqual([onlyB.raceId, shared.raceId].sort());
+    ctx.expect(await claim("y", [ctx.id("conn-none-")])).toEqual([]);
+    const forA = await claim("y", [a, b]);
+    ctx.expect(forA.map((e) => e.raceId)).toEqual([onlyA.raceId]);
+  });
+
   test("two concurrent claimDue calls never return the same event", async (ctx) => {
     const races = Array.from({ length: 6 }, () => makeRace(ctx, [MIN, 2 * MIN]));
     for (const race of races) await seedRace(ctx, race);
