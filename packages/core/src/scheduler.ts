@@ -63,12 +63,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const providers = [...options.adapters.keys()];
   const running = new Set<Promise<void>>();
   const foreignRaces = new Set<string>();
-  /**
-   * Races handed back because their connection's hold queue was full. Like foreign races, they
-   * widen the next claim so it reaches past them, while the races themselves stay in the store
-   * for any process (this one included) whose slots free up first.
-   */
-  const overflowRaces = new Set<string>();
   const held = createHeldRaces();
   let heldTimer: TimerHandle | null = null;
   let results: PassResult[] = [];
@@ -137,13 +131,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
    * for its saturated connection (its lease kept, so the next claim reaches past it), or is
    * handed back (foreign, not yet due for `runOnce`) or deferred (every connection paused).
    */
-  async function claimRound(room: number, dueBy: Date | undefined): Promise<{ started: number; held: number }> {
+  async function claimRound(room: number, dueBy: Date | undefined, open: readonly string[]): Promise<{ started: number; held: number }> {
     const now = clock.now();
-    // Only races some connection with room can serve: never claim (and so hoard) the backlog of
-    // a saturated connection, which other processes sharing its credential may serve first.
-    const open = [...slots.values()].filter((slot) => slot.running < passLimit(slot, true)).map((slot) => slot.conn.id);
-    if (open.length === 0) return { started: 0, held: 0 };
-    const claimed = await store.claimDue({ owner, now, leaseMs, maxRaces: room + foreignRaces.size + overflowRaces.size, providers, connectionIds: open });
+    // Only races the connections with room (`open`) can serve: never claim, and so hoard, the
+    // backlog of a saturated connection, which other processes sharing its credential may serve.
+    const claimed = await store.claimDue({ owner, now, leaseMs, maxRaces: room + foreignRaces.size, providers, connectionIds: open });
     if (claimed.length === 0) return { started: 0, held: 0 };
     const budgets = await store.getBudgets({ now, keys: [...new Set([...slots.values()].map((s) => s.conn.budgetKey))] });
     let started = 0;
@@ -164,7 +156,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         continue;
       }
       foreignRaces.delete(raceKey);
-      overflowRaces.delete(raceKey);
       if ("slot" in choice) {
         started++;
         track(runRace(due, choice.slot, false));
@@ -176,7 +167,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         } else {
           // Hold no more than one slot's worth per connection: a process that hoarded a busy
           // connection's whole backlog would starve the other processes sharing that credential.
-          overflowRaces.add(raceKey);
           handBack.push(...due);
         }
       } else {
@@ -227,16 +217,22 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           track(runRace(events, slot, false));
         }
       }
-      for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
-        // Claim what the ordinary lanes can start now; only when they are full, what the urgent
-        // lanes can. A process that claimed for both would take twice its share of the due races
-        // and leave other processes sharing the database idle.
-        const free = (urgent: boolean) => [...slots.values()].reduce((n, s) => n + Math.max(0, passLimit(s, urgent) - s.running), 0);
-        const room = free(false) > 0 ? free(false) : free(true);
-        if (room <= 0 || deps.signal().aborted) break;
-        const progress = await claimRound(room, dueBy);
-        started += progress.started;
-        if (progress.started + progress.held === 0) break;
+      for (let round = 0; round < MAX_CLAIM_ROUNDS && !deps.signal().aborted; round++) {
+        // Claim what the ordinary lanes can start now, and separately, for connections whose
+        // ordinary lanes are full, what their urgent lanes can. A process that claimed both lanes'
+        // worth everywhere would take twice its share and leave other processes idle.
+        const all = [...slots.values()];
+        const ordinary = all.filter((s) => s.running < s.conn.maxInFlight);
+        const urgentOnly = all.filter((s) => s.running >= s.conn.maxInFlight && s.running < passLimit(s, true));
+        let progress = 0;
+        for (const [lanes, urgent] of [[ordinary, false], [urgentOnly, true]] as const) {
+          const room = lanes.reduce((n, s) => n + passLimit(s, urgent) - s.running, 0);
+          if (room <= 0) continue;
+          const r = await claimRound(room, dueBy, lanes.map((s) => s.conn.id));
+          started += r.started;
+          progress += r.started + r.held;
+        }
+        if (progress === 0) break;
       }
       ensureHeldHeartbeat();
       return started;
