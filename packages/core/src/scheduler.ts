@@ -62,7 +62,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { store, clock, owner, leaseMs, schedule } = options;
   const providers = [...options.adapters.keys()];
   const running = new Set<Promise<void>>();
-  const foreignRaces = new Set<string>();
   const held = createHeldRaces();
   let heldTimer: TimerHandle | null = null;
   let results: PassResult[] = [];
@@ -129,20 +128,19 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   /**
    * One claim of up to `room` races: each starts on a connection with a free slot, or is held
    * for its saturated connection (its lease kept, so the next claim reaches past it), or is
-   * handed back (foreign, not yet due for `runOnce`) or deferred (every connection paused).
+   * handed back (not yet due for `runOnce`) or deferred (every connection paused).
    */
   async function claimRound(room: number, dueBy: Date | undefined, open: readonly string[]): Promise<{ started: number; held: number }> {
     const now = clock.now();
     // Only races the connections with room (`open`) can serve: never claim, and so hoard, the
     // backlog of a saturated connection, which other processes sharing its credential may serve.
-    const claimed = await store.claimDue({ owner, now, leaseMs, maxRaces: room + foreignRaces.size, providers, connectionIds: open });
+    const claimed = await store.claimDue({ owner, now, leaseMs, maxRaces: room, providers, connectionIds: open });
     if (claimed.length === 0) return { started: 0, held: 0 };
     const budgets = await store.getBudgets({ now, keys: [...new Set([...slots.values()].map((s) => s.conn.budgetKey))] });
     let started = 0;
     let heldNow = 0;
     const handBack: StoredEvent[] = [];
     for (const race of byRace(claimed)) {
-      const raceKey = `${race[0]?.provider}\u0000${race[0]?.raceId}`;
       const due = dueBy === undefined ? race : race.filter((e) => e.state.nextDueAt !== null && e.state.nextDueAt.getTime() <= dueBy.getTime());
       for (const e of race) if (!due.includes(e)) handBack.push(e);
       if (due.length === 0) continue;
@@ -150,12 +148,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const urgent = Math.min(...due.map((e) => currentPriority(e, now))) <= URGENT;
       const choice = chooseConnection(ids, slots, budgets, now, true, urgent);
       if (choice === null) {
-        // Seen only through another engine's credentials: leave it to that engine.
-        foreignRaces.add(raceKey);
+        // Not seen through this engine's connections (the claim names them, so only a race whose
+        // visibility changed between claim and now): leave it to the engines that see it.
         handBack.push(...due);
         continue;
       }
-      foreignRaces.delete(raceKey);
       if ("slot" in choice) {
         started++;
         track(runRace(due, choice.slot, false));
