@@ -130,7 +130,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
    * for its saturated connection (its lease kept, so the next claim reaches past it), or is
    * handed back (not yet due for `runOnce`) or deferred (every connection paused).
    */
-  async function claimRound(room: number, dueBy: Date | undefined, open: readonly string[]): Promise<{ started: number; held: number }> {
+  async function claimRound(room: number, dueBy: Date | undefined, open: readonly string[], urgentLanes: boolean): Promise<{ started: number; held: number }> {
     const now = clock.now();
     // Only races the connections with room (`open`) can serve: never claim, and so hoard, the
     // backlog of a saturated connection, which other processes sharing its credential may serve.
@@ -158,7 +158,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         track(runRace(due, choice.slot, false));
       } else if ("busy" in choice) {
         const holder = chooseConnection(ids, slots, budgets, now, false);
-        if (holder !== null && "slot" in holder && held.count(holder.slot.conn.id) < holder.slot.conn.maxInFlight) {
+        // A claim for urgent lanes holds nothing: a race it cannot start is not urgent, and other
+        // processes with ordinary room should have it.
+        if (!urgentLanes && holder !== null && "slot" in holder && held.count(holder.slot.conn.id) < holder.slot.conn.maxInFlight) {
           held.add(holder.slot.conn.id, due);
           heldNow++;
         } else {
@@ -225,7 +227,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         for (const [lanes, urgent] of [[ordinary, false], [urgentOnly, true]] as const) {
           const room = lanes.reduce((n, s) => n + passLimit(s, urgent) - s.running, 0);
           if (room <= 0) continue;
-          const r = await claimRound(room, dueBy, lanes.map((s) => s.conn.id));
+          const r = await claimRound(room, dueBy, lanes.map((s) => s.conn.id), urgent);
           started += r.started;
           progress += r.started + r.held;
         }
