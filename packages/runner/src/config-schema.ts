@@ -76,6 +76,25 @@ const connectionSchema = z.strictObject({
   budgetKey: z.string().min(1).optional(),
 });
 
+/**
+ * Engine timing. The defaults suit production; tests and drills shorten them so a crashed
+ * process's work is taken over in seconds rather than a minute.
+ */
+export const engineSchema = z.strictObject({
+  /** How long a claimed event stays leased without a heartbeat (default 60s, at least 1s). */
+  lease: durationSchema.refine((ms) => ms >= 1000, "must be at least 1s").optional(),
+  /** How often the loop looks for due work (default 1s). */
+  poll: positiveDuration.optional(),
+});
+
+/** RunSignUp client settings shared by every connection. */
+export const runsignupSchema = z.strictObject({
+  /** Deadline of one request, headers and body together (default 30s, at most 10m). */
+  timeout: positiveDuration.refine((ms) => ms <= 600_000, "must be at most 10m").optional(),
+  /** Participants per request (default and maximum 2500). */
+  pageSize: z.number().int("must be a whole number").min(1, "must be at least 1").max(2500, "must be at most 2500").optional(),
+});
+
 /** The whole configuration file. */
 export const configFileSchema = z
   .strictObject({
@@ -87,6 +106,8 @@ export const configFileSchema = z
       .default("project88_sync"),
     connections: z.array(connectionSchema).min(1, "needs at least one connection"),
     schedule: scheduleSchema.optional(),
+    engine: engineSchema.optional(),
+    runsignup: runsignupSchema.optional(),
     http: z
       .strictObject({
         port: z.number().int("must be a whole number").min(0).max(65_535, "must be a port number (0 disables)").optional(),

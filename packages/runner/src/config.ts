@@ -18,6 +18,10 @@ export interface RunnerConfig {
   /** Tier names in order of urgency (for the status page), `done` last. */
   readonly tierOrder: readonly string[];
   readonly http: { readonly port: number; readonly host: string };
+  /** Engine timing from `engine` (absent keys keep core's defaults). */
+  readonly engine?: { readonly leaseMs?: number | undefined; readonly pollMs?: number | undefined };
+  /** RunSignUp client settings from `runsignup` (absent keys keep the adapter's defaults). */
+  readonly runsignup?: { readonly timeoutMs?: number | undefined; readonly pageSize?: number | undefined };
   /** Every secret of the configuration, for redaction of anything built from them. */
   readonly secrets: readonly Secret[];
 }
@@ -157,6 +161,8 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
     schedule,
     tierOrder: [...tierNames.filter((name) => name !== "done"), "done"],
     http: { port: file.http?.port ?? DEFAULT_HTTP_PORT, host: file.http?.host ?? "0.0.0.0" },
+    engine: { leaseMs: file.engine?.lease, pollMs: file.engine?.poll },
+    runsignup: { timeoutMs: file.runsignup?.timeout, pageSize: file.runsignup?.pageSize },
     secrets: secrets.filter((s) => s.reveal() !== ""),
   };
 }

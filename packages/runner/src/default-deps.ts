@@ -22,6 +22,8 @@ export const defaultDeps: RunnerDeps = {
   // The adapter's onRequest sees a redacted URL; only the id, status and timing are passed on.
   createAdapters: (hooks = {}) => [
     createRunSignupAdapter({
+      ...(hooks.runsignup?.timeoutMs === undefined ? {} : { timeoutMs: hooks.runsignup.timeoutMs }),
+      ...(hooks.runsignup?.pageSize === undefined ? {} : { pageSize: hooks.runsignup.pageSize }),
       onRequest: hooks.onRequest
         ? (info) => hooks.onRequest?.({ connectionId: info.connectionId, status: info.status, durationMs: info.durationMs, error: info.error })
         : undefined,

@@ -26,9 +26,11 @@ export interface RequestObservation {
   readonly error: string | null;
 }
 
-/** Hooks the runner hands to the adapters it creates. */
+/** Hooks and settings the runner hands to the adapters it creates. */
 export interface AdapterHooks {
   readonly onRequest?: (info: RequestObservation) => void;
+  /** The configuration's `runsignup` settings. */
+  readonly runsignup?: { readonly timeoutMs?: number | undefined; readonly pageSize?: number | undefined };
 }
 
 /**

@@ -61,13 +61,14 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
       logger.info({ applied: result.applied, version: result.version }, result.applied.length > 0 ? "migrations applied" : "schema up to date");
     }
     const metrics = createMetrics();
-    const adapters = deps.createAdapters({ onRequest: (info) => metrics.observeRequest(info) });
+    const adapters = deps.createAdapters({ onRequest: (info) => metrics.observeRequest(info), runsignup: config.runsignup });
     const engine = deps.createEngine({
       adapters,
       store: opened.store,
       connections: config.connections,
       schedule: config.schedule,
-      ...(args.pollMs === undefined ? {} : { pollMs: args.pollMs }),
+      ...(config.engine?.leaseMs === undefined ? {} : { leaseMs: config.engine.leaseMs }),
+      ...((args.pollMs ?? config.engine?.pollMs) === undefined ? {} : { pollMs: args.pollMs ?? config.engine?.pollMs }),
     });
     const errors = createErrorLog({ secrets: config.secrets });
     const detach = [attachEngineLogging(engine, logger), metrics.attach(engine), errors.attach(engine)];

@@ -34,6 +34,10 @@ export const BAD: readonly (readonly [string, Mutator, string, string])[] = [
   ["bad schema name", (c) => ({ ...c, schema: "Robert'); DROP" }), "schema", "lower-case"],
   ["database url env missing", (c) => ({ ...c, database: { url: { env: "NO_DB_URL_HERE" } } }), "database.url", "NO_DB_URL_HERE"],
   ["widest tier not last", (c) => { c.schedule.tiers.reverse(); return c; }, "schedule.tiers[0].within", "only the last"],
+  ["lease under a second", (c) => ({ ...c, engine: { lease: "500ms" } }), "engine.lease", "at least 1s"],
+  ["unknown engine key", (c) => ({ ...c, engine: { leese: "5s" } }), "engine.leese", "unknown key"],
+  ["request timeout too long", (c) => ({ ...c, runsignup: { timeout: "1h" } }), "runsignup.timeout", "at most 10m"],
+  ["page size over RunSignUp's maximum", (c) => ({ ...c, runsignup: { pageSize: 5000 } }), "runsignup.pageSize", "at most 2500"],
   ["not an object", () => [1, 2], "(root)", "object"],
 ];
 
