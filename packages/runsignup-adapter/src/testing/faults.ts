@@ -11,7 +11,8 @@ import { createRng, type Rng } from "./people.js";
  * - `reset`: the connection is destroyed before any response;
  * - `truncated`: the real body, cut in half, status 200;
  * - `slow`: the real response after `delayMs` (default 5 s), beyond a client's timeout;
- * - `throttle`: error 14 as an HTTP 200 envelope;
+ * - `throttle`: error 14 as an HTTP 200 envelope (with `Retry-After` only when `retryAfterSeconds`
+ *   is given: RunSignUp has never been seen sending one);
  * - `http429`: status 429 with `Retry-After` (seconds, default 7);
  * - `error`: any provider error code as an HTTP 200 envelope (`code`, default 4).
  */
@@ -35,6 +36,10 @@ export interface FaultSpec {
   readonly kind: FaultKind;
   /** Only requests to this endpoint (default: any). */
   readonly endpoint?: FakeEndpoint;
+  /** Only requests authenticated as this api_key (default: any), e.g. one partner's revoked key. */
+  readonly apiKey?: string;
+  /** Only requests about this race (`/race/:id...`; default: any), e.g. one forbidden race. */
+  readonly raceId?: number;
   /** For `slow`. */
   readonly delayMs?: number;
   /** For `http429` (and `throttle`, sent as a header too). */
@@ -43,10 +48,28 @@ export interface FaultSpec {
   readonly code?: number;
 }
 
+/** What a request is, for matching faults. */
+export interface FaultTarget {
+  readonly endpoint: FakeEndpoint;
+  readonly apiKey?: string | null | undefined;
+  readonly raceId?: number | null | undefined;
+}
+
+/** Settings a rate rule gives each fault it injects (filters and per-kind details). */
+export type FaultRateOptions = Omit<FaultSpec, "kind" | "endpoint">;
+
 interface RateRule {
   readonly rate: number;
   readonly kinds: readonly FaultKind[];
   readonly endpoint?: FakeEndpoint | undefined;
+  readonly options: FaultRateOptions;
+}
+
+function matches(spec: Omit<FaultSpec, "kind">, target: FaultTarget): boolean {
+  if (spec.endpoint !== undefined && spec.endpoint !== target.endpoint) return false;
+  if (spec.apiKey !== undefined && spec.apiKey !== target.apiKey) return false;
+  if (spec.raceId !== undefined && spec.raceId !== target.raceId) return false;
+  return true;
 }
 
 /** The server's fault plan; tests reach it as `server.faults`. */
@@ -65,9 +88,12 @@ export class FaultController {
     return this;
   }
 
-  /** From now on, each matching request fails with probability `rate`, with one of `kinds`. */
-  setRate(rate: number, kinds: readonly FaultKind[], endpoint?: FakeEndpoint): this {
-    this.#rules.push({ rate, kinds, endpoint });
+  /**
+   * From now on, each matching request fails with probability `rate`, with one of `kinds`.
+   * `options` narrows the rule (`apiKey`, `raceId`) and sets details (`delayMs`, `retryAfterSeconds`, `code`).
+   */
+  setRate(rate: number, kinds: readonly FaultKind[], endpoint?: FakeEndpoint, options: FaultRateOptions = {}): this {
+    this.#rules.push({ rate, kinds, endpoint, options });
     return this;
   }
 
@@ -83,13 +109,14 @@ export class FaultController {
     return this.#queue.length;
   }
 
-  /** The fault for a request to `endpoint`, if any (consumes a scripted one). */
-  take(endpoint: FakeEndpoint): FaultSpec | null {
-    const i = this.#queue.findIndex((f) => f.endpoint === undefined || f.endpoint === endpoint);
+  /** The fault for a request (an endpoint, or its endpoint, key and race), if any (consumes a scripted one). */
+  take(request: FakeEndpoint | FaultTarget): FaultSpec | null {
+    const target: FaultTarget = typeof request === "string" ? { endpoint: request } : request;
+    const i = this.#queue.findIndex((f) => matches(f, target));
     if (i >= 0) return this.#queue.splice(i, 1)[0]!;
     for (const rule of this.#rules) {
-      if (rule.endpoint !== undefined && rule.endpoint !== endpoint) continue;
-      if (this.#rng.next() < rule.rate) return { kind: rule.kinds[Math.floor(this.#rng.next() * rule.kinds.length)]!, endpoint };
+      if (!matches({ ...rule.options, endpoint: rule.endpoint }, target)) continue;
+      if (this.#rng.next() < rule.rate) return { ...rule.options, kind: rule.kinds[Math.floor(this.#rng.next() * rule.kinds.length)]!, endpoint: target.endpoint };
     }
     return null;
   }

@@ -126,7 +126,8 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
     const endpoint = endpointOf(url.pathname);
     const key = keyOf(dataset, request);
     const verdict = key === null ? null : limiter.enter(key.apiKey);
-    const fault = faults.take(endpoint);
+    const raceMatch = /\/race\/(\d+)/.exec(url.pathname);
+    const fault = faults.take({ endpoint, apiKey: key?.apiKey ?? null, raceId: raceMatch ? Number(raceMatch[1]) : null });
     const query = Object.fromEntries([...url.searchParams].filter(([k]) => k !== "api_secret"));
     const call: FakeCall = {
       seq: calls.length + 1,
@@ -195,9 +196,12 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
       case "http429":
         await send(Response.json({ message: "Too Many Requests" }, { status: 429, headers: { "retry-after": String(fault.retryAfterSeconds ?? 7) } }));
         return true;
-      case "throttle":
-        await send(errorEnvelope(14));
+      case "throttle": {
+        const response = errorEnvelope(14);
+        if (fault.retryAfterSeconds !== undefined) response.headers.set("retry-after", String(fault.retryAfterSeconds));
+        await send(response);
         return true;
+      }
       case "error":
         await send(errorEnvelope(fault.code ?? 4));
         return true;
