@@ -102,6 +102,24 @@ describe("faults aimed at one key or one race", () => {
   });
 });
 
+describe("rewritten bodies and the fake's clock", () => {
+  it("a rewrite fault sends what the function makes of the real body", async () => {
+    const { fake, adapter, conn, argsOf } = await setup();
+    fake.faults.script({ kind: "rewrite", endpoint: "participants", rewrite: (body) => body.replace(/"first_name":"[^"]*"/, '"first_name":"Rewritten"') });
+    const rows = (await collect(adapter.fetchRegistrations(conn, argsOf(0), callContext()))).flatMap((p) => p.rows);
+    expect(rows.filter((r) => r.firstName === "Rewritten")).toHaveLength(1);
+    fake.faults.script({ kind: "rewrite", endpoint: "participants", rewrite: () => "<html>not json" });
+    expect(await collect(adapter.fetchRegistrations(conn, argsOf(0), callContext())).catch((e: unknown) => e)).toBeInstanceOf(SyncError);
+  });
+
+  it("every response carries the fake's own clock in Date", async () => {
+    const { fake, conn, clock } = await setup();
+    clock.set("2026-06-01T12:00:00.000Z");
+    const res = await fetch(`${fake.url}/races?format=json&api_key=${conn.credentials.apiKey!.reveal()}&api_secret=${conn.credentials.apiSecret!.reveal()}`);
+    expect(res.headers.get("date")).toBe("Mon, 01 Jun 2026 12:00:00 GMT");
+  });
+});
+
 describe("budget and limits", () => {
   it("stays inside the fake's limits when driven through a 2-slot budget", async () => {
     const { fake, adapter, conn, argsOf, key } = await setup({ maxConcurrent: 2 }, { connectionsPerOrigin: 8 });

@@ -14,7 +14,9 @@ import { createRng, type Rng } from "./people.js";
  * - `throttle`: error 14 as an HTTP 200 envelope (with `Retry-After` only when `retryAfterSeconds`
  *   is given: RunSignUp has never been seen sending one);
  * - `http429`: status 429 with `Retry-After` (seconds, default 7);
- * - `error`: any provider error code as an HTTP 200 envelope (`code`, default 4).
+ * - `error`: any provider error code as an HTTP 200 envelope (`code`, default 4);
+ * - `rewrite`: the real body passed through `rewrite` (a bad field, an id beyond 2^53 written
+ *   as a JSON number, a body that is not JSON or is 20 MB), status 200.
  */
 export type FaultKind =
   | "http500"
@@ -27,7 +29,8 @@ export type FaultKind =
   | "slow"
   | "throttle"
   | "http429"
-  | "error";
+  | "error"
+  | "rewrite";
 
 /** Which endpoint a request hit. */
 export type FakeEndpoint = "races" | "race" | "participants" | "removed-participants" | "other";
@@ -46,6 +49,8 @@ export interface FaultSpec {
   readonly retryAfterSeconds?: number;
   /** For `error`. */
   readonly code?: number;
+  /** For `rewrite`: the body to send instead of the real one. */
+  readonly rewrite?: (body: string) => string;
 }
 
 /** What a request is, for matching faults. */

@@ -154,6 +154,7 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
     const send = async (response: Response, cut = false) => {
       let body = await response.text();
       if (cut) body = body.slice(0, Math.floor(body.length / 2));
+      if (fault?.kind === "rewrite" && fault.rewrite !== undefined && response.status === 200) body = fault.rewrite(body);
       call.status = response.status;
       call.rows = Number(response.headers.get(ROWS_HEADER) ?? 0);
       const code = response.headers.get(ERROR_HEADER);
@@ -163,7 +164,8 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
       response.headers.forEach((v, k) => {
         if (k !== ROWS_HEADER && k !== ERROR_HEADER && k !== "content-length") headers[k] = v;
       });
-      res.writeHead(response.status, { ...headers, "content-length": Buffer.byteLength(body) });
+      // The fake's own clock in `Date`, as a real server sends its own: a skewed fake shows its skew.
+      res.writeHead(response.status, { ...headers, date: now().toUTCString(), "content-length": Buffer.byteLength(body) });
       res.end(body);
     };
 
@@ -215,6 +217,7 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
         });
         return false;
       case "truncated":
+      case "rewrite":
         return false;
     }
   }
