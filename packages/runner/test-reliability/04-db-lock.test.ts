@@ -51,11 +51,27 @@ describe("section 3: a statement hanging behind a lock", () => {
     const lockedAt = Date.now();
     for (const id of eventIds) rig.fake.dataset.register(id);
     const health: number[] = [];
+    // The runner's statements waiting on the lock, sampled: none may wait longer than its timeout.
+    const watcher = await connectTestDatabase(rig.db.connectionString);
+    let waitingSeen = 0;
+    let longestWaitMs = 0;
+    let lastHealth = 0;
     while (Date.now() - lockedAt < LOCK_MS) {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null);
-      health.push(res?.status ?? 0);
-      await pause(1_000);
+      const waiting = await watcher.query<{ ms: number }>(
+        `SELECT (extract(epoch FROM now() - query_start) * 1000)::int AS ms FROM pg_stat_activity
+         WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND query LIKE $1`,
+        [`%${rig.db.schema}%`],
+      );
+      waitingSeen += waiting.length;
+      longestWaitMs = Math.max(longestWaitMs, ...waiting.map((w) => w.ms));
+      if (Date.now() - lastHealth >= 1_000) {
+        lastHealth = Date.now();
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null);
+        health.push(res?.status ?? 0);
+      }
+      await pause(250);
     }
+    await watcher.end();
     const errorsWhileLocked = runner.logs().filter((l) => l.event === "sync:error" && Number(l.time) >= lockedAt && Number(l.time) <= lockedAt + LOCK_MS);
     const firstError = errorsWhileLocked[0];
     await locker.query("ROLLBACK");
@@ -69,13 +85,15 @@ describe("section 3: a statement hanging behind a lock", () => {
     const code = await runner.exited;
     report("db-lock", {
       statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+      waitingSamples: waitingSeen,
+      longestWaitMs,
       firstErrorAfterMs: firstError ? Number(firstError.time) - lockedAt : null,
       firstError: firstError ? (firstError.error as { message?: string }).message : null,
       caughtUpMs,
     });
     expect(health.every((s) => s === 200)).toBe(true);
-    expect(firstError, "a pass waiting on the lock fails at its statement timeout").toBeDefined();
-    expect(Number(firstError!.time) - lockedAt).toBeLessThan(STATEMENT_TIMEOUT_MS + 4_000);
+    expect(waitingSeen, "the runner's statements did wait on the lock").toBeGreaterThan(0);
+    expect(longestWaitMs).toBeLessThan(STATEMENT_TIMEOUT_MS + 1_000);
     expect(alive).toBe(true);
     expect(await rig.diff(eventIds)).toEqual([]);
     expect(readyz).toContain("ready");

@@ -79,7 +79,7 @@ export async function createRig(options: RigOptions): Promise<Rig> {
     http: { port: 0 },
   };
   const file = await writeConfig({ ...base, ...options.config });
-  const sql = await connectTestDatabase(db.connectionString);
+  const sql = await reconnecting(db.connectionString);
   const startArgs = (extra: readonly string[]) => ["start", "--config", file.path, "--no-migrate", "--log-level", "debug", "--shutdown-timeout", "5s", ...extra];
   const rig: Rig = {
     fake,
@@ -134,4 +134,24 @@ export function logTimes(child: { logs(): Record<string, unknown>[] }, event: st
     .logs()
     .filter((l) => l.event === event && filter(l))
     .map((l) => Number(l.time));
+}
+
+/** A test connection that opens a new one when the server dropped it (a PostgreSQL restart). */
+async function reconnecting(connectionString: string): Promise<TestSqlClient> {
+  let client = await connectTestDatabase(connectionString);
+  return {
+    async query<Row>(text: string, params?: readonly unknown[]) {
+      try {
+        return await client.query<Row>(text, params);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        // A query error the server reported (a SQLSTATE) is the test's; anything else is the connection.
+        if (code !== undefined && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith("57P") && !code.startsWith("08")) throw error;
+        await client.end();
+        client = await connectTestDatabase(connectionString);
+        return client.query<Row>(text, params);
+      }
+    },
+    end: () => client.end(),
+  };
 }
