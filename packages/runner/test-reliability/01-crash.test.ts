@@ -7,11 +7,13 @@ import { envInt, pause, report, rngFor } from "./support/seed.js";
 /**
  * Section 1: SIGKILL at seeded random points during a large backfill, during incremental passes
  * while registrations keep changing, and during discovery; restarts with `once` and `start`.
- * Sizes: RELIABILITY_BIG_RACE (registrations of the big race, default 60,000) and
- * RELIABILITY_KILLS (default 20, split 8 / 8 / 4 over the three phases).
+ * Sizes: RELIABILITY_BIG_RACE (registrations of the big race) and RELIABILITY_KILLS (split
+ * 40% / 40% / 20% over the three phases). The issue asks for 60,000 and 20; the defaults are
+ * 30,000 and 12 so the whole suite fits CI's time on two cores (the full size took 231 s here:
+ * RELIABILITY_BIG_RACE=60000 RELIABILITY_KILLS=20 pnpm test:reliability).
  */
-const BIG = envInt("RELIABILITY_BIG_RACE", 60_000);
-const KILLS = envInt("RELIABILITY_KILLS", 20);
+const BIG = envInt("RELIABILITY_BIG_RACE", 30_000);
+const KILLS = envInt("RELIABILITY_KILLS", 12);
 const PAGE = 2_500;
 const DAY = 86_400_000;
 
