@@ -27,6 +27,8 @@ export interface RunSignupAdapter extends ProviderAdapter {
   readonly provider: "runsignup";
   /** The configured discovery window around `now` (default: yesterday to +365 days). */
   discoveryWindow(now: Date): DiscoveryWindow;
+  /** Closes the keep-alive pools of one connection (removed from the engine); in-flight requests finish first. */
+  closeConnection(connectionId: string): Promise<void>;
   /** Closes the keep-alive pools it opened. The adapter must not be used afterwards. */
   close(): Promise<void>;
 }
@@ -57,8 +59,11 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
   const client = createRunSignupClient({
     baseUrl: o.baseUrl,
     dispatcher: o.dispatcher,
-    timeoutMs: o.timeoutMs,
+    connectTimeoutMs: o.connectTimeoutMs,
+    headersTimeoutMs: o.headersTimeoutMs,
+    bodyTimeoutMs: o.bodyTimeoutMs,
     connectionsPerOrigin: o.connectionsPerOrigin,
+    maxResponseBytes: o.maxResponseBytes,
     userAgent: o.userAgent,
     onRequest: o.onRequest,
   });
@@ -177,6 +182,7 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
         to: new Date(now.getTime() + o.discoveryDaysAhead * DAY_MS),
       };
     },
+    closeConnection: (connectionId) => client.closeConnection(connectionId),
     close: () => client.close(),
   };
 }

@@ -6,7 +6,7 @@ export { createRunSignupAdapter, type RunSignupAdapter } from "./adapter.js";
 export { DEFAULT_BASE_URL, checkBaseUrl, isLoopbackHost } from "./base-url.js";
 export type { RequestInfo } from "./client.js";
 export { PROVIDER, mapParticipant, mapRace, mapRemoval, raceTimestamps } from "./map.js";
-export { MAX_PARTICIPANTS_PER_PAGE, MAX_RACES_PER_PAGE, type RunSignupAdapterOptions } from "./options.js";
+export { DEFAULT_MAX_RESPONSE_BYTES, MAX_PARTICIPANTS_PER_PAGE, MAX_RACES_PER_PAGE, type RunSignupAdapterOptions } from "./options.js";
 export { nextAfter } from "./paging.js";
 export {
   findErrorEnvelope,
