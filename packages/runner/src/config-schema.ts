@@ -76,6 +76,18 @@ const connectionSchema = z.strictObject({
   budgetKey: z.string().min(1).optional(),
 });
 
+/**
+ * How the RunSignUp client uses the network (the adapter's options). Each connection has its
+ * own keep-alive pool; every timeout starts once the request has a socket.
+ */
+export const runsignupSchema = z.strictObject({
+  connectionsPerOrigin: z.number().int("must be a whole number").min(1, "must be at least 1").max(64, "must be at most 64").optional(),
+  connectTimeout: positiveDuration.optional(),
+  headersTimeout: positiveDuration.optional(),
+  bodyTimeout: positiveDuration.optional(),
+  maxResponseBytes: z.number().int("must be a whole number").min(1024, "must be at least 1024").max(2 ** 31 - 1, "must be below 2 GiB").optional(),
+});
+
 /** The whole configuration file. */
 export const configFileSchema = z
   .strictObject({
@@ -87,6 +99,7 @@ export const configFileSchema = z
       .default("project88_sync"),
     connections: z.array(connectionSchema).min(1, "needs at least one connection"),
     schedule: scheduleSchema.optional(),
+    runsignup: runsignupSchema.optional(),
     http: z
       .strictObject({
         port: z.number().int("must be a whole number").min(0).max(65_535, "must be a port number (0 disables)").optional(),

@@ -18,8 +18,19 @@ export interface RunnerConfig {
   /** Tier names in order of urgency (for the status page), `done` last. */
   readonly tierOrder: readonly string[];
   readonly http: { readonly port: number; readonly host: string };
+  /** How the RunSignUp adapter uses the network (absent: the adapter's defaults). */
+  readonly runsignup?: RunSignupSettings | undefined;
   /** Every secret of the configuration, for redaction of anything built from them. */
   readonly secrets: readonly Secret[];
+}
+
+/** The RunSignUp adapter's network options the configuration may set (`runsignup` in the file). */
+export interface RunSignupSettings {
+  readonly connectionsPerOrigin?: number | undefined;
+  readonly connectTimeoutMs?: number | undefined;
+  readonly headersTimeoutMs?: number | undefined;
+  readonly bodyTimeoutMs?: number | undefined;
+  readonly maxResponseBytes?: number | undefined;
 }
 
 /** The default configuration file, relative to the working directory. */
@@ -84,6 +95,19 @@ function toSchedule(file: ConfigFile["schedule"]): ScheduleInput {
     backoffBaseMs: file.backoffBase,
     backoffMaxMs: file.backoffMax,
   };
+}
+
+function toRunSignupSettings(file: ConfigFile["runsignup"]): RunSignupSettings | undefined {
+  if (!file) return undefined;
+  const settings: RunSignupSettings = {
+    connectionsPerOrigin: file.connectionsPerOrigin,
+    connectTimeoutMs: file.connectTimeout,
+    headersTimeoutMs: file.headersTimeout,
+    bodyTimeoutMs: file.bodyTimeout,
+    maxResponseBytes: file.maxResponseBytes,
+  };
+  // Absent keys stay absent, so the adapter's defaults apply to them.
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as RunSignupSettings;
 }
 
 /** Core's path (`schedule.tiers.1.withinMs`) in the file's words (`schedule.tiers[1].within`). */
@@ -156,6 +180,7 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
     connections,
     schedule,
     tierOrder: [...tierNames.filter((name) => name !== "done"), "done"],
+    runsignup: toRunSignupSettings(file.runsignup),
     http: { port: file.http?.port ?? DEFAULT_HTTP_PORT, host: file.http?.host ?? "0.0.0.0" },
     secrets: secrets.filter((s) => s.reveal() !== ""),
   };

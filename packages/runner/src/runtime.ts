@@ -61,7 +61,7 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
       logger.info({ applied: result.applied, version: result.version }, result.applied.length > 0 ? "migrations applied" : "schema up to date");
     }
     const metrics = createMetrics();
-    const adapters = deps.createAdapters({ onRequest: (info) => metrics.observeRequest(info) });
+    const adapters = deps.createAdapters({ onRequest: (info) => metrics.observeRequest(info) }, { runsignup: config.runsignup });
     const engine = deps.createEngine({
       adapters,
       store: opened.store,

@@ -28,6 +28,13 @@ describe("configuration", () => {
     expect(config.tierOrder).toEqual(["high", "medium", "low", "done"]);
   });
 
+  it("maps the runsignup section onto the adapter's network options, leaving absent keys to its defaults", () => {
+    const config = parseConfig({ ...good(), runsignup: { connectionsPerOrigin: 4, connectTimeout: "5s", headersTimeout: "20s", bodyTimeout: "45s", maxResponseBytes: 1048576 } }, { env });
+    expect(config.runsignup).toEqual({ connectionsPerOrigin: 4, connectTimeoutMs: 5000, headersTimeoutMs: 20_000, bodyTimeoutMs: 45_000, maxResponseBytes: 1048576 });
+    expect(parseConfig({ ...good(), runsignup: { headersTimeout: "10s" } }, { env }).runsignup).toEqual({ headersTimeoutMs: 10_000 });
+    expect(parseConfig(good(), { env }).runsignup).toBeUndefined();
+  });
+
   it("uses the embedded database with neither database.url nor DATABASE_URL", () => {
     const config = parseConfig(good(), { env });
     expect(config.databaseSource).toBe("embedded");
