@@ -13,4 +13,5 @@ export { tierAt, nextBoundary, scheduleAfter, priorityOf, BACKFILL_PRIORITY, typ
 export { modifiedSinceFor } from "./cursor.js";
 export { backoffDelayMs } from "./backoff.js";
 export { safeEmit } from "./emitter.js";
+export { SKEW_REPORT_MS } from "./clock-skew.js";
 export { isCalendarDate, registrationProblem, removalProblem } from "./rows.js";
