@@ -88,6 +88,15 @@ export const runsignupSchema = z.strictObject({
   maxResponseBytes: z.number().int("must be a whole number").min(1024, "must be at least 1024").max(2 ** 31 - 1, "must be below 2 GiB").optional(),
 });
 
+/**
+ * The check of this host's clock against the database's: leases and budgets shared between
+ * processes need clocks that agree. `maxSkew: null` turns it off.
+ */
+export const clockSchema = z.strictObject({
+  maxSkew: positiveDuration.nullable().optional(),
+  checkEvery: positiveDuration.optional(),
+});
+
 /** The whole configuration file. */
 export const configFileSchema = z
   .strictObject({
@@ -100,6 +109,7 @@ export const configFileSchema = z
     connections: z.array(connectionSchema).min(1, "needs at least one connection"),
     schedule: scheduleSchema.optional(),
     runsignup: runsignupSchema.optional(),
+    clock: clockSchema.optional(),
     http: z
       .strictObject({
         port: z.number().int("must be a whole number").min(0).max(65_535, "must be a port number (0 disables)").optional(),

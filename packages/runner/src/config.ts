@@ -18,6 +18,8 @@ export interface RunnerConfig {
   /** Tier names in order of urgency (for the status page), `done` last. */
   readonly tierOrder: readonly string[];
   readonly http: { readonly port: number; readonly host: string };
+  /** The engine's check of this host's clock against the database's (absent: core's defaults, 30 s and 5 min). */
+  readonly clock?: { readonly maxClockSkewMs?: number | null | undefined; readonly clockCheckEveryMs?: number | undefined } | undefined;
   /** How the RunSignUp adapter uses the network (absent: the adapter's defaults). */
   readonly runsignup?: RunSignupSettings | undefined;
   /** Every secret of the configuration, for redaction of anything built from them. */
@@ -181,6 +183,7 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
     schedule,
     tierOrder: [...tierNames.filter((name) => name !== "done"), "done"],
     runsignup: toRunSignupSettings(file.runsignup),
+    clock: file.clock && { maxClockSkewMs: file.clock.maxSkew, clockCheckEveryMs: file.clock.checkEvery },
     http: { port: file.http?.port ?? DEFAULT_HTTP_PORT, host: file.http?.host ?? "0.0.0.0" },
     secrets: secrets.filter((s) => s.reveal() !== ""),
   };

@@ -67,6 +67,8 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
       store: opened.store,
       connections: config.connections,
       schedule: config.schedule,
+      ...(config.clock?.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: config.clock.maxClockSkewMs }),
+      ...(config.clock?.clockCheckEveryMs === undefined ? {} : { clockCheckEveryMs: config.clock.clockCheckEveryMs }),
       ...(args.pollMs === undefined ? {} : { pollMs: args.pollMs }),
     });
     const errors = createErrorLog({ secrets: config.secrets });

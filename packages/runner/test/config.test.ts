@@ -35,6 +35,12 @@ describe("configuration", () => {
     expect(parseConfig(good(), { env }).runsignup).toBeUndefined();
   });
 
+  it("maps the clock section onto the engine's database clock check (null turns it off)", () => {
+    expect(parseConfig({ ...good(), clock: { maxSkew: "10s", checkEvery: "1m" } }, { env }).clock).toEqual({ maxClockSkewMs: 10_000, clockCheckEveryMs: 60_000 });
+    expect(parseConfig({ ...good(), clock: { maxSkew: null } }, { env }).clock).toEqual({ maxClockSkewMs: null, clockCheckEveryMs: undefined });
+    expect(parseConfig(good(), { env }).clock).toBeUndefined();
+  });
+
   it("uses the embedded database with neither database.url nor DATABASE_URL", () => {
     const config = parseConfig(good(), { env });
     expect(config.databaseSource).toBe("embedded");

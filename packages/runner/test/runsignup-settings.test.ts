@@ -2,11 +2,51 @@ import { ProviderError, type CallContext, type ProviderAdapter } from "@project8
 import { createCountingBudget } from "@project88/core/testing";
 import { startFakeRunSignup } from "@project88/runsignup-adapter/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { defaultDeps, parseConfig } from "../src/index.js";
+import { createMemoryStore } from "@project88/core/testing";
+import { createLogger, defaultDeps, openRuntime, parseConfig, type AdapterSettings } from "../src/index.js";
+import { Capture } from "./helpers.js";
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((x) => x.close()));
+});
+
+describe("the runtime hands the configuration on", () => {
+  it("the runsignup section to the adapters, the clock section to the engine", async () => {
+    const config = parseConfig(
+      {
+        connections: [{ id: "acme", provider: "runsignup", apiKey: "k-123456", apiSecret: "s-123456" }],
+        runsignup: { connectionsPerOrigin: 3, bodyTimeout: "45s" },
+        clock: { maxSkew: "10s", checkEvery: "2m" },
+      },
+      { env: {} },
+    );
+    let settings: AdapterSettings | undefined;
+    let engineOptions: Parameters<typeof defaultDeps.createEngine>[0] | undefined;
+    const runtime = await openRuntime({
+      config,
+      logger: createLogger({ stream: new Capture(), level: "silent" }),
+      cwd: process.cwd(),
+      migrate: false,
+      deps: {
+        openStore: async () => {
+          const store = createMemoryStore();
+          return { store, migrate: async () => ({ applied: [], version: 0 }), close: () => store.close() };
+        },
+        createAdapters: (hooks, s) => {
+          settings = s;
+          return defaultDeps.createAdapters(hooks, s);
+        },
+        createEngine: (options) => {
+          engineOptions = options;
+          return defaultDeps.createEngine(options);
+        },
+      },
+    });
+    await runtime.close();
+    expect(settings?.runsignup).toEqual({ connectionsPerOrigin: 3, bodyTimeoutMs: 45_000 });
+    expect(engineOptions).toMatchObject({ maxClockSkewMs: 10_000, clockCheckEveryMs: 120_000 });
+  });
 });
 
 describe("the runsignup section reaches the adapter", () => {

@@ -37,6 +37,7 @@ export const BAD: readonly (readonly [string, Mutator, string, string])[] = [
   ["not an object", () => [1, 2], "(root)", "object"],
   ["tiny response limit", (c) => ({ ...c, runsignup: { maxResponseBytes: 10 } }), "runsignup.maxResponseBytes", "at least 1024"],
   ["bad headers timeout", (c) => ({ ...c, runsignup: { headersTimeout: "0s" } }), "runsignup.headersTimeout", "longer than zero"],
+  ["bad clock skew", (c) => ({ ...c, clock: { maxSkew: "soon" } }), "clock.maxSkew", "duration"],
   ["unknown runsignup key", (c) => ({ ...c, runsignup: { timeout: "5s" } }), "runsignup.timeout", "unknown key"],
 ];
 
