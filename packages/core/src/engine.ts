@@ -64,13 +64,16 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     const { clock, pollMs } = this.#options;
     while (!signal.aborted) {
       try {
-        // While the clocks disagree, claim nothing (`clock:skew` said so); passes already running finish.
+        // While the clocks disagree, claim nothing and hand back held races (`clock:skew` said
+        // so); passes already running finish.
         if (await this.#databaseClock.allowsWork()) {
           await this.#discovery.runDue();
           await this.#watch.maybeCheck();
           const started = await this.#scheduler.fill();
           this.#scheduler.drainResults();
           if (started > 0) continue;
+        } else {
+          await this.#scheduler.releaseHeld();
         }
       } catch {
         // A store hiccup must not end the loop; the next round retries.
