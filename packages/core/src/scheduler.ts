@@ -8,6 +8,7 @@ import { byRace, groupIntoPasses } from "./grouping.js";
 import { createHeldRaces } from "./held-races.js";
 import type { ResolvedOptions } from "./options.js";
 import { runPass } from "./pass.js";
+import { serializeError } from "./pass-failure.js";
 import { allowedIntervalMs, currentPriority as currentPriorityOf, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
 
@@ -119,7 +120,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       (r) => {
         results.push(...r);
       },
-      () => undefined,
+      // A pass records its own failures; this is an error around them (releasing a lease, say).
+      (error: unknown) => safeEmit(emitter, "engine:error", { phase: "pass", error: serializeError(error) }),
     );
     const entry = settled.finally(() => running.delete(entry));
     running.add(entry);
