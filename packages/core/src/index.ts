@@ -7,6 +7,8 @@ export type * from "./store.js";
 export type * from "./events.js";
 export type * from "./engine-types.js";
 export { createSyncEngine } from "./engine.js";
+/** The token-bucket arithmetic every store's `takeBudget` and `getBudgets` share. */
+export { checkBudgetLimits, decideTake, refillBucket, refillRatePerMs, type StoredBucket, type RefilledBucket, type TakeDecisionArgs } from "./token-bucket.js";
 export { createBudget, type CreateBudgetOptions, type PrioritizedBudget } from "./budget.js";
 export { resolveOptions, resolveSchedule, type ResolvedOptions, type ResolvedSchedule, type ResolvedTier, type ResolvedConnection } from "./options.js";
 export { tierAt, type TierAt } from "./policy.js";
