@@ -111,6 +111,12 @@ export interface EngineEvents {
   /** This process lost the lease on events it was syncing; their pass was abandoned. */
   "lease:lost": { readonly owner: string; readonly events: readonly EventRef[] };
   /**
+   * The engine recovered on its own from an error that no pass or discovery owns: a store outage
+   * in the loop's claim round (`loop`), a race task that threw outside its passes (`pass`), or a
+   * failure while handing back leases on stop (`shutdown`). It carries on; the next round retries.
+   */
+  "engine:error": { readonly phase: EngineErrorPhase; readonly error: SerializedError };
+  /**
    * This host's clock differs from another clock the engine relies on. `source: "provider"`: a
    * connection's responses carry a provider time (its `Date` header) more than 5 s away; when this
    * host runs ahead, every cursor of the connection is kept `skewMs` earlier so no change is
@@ -138,6 +144,9 @@ export interface EngineEvents {
 }
 
 export type EngineEventName = keyof EngineEvents;
+
+/** Where the engine recovered from an error on its own (`engine:error`). */
+export type EngineErrorPhase = "loop" | "pass" | "shutdown";
 
 /**
  * The event map in the shape eventemitter3 types listeners from (one argument: the payload), so

@@ -27,8 +27,6 @@ const schema = z.object({
   bodyTimeoutMs: z.number().int().min(1).max(600_000).optional(),
   connectionsPerOrigin: z.number().int().min(1).max(64).optional(),
   maxResponseBytes: z.number().int().min(1024).max(2 ** 31 - 1).default(DEFAULT_MAX_RESPONSE_BYTES),
-  discoveryDaysBack: z.number().int().min(0).max(3650).default(1),
-  discoveryDaysAhead: z.number().int().min(0).max(3650).default(365),
   raceDetail: z.enum(["auto", "always"]).default("auto"),
   includeQuestions: z.boolean().default(true),
   userAgent: z.string().min(1).default("project88-sync (+https://github.com/project88)"),
@@ -67,10 +65,6 @@ export interface RunSignupAdapterOptions {
    * it streams) is abandoned at the limit and fails as a retryable `ProviderError` naming its size.
    */
   maxResponseBytes?: number;
-  /** Default discovery window for `discoveryWindow(now)`: days back (default 1) … */
-  discoveryDaysBack?: number;
-  /** … and days ahead (default 365). */
-  discoveryDaysAhead?: number;
   /** `auto`: `GET /race/:id` only when the list lacks events or a time zone; `always`: for every race. */
   raceDetail?: "auto" | "always";
   /** Ask for `question_responses` on participants (kept in `raw`). Default true. */
