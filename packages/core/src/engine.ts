@@ -5,7 +5,7 @@ import { createDatabaseClock } from "./database-clock.js";
 import { createDiscovery } from "./discovery.js";
 import { safeEmit } from "./emitter.js";
 import type { EngineStatus, PassResult, PlanReport, RunOnceResult, SyncEngine, SyncEngineOptions } from "./engine-types.js";
-import { AbortedError, NotFoundError } from "./errors.js";
+import { AbortedError, ClockSkewError, NotFoundError } from "./errors.js";
 import type { EngineEventArgs } from "./events.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
 import { serializeError } from "./pass-failure.js";
@@ -50,8 +50,13 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
 
   async start(): Promise<void> {
     if (this.#running) return;
-    // A host whose clock disagrees with the database's must not take leases at all.
-    await this.#databaseClock.ensure(true);
+    // A host whose clock disagrees with the database's must not take leases at all. A database
+    // that cannot answer now is the loop's to retry, as for every other store call.
+    try {
+      await this.#databaseClock.ensure(true);
+    } catch (error) {
+      if (error instanceof ClockSkewError) throw error;
+    }
     if (this.#running) return;
     this.#running = true;
     this.#stopping = false;

@@ -72,6 +72,17 @@ describe("engine: this host's clock against the database's", () => {
     expect(off.store.calls.databaseNow ?? 0).toBe(0);
   });
 
+  it("a database that cannot answer at start is the loop's to retry: start() resolves and work begins once it answers", async () => {
+    const { clock, engine, store } = setup({ databaseOffsetMs: () => 0 });
+    store.failNext("databaseNow");
+    store.failNext("databaseNow");
+    await engine.start();
+    await clock.advance(3_000);
+    expect(store.calls.databaseNow).toBe(3);
+    expect((await store.listEvents()).every((e) => e.state.backfilledAt !== null)).toBe(true);
+    await settle(clock, engine.stop({ timeoutMs: 10_000 }));
+  });
+
   it("a running engine re-checks periodically: it stops claiming while the clocks disagree and resumes after", async () => {
     let offset = 0;
     const { clock, engine, store, skews } = setup({ databaseOffsetMs: () => offset, clockCheckEveryMs: 60_000 });
