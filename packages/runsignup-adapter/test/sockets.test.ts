@@ -57,10 +57,12 @@ describe("sockets", () => {
   it("starts a request's timeout when it is sent, not while it waits for a socket", async () => {
     // One socket for the connection, and a budget that lets two requests go: the second waits
     // a whole slow response for the socket, then gets its own answer well within its timeout.
-    const { fake, adapter, slowKey, raceOf } = await setup({ timeoutMs: 1500, connectionsPerOrigin: 1 });
+    // Each answer takes 1.5 s and the timeout is 2.25 s: the second request is answered 3 s after
+    // it was queued, but 1.5 s after it was sent.
+    const { fake, adapter, slowKey, raceOf } = await setup({ timeoutMs: 2250, connectionsPerOrigin: 1 });
     const conn = fakeConnection(slowKey, fake.url, { maxInFlight: 1 });
     const args = [raceOf(slowKey, 10), raceOf(slowKey, 11)];
-    fake.faults.script({ kind: "slow", delayMs: 1000 }, { kind: "slow", delayMs: 1000 });
+    fake.faults.script({ kind: "slow", delayMs: 1500 }, { kind: "slow", delayMs: 1500 });
     const budget = createTestBudget(2);
     const results = await Promise.allSettled(args.map((a) => collect(adapter.fetchRegistrations(conn, a, callContext(budget)))));
     expect(results.map((r) => (r.status === "fulfilled" ? r.value.flatMap((p) => p.rows).length : String(r.reason)))).toEqual([5, 5]);
