@@ -115,7 +115,7 @@ export function createRunSignupClient(options: ClientOptions): RunSignupClient {
    * starts when the request is written to a socket, and its body timeout bounds each silence while
    * the body streams, so time spent waiting for a budget slot or a socket never counts against it.
    */
-  async function send(conn: Connection, url: URL, auth: Auth, what: string, ctx: CallContext, scrub: (s: string) => string) {
+  async function send(conn: Connection, url: URL, auth: Auth, what: string, ctx: CallContext, scrub: (s: string) => string, seen: { status: number | null }) {
     try {
       const res = await request(url, {
         method: "GET",
@@ -125,6 +125,7 @@ export function createRunSignupClient(options: ClientOptions): RunSignupClient {
         headersTimeout: options.headersTimeoutMs,
         bodyTimeout: options.bodyTimeoutMs,
       });
+      seen.status = res.statusCode;
       const serverTime = serverTimeOf(res.headers);
       if (serverTime !== null) {
         try {
@@ -163,13 +164,12 @@ export function createRunSignupClient(options: ClientOptions): RunSignupClient {
       throw error;
     }
     const started = performance.now();
-    let status: number | null = null;
+    const seen: { status: number | null } = { status: null };
     let failure: string | null = null;
     try {
       // The budget may grant a slot in the same turn the signal aborts: never send then.
       if (ctx.signal.aborted) throw abortedError(what, ctx.signal.reason);
-      const res = await send(conn, url, auth, what, ctx, scrub);
-      status = res.status;
+      const res = await send(conn, url, auth, what, ctx, scrub, seen);
       const retryAfterMs = parseRetryAfter(res.headers["retry-after"], ctx.now);
       const httpError = errorForHttpStatus(res.status, what, retryAfterMs);
       if (httpError !== null) throw httpError;
@@ -194,7 +194,7 @@ export function createRunSignupClient(options: ClientOptions): RunSignupClient {
           connectionId: conn.id,
           method: "GET",
           url: scrub(url.toString().replace(CREDENTIAL_PARAMS, "$1[redacted]")),
-          status,
+          status: seen.status,
           durationMs: Math.round(performance.now() - started),
           error: failure,
         });

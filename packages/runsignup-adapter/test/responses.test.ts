@@ -30,7 +30,7 @@ describe("response size limit", () => {
   });
 
   it("abandons a 20 MB streamed body at the configured limit with a retryable ProviderError naming the size", async () => {
-    const { fake, adapter, conn, args } = await setup({ maxResponseBytes: MB });
+    const { fake, adapter, conn, args, reports } = await setup({ maxResponseBytes: MB });
     fake.faults.script({ kind: "oversize", bytes: 20 * MB, endpoint: "participants" });
     const error = await collect(adapter.fetchRegistrations(conn, args, callContext())).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
@@ -40,6 +40,8 @@ describe("response size limit", () => {
     const call = fake.calls.find((c) => c.fault === "oversize")!;
     await expect.poll(() => call.done).toBe(true);
     expect(call.bytesSent).toBeLessThan(20 * MB);
+    // The report names the status the oversized response came with.
+    expect(reports.at(-1)).toMatchObject({ status: 200, error: expect.stringContaining("over the 1 MB limit") });
     // The next call is served normally on a fresh socket.
     const pages = await collect(adapter.fetchRegistrations(conn, args, callContext()));
     expect(pages.flatMap((p) => p.rows)).toHaveLength(3);
