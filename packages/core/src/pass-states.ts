@@ -1,6 +1,6 @@
 import type { ResolvedSchedule } from "./options.js";
 import { reconcileDueAfter, removalsDueAfter, scheduleAfter, tierAt } from "./policy.js";
-import type { StoredEvent, SyncStatePatch } from "./store.js";
+import type { StoredEvent, SyncState, SyncStatePatch } from "./store.js";
 import type { PassKind } from "./types.js";
 
 /** What a successful pass did, as far as the next schedule is concerned. */
@@ -10,6 +10,11 @@ export interface PassOutcome {
   readonly signpost: Date;
   /** The cursor to commit (the signpost, or an earlier attempt's for a resumed backfill). */
   readonly cursorAt: Date;
+  /**
+   * The removal feed's new cursor: the signpost moved back by the provider clock's skew when this
+   * host runs ahead (default: the signpost).
+   */
+  readonly removalsCursorAt?: Date | undefined;
   readonly removalsRan: boolean;
   /** A backfill that resumed after a crash: it could not see every row, so it is no reconciliation. */
   readonly resumed: boolean;
@@ -30,7 +35,7 @@ export function finishStates(events: readonly StoredEvent[], outcome: PassOutcom
 
     const patch: { -readonly [K in keyof SyncStatePatch]: SyncStatePatch[K] } = { eventId: event.eventId, cursorAt: outcome.cursorAt };
     if (outcome.removalsRan) {
-      patch.removalsCursorAt = at;
+      patch.removalsCursorAt = outcome.removalsCursorAt ?? at;
       patch.removalsDueAt = removalsDueAfter(event.startsAt, at, schedule);
     }
     if (outcome.kind === "backfill") {
@@ -47,4 +52,12 @@ export function finishStates(events: readonly StoredEvent[], outcome: PassOutcom
     const next = scheduleAfter(event.startsAt, at, schedule, reconcileDueAt);
     return { ...patch, reconcileDueAt, tier: next.tier, priority: next.priority, nextDueAt: next.nextDueAt };
   });
+}
+
+/** A state with a patch's present fields applied (absent fields stay), as a store applies it. */
+export function patchedState(state: SyncState, patch: SyncStatePatch | undefined): SyncState {
+  if (patch === undefined) return state;
+  const next: Record<string, unknown> = { ...state };
+  for (const [field, value] of Object.entries(patch)) if (field !== "eventId" && value !== undefined) next[field] = value;
+  return next as unknown as SyncState;
 }

@@ -1,4 +1,5 @@
 import type { ProviderAdapter, Secret, SyncEngine, SyncEngineOptions, SyncStore } from "@project88/core";
+import type { RunSignupSettings } from "./config.js";
 
 /** Where the runner's store lives. */
 export interface OpenStoreArgs {
@@ -26,11 +27,14 @@ export interface RequestObservation {
   readonly error: string | null;
 }
 
-/** Hooks and settings the runner hands to the adapters it creates. */
+/** Hooks the runner hands to the adapters it creates. */
 export interface AdapterHooks {
   readonly onRequest?: (info: RequestObservation) => void;
-  /** The configuration's `runsignup` settings. */
-  readonly runsignup?: { readonly timeoutMs?: number | undefined; readonly pageSize?: number | undefined };
+}
+
+/** The configuration's settings for the adapters (the `runsignup` section). */
+export interface AdapterSettings {
+  readonly runsignup?: RunSignupSettings | undefined;
 }
 
 /**
@@ -39,6 +43,6 @@ export interface AdapterHooks {
  */
 export interface RunnerDeps {
   openStore(args: OpenStoreArgs): Promise<OpenedStore>;
-  createAdapters(hooks?: AdapterHooks): readonly ProviderAdapter[];
+  createAdapters(hooks?: AdapterHooks, settings?: AdapterSettings): readonly ProviderAdapter[];
   createEngine(options: SyncEngineOptions): SyncEngine;
 }

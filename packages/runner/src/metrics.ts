@@ -38,6 +38,12 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
     registers,
   });
   const throttled = new Counter({ name: `${p}budget_throttled_total`, help: "Times a connection's budget was paused by the provider.", labelNames: ["connection"], registers });
+  const engineErrors = new Counter({
+    name: `${p}engine_errors_total`,
+    help: "Errors the engine recovered from on its own (a store outage in the claim loop, say), per phase.",
+    labelNames: ["phase"],
+    registers,
+  });
   const overBudget = new Counter({ name: `${p}budget_over_total`, help: "Rounds whose due work exceeded a connection's budget.", labelNames: ["connection"], registers });
   const tokens = new Gauge({ name: `${p}budget_tokens`, help: "Call tokens left in a connection's bucket.", labelNames: ["connection"], registers });
   const callsLastHour = new Gauge({ name: `${p}budget_calls_last_hour`, help: "Calls granted to a connection in the last hour.", labelNames: ["connection"], registers });
@@ -47,6 +53,12 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
   const eventsByTier = new Gauge({ name: `${p}events`, help: "Known events per scheduling tier.", labelNames: ["tier"], registers });
   const lateEvents = new Gauge({ name: `${p}late_events`, help: "Events whose sync is later than their tier allows.", registers });
   const registrations = new Gauge({ name: `${p}registrations`, help: "Active registrations stored across all events.", registers });
+  const clockSkew = new Gauge({
+    name: `${p}clock_skew_seconds`,
+    help: "This host's clock minus another's (provider: per connection, from its Date header; database: connection=\"\"), positive when this host runs ahead.",
+    labelNames: ["connection", "against"],
+    registers,
+  });
   const lastDiscovery = new Gauge({ name: `${p}last_discovery_timestamp_seconds`, help: "When each connection's last discovery finished (Unix time).", labelNames: ["connection"], registers });
   const requests = new Counter({
     name: `${p}http_requests_total`,
@@ -89,12 +101,14 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
       };
       const onThrottled = (e: { connectionId: string }) => throttled.inc({ connection: e.connectionId });
       const onOver = (e: { connectionId: string }) => overBudget.inc({ connection: e.connectionId });
+      const onEngineError = (e: { phase: string }) => engineErrors.inc({ phase: e.phase });
       engine.on("sync:page", onPage);
       engine.on("sync:finish", onFinish);
       engine.on("sync:error", onError);
       engine.on("discovery:finish", onDiscovery);
       engine.on("budget:throttled", onThrottled);
       engine.on("budget:over", onOver);
+      engine.on("engine:error", onEngineError);
       return () => {
         engine.off("sync:page", onPage);
         engine.off("sync:finish", onFinish);
@@ -102,6 +116,7 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
         engine.off("discovery:finish", onDiscovery);
         engine.off("budget:throttled", onThrottled);
         engine.off("budget:over", onOver);
+        engine.off("engine:error", onEngineError);
       };
     },
     observeRequest(info) {
@@ -120,7 +135,9 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
         paused.set(labels, c.pausedUntil && c.pausedUntil > status.now ? 1 : 0);
         const finished = c.lastDiscovery?.finishedAt;
         if (finished) lastDiscovery.set(labels, finished.getTime() / 1000);
+        if (typeof c.clockSkewMs === "number") clockSkew.set({ connection: c.id, against: "provider" }, c.clockSkewMs / 1000);
       }
+      if (typeof status.databaseClockSkewMs === "number") clockSkew.set({ connection: "", against: "database" }, status.databaseClockSkewMs / 1000);
       eventsByTier.reset();
       let late = 0;
       let active = 0;

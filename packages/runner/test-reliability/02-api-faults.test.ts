@@ -41,7 +41,7 @@ describe("section 2: API faults", () => {
   beforeAll(async () => {
     ({ seed } = rngFor("api-faults"));
     // Responses slower than the 1.5 s request timeout; Retry-After of 1 s on 429 and error 14.
-    rig = await createRig({ prefix: "rel_faults", seed, keys: 2, config: { runsignup: { timeout: "1500ms" } } });
+    rig = await createRig({ prefix: "rel_faults", seed, keys: 2, config: { runsignup: { headersTimeout: "1500ms", bodyTimeout: "1500ms" } } });
     for (const [k, key] of rig.keys.entries()) {
       for (let r = 0; r < 2; r++) {
         const starts = Date.now() + (2 + r + k) * HOUR;

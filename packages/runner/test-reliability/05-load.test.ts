@@ -57,7 +57,7 @@ describe("section 4: three processes, four connections, registrations changing",
       connection: { callsPerHour: CALLS_PER_HOUR, burst: 60, maxInFlight: 2 },
       config: {
         engine: { lease: "10s", poll: "250ms" },
-        runsignup: { timeout: "10s" },
+        runsignup: { headersTimeout: "10s", bodyTimeout: "10s" },
         schedule: {
           tiers: [{ name: "high", within: "4h", every: "10s" }, { name: "low", every: "20s" }],
           removalsEveryPassWithin: "4h",

@@ -28,17 +28,55 @@ describe("configuration", () => {
     expect(config.tierOrder).toEqual(["high", "medium", "low", "done"]);
   });
 
-  it("engine and runsignup settings become ms and reach the engine and the adapter", async () => {
-    const config = parseConfig({ ...good(), engine: { lease: "5s", poll: "250ms" }, runsignup: { timeout: "3s", pageSize: 500 } }, { env });
+  it("maps the runsignup section onto the adapter's network options, leaving absent keys to its defaults", () => {
+    const config = parseConfig({ ...good(), runsignup: { connectionsPerOrigin: 4, connectTimeout: "5s", headersTimeout: "20s", bodyTimeout: "45s", maxResponseBytes: 1048576 } }, { env });
+    expect(config.runsignup).toEqual({ connectionsPerOrigin: 4, connectTimeoutMs: 5000, headersTimeoutMs: 20_000, bodyTimeoutMs: 45_000, maxResponseBytes: 1048576 });
+    expect(parseConfig({ ...good(), runsignup: { headersTimeout: "10s" } }, { env }).runsignup).toEqual({ headersTimeoutMs: 10_000 });
+    expect(parseConfig(good(), { env }).runsignup).toBeUndefined();
+  });
+
+  it("maps the clock section onto the engine's database clock check (null turns it off)", () => {
+    expect(parseConfig({ ...good(), clock: { maxSkew: "10s", checkEvery: "1m" } }, { env }).clock).toEqual({ maxClockSkewMs: 10_000, clockCheckEveryMs: 60_000 });
+    expect(parseConfig({ ...good(), clock: { maxSkew: null } }, { env }).clock).toEqual({ maxClockSkewMs: null, clockCheckEveryMs: undefined });
+    expect(parseConfig(good(), { env }).clock).toBeUndefined();
+  });
+
+  it("takes every schedule option core has, under its file name, and lets core check the values", () => {
+    const schedule = {
+      stopAfterStart: "2h", discoveryTimes: ["05:30"], discoveryLookBehind: "2d", discoveryLookAhead: "30d", overlap: "90s",
+      removalsEveryPassWithin: "2h", removalsEvery: "30m", reconcileWithin: "3d", reconcileEvery: "12h", maxVanishShare: 0.5,
+      backoffBase: "10s", backoffMax: "5m",
+    };
+    const config = parseConfig({ ...good(), schedule }, { env });
+    expect(config.schedule).toEqual({
+      stopAfterStartMs: 7_200_000, discoveryTimes: ["05:30"], discoveryLookBehindMs: 172_800_000, discoveryLookAheadMs: 2_592_000_000,
+      overlapMs: 90_000, removalsEveryPassWithinMs: 7_200_000, removalsEveryMs: 1_800_000, reconcileWithinMs: 259_200_000,
+      reconcileEveryMs: 43_200_000, maxVanishShare: 0.5, backoffBaseMs: 10_000, backoffMaxMs: 300_000,
+    });
+    const issues = (bad: Record<string, unknown>) => {
+      try {
+        parseConfig({ ...good(), schedule: bad }, { env });
+      } catch (e) {
+        return (e as ConfigError).issues;
+      }
+      return [];
+    };
+    expect(issues({ overlapMs: 60_000 })[0]?.path).toBe("schedule.overlapMs");
+    expect(issues({ backoffBase: "10m", backoffMax: "1m" })).toEqual([{ path: "schedule.backoffMax", message: "must be at least backoffBaseMs" }]);
+    expect(issues({ maxVanishShare: 2 })[0]?.path).toBe("schedule.maxVanishShare");
+  });
+
+  it("engine timing and the participants page size reach the engine and the adapter", async () => {
+    const config = parseConfig({ ...good(), engine: { lease: "5s", poll: "250ms" }, runsignup: { pageSize: 500 } }, { env });
     expect(config.engine).toEqual({ leaseMs: 5_000, pollMs: 250 });
-    expect(config.runsignup).toEqual({ timeoutMs: 3_000, pageSize: 500 });
+    expect(config.runsignup).toEqual({ pageSize: 500 });
     const file = join(dir, "timing.json");
-    await writeFile(file, JSON.stringify({ ...good(), engine: { lease: "5s", poll: "250ms" }, runsignup: { timeout: "3s", pageSize: 500 } }));
+    await writeFile(file, JSON.stringify({ ...good(), engine: { lease: "5s", poll: "250ms" }, runsignup: { pageSize: 500 } }));
     const seen: { engine?: unknown; adapter?: unknown } = {};
     const code = await runCli(["once", "--config", file, "--no-migrate"], captureIo(env, dir), {
       openStore: async () => ({ store: {} as never, migrate: async () => ({ applied: [], version: 1 }), close: async () => undefined }),
-      createAdapters: (hooks) => {
-        seen.adapter = hooks?.runsignup;
+      createAdapters: (_hooks, settings) => {
+        seen.adapter = settings?.runsignup;
         return [];
       },
       createEngine: (options) => {
@@ -47,7 +85,7 @@ describe("configuration", () => {
       },
     });
     expect(code).toBe(1);
-    expect(seen).toEqual({ engine: { leaseMs: 5_000, pollMs: 250 }, adapter: { timeoutMs: 3_000, pageSize: 500 } });
+    expect(seen).toEqual({ engine: { leaseMs: 5_000, pollMs: 250 }, adapter: { pageSize: 500 } });
   });
 
   it("uses the embedded database with neither database.url nor DATABASE_URL", () => {

@@ -75,7 +75,7 @@ export async function createRig(options: RigOptions): Promise<Rig> {
     connections,
     schedule: FAST_SCHEDULE,
     engine: { lease: "4s", poll: "200ms" },
-    runsignup: { timeout: "3s" },
+    runsignup: { headersTimeout: "3s", bodyTimeout: "3s" },
     http: { port: 0 },
   };
   const file = await writeConfig({ ...base, ...options.config });

@@ -36,8 +36,11 @@ export const BAD: readonly (readonly [string, Mutator, string, string])[] = [
   ["widest tier not last", (c) => { c.schedule.tiers.reverse(); return c; }, "schedule.tiers[0].within", "only the last"],
   ["lease under a second", (c) => ({ ...c, engine: { lease: "500ms" } }), "engine.lease", "at least 1s"],
   ["unknown engine key", (c) => ({ ...c, engine: { leese: "5s" } }), "engine.leese", "unknown key"],
-  ["request timeout too long", (c) => ({ ...c, runsignup: { timeout: "1h" } }), "runsignup.timeout", "at most 10m"],
   ["page size over RunSignUp's maximum", (c) => ({ ...c, runsignup: { pageSize: 5000 } }), "runsignup.pageSize", "at most 2500"],
   ["not an object", () => [1, 2], "(root)", "object"],
+  ["tiny response limit", (c) => ({ ...c, runsignup: { maxResponseBytes: 10 } }), "runsignup.maxResponseBytes", "at least 1024"],
+  ["bad headers timeout", (c) => ({ ...c, runsignup: { headersTimeout: "0s" } }), "runsignup.headersTimeout", "longer than zero"],
+  ["bad clock skew", (c) => ({ ...c, clock: { maxSkew: "soon" } }), "clock.maxSkew", "duration"],
+  ["unknown runsignup key", (c) => ({ ...c, runsignup: { timeout: "5s" } }), "runsignup.timeout", "unknown key"],
 ];
 

@@ -15,8 +15,11 @@ import { createRng, type Rng } from "./people.js";
  *   is given: RunSignUp has never been seen sending one);
  * - `http429`: status 429 with `Retry-After` (seconds, default 7);
  * - `error`: any provider error code as an HTTP 200 envelope (`code`, default 4);
+ * - `oversize`: status 200 and a JSON body of `bytes` bytes (default 20 MiB), streamed without a
+ *   `Content-Length` unless `declareLength`; the call log counts what was written before the
+ *   client hung up;
  * - `rewrite`: the real body passed through `rewrite` (a bad field, an id beyond 2^53 written
- *   as a JSON number, a body that is not JSON or is 20 MB), status 200.
+ *   as a JSON number, a body that is not JSON), status 200.
  */
 export type FaultKind =
   | "http500"
@@ -30,6 +33,7 @@ export type FaultKind =
   | "throttle"
   | "http429"
   | "error"
+  | "oversize"
   | "rewrite";
 
 /** Which endpoint a request hit. */
@@ -39,16 +43,20 @@ export interface FaultSpec {
   readonly kind: FaultKind;
   /** Only requests to this endpoint (default: any). */
   readonly endpoint?: FakeEndpoint;
-  /** Only requests authenticated as this api_key (default: any), e.g. one partner's revoked key. */
-  readonly apiKey?: string;
-  /** Only requests about this race (`/race/:id...`; default: any), e.g. one forbidden race. */
-  readonly raceId?: number;
   /** For `slow`. */
   readonly delayMs?: number;
   /** For `http429` (and `throttle`, sent as a header too). */
   readonly retryAfterSeconds?: number;
   /** For `error`. */
   readonly code?: number;
+  /** For `oversize`: the body's size in bytes. */
+  readonly bytes?: number;
+  /** For `oversize`: send a `Content-Length` header (default: chunked, size unknown up front). */
+  readonly declareLength?: boolean;
+  /** Only requests authenticated with this api_key (default: any key). */
+  readonly apiKey?: string;
+  /** Only requests about this race (`/race/:id...`; default: any), e.g. one forbidden race. */
+  readonly raceId?: number;
   /** For `rewrite`: the body to send instead of the real one. */
   readonly rewrite?: (body: string) => string;
 }
@@ -60,7 +68,7 @@ export interface FaultTarget {
   readonly raceId?: number | null | undefined;
 }
 
-/** Settings a rate rule gives each fault it injects (filters and per-kind details). */
+/** Settings a rate rule gives each fault it injects: filters (`apiKey`, `raceId`) and details (`delayMs`, `code`, ...). */
 export type FaultRateOptions = Omit<FaultSpec, "kind" | "endpoint">;
 
 interface RateRule {
@@ -72,8 +80,8 @@ interface RateRule {
 
 function matches(spec: Omit<FaultSpec, "kind">, target: FaultTarget): boolean {
   if (spec.endpoint !== undefined && spec.endpoint !== target.endpoint) return false;
-  if (spec.apiKey !== undefined && spec.apiKey !== target.apiKey) return false;
-  if (spec.raceId !== undefined && spec.raceId !== target.raceId) return false;
+  if (spec.apiKey !== undefined && spec.apiKey !== (target.apiKey ?? null)) return false;
+  if (spec.raceId !== undefined && spec.raceId !== (target.raceId ?? null)) return false;
   return true;
 }
 
@@ -94,10 +102,12 @@ export class FaultController {
   }
 
   /**
-   * From now on, each matching request fails with probability `rate`, with one of `kinds`.
-   * `options` narrows the rule (`apiKey`, `raceId`) and sets details (`delayMs`, `retryAfterSeconds`, `code`).
+   * From now on, each matching request fails with probability `rate`, with one of `kinds`. The
+   * last argument is an api_key (only that key's requests), or options that narrow the rule
+   * (`apiKey`, `raceId`) and set details (`delayMs`, `retryAfterSeconds`, `code`, `rewrite`).
    */
-  setRate(rate: number, kinds: readonly FaultKind[], endpoint?: FakeEndpoint, options: FaultRateOptions = {}): this {
+  setRate(rate: number, kinds: readonly FaultKind[], endpoint?: FakeEndpoint, apiKeyOrOptions?: string | FaultRateOptions): this {
+    const options = typeof apiKeyOrOptions === "string" ? { apiKey: apiKeyOrOptions } : (apiKeyOrOptions ?? {});
     this.#rules.push({ rate, kinds, endpoint, options });
     return this;
   }
@@ -114,9 +124,12 @@ export class FaultController {
     return this.#queue.length;
   }
 
-  /** The fault for a request (an endpoint, or its endpoint, key and race), if any (consumes a scripted one). */
-  take(request: FakeEndpoint | FaultTarget): FaultSpec | null {
-    const target: FaultTarget = typeof request === "string" ? { endpoint: request } : request;
+  /**
+   * The fault for a request, if any (consumes a scripted one): to `endpoint` by `apiKey` (null:
+   * unauthenticated), or a whole target with its race.
+   */
+  take(request: FakeEndpoint | FaultTarget, apiKey: string | null = null): FaultSpec | null {
+    const target: FaultTarget = typeof request === "string" ? { endpoint: request, apiKey } : request;
     const i = this.#queue.findIndex((f) => matches(f, target));
     if (i >= 0) return this.#queue.splice(i, 1)[0]!;
     for (const rule of this.#rules) {
