@@ -93,10 +93,10 @@ describe("section 4: three processes, four connections, registrations changing",
     await pause(SECONDS * 1_000);
     clearInterval(mutator);
     const mutatedUntil = Date.now();
-    // Every event (low tier every 20 s) gets a successful pass that began after the last change
+    // Every event (low tier every 20 s) gets a successful pass, and a removal feed, that began after the last change
     // (a cheap query: the comparison itself reads every row, and this process serves the fake).
     const behind = async () =>
-      (await rig.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${rig.db.schema}".sync_state WHERE last_success_at IS NULL OR cursor_at < $1`, [new Date(mutatedUntil + 1_000)]))[0]!.n;
+      (await rig.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${rig.db.schema}".sync_state WHERE last_success_at IS NULL OR cursor_at < $1 OR removals_cursor_at IS NULL OR removals_cursor_at < $1`, [new Date(mutatedUntil + 1_000)]))[0]!.n;
     while ((await behind()) > 0 && Date.now() - mutatedUntil < 60_000) await pause(1_000);
     const diff = await rig.diff();
     const cpu = children.map((c) => cpuSeconds(c.child.pid));
