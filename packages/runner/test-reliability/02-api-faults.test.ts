@@ -64,6 +64,8 @@ describe("section 2: API faults", () => {
   const ms = (d: Date | null) => (d === null ? null : new Date(d).getTime());
 
   it("with 20% of requests failing, repeated once runs converge to the exact dataset; failed passes are failed rows and move no cursor", async () => {
+    // Every kind at least once, on data calls first, then 20% of all requests at random.
+    rig.fake.faults.script(...KINDS.map((kind) => ({ kind, endpoint: "participants" as const, delayMs: 2_500, retryAfterSeconds: 1 })));
     rig.fake.faults.setRate(0.2, KINDS, undefined, { delayMs: 2_500, retryAfterSeconds: 1 });
     let lastId = 0;
     let failedPasses = 0;
@@ -113,7 +115,7 @@ describe("section 2: API faults", () => {
     report("api-faults", { seed, onceRuns: runs + 1, failedPasses, requests: rig.fake.calls.length, faulted: rig.fake.calls.filter((c) => c.fault !== null).length, kinds: [...faults] });
     expect(diff).toEqual([]);
     expect(failedPasses).toBeGreaterThan(0);
-    expect(faults.size).toBeGreaterThanOrEqual(6);
+    expect([...faults].sort()).toEqual([...KINDS].sort());
     expect(removals.some((r) => r.reason === "transferred")).toBe(true);
     expect(removals.some((r) => r.reason === "removed")).toBe(true);
   });
@@ -130,10 +132,12 @@ describe("section 2: API faults", () => {
     // A bare error 14 (no Retry-After, as RunSignUp sends it) on partner-0's next participants call.
     rig.fake.faults.script({ kind: "throttle", endpoint: "participants", apiKey: k0.apiKey });
     while (rig.fake.faults.pending > 0) await pause(50);
-    const throttledAt = rig.fake.calls.findLast((c) => c.fault === "throttle")!.seq;
+    const throttled = rig.fake.calls.findLast((c) => c.fault === "throttle")!;
+    const throttledAt = throttled.seq;
     const t = Date.now();
     await pause(8_000);
-    const k0After = calls(k0.apiKey, throttledAt);
+    // A request already on its way when the error arrived (the second of 2 in flight) may land just after it.
+    const k0After = calls(k0.apiKey, throttledAt).filter((c) => c.at.getTime() > throttled.at.getTime() + 1_000);
     const k1After = calls(k1.apiKey, throttledAt);
     const status = JSON.parse(await getText(port, "/status")) as { connections: { id: string; pausedUntil: string | null }[] };
     const metrics = await getText(port, "/metrics");
