@@ -10,7 +10,8 @@ import type { ResolvedConnection, ResolvedOptions, ResolvedSchedule } from "./op
 import { failureStates, isInterruption, pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { finishStates } from "./pass-states.js";
 import { BACKFILL_PRIORITY, priorityOf, removalsDue, tierAt } from "./policy.js";
-import type { PassFinish, StoredEvent } from "./store.js";
+import { PROBLEM_SAMPLE_SIZE } from "./rows.js";
+import type { PageWriteResult, PassFinish, StoredEvent } from "./store.js";
 import type { EventRef, PassKind, Page } from "./types.js";
 
 /** One pass to run: events of one race, one kind, leased by this engine. */
@@ -40,6 +41,8 @@ interface Totals {
   unchanged: number;
   removed: number;
   vanished: number;
+  /** Problems with provider data the committed pages had (see `sync:invalid`). */
+  problems: number;
 }
 
 /**
@@ -61,7 +64,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
   if (deps.signal.aborted) onOuterAbort();
   else deps.signal.addEventListener("abort", onOuterAbort, { once: true });
   const stopHeartbeat = startHeartbeat(deps, refs, controller);
-  const totals: Totals = { inserted: 0, updated: 0, unchanged: 0, removed: 0, vanished: 0 };
+  const totals: Totals = { inserted: 0, updated: 0, unchanged: 0, removed: 0, vanished: 0, problems: 0 };
   let runId: string | null = null;
   let info: PassInfo | null = null;
   try {
@@ -114,6 +117,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
         });
         add(totals, result);
         safeEmit(emitter, "sync:page", { ...passInfo, feed: kind, rows: page.rows.length, ...pick(result) });
+        reportProblems(deps, passInfo, kind, result.problems);
         if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, seen, result.vanish.active);
         if (isLast) {
           finished = true;
@@ -131,11 +135,11 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     const regPages = adapter.fetchRegistrations(conn, { ...base, modifiedSince, after: resumeAfter }, ctx);
     await feed("registrations", regPages, !removalsRan, (page) => {
       if (vanishing) for (const row of page.rows) seen.push(row.registrationId);
-      return { registrations: page.rows };
+      return { registrations: page.rows, skipped: page.skipped };
     });
     if (removalsRan) {
       const remPages = adapter.fetchRemovals(conn, { ...base, modifiedSince: removalsSince }, ctx);
-      await feed("removals", remPages, true, (page) => ({ removals: page.rows }));
+      await feed("removals", remPages, true, (page) => ({ removals: page.rows, skipped: page.skipped }));
     }
     for (const state of finishedStates) if (state.nextDueAt != null) deps.onNextDue?.(state.nextDueAt);
     safeEmit(emitter, "sync:finish", { ...info, apiCalls: counter.calls(), ...totals, durationMs: clock.now().getTime() - signpost.getTime(), cursorAt });
@@ -241,16 +245,23 @@ function oldest(dates: readonly (Date | null)[]): Date | null {
   return best;
 }
 
+/** Emits `sync:invalid` for a page whose provider data had problems (the page committed anyway). */
+function reportProblems(deps: PassDeps, info: PassInfo, feed: "registrations" | "removals", problems: PageWriteResult["problems"]): void {
+  if (problems === undefined || problems.length === 0) return;
+  safeEmit(deps.emitter, "sync:invalid", { ...info, feed, count: problems.length, problems: problems.slice(0, PROBLEM_SAMPLE_SIZE) });
+}
+
 function pick(r: { inserted: number; updated: number; unchanged: number; removed: number }) {
   return { inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, removed: r.removed };
 }
 
-function add(totals: Totals, r: { inserted: number; updated: number; unchanged: number; removed: number; vanish?: { vanished: number } | undefined }): void {
+function add(totals: Totals, r: PageWriteResult): void {
   totals.inserted += r.inserted;
   totals.updated += r.updated;
   totals.unchanged += r.unchanged;
   totals.removed += r.removed;
   totals.vanished += r.vanish?.vanished ?? 0;
+  totals.problems += r.problems?.length ?? 0;
 }
 
 function result(plan: PassPlan, connectionId: string, runId: string | null, ok: boolean, apiCalls: number, totals: Totals, error: PassResult["error"]): PassResult {

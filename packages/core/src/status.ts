@@ -1,4 +1,5 @@
-import type { ConnectionStatus, EngineStatus, EventStatus } from "./engine-types.js";
+import type { ConnectionStatus, EngineStatus, EventStatus, ProblemRunStatus } from "./engine-types.js";
+import type { SyncRun } from "./store.js";
 import type { ResolvedOptions } from "./options.js";
 import { allowedIntervalMs, tierAt } from "./policy.js";
 
@@ -8,11 +9,12 @@ export async function buildStatus(options: ResolvedOptions, running: boolean): P
   const now = clock.now();
   const providers = new Set(options.adapters.keys());
   const keys = [...new Set(options.connections.map((c) => c.budgetKey))];
-  const [stored, budgets, discoveries, failedRuns] = await Promise.all([
+  const [stored, budgets, discoveries, failedRuns, problemRuns] = await Promise.all([
     store.listEvents(),
     store.getBudgets({ now, keys }),
     store.lastDiscoveries({ connectionIds: options.connections.map((c) => c.id) }),
     store.listRuns({ limit: 200, status: "failed" }),
+    store.listRuns({ limit: 20, withProblems: true }),
   ]);
   const events: EventStatus[] = stored
     .filter((e) => providers.has(e.provider))
@@ -54,5 +56,19 @@ export async function buildStatus(options: ResolvedOptions, running: boolean): P
       lastDiscovery: discoveries.find((d) => d.connectionId === c.id) ?? null,
     };
   });
-  return { owner: options.owner, running, now, events, connections, budgets };
+  return { owner: options.owner, running, now, events, connections, budgets, problemRuns: problemRuns.filter((r) => providers.has(r.provider)).map(problemRun) };
+}
+
+function problemRun(r: SyncRun): ProblemRunStatus {
+  return {
+    runId: r.id,
+    connectionId: r.connectionId,
+    provider: r.provider,
+    raceId: r.raceId,
+    eventIds: r.eventIds,
+    kind: r.kind,
+    startedAt: r.startedAt,
+    problems: r.problems,
+    sample: r.problemSample,
+  };
 }
