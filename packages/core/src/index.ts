@@ -14,6 +14,6 @@ export { modifiedSinceFor } from "./cursor.js";
 export { backoffDelayMs } from "./backoff.js";
 export { safeEmit } from "./emitter.js";
 export { checkPage, checkRegistration, checkRemoval, isCalendarDate, registrationProblem, removalProblem, PROBLEM_SAMPLE_SIZE, withoutUnknownEvents, type CheckedPage, type RowCheck } from "./rows.js";
-export { storableRaw, MAX_RAW_DEPTH, type StorableRaw } from "./raw-json.js";
+export { storableRaw, rawJsonText, MAX_RAW_DEPTH, type StorableRaw } from "./raw-json.js";
 export { cleanProviderText, MAX_PROVIDER_TEXT } from "./provider-text.js";
 export { serializeError } from "./pass-failure.js";

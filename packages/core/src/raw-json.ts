@@ -11,6 +11,26 @@ const CUT = `[cut: nested deeper than ${MAX_RAW_DEPTH} levels]`;
 const NUL = /\u0000/g;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+// The JSON each storable object raw was checked as, so a store serialises it once, not twice.
+const jsonCache = new WeakMap<object, string>();
+
+/**
+ * `JSON.stringify` of a raw value `storableRaw` returned (served from its check when the value
+ * is an object it checked), or null for an absent raw.
+ */
+export function rawJsonText(raw: unknown): string | null {
+  if (raw === undefined) return null;
+  if (raw !== null && typeof raw === "object") {
+    const cached = jsonCache.get(raw);
+    if (cached !== undefined) return cached;
+  }
+  return JSON.stringify(raw) ?? "null";
+}
+
+function remember(raw: unknown, json: string): void {
+  if (raw !== null && typeof raw === "object") jsonCache.set(raw, json);
+}
+
 /** The raw value to store, its JSON (null for an absent raw), and what had to change, if anything. */
 export interface StorableRaw {
   readonly raw: unknown;
@@ -99,6 +119,7 @@ export function storableRaw(raw: unknown): StorableRaw {
   } else if (json === undefined) {
     return { raw: null, json: "null", problem: "raw is not a JSON value; stored as null" };
   } else if (!json.includes("\\u0000") && !/\\ud[89a-f]/i.test(json) && !tooDeep(json, MAX_RAW_DEPTH)) {
+    remember(raw, json);
     return { raw, json, problem: null };
   }
   const found: Findings = { nul: false, surrogate: false, cut: false, circular: false };
@@ -109,6 +130,7 @@ export function storableRaw(raw: unknown): StorableRaw {
   } catch (error) {
     return { raw: null, json: "null", problem: `raw is not serialisable as JSON (${error instanceof Error ? error.name : "error"}); stored as null` };
   }
+  remember(cleaned, out);
   const what = [
     found.nul ? "NUL characters replaced by U+FFFD" : null,
     found.surrogate ? "lone UTF-16 surrogates replaced by U+FFFD" : null,
