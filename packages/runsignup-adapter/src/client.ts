@@ -14,6 +14,7 @@ import {
   parseRetryAfter,
   timeoutError,
 } from "./error-map.js";
+import { parseJsonExact } from "./json.js";
 import { findErrorEnvelope } from "./schemas.js";
 
 /** What the client reports about each request it finished (the URL is already redacted). */
@@ -167,7 +168,7 @@ export function createRunSignupClient(options: ClientOptions): RunSignupClient {
       if (httpError !== null) throw httpError;
       let json: unknown;
       try {
-        json = JSON.parse(res.body);
+        json = parseJsonExact(res.body);
       } catch {
         throw garbageBodyError(what, res.status, res.body, String(res.headers["content-type"] ?? ""));
       }

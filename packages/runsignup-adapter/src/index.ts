@@ -5,7 +5,9 @@
 export { createRunSignupAdapter, type RunSignupAdapter } from "./adapter.js";
 export { DEFAULT_BASE_URL, checkBaseUrl, isLoopbackHost } from "./base-url.js";
 export type { RequestInfo } from "./client.js";
-export { PROVIDER, mapParticipant, mapRace, mapRemoval, raceTimestamps } from "./map.js";
+export { PROVIDER, mapParticipant, mapRace, mapRemoval, raceTimestamps, readParticipants, readRace, readRemovals, type RaceRead } from "./map.js";
+export { parseJsonExact } from "./json.js";
+export { compareIds, parseRow, type ElementRows, type ParsedRow } from "./read-rows.js";
 export { MAX_PARTICIPANTS_PER_PAGE, MAX_RACES_PER_PAGE, type RunSignupAdapterOptions } from "./options.js";
 export { nextAfter } from "./paging.js";
 export {
