@@ -41,6 +41,8 @@ export interface FaultSpec {
   readonly retryAfterSeconds?: number;
   /** For `error`. */
   readonly code?: number;
+  /** For `error`: the `error_msg` to send (default: RunSignUp's text for the code). */
+  readonly message?: string;
 }
 
 interface RateRule {
