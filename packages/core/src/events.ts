@@ -88,7 +88,14 @@ export interface EngineEvents {
    * `raw` keeps what was sent) or rows that could not be stored at all (`skipped`). The rest of
    * the page committed. `problems` lists at most 20; `count` is the page's total.
    */
-  "sync:invalid": PassInfo & { readonly feed: Feed; readonly count: number; readonly problems: readonly RowProblem[] };
+  "sync:invalid": PassInfo & {
+    readonly feed: Feed;
+    /** Problems on the page in all. */
+    readonly count: number;
+    /** How many of them are rows that were not stored at all. */
+    readonly skipped: number;
+    readonly problems: readonly RowProblem[];
+  };
   /** A reconciliation would have marked too many registrations vanished; it marked none. */
   "reconcile:refused": PassInfo & { readonly wouldVanish: number; readonly active: number; readonly maxShare: number };
   /** A connection's budget was paused (provider throttling, rejected credentials). */

@@ -248,7 +248,8 @@ function oldest(dates: readonly (Date | null)[]): Date | null {
 /** Emits `sync:invalid` for a page whose provider data had problems (the page committed anyway). */
 function reportProblems(deps: PassDeps, info: PassInfo, feed: "registrations" | "removals", problems: PageWriteResult["problems"]): void {
   if (problems === undefined || problems.length === 0) return;
-  safeEmit(deps.emitter, "sync:invalid", { ...info, feed, count: problems.length, problems: problems.slice(0, PROBLEM_SAMPLE_SIZE) });
+  const skipped = problems.filter((p) => p.skipped).length;
+  safeEmit(deps.emitter, "sync:invalid", { ...info, feed, count: problems.length, skipped, problems: problems.slice(0, PROBLEM_SAMPLE_SIZE) });
 }
 
 function pick(r: { inserted: number; updated: number; unchanged: number; removed: number }) {

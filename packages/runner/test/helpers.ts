@@ -92,5 +92,6 @@ export function engineStatus(events: readonly EventStatus[] = [eventStatus()]): 
       },
     ],
     budgets: [],
+    problemRuns: [],
   };
 }

@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import { cleanProviderText, ProviderError, serializeError, storableRaw, type ProviderAdapter, type SkippedRace } from "@project88/core";
+import { createScriptedAdapter, generateDataset, ManualClock } from "@project88/core/testing";
+import { createHarness, settle } from "./engine-harness.js";
+
+const base = new Date("2026-07-10T14:00:00Z");
+
+describe("bad provider data in the engine", () => {
+  it("a page with bad rows commits; the pass reports its problems in the result, sync:invalid, sync:finish, the run and status", async () => {
+    const data = generateDataset({ races: 1, base, registrationsPerEvent: 5 });
+    const [a, b, c] = data.registrations;
+    const registrations = [
+      ...data.registrations.slice(3),
+      { ...a!, dob: "0000-00-00" },
+      { ...b!, age: -4, firstName: "x\u0000" },
+      { ...c!, registrationId: "" },
+    ];
+    const h = createHarness({ start: "2026-07-10T10:00:00Z", dataset: { races: data.races, registrations } });
+    const result = await settle(h.clock, h.engine.runOnce());
+    const pass = result.passes[0]!;
+    expect(pass).toMatchObject({ ok: true, kind: "backfill", inserted: 4, problems: 4 });
+    const invalid = h.events("sync:invalid");
+    expect(invalid).toHaveLength(1);
+    expect(invalid[0]).toMatchObject({ feed: "registrations", count: 4, skipped: 1, runId: pass.runId, raceId: pass.raceId });
+    expect(invalid[0]!.problems.map((p) => [p.registrationId, p.field])).toEqual([
+      [null, "registrationId"],
+      [a!.registrationId, "dob"],
+      [b!.registrationId, "firstName"],
+      [b!.registrationId, "age"],
+    ]);
+    expect(h.events("sync:finish")[0]).toMatchObject({ problems: 4, inserted: 4 });
+    const stored = await h.store.listRegistrations({ provider: "scripted" });
+    expect(stored.find((r) => r.registrationId === a!.registrationId)).toMatchObject({ dob: null, problems: [{ field: "dob" }] });
+    const [event] = await h.store.listEvents();
+    expect(event?.state).toMatchObject({ failures: 0, lastError: null });
+    expect(event?.state.backfilledAt).not.toBeNull();
+    const status = await h.engine.status();
+    expect(status.problemRuns).toMatchObject([{ runId: pass.runId, problems: 4, kind: "backfill" }]);
+    expect(status.problemRuns[0]!.sample).toHaveLength(4);
+  });
+
+  it("a clean pass emits no sync:invalid and reports zero problems", async () => {
+    const h = createHarness({ start: "2026-07-10T10:00:00Z", dataset: generateDataset({ races: 1, base, registrationsPerEvent: 3 }) });
+    const result = await settle(h.clock, h.engine.runOnce());
+    expect(result.passes[0]).toMatchObject({ ok: true, problems: 0 });
+    expect(h.events("sync:invalid")).toEqual([]);
+    expect((await h.engine.status()).problemRuns).toEqual([]);
+  });
+
+  it("discovery skips and reports a race the adapter could not read; the rest of the discovery commits", async () => {
+    const clock = new ManualClock("2026-07-10T10:00:00Z");
+    const scripted = createScriptedAdapter({ clock, dataset: generateDataset({ races: 2, base }) });
+    const skip: SkippedRace = { skipped: true, provider: "scripted", raceId: "9\u0000", eventId: null, reason: `unknown time zone "Mars"\u001b${"x".repeat(900)}` };
+    const adapter: ProviderAdapter = {
+      ...scripted,
+      async *listRaces(conn, window, ctx) {
+        yield skip;
+        yield* scripted.listRaces(conn, window, ctx);
+      },
+    };
+    const h = createHarness({ clock, adapter: adapter as typeof scripted });
+    await settle(clock, h.engine.discover());
+    const finish = h.events("discovery:finish")[0]!;
+    expect(finish).toMatchObject({ races: 2, newEvents: 2, error: null });
+    expect(finish.skipped).toHaveLength(1);
+    expect(finish.skipped[0]).toMatchObject({ skipped: true, raceId: "9 ", eventId: null });
+    expect(finish.skipped[0]!.reason.length).toBeLessThanOrEqual(500);
+    expect(finish.skipped[0]!.reason).not.toMatch(/[\u0000-\u001f]/);
+    expect(await h.store.listEvents()).toHaveLength(2);
+  });
+});
+
+describe("provider text", () => {
+  it("cleanProviderText replaces control characters and lone surrogates, keeps pairs, cuts to 500 characters", () => {
+    expect(cleanProviderText("a\u0000b\tc\n\u009bd")).toBe("a b c  d");
+    expect(cleanProviderText("x\ud800y\udc00z 🏃")).toBe("x\ufffdy\ufffdz 🏃");
+    const long = cleanProviderText("y".repeat(2000));
+    expect(long).toHaveLength(500);
+    expect(long.endsWith("…")).toBe(true);
+    // The cut never leaves half an emoji.
+    const emoji = cleanProviderText(`${"a".repeat(498)}🏃🏃`);
+    expect(emoji).toBe(`${"a".repeat(498)}…`);
+    expect(cleanProviderText(long)).toBe(long);
+  });
+
+  it("serializeError cleans and cuts every message, so a NUL from a provider can always be stored", () => {
+    const s = serializeError(new ProviderError(`[runsignup] error 5 bad\u0000 \ud83d ${"z".repeat(3000)}`));
+    expect(s.message).not.toMatch(/[\u0000\ud800-\udbff](?![\udc00-\udfff])/);
+    expect(s.message.length).toBeLessThanOrEqual(500);
+    expect(s).toMatchObject({ name: "ProviderError", code: "PROVIDER" });
+    expect(serializeError("plain\u0000").message).toBe("plain ");
+  });
+
+  it("storableRaw leaves clean raws alone and makes NUL, lone surrogates, depth and cycles storable", () => {
+    const clean = { a: [1, "🏃", { b: null }] };
+    expect(storableRaw(clean)).toEqual({ raw: clean, json: JSON.stringify(clean), problem: null });
+    expect(storableRaw(clean).raw).toBe(clean);
+    const nul = storableRaw({ "k\u0000": "v\u0000", s: "\udc00" });
+    expect(nul.raw).toEqual({ "k\ufffd": "v\ufffd", s: "\ufffd" });
+    expect(nul.problem).toMatch(/NUL.*surrogate/);
+    let deep: unknown = 1;
+    for (let i = 0; i < 50_000; i++) deep = [deep];
+    const cut = storableRaw(deep);
+    expect(cut.problem).toMatch(/deeper than 100/);
+    expect(JSON.parse(cut.json!)).toEqual(cut.raw);
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(storableRaw(cyclic)).toMatchObject({ raw: { a: 1, self: "[cut: circular reference]" } });
+    expect(storableRaw(undefined)).toEqual({ raw: undefined, json: null, problem: null });
+  });
+});
