@@ -147,7 +147,7 @@ function lenientInstant(value: string | null | undefined, zone: string, path: st
   try {
     return zonedInstant(value, zone, path);
   } catch {
-    problems.push({ field, reason: cleanProviderText(`${path.replace(/^.*\]\./, "")} ${previewValue(value)}: unreadable date-time`) });
+    if (!problems.some((p) => p.field === field)) problems.push({ field, reason: cleanProviderText(`${path.replace(/^.*\]\./, "")} ${previewValue(value)}: unreadable date-time`) });
     return null;
   }
 }

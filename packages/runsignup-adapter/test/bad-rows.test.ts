@@ -107,6 +107,22 @@ describe("one bad row never fails its page", () => {
     await expect(collect(adapter.fetchRegistrations(conn, args, callContext()))).rejects.toBeInstanceOf(ProviderError);
   });
 
+  it("the removal feed reads rows one by one too: a bad field is null with a problem, an unreadable row is skipped", async () => {
+    const removed = (id: unknown, extra: Record<string, unknown> = {}) => ({ registration_id: id, removed_reason: "refunded", last_modified_ts: 1_780_000_000, ...extra });
+    const body = JSON.stringify([
+      { event: { event_id: 661702, participants: [removed(1, { new_registration_id: "abc" }), removed(2, { last_modified_ts: "soon", last_modified: "yesterday" }), removed(undefined), removed(4)] } },
+    ]);
+    const { adapter } = serve([body]);
+    const [only] = await collect(adapter.fetchRemovals(conn, args, callContext()));
+    expect(only!.rows.map((r) => [r.registrationId, r.reason, r.newRegistrationId, r.problems?.map((p) => p.field) ?? []])).toEqual([
+      ["1", "removed", null, ["newRegistrationId"]],
+      ["2", "removed", null, ["modifiedAt"]],
+      ["4", "removed", null, []],
+    ]);
+    expect(only!.rows[1]!.modifiedAt).toBeNull();
+    expect(only!.skipped).toMatchObject([{ registrationId: null, eventId: "661702", field: "registrationId" }]);
+  });
+
   it("ids beyond 2^53 are kept exactly and page in exact order", async () => {
     const big = ["9007199254740993", "9007199254740995", "12345678901234567890"];
     const body = `[{"event":{"event_id":661702},"participants":[${big.map((id) => `{"registration_id":${id},"rsu_transaction_id":${id}}`).join(",")}]}]`;
