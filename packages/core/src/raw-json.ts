@@ -38,21 +38,15 @@ export interface StorableRaw {
   readonly problem: string | null;
 }
 
-/** True when `json` nests deeper than `max` (strings skipped); only long texts can. */
-function tooDeep(json: string, max: number): boolean {
-  if (json.length <= 2 * max) return false;
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < json.length; i++) {
-    const c = json.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
-      if (++depth > max) return true;
-    } else if (c === 125 || c === 93) depth--;
+/** True when `value` nests deeper than `max` levels (a walk that stops at the first too-deep branch). */
+function tooDeep(value: unknown, max: number): boolean {
+  if (value === null || typeof value !== "object") return false;
+  if (max <= 0) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (tooDeep(item, max - 1)) return true;
+    return false;
   }
+  for (const key in value) if (tooDeep((value as Record<string, unknown>)[key], max - 1)) return true;
   return false;
 }
 
@@ -118,7 +112,7 @@ export function storableRaw(raw: unknown): StorableRaw {
     // stringify threw (too deep, circular, a BigInt): fall through to the cleaning walk.
   } else if (json === undefined) {
     return { raw: null, json: "null", problem: "raw is not a JSON value; stored as null" };
-  } else if (!json.includes("\\u0000") && !/\\ud[89a-f]/i.test(json) && !tooDeep(json, MAX_RAW_DEPTH)) {
+  } else if (!json.includes("\\u0000") && !/\\ud[89a-f]/i.test(json) && !tooDeep(raw, MAX_RAW_DEPTH)) {
     remember(raw, json);
     return { raw, json, problem: null };
   }
