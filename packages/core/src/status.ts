@@ -56,7 +56,7 @@ export async function buildStatus(options: ResolvedOptions, running: boolean): P
       lastDiscovery: discoveries.find((d) => d.connectionId === c.id) ?? null,
     };
   });
-  return { owner: options.owner, running, now, events, connections, budgets, problemRuns: problemRuns.filter((r) => providers.has(r.provider)).map(problemRun) };
+  return { owner: options.owner, running, now, events, connections, budgets, problemRuns: problemRuns.filter((r) => r.problems > 0 && providers.has(r.provider)).map(problemRun) };
 }
 
 function problemRun(r: SyncRun): ProblemRunStatus {
