@@ -7,13 +7,17 @@ export type * from "./store.js";
 export type * from "./events.js";
 export type * from "./engine-types.js";
 export { createSyncEngine } from "./engine.js";
+/** The token-bucket arithmetic every store's `takeBudget` and `getBudgets` share. */
+export { checkBudgetLimits, decideTake, refillBucket, refillRatePerMs, type StoredBucket, type RefilledBucket, type TakeDecisionArgs } from "./token-bucket.js";
 export { createBudget, type CreateBudgetOptions, type PrioritizedBudget } from "./budget.js";
-export { resolveOptions, resolveSchedule, DONE_TIER, type ResolvedOptions, type ResolvedSchedule, type ResolvedTier, type ResolvedConnection } from "./options.js";
-export { tierAt, nextBoundary, scheduleAfter, priorityOf, BACKFILL_PRIORITY, type TierAt, type NextSchedule } from "./policy.js";
-export { modifiedSinceFor } from "./cursor.js";
-export { backoffDelayMs } from "./backoff.js";
-export { safeEmit } from "./emitter.js";
-export { checkPage, checkRegistration, checkRemoval, isCalendarDate, registrationProblem, removalProblem, PROBLEM_SAMPLE_SIZE, withoutUnknownEvents, type CheckedPage, type RowCheck } from "./rows.js";
-export { storableRaw, rawJsonText, MAX_RAW_DEPTH, type StorableRaw } from "./raw-json.js";
-export { cleanProviderText, MAX_PROVIDER_TEXT } from "./provider-text.js";
-export { serializeError } from "./pass-failure.js";
+export { SCHEDULE_OPTION_NAMES } from "./schedule-schema.js";
+export { resolveOptions, resolveSchedule, type ResolvedOptions, type ResolvedSchedule, type ResolvedTier, type ResolvedConnection } from "./options.js";
+export { tierAt, type TierAt } from "./policy.js";
+/**
+ * Row checks a store runs before it writes a page (the memory store and postgres-store share
+ * them): bad provider data never fails a page; fields go null with a problem, unstorable rows are skipped.
+ */
+export { checkPage, withoutUnknownEvents, registrationProblem, removalProblem, PROBLEM_SAMPLE_SIZE, type CheckedPage } from "./rows.js";
+export { rawJsonText } from "./raw-json.js";
+/** Provider text on its way into an error message or a problem (adapters clean `error_msg` with it). */
+export { cleanProviderText } from "./provider-text.js";

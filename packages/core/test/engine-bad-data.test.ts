@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { cleanProviderText, ProviderError, serializeError, storableRaw, type ProviderAdapter, type SkippedRace } from "@project88/core";
+import { cleanProviderText, ProviderError, type ProviderAdapter, type SkippedRace } from "@project88/core";
+import { serializeError } from "../src/pass-failure.js";
+import { storableRaw } from "../src/raw-json.js";
 import { createScriptedAdapter, generateDataset, ManualClock } from "@project88/core/testing";
 import { createHarness, settle } from "./engine-harness.js";
 

@@ -129,19 +129,6 @@ export function mapRace(race: RaceBody | unknown, path = "race"): Race {
   return read.race;
 }
 
-/**
- * A race's `created`/`last_modified` as UTC instants. RunSignUp sends them as minute-precision
- * US Eastern strings; they are too coarse for a high-water mark, but show that a race changed.
- */
-export function raceTimestamps(race: unknown): { createdAt: Date | null; modifiedAt: Date | null } {
-  const fields = (race !== null && typeof race === "object" ? race : {}) as { created?: unknown; last_modified?: unknown };
-  const str = (v: unknown) => (typeof v === "string" ? v : null);
-  return {
-    createdAt: zonedInstant(str(fields.created), EASTERN, "race.created"),
-    modifiedAt: zonedInstant(str(fields.last_modified), EASTERN, "race.last_modified"),
-  };
-}
-
 /** An instant field that could not be read: null, with a problem. */
 function lenientInstant(value: string | null | undefined, zone: string, path: string, field: string, problems: FieldProblem[]): Date | null {
   try {

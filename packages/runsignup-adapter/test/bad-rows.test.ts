@@ -1,7 +1,9 @@
 import { AuthError, ProviderError, secret, type Connection, type Registration } from "@project88/core";
 import { MockAgent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { createRunSignupAdapter, nextAfter, parseJsonExact } from "../src/index.js";
+import { createRunSignupAdapter } from "../src/index.js";
+import { parseJsonExact } from "../src/json.js";
+import { nextAfter } from "../src/paging.js";
 import { callContext, collect, onlyRaces } from "./support/budget.js";
 
 const conn: Connection = {
