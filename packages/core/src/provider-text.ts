@@ -9,6 +9,7 @@
 export const MAX_PROVIDER_TEXT = 500;
 
 // C0 and C1 control characters (tab and line breaks included: a log line stays one line).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this regex's job
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 // A high surrogate not followed by a low one, or a low one not preceded by a high one.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;

@@ -8,6 +8,7 @@
 export const MAX_RAW_DEPTH = 100;
 
 const CUT = `[cut: nested deeper than ${MAX_RAW_DEPTH} levels]`;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is this regex's job
 const NUL = /\u0000/g;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 

@@ -28,6 +28,7 @@ const TEXT_FIELDS = [
 ] as const;
 const INT4_MAX = 2 ** 31 - 1;
 /** NUL or any surrogate code unit (paired ones included): values worth a closer look. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is this regex's job
 const SUSPECT_CHAR = /[\u0000\ud800-\udfff]/;
 /** Half of a UTF-16 pair on its own: not valid Unicode, refused by PostgreSQL's text and json. */
 const LONE_SURROGATE = /\p{Cs}/u;
