@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import type { EngineEvents } from "@project88/core";
 import { describe, expect, it } from "vitest";
 import { createMetrics, toStatusJson, type EngineEmitter } from "../src/index.js";
+import { renderStatusText } from "../src/status-text.js";
 import { engineStatus } from "./helpers.js";
 
 const pass = { runId: "r1", connectionId: "acme", provider: "runsignup", raceId: "500", eventIds: ["1001"], kind: "backfill" as const };
@@ -32,6 +33,10 @@ describe("bad provider data in /metrics and /status", () => {
     const startedAt = new Date("2026-06-13T07:58:00Z");
     const sample = [{ registrationId: "77", eventId: "1001", field: "dob", reason: 'dob "0000-00-00" is not a calendar date (YYYY-MM-DD)', skipped: false }];
     const json = toStatusJson({ ...engineStatus(), problemRuns: [{ ...pass, runId: "42", startedAt, problems: 3, sample }] });
+    const text = renderStatusText({ ...engineStatus(), problemRuns: [{ ...pass, runId: "42", startedAt, problems: 3, sample }] }, ["high"]);
+    expect(text).toContain('Bad provider data in recent passes (1):\n  run 42 backfill race 500 (acme)');
+    expect(text).toContain('3 problem(s), e.g. registration 77: dob "0000-00-00" is not a calendar date');
+    expect(renderStatusText(engineStatus(), ["high"])).not.toContain("Bad provider data");
     expect(json.problemRuns).toEqual([{ runId: "42", connectionId: "acme", raceId: "500", eventIds: ["1001"], kind: "backfill", startedAt: startedAt.toISOString(), problems: 3, sample }]);
   });
 });
