@@ -87,6 +87,10 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     const resumed = resumeAfter !== undefined;
     const vanishing = plan.kind === "reconcile" || (plan.kind === "backfill" && !resumed);
     const seen: string[] = [];
+    // Registrations rows that could not be read have ids nobody knows, so a full pull that met any
+    // cannot tell a vanished registration from an unreadable one: it vanishes nothing then.
+    let unreadable = 0;
+    const vanishShare = () => (unreadable > 0 ? 0 : schedule.maxVanishShare);
     safeEmit(emitter, "sync:start", { ...info, modifiedSince: modifiedSince ?? null });
 
     let finishedStates: PassFinish["states"] = [];
@@ -95,7 +99,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
       return {
         apiCalls: counter.calls(),
         states: finishedStates,
-        vanish: vanishing ? { seenRegistrationIds: seen, maxShare: schedule.maxVanishShare } : undefined,
+        vanish: vanishing ? { seenRegistrationIds: seen, maxShare: vanishShare() } : undefined,
       };
     };
     const ctx: CallContext = { budget: counter.budget, signal: controller.signal, now: signpost };
@@ -118,7 +122,8 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
         add(totals, result);
         safeEmit(emitter, "sync:page", { ...passInfo, feed: kind, rows: page.rows.length, ...pick(result) });
         reportProblems(deps, passInfo, kind, result.problems);
-        if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, seen, result.vanish.active);
+        if (kind === "registrations") unreadable += result.problems?.filter((p) => p.skipped).length ?? 0;
+        if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, seen, result.vanish.active, vanishShare());
         if (isLast) {
           finished = true;
           break;
@@ -135,6 +140,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     const regPages = adapter.fetchRegistrations(conn, { ...base, modifiedSince, after: resumeAfter }, ctx);
     await feed("registrations", regPages, !removalsRan, (page) => {
       if (vanishing) for (const row of page.rows) seen.push(row.registrationId);
+      unreadable += page.skipped?.length ?? 0;
       return { registrations: page.rows, skipped: page.skipped };
     });
     if (removalsRan) {
@@ -220,7 +226,7 @@ function startHeartbeat(deps: PassDeps, refs: readonly EventRef[], controller: A
   };
 }
 
-async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly StoredEvent[], seen: readonly string[], active: number): Promise<void> {
+async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly StoredEvent[], seen: readonly string[], active: number, maxShare: number): Promise<void> {
   const seenSet = new Set(seen);
   let wouldVanish = 0;
   try {
@@ -229,7 +235,7 @@ async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly St
   } catch {
     wouldVanish = Math.ceil(active * deps.options.schedule.maxVanishShare);
   }
-  safeEmit(deps.emitter, "reconcile:refused", { ...info, wouldVanish, active, maxShare: deps.options.schedule.maxVanishShare });
+  safeEmit(deps.emitter, "reconcile:refused", { ...info, wouldVanish, active, maxShare });
 }
 
 /** How urgent the pass's requests are when they queue for the budget: its most urgent event now. */

@@ -72,6 +72,47 @@ describe("bad provider data in the engine", () => {
   });
 });
 
+describe("reconciliation with unreadable rows", () => {
+  async function reconcileAfterDrop(withUnreadable: boolean) {
+    const clock = new ManualClock("2026-07-10T10:00:00Z");
+    const data = generateDataset({ races: 1, base, registrationsPerEvent: 10 });
+    const scripted = createScriptedAdapter({ clock, dataset: data });
+    const adapter: ProviderAdapter = {
+      ...scripted,
+      async *fetchRegistrations(conn, args, ctx) {
+        for await (const page of scripted.fetchRegistrations(conn, args, ctx)) {
+          // The provider sends a row whose id cannot be read: it may be the "missing" registration.
+          yield withUnreadable && args.modifiedSince === undefined
+            ? { ...page, skipped: [{ registrationId: null, eventId: args.eventIds[0] ?? null, field: "registrationId", reason: "registration_id: missing" }] }
+            : page;
+        }
+      },
+    };
+    const h = createHarness({ clock, adapter: adapter as typeof scripted });
+    await settle(clock, h.engine.runOnce());
+    const gone = data.registrations[0]!.registrationId;
+    scripted.dataset.dropRegistration(gone);
+    const eventId = data.races[0]!.events[0]!.eventId;
+    const result = await settle(clock, h.engine.syncEvent({ provider: "scripted", eventId }, { full: true }));
+    const stored = await h.store.listRegistrations({ provider: "scripted" });
+    return { h, result, status: stored.find((r) => r.registrationId === gone)?.status };
+  }
+
+  it("a full pull that met a row it could not read vanishes nothing and says so", async () => {
+    const { h, result, status } = await reconcileAfterDrop(true);
+    expect(result).toMatchObject({ ok: true, kind: "reconcile", vanished: 0, problems: 1 });
+    expect(status).toBe("active");
+    expect(h.events("reconcile:refused")).toMatchObject([{ wouldVanish: 1, active: 10, maxShare: 0 }]);
+  });
+
+  it("the same pull without the unreadable row marks the dropped registration vanished", async () => {
+    const { h, result, status } = await reconcileAfterDrop(false);
+    expect(result).toMatchObject({ ok: true, kind: "reconcile", vanished: 1, problems: 0 });
+    expect(status).toBe("vanished");
+    expect(h.events("reconcile:refused")).toEqual([]);
+  });
+});
+
 describe("provider text", () => {
   it("cleanProviderText replaces control characters and lone surrogates, keeps pairs, cuts to 500 characters", () => {
     expect(cleanProviderText("a\u0000b\tc\n\u009bd")).toBe("a b c  d");
