@@ -61,7 +61,7 @@ export function storeCases(store: () => PostgresStore): void {
       owner: "owner-a", now: NOW, runId, provider, eventIds: ["1", "2"],
       registrations: [
         reg("50", "1"),
-        reg("51", "1", { city: "Den\u0000ver", raw: { city: "Den\u0000ver", ["k\u0000"]: 1 } }),
+        reg("51", "1", { city: "Den\u0000ver", raw: { city: "Den\u0000ver", "k\u0000": 1 } }),
         reg("52", "1", { raw: { name: "x\ud800" } }),
         reg("53", "1", { age: 36.5 }),
         // Emoji (a proper surrogate pair) is fine.

@@ -155,7 +155,8 @@ describe("provider text in errors and discovery", () => {
     const error = (await collect(adapter.fetchRegistrations(conn, args, callContext())).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(AuthError);
     expect(error.message.length).toBeLessThanOrEqual(500);
-    expect(error.message).toMatch(/^\[runsignup\] race 85675 participants: error 7 Permission  Denied \[31m \ufffd x+…$/);
+    expect(error.message.startsWith("[runsignup] race 85675 participants: error 7 Permission  Denied [31m \ufffd xxx")).toBe(true);
+    expect(error.message.endsWith("x…")).toBe(true);
   });
 
   it("a race with an unknown time zone and an event with an unreadable start are skipped and reported; the rest is kept", async () => {

@@ -1,5 +1,5 @@
 import { readdirSync } from "node:fs";
-import { AuthError, NotFoundError, SchemaError, secret, type Connection } from "@project88/core";
+import { AuthError, NotFoundError, secret, type Connection } from "@project88/core";
 import { MockAgent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRunSignupAdapter } from "../src/index.js";

@@ -1,7 +1,6 @@
 import { MAX_RAW_DEPTH } from "../raw-json.js";
 import type { Registration } from "../types.js";
-import type { StoreTest } from "./store-conformance.js";
-import { at, makeRace, makeRegistration, makeRemoval, seedRace, startPass, storedById, T0 } from "./store-fixtures.js";
+import { at, makeRace, makeRegistration, makeRemoval, seedRace, startPass, storedById, T0, type StoreTest } from "./store-fixtures.js";
 
 /** A value nested `depth` levels deep: `{ a: { a: … } }`. */
 function deep(depth: number): unknown {
