@@ -78,8 +78,9 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
       const window = { from: new Date(started.getTime() - schedule.discoveryLookBehindMs), to: new Date(started.getTime() + schedule.discoveryLookAheadMs) };
       const races: Race[] = [];
       const skipped: SkippedRace[] = [];
+      const ctx = { budget: counter.budget, signal: new AbortController().signal, now: started, observeServerTime: slot.providerClock.observe };
       // A race the adapter could not read is skipped and reported; the rest of the discovery commits.
-      for await (const race of adapter.listRaces(conn, window, { budget: counter.budget, signal: new AbortController().signal, now: started })) {
+      for await (const race of adapter.listRaces(conn, window, ctx)) {
         if (isSkipped(race)) skipped.push(cleanSkip(race));
         else races.push(race);
       }

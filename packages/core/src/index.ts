@@ -21,3 +21,5 @@ export { checkPage, withoutUnknownEvents, registrationProblem, removalProblem, P
 export { rawJsonText } from "./raw-json.js";
 /** Provider text on its way into an error message or a problem (adapters clean `error_msg` with it). */
 export { cleanProviderText } from "./provider-text.js";
+/** A provider clock skew beyond this is reported (`clock:skew`) and worth showing in a status. */
+export { SKEW_REPORT_MS } from "./clock-skew.js";

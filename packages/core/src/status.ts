@@ -3,8 +3,15 @@ import type { SyncRun } from "./store.js";
 import type { ResolvedOptions } from "./options.js";
 import { allowedIntervalMs, tierAt } from "./policy.js";
 
-/** Builds `status()`: every event with its tier and lateness, every connection with its budget. */
-export async function buildStatus(options: ResolvedOptions, running: boolean): Promise<EngineStatus> {
+/** What the engine measured of other clocks, for `status()`. */
+export interface ClockReadings {
+  /** A connection's latest provider skew (ms), or null. */
+  providerSkewMs(connectionId: string): number | null;
+  readonly databaseSkewMs: number | null;
+}
+
+/** Builds `status()`: every event with its tier and lateness, every connection with its budget and clock skew. */
+export async function buildStatus(options: ResolvedOptions, running: boolean, clocks?: ClockReadings): Promise<EngineStatus> {
   const { store, clock, schedule } = options;
   const now = clock.now();
   const providers = new Set(options.adapters.keys());
@@ -54,9 +61,19 @@ export async function buildStatus(options: ResolvedOptions, running: boolean): P
       pausedUntil: budget?.pausedUntil ?? null,
       lastError: failedRuns.find((r) => r.connectionId === c.id)?.error ?? null,
       lastDiscovery: discoveries.find((d) => d.connectionId === c.id) ?? null,
+      clockSkewMs: clocks?.providerSkewMs(c.id) ?? null,
     };
   });
-  return { owner: options.owner, running, now, events, connections, budgets, problemRuns: problemRuns.filter((r) => r.problems > 0 && providers.has(r.provider)).map(problemRun) };
+  return {
+    owner: options.owner,
+    running,
+    now,
+    events,
+    connections,
+    budgets,
+    databaseClockSkewMs: clocks?.databaseSkewMs ?? null,
+    problemRuns: problemRuns.filter((r) => r.problems > 0 && providers.has(r.provider)).map(problemRun),
+  };
 }
 
 function problemRun(r: SyncRun): ProblemRunStatus {

@@ -31,6 +31,8 @@ export interface ConnectionStatusJson {
   readonly pausedUntil: string | null;
   readonly lastError: SerializedError | null;
   readonly lastDiscoveryAt: string | null;
+  /** This host's clock minus the provider's (ms) from the latest response; positive: ahead. Null before any. */
+  readonly clockSkewMs: number | null;
 }
 
 /** A recent pass that met bad provider data, in `status --json` and `/status`. */
@@ -51,6 +53,8 @@ export interface StatusJson {
   readonly now: string;
   readonly owner: string;
   readonly running: boolean;
+  /** This host's clock minus the database's at the engine's latest check (ms); null when not checked. */
+  readonly databaseClockSkewMs: number | null;
   readonly events: readonly EventStatusJson[];
   readonly connections: readonly ConnectionStatusJson[];
   /** Recent passes whose pages had bad provider data (rows skipped or fields stored as null), newest first. */
@@ -66,6 +70,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
     now: status.now.toISOString(),
     owner: status.owner,
     running: status.running,
+    databaseClockSkewMs: status.databaseClockSkewMs ?? null,
     events: events.map((e) => ({
       provider: e.provider,
       eventId: e.eventId,
@@ -94,6 +99,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       pausedUntil: iso(c.pausedUntil),
       lastError: c.lastError,
       lastDiscoveryAt: iso(c.lastDiscovery?.finishedAt),
+      clockSkewMs: c.clockSkewMs ?? null,
     })),
     problemRuns: (status.problemRuns ?? []).map((r) => ({
       runId: r.runId,

@@ -11,6 +11,7 @@ import { FakeDataset, startFakeRunSignup, type FakeKey, type FakeRunSignup } fro
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const T0 = Date.parse("2026-06-20T10:00:00Z");
+// The engines run on a manual clock far from the database's, so the database clock check is off.
 
 describe("bad provider data over loopback into PostgreSQL", () => {
   let db: TestSchema;
@@ -24,7 +25,7 @@ describe("bad provider data over loopback into PostgreSQL", () => {
   const engines: SyncEngine[] = [];
 
   function engine(log: { name: string; payload: unknown }[]): SyncEngine {
-    const e = createSyncEngine({ adapters: [adapter], store, connections: [fake.connection(key, { id: "partner" })], clock, owner: `test-${engines.length}` });
+    const e = createSyncEngine({ adapters: [adapter], store, connections: [fake.connection(key, { id: "partner" })], clock, owner: `test-${engines.length}`, maxClockSkewMs: null });
     for (const name of ["sync:invalid", "sync:finish", "sync:error", "discovery:finish"] as const) {
       e.on(name, (payload: EngineEvents[typeof name]) => log.push({ name, payload }));
     }
@@ -151,7 +152,7 @@ describe("bad provider data over loopback into PostgreSQL", () => {
       events: (r.events as Record<string, unknown>[]).map((ev, i) => (i === 1 ? { ...ev, start_time: "tomorrow-ish" } : ev)),
     }));
     const log: { name: string; payload: unknown }[] = [];
-    const e = createSyncEngine({ adapters: [adapter], store, connections: [fake.connection(other, { id: "other" })], clock, owner: "discovery-test" });
+    const e = createSyncEngine({ adapters: [adapter], store, connections: [fake.connection(other, { id: "other" })], clock, owner: "discovery-test", maxClockSkewMs: null });
     engines.push(e);
     e.on("discovery:finish", (p) => log.push({ name: "discovery:finish", payload: p }));
     await e.discover();
