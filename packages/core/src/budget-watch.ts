@@ -1,5 +1,5 @@
 import type { EventEmitter } from "eventemitter3";
-import { chooseConnection, pausedUntil, tokensOf, type ConnectionSlot } from "./connections.js";
+import { chooseConnection, pausedUntil, tokensOf, usableConnectionIds, type ConnectionSlot } from "./connections.js";
 import { safeEmit } from "./emitter.js";
 import { callsForRace } from "./estimate.js";
 import type { EngineEventArgs } from "./events.js";
@@ -52,7 +52,7 @@ export function createBudgetWatch(deps: { readonly options: ResolvedOptions; rea
     const budgets = await store.getBudgets({ now });
     const perConnection = new Map<string, StoredEvent[][]>();
     for (const race of byRace(due)) {
-      const choice = chooseConnection([...new Set(race.flatMap((e) => e.connectionIds))], slots, budgets, now);
+      const choice = chooseConnection(usableConnectionIds(race), slots, budgets, now);
       if (choice === null || !("slot" in choice)) continue;
       const list = perConnection.get(choice.slot.conn.id) ?? [];
       list.push(race);

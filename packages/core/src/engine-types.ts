@@ -2,7 +2,7 @@ import type { EventEmitter } from "eventemitter3";
 import type { ProviderAdapter } from "./adapter.js";
 import type { Clock } from "./clock.js";
 import type { EngineEventArgs } from "./events.js";
-import type { BudgetState, DiscoveryRecord, SerializedError, SyncStore } from "./store.js";
+import type { BudgetState, DiscoveryRecord, ForbiddenLink, SerializedError, SyncStore } from "./store.js";
 import type { Connection, EventRef, PassKind, TierName } from "./types.js";
 
 /** One scheduling tier: applies while the time until the start is at most `withinMs`. */
@@ -113,6 +113,21 @@ export interface EventStatus {
   readonly lastError: SerializedError | null;
   readonly late: boolean;
   readonly connectionIds: readonly string[];
+  /** Connections of `connectionIds` the provider refused this event's race to. */
+  readonly forbidden: readonly ForbiddenLink[];
+}
+
+/** A race the provider refused to a connection's credentials (until discovery sees it again). */
+export interface ForbiddenRace {
+  readonly provider: string;
+  readonly raceId: string;
+  readonly raceName: string;
+  readonly eventIds: readonly string[];
+  /** When the refusal was first recorded. */
+  readonly since: Date;
+  readonly error: SerializedError;
+  /** Whether another connection can still sync the race. */
+  readonly rerouted: boolean;
 }
 
 export interface ConnectionStatus {
@@ -127,6 +142,8 @@ export interface ConnectionStatus {
   readonly pausedUntil: Date | null;
   readonly lastError: SerializedError | null;
   readonly lastDiscovery: DiscoveryRecord | null;
+  /** Races the provider refused to this connection; they are synced through others, or not at all. */
+  readonly forbiddenRaces: readonly ForbiddenRace[];
 }
 
 export interface EngineStatus {

@@ -4,8 +4,9 @@ import { countingBudget, type PrioritizedBudget } from "./budget.js";
 import { backfillCursor, modifiedSinceFor } from "./cursor.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
-import { AbortedError, LeaseLostError } from "./errors.js";
+import { AbortedError, ForbiddenError, LeaseLostError } from "./errors.js";
 import type { EngineEventArgs, PassInfo } from "./events.js";
+import { recordForbidden } from "./forbidden.js";
 import type { ResolvedConnection, ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { failureStates, isInterruption, pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { finishStates } from "./pass-states.js";
@@ -169,6 +170,7 @@ async function recordFailure(
     await store.pauseBudget({ key: conn.budgetKey, now, until: pause.until, reason: pause.reason }).catch(() => undefined);
     safeEmit(emitter, "budget:throttled", throttledPayload(conn, pause));
   }
+  if (error instanceof ForbiddenError) await recordForbidden(options, emitter, conn, plan, error, serialized, now);
   const { states, retryAt, failures } = failureStates(plan.events, error, now, options, pause);
   if (retryAt !== null) deps.onNextDue?.(retryAt);
   const eventIds = plan.events.map((e) => e.eventId);

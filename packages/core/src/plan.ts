@@ -1,3 +1,4 @@
+import { usableConnectionIds } from "./connections.js";
 import type { PlanConnection, PlanReport } from "./engine-types.js";
 import { fullPullPages } from "./estimate.js";
 import type { ResolvedOptions, ResolvedSchedule } from "./options.js";
@@ -37,7 +38,7 @@ export async function buildPlan(options: ResolvedOptions, hours: number): Promis
     const shares = simulateRace(events, now, end, options.schedule);
     const total = shares.reduce((n, s) => n + (s?.calls ?? 0), 0);
     // Give the race to the connection that sees it with the least planned load (as the engine spreads by tokens).
-    const ids = new Set(events.flatMap((e) => e.connectionIds));
+    const ids = new Set(usableConnectionIds(events));
     const candidates = options.connections.filter((c) => ids.has(c.id));
     if (candidates.length === 0 || total === 0) continue;
     const target = candidates.reduce((best, c) => ((perConn.get(c.id)?.total ?? 0) < (perConn.get(best.id)?.total ?? 0) ? c : best));

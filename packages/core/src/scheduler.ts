@@ -1,6 +1,6 @@
 import type { EventEmitter } from "eventemitter3";
 import type { TimerHandle } from "./clock.js";
-import { chooseConnection, passLimit, type ConnectionSlot } from "./connections.js";
+import { chooseConnection, passLimit, usableConnectionIds, type ConnectionSlot } from "./connections.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
 import type { EngineEventArgs } from "./events.js";
@@ -94,7 +94,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           await release(plans.slice(i).flatMap((p) => p.events));
           break;
         }
-        out.push(await runPass({ options, emitter, conn: slot.conn, adapter, budget: slot.budget, signal: deps.signal(), onNextDue: hint }, plan));
+        const passResult = await runPass({ options, emitter, conn: slot.conn, adapter, budget: slot.budget, signal: deps.signal(), onNextDue: hint }, plan);
+        out.push(passResult);
+        if (passResult.error?.code === "FORBIDDEN") {
+          // The race is refused to this connection: its other passes go to another connection.
+          await release(plans.slice(i + 1).flatMap((p) => p.events));
+          break;
+        }
       }
     } finally {
       slot.running--;
@@ -144,7 +150,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const due = dueBy === undefined ? race : race.filter((e) => e.state.nextDueAt !== null && e.state.nextDueAt.getTime() <= dueBy.getTime());
       for (const e of race) if (!due.includes(e)) handBack.push(e);
       if (due.length === 0) continue;
-      const ids = [...new Set(due.flatMap((e) => e.connectionIds))];
+      const ids = usableConnectionIds(due);
       const urgent = Math.min(...due.map((e) => currentPriority(e, now))) <= URGENT;
       const choice = chooseConnection(ids, slots, budgets, now, true, urgent);
       if (choice === null) {
@@ -245,7 +251,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     async runClaimed(events, full) {
       const now = clock.now();
       const budgets = await store.getBudgets({ now });
-      const choice = chooseConnection([...new Set(events.flatMap((e) => e.connectionIds))], slots, budgets, now);
+      const choice = chooseConnection(usableConnectionIds(events), slots, budgets, now);
       if (choice === null || "paused" in choice || "busy" in choice) {
         await release(events);
         return [];

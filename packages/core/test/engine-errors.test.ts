@@ -17,7 +17,7 @@ async function backfilled(options: Parameters<typeof createHarness>[0] = {}) {
 describe("errors", () => {
   it("rejected credentials pause the connection's budget and say so", async () => {
     const h = await backfilled();
-    h.adapter.failOn({ kind: "registrations", error: new AuthError("[scripted] error 7 Permission Denied") });
+    h.adapter.failOn({ kind: "registrations", error: new AuthError("[scripted] error 6 Key authentication failed") });
     await settle(h.clock, h.engine.runOnce());
     const throttled = h.events("budget:throttled");
     expect(throttled).toHaveLength(1);

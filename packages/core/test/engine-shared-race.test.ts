@@ -53,7 +53,7 @@ describe("a race visible to two partners' credentials", () => {
     await settle(h.clock, h.engine.runOnce());
     const events = await h.store.listEvents();
     await h.clock.advanceTo(Math.max(...events.map((e) => e.state.nextDueAt?.getTime() ?? 0)));
-    h.adapter.failOn({ raceId: onlyA.raceId, error: new AuthError("[scripted] error 7 Permission Denied"), times: 100 });
+    h.adapter.failOn({ raceId: onlyA.raceId, error: new AuthError("[scripted] error 6 Key authentication failed"), times: 100 });
     const result = await settle(h.clock, h.engine.runOnce());
     expect(result.passes.find((p) => p.raceId === onlyA.raceId)?.ok).toBe(false);
     expect(result.passes.find((p) => p.raceId === onlyB.raceId)?.ok).toBe(true);
