@@ -15,6 +15,10 @@ export function renderStatusText(status: EngineStatus, tierOrder: readonly strin
     const paused = c.pausedUntil && c.pausedUntil > status.now ? `, paused until ${c.pausedUntil.toISOString()}` : "";
     const error = c.lastError ? `, last error ${c.lastError.code}: ${c.lastError.message}` : "";
     lines.push(`  ${c.id} (${c.provider}): ${c.callsLastHour}/${c.callsPerHour} calls in the last hour, ${Math.floor(c.tokens)} tokens${paused}${error}`);
+    for (const r of c.forbiddenRaces) {
+      const via = r.rerouted ? "synced through another connection" : "NOT SYNCED by any connection";
+      lines.push(`    FORBIDDEN race ${r.provider}:${r.raceId} ${r.raceName} since ${r.since.toISOString()} (${via}): ${r.error.message}`);
+    }
   }
   const tiers = [...tierOrder, ...new Set(status.events.map((e) => e.tier).filter((t) => !tierOrder.includes(t)))];
   for (const tier of tiers) {
@@ -22,7 +26,8 @@ export function renderStatusText(status: EngineStatus, tierOrder: readonly strin
     if (events.length === 0) continue;
     lines.push("", `Tier ${tier} (${events.length}):`);
     for (const e of events) {
-      const flags = [e.late ? "LATE" : "", e.failures > 0 ? `FAILING x${e.failures}` : "", e.backfilled ? "" : "backfilling"].filter(Boolean).join(" ");
+      const forbidden = e.forbidden.length > 0 ? `FORBIDDEN for ${e.forbidden.map((f) => f.connectionId).join(",")}` : "";
+      const flags = [e.late ? "LATE" : "", e.failures > 0 ? `FAILING x${e.failures}` : "", e.backfilled ? "" : "backfilling", forbidden].filter(Boolean).join(" ");
       lines.push(
         `  ${e.provider}:${e.eventId}  ${e.raceName} / ${e.name}  starts ${formatInZone(e.startsAt, e.timezone)}  last ${rel(e.lastSuccessAt, status.now)}  next ${rel(e.nextSyncAt, status.now)}  ${e.registrations} registrations${flags ? `  ${flags}` : ""}`,
       );
