@@ -81,7 +81,7 @@ export function createBudgetWatch(deps: { readonly options: ResolvedOptions; rea
     const patches = [];
     for (const e of due) {
       if (e.state.backfilledAt === null) continue;
-      const tier = tierAt(e.startsAt, now, schedule);
+      const tier = tierAt(e, now, schedule);
       const priority = priorityOf(tier.index, schedule);
       if (priority !== e.state.priority || tier.name !== e.state.tier) patches.push({ provider: e.provider, eventId: e.eventId, tier: tier.name, priority });
     }

@@ -9,7 +9,7 @@ export type * from "./engine-types.js";
 export { createSyncEngine } from "./engine.js";
 export { createBudget, type CreateBudgetOptions, type PrioritizedBudget } from "./budget.js";
 export { resolveOptions, resolveSchedule, DONE_TIER, type ResolvedOptions, type ResolvedSchedule, type ResolvedTier, type ResolvedConnection } from "./options.js";
-export { tierAt, nextBoundary, scheduleAfter, priorityOf, BACKFILL_PRIORITY, type TierAt, type NextSchedule } from "./policy.js";
+export { tierAt, nextBoundary, scheduleAfter, stopInstant, priorityOf, BACKFILL_PRIORITY, type EventTiming, type TierAt, type NextSchedule } from "./policy.js";
 export { modifiedSinceFor } from "./cursor.js";
 export { backoffDelayMs } from "./backoff.js";
 export { safeEmit } from "./emitter.js";

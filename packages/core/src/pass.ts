@@ -233,7 +233,7 @@ async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly St
 /** How urgent the pass's requests are when they queue for the budget: its most urgent event now. */
 function passPriority(plan: PassPlan, at: Date, schedule: ResolvedSchedule): number {
   return Math.min(
-    ...plan.events.map((e) => (e.state.backfilledAt === null ? BACKFILL_PRIORITY : priorityOf(tierAt(e.startsAt, at, schedule).index, schedule))),
+    ...plan.events.map((e) => (e.state.backfilledAt === null ? BACKFILL_PRIORITY : priorityOf(tierAt(e, at, schedule).index, schedule))),
   );
 }
 

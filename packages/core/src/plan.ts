@@ -93,7 +93,7 @@ function simulateRace(events: readonly StoredEvent[], now: Date, end: number, sc
     const h = Math.floor((t - now.getTime()) / HOUR_MS);
     const share = shares[h] ?? { calls: 0, priority: Infinity, events: new Map() };
     for (const s of dueNow) {
-      const tier = tierAt(s.event.startsAt, at, schedule);
+      const tier = tierAt(s.event, at, schedule);
       const isFull = !s.backfilled || tier.index < 0 || (s.reconcileDue !== null && s.reconcileDue <= t);
       if (isFull) full += fullPullPages(s.event.activeRegistrations);
       else incremental = true;
@@ -101,10 +101,10 @@ function simulateRace(events: readonly StoredEvent[], now: Date, end: number, sc
       priority = Math.min(priority, s.backfilled ? priorityOf(tier.index, schedule) : BACKFILL_PRIORITY);
       share.events.set(s.event.eventId, { provider: s.event.provider, eventId: s.event.eventId, raceId: s.event.raceId, tier: tier.name });
       // Advance the event as its pass would.
-      if (isFull) s.reconcileDue = reconcileDueAfter(s.event.startsAt, at, schedule)?.getTime() ?? null;
+      if (isFull) s.reconcileDue = reconcileDueAfter(s.event, at, schedule)?.getTime() ?? null;
       s.backfilled = true;
-      s.removalsDue = removalsDueAfter(s.event.startsAt, at, schedule)?.getTime() ?? null;
-      const next = tier.index < 0 && isFull ? null : scheduleAfter(s.event.startsAt, at, schedule, s.reconcileDue === null ? null : new Date(s.reconcileDue)).nextDueAt;
+      s.removalsDue = removalsDueAfter(s.event, at, schedule)?.getTime() ?? null;
+      const next = tier.index < 0 && isFull ? null : scheduleAfter(s.event, at, schedule, s.reconcileDue === null ? null : new Date(s.reconcileDue)).nextDueAt;
       s.due = next === null ? Infinity : Math.max(next.getTime(), t + 1);
     }
     calls += full + (incremental ? 1 : 0) + (removals ? 1 : 0);

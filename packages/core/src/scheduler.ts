@@ -113,8 +113,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const dueAt = event.state.nextDueAt;
       if (dueAt === null) continue;
       const lateByMs = now.getTime() - dueAt.getTime();
-      if (lateByMs > allowedIntervalMs(event.startsAt, dueAt, schedule)) {
-        const tier = event.state.backfilledAt === null ? "backfill" : tierAt(event.startsAt, dueAt, schedule).name;
+      if (lateByMs > allowedIntervalMs(event, dueAt, schedule)) {
+        const tier = event.state.backfilledAt === null ? "backfill" : tierAt(event, dueAt, schedule).name;
         safeEmit(emitter, "schedule:late", { provider: event.provider, eventId: event.eventId, raceId: event.raceId, tier, dueAt, lateByMs });
       }
     }
@@ -188,7 +188,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   /** An event's priority at `now` by the policy (the stored one may predate a tier change). */
   function currentPriority(event: StoredEvent, now: Date): number {
     if (event.state.backfilledAt === null) return BACKFILL_PRIORITY;
-    return priorityOf(tierAt(event.startsAt, now, schedule).index, schedule);
+    return priorityOf(tierAt(event, now, schedule).index, schedule);
   }
 
   /** Keeps the leases of held races alive; a race whose lease is lost is forgotten. */

@@ -19,7 +19,7 @@ export async function buildStatus(options: ResolvedOptions, running: boolean): P
     .filter((e) => providers.has(e.provider))
     .map((e) => {
       const s = e.state;
-      const late = s.nextDueAt !== null && now.getTime() - s.nextDueAt.getTime() > allowedIntervalMs(e.startsAt, s.nextDueAt, schedule);
+      const late = s.nextDueAt !== null && now.getTime() - s.nextDueAt.getTime() > allowedIntervalMs(e, s.nextDueAt, schedule);
       return {
         provider: e.provider,
         eventId: e.eventId,
@@ -28,7 +28,7 @@ export async function buildStatus(options: ResolvedOptions, running: boolean): P
         name: e.name,
         timezone: e.timezone,
         startsAt: e.startsAt,
-        tier: tierAt(e.startsAt, now, schedule).name,
+        tier: tierAt(e, now, schedule).name,
         nextSyncAt: s.nextDueAt,
         lastSuccessAt: s.lastSuccessAt,
         backfilled: s.backfilledAt !== null,
