@@ -46,6 +46,10 @@ export interface ScheduleInput {
 
 /** A connection as given to the engine; budget fields default to RunSignUp's rule (1000/h, 2 in flight). */
 export type ConnectionInput = Omit<Connection, "budgetKey" | "callsPerHour" | "maxInFlight"> & {
+  /**
+   * The budget's key. Default: the provider and a SHA-256 digest of the credentials, so two
+   * connection ids with the same real key share one budget and two different keys never do.
+   */
   readonly budgetKey?: string | undefined;
   readonly callsPerHour?: number | undefined;
   readonly maxInFlight?: number | undefined;

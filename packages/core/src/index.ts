@@ -11,6 +11,7 @@ export { createBudget, type CreateBudgetOptions, type PrioritizedBudget } from "
 export { resolveOptions, resolveSchedule, DONE_TIER, type ResolvedOptions, type ResolvedSchedule, type ResolvedTier, type ResolvedConnection } from "./options.js";
 export { tierAt, nextBoundary, scheduleAfter, stopInstant, priorityOf, BACKFILL_PRIORITY, type EventTiming, type TierAt, type NextSchedule } from "./policy.js";
 export { modifiedSinceFor } from "./cursor.js";
+export { credentialBudgetKey } from "./credential-key.js";
 export { backoffDelayMs } from "./backoff.js";
 export { safeEmit } from "./emitter.js";
 export { isCalendarDate, registrationProblem, removalProblem } from "./rows.js";

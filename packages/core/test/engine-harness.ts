@@ -1,4 +1,4 @@
-import { createSyncEngine, secret, type EngineEvents, type ScheduleInput, type SyncEngine, type SyncEngineOptions } from "@project88/core";
+import { createSyncEngine, credentialBudgetKey, secret, type EngineEvents, type ScheduleInput, type SyncEngine, type SyncEngineOptions } from "@project88/core";
 import { createMemoryStore, createScriptedAdapter, ManualClock, type MemoryStore, type ScriptedAdapter, type ScriptedDatasetInput } from "@project88/core/testing";
 
 /** A wired engine for tests: memory store, scripted provider, manual clock, event log. */
@@ -29,6 +29,11 @@ export interface HarnessOptions {
 /** One connection with the default budget. */
 export function connection(id = "c1", extra: Partial<SyncEngineOptions["connections"][number]> = {}): SyncEngineOptions["connections"][number] {
   return { id, provider: "scripted", credentials: { key: secret(`key-${id}`) }, ...extra };
+}
+
+/** The budget key `connection(id)` gets by default: a digest of its credentials. */
+export function budgetKeyOf(id = "c1"): string {
+  return credentialBudgetKey("scripted", { key: secret(`key-${id}`) });
 }
 
 const ALL: (keyof EngineEvents)[] = [
