@@ -20,6 +20,8 @@ export interface PassPlan {
   readonly raceId: string;
   readonly provider: string;
   readonly events: readonly StoredEvent[];
+  /** Read the removal feed whatever its cadence (`syncEvent`: bring the event up to date now). */
+  readonly alwaysRemovals?: boolean | undefined;
 }
 
 /** What a pass needs from the engine. */
@@ -80,7 +82,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
       }
     }
     const modifiedSince = plan.kind === "incremental" ? modifiedSinceFor(events.map((e) => e.state.cursorAt), schedule.overlapMs) : undefined;
-    const removalsRan = plan.kind === "backfill" || events.some((e) => removalsDue(e.state, signpost));
+    let removalsRan = plan.kind === "backfill" || plan.alwaysRemovals === true || events.some((e) => removalsDue(e.state, signpost));
     const removalsSince = plan.kind === "backfill" ? undefined : modifiedSinceFor(events.map((e) => e.state.removalsCursorAt), schedule.overlapMs);
     const resumed = resumeAfter !== undefined;
     const vanishing = plan.kind === "reconcile" || (plan.kind === "backfill" && !resumed);
@@ -99,10 +101,11 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     const ctx: CallContext = { budget: counter.budget, signal: controller.signal, now: signpost };
     const base: FetchRegistrationsArgs = { raceId: plan.raceId, eventIds };
     const passInfo = info;
-    const feed = async <Row>(kind: "registrations" | "removals", pages: AsyncIterable<Page<Row>>, last: boolean, toArgs: (page: Page<Row>) => object) => {
-      let finished = false;
+    /** Streams one feed; `closes` says whether its last page completes the pass. True when it did. */
+    const feed = async <Row>(kind: "registrations" | "removals", pages: AsyncIterable<Page<Row>>, closes: (last: Page<Row>) => boolean, toArgs: (page: Page<Row>) => object) => {
       for await (const page of pages) {
         const isLast = page.after === null;
+        const last = isLast && closes(page);
         const result = await store.commitPage({
           owner,
           now: clock.now(),
@@ -116,27 +119,34 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
         add(totals, result);
         safeEmit(emitter, "sync:page", { ...passInfo, feed: kind, rows: page.rows.length, ...pick(result) });
         if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, seen, result.vanish.active);
-        if (isLast) {
-          finished = true;
-          break;
-        }
+        if (isLast) return last;
         if (controller.signal.aborted) throw controller.signal.reason;
       }
-      if (!finished && last) {
+      if (closes({ rows: [], after: null })) {
         // A feed that ended without a closing page still completes the pass.
         const result = await store.commitPage({ owner, now: clock.now(), runId: passInfo.runId, provider: plan.provider, eventIds, finish: finish() });
         add(totals, result);
+        return true;
       }
+      return false;
     };
 
     const regPages = adapter.fetchRegistrations(conn, { ...base, modifiedSince, after: resumeAfter }, ctx);
-    await feed("registrations", regPages, !removalsRan, (page) => {
+    // Without the removal feed, an empty last page with nothing inserted before closes the pass
+    // in its own transaction (the common race-morning pass); any other ending decides below.
+    const closed = await feed("registrations", regPages, (last) => !removalsRan && totals.inserted === 0 && last.rows.length === 0, (page) => {
       if (vanishing) for (const row of page.rows) seen.push(row.registrationId);
       return { registrations: page.rows };
     });
+    // A pass that inserted registrations reads the removal feed too, whatever its cadence: a
+    // transfer appears as a new registration before the old one's removal, and until the removal
+    // feed runs both would stand as active.
+    if (!closed && totals.inserted > 0) removalsRan = true;
     if (removalsRan) {
       const remPages = adapter.fetchRemovals(conn, { ...base, modifiedSince: removalsSince }, ctx);
-      await feed("removals", remPages, true, (page) => ({ removals: page.rows }));
+      await feed("removals", remPages, () => true, (page) => ({ removals: page.rows }));
+    } else if (!closed) {
+      await feed("registrations", emptyFeed(), () => true, () => ({}));
     }
     for (const state of finishedStates) if (state.nextDueAt != null) deps.onNextDue?.(state.nextDueAt);
     safeEmit(emitter, "sync:finish", { ...info, apiCalls: counter.calls(), ...totals, durationMs: clock.now().getTime() - signpost.getTime(), cursorAt });
@@ -236,6 +246,9 @@ function passPriority(plan: PassPlan, at: Date, schedule: ResolvedSchedule): num
     ...plan.events.map((e) => (e.state.backfilledAt === null ? BACKFILL_PRIORITY : priorityOf(tierAt(e, at, schedule).index, schedule))),
   );
 }
+
+/** A feed with no pages: lets a pass whose last page did not close it commit its completion alone. */
+async function* emptyFeed(): AsyncIterable<Page<never>> {}
 
 function oldest(dates: readonly (Date | null)[]): Date | null {
   let best: Date | null = null;

@@ -74,7 +74,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const release = (events: readonly StoredEvent[]) =>
     store.releaseLeases({ owner, now: clock.now(), refs: events.map((e) => ({ provider: e.provider, eventId: e.eventId })) });
 
-  async function runRace(events: readonly StoredEvent[], slot: ConnectionSlot, full: boolean): Promise<PassResult[]> {
+  /** Runs a race's passes on one connection; `manual` (syncEvent) reads the removal feed in each. */
+  async function runRace(events: readonly StoredEvent[], slot: ConnectionSlot, full: boolean, manual = false): Promise<PassResult[]> {
     const now = clock.now();
     reportLateness(events, now);
     const adapter = options.adapters.get(slot.conn.provider);
@@ -87,8 +88,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     try {
       const plans = groupIntoPasses(events, now, schedule, full);
       for (let i = 0; i < plans.length; i++) {
-        const plan = plans[i];
-        if (plan === undefined) continue;
+        const planned = plans[i];
+        if (planned === undefined) continue;
+        const plan = manual ? { ...planned, alwaysRemovals: true } : planned;
         if (deps.signal().aborted) {
           // Stopping: hand back the passes of this race that have not started.
           await release(plans.slice(i).flatMap((p) => p.events));
@@ -256,7 +258,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         await release(events);
         return [];
       }
-      const task = runRace(events, choice.slot, full);
+      const task = runRace(events, choice.slot, full, true);
       track(task.then(() => []));
       return task;
     },
