@@ -3,6 +3,7 @@ import { createSyncEngine, ForbiddenError, secret, type EngineEvents } from "@pr
 import { createScriptedAdapter, generateDataset, ManualClock } from "@project88/core/testing";
 import { createPostgresStore, type PostgresStore } from "@project88/postgres-store";
 import { useTestSchema } from "./db.js";
+import { settle } from "./engine-settle.js";
 
 const db = useTestSchema("store_forbidden");
 let store: PostgresStore;
@@ -13,17 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await store?.close();
 });
-
-/** Runs `work` while the manual clock moves on in 1 s steps (budget waits). */
-async function settle<T>(clock: ManualClock, work: Promise<T>): Promise<T> {
-  let done = false;
-  const tracked = work.finally(() => {
-    done = true;
-  });
-  tracked.catch(() => undefined);
-  for (let i = 0; i < 10_000 && !done; i++) await clock.advance(i === 0 ? 0 : 1000);
-  return tracked;
-}
 
 describe("a race refused to one connection, on real PostgreSQL", () => {
   it("is marked on connection_events, synced through the other connection, never claimed for the refused one, and cleared by its discovery", async () => {
