@@ -11,7 +11,8 @@ import type { SerializedError, StoredEvent } from "./store.js";
  * race's events are marked forbidden in the store (so claims by this and every other process
  * route the race through another connection that sees it) and `race:forbidden` says so. The
  * connection's budget is not paused: its other races are none of this refusal's business.
- * A store that fails to mark leaves the race to be refused again on its next attempt.
+ * Returns whether the store kept the mark; when it could not, the caller backs off as for any
+ * failure, so an unmarked link is not asked again in a tight loop.
  */
 export async function recordForbidden(
   options: ResolvedOptions,
@@ -21,7 +22,7 @@ export async function recordForbidden(
   error: ForbiddenError,
   serialized: SerializedError,
   now: Date,
-): Promise<void> {
+): Promise<boolean> {
   const raceId = error.raceId ?? pass.raceId;
   const marked = await options.store
     .markForbidden({ connectionId: conn.id, provider: pass.provider, raceId, now, error: serialized })
@@ -29,4 +30,5 @@ export async function recordForbidden(
   const eventIds = marked === null ? pass.events.map((e) => e.eventId) : marked.map((r) => r.eventId);
   const others = usableConnectionIds(pass.events).filter((id) => id !== conn.id);
   safeEmit(emitter, "race:forbidden", { connectionId: conn.id, provider: pass.provider, raceId, eventIds, error: serialized, otherConnectionIds: others });
+  return marked !== null;
 }

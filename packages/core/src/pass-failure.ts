@@ -47,6 +47,8 @@ export function failureStates(
   now: Date,
   options: ResolvedOptions,
   pause: ConnectionPause | null,
+  /** For a `ForbiddenError`: the store kept the link's forbidden mark (otherwise back off). */
+  forbiddenMarked = true,
 ): { readonly states: SyncStatePatch[]; readonly retryAt: Date | null; readonly failures: number } {
   const serialized = serializeError(error);
   if (error instanceof LeaseLostError) {
@@ -68,7 +70,7 @@ export function failureStates(
       failures,
     };
   }
-  if (error instanceof ForbiddenError) {
+  if (error instanceof ForbiddenError && forbiddenMarked) {
     // Refused to this connection only: still due as it was (keeping its place in the claim
     // order), so the next claim routes the race through another connection that sees it; with
     // none, it waits, unclaimable, until discovery sees the race again for this connection.

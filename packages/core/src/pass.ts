@@ -180,8 +180,8 @@ async function recordFailure(
     await store.pauseBudget({ key: conn.budgetKey, now, until: pause.until, reason: pause.reason }).catch(() => undefined);
     safeEmit(emitter, "budget:throttled", throttledPayload(conn, pause));
   }
-  if (error instanceof ForbiddenError) await recordForbidden(options, emitter, conn, plan, error, serialized, now);
-  const { states, retryAt, failures } = failureStates(plan.events, error, now, options, pause);
+  const marked = error instanceof ForbiddenError && (await recordForbidden(options, emitter, conn, plan, error, serialized, now));
+  const { states, retryAt, failures } = failureStates(plan.events, error, now, options, pause, marked);
   if (retryAt !== null) deps.onNextDue?.(retryAt);
   const eventIds = plan.events.map((e) => e.eventId);
   if (runId !== null) {

@@ -97,6 +97,20 @@ describe("a race refused to one connection (error 7)", () => {
     expect(again.passes.find((p) => p.raceId === refused)?.ok).toBe(true);
   });
 
+  it("backs off like any failure when the store cannot keep the mark, rather than asking again at once", async () => {
+    const dataset = generateDataset({ races: 1, base, registrationsPerEvent: 5 });
+    const h = createHarness({ start, dataset, connections: [connection("a")] });
+    const raceId = dataset.races[0]!.raceId;
+    h.adapter.failOn({ connectionId: "a", raceId, error: denied(raceId), times: Infinity });
+    h.store.failNext("markForbidden");
+    const result = await settle(h.clock, h.engine.runOnce());
+    expect(result.passes.map((p) => p.error?.code)).toEqual(["FORBIDDEN"]);
+    const [event] = await h.store.listEvents();
+    expect(event?.forbidden).toEqual([]);
+    expect(event?.state.nextDueAt?.getTime()).toBeGreaterThan(h.clock.now().getTime());
+    expect(h.events("budget:throttled")).toEqual([]);
+  });
+
   it("error 6 (credentials rejected) still pauses the whole connection", async () => {
     const { h, shared } = partners();
     h.adapter.failOn({ connectionId: "a", raceId: shared, error: new AuthError("[scripted] error 6 Key authentication failed"), times: 1 });
