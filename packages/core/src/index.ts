@@ -7,11 +7,13 @@ export type * from "./store.js";
 export type * from "./events.js";
 export type * from "./engine-types.js";
 export { createSyncEngine } from "./engine.js";
+/** The token-bucket arithmetic every store's `takeBudget` and `getBudgets` share. */
+export { checkBudgetLimits, decideTake, refillBucket, refillRatePerMs, type StoredBucket, type RefilledBucket, type TakeDecisionArgs } from "./token-bucket.js";
 export { createBudget, type CreateBudgetOptions, type PrioritizedBudget } from "./budget.js";
-export { resolveOptions, resolveSchedule, DONE_TIER, type ResolvedOptions, type ResolvedSchedule, type ResolvedTier, type ResolvedConnection } from "./options.js";
-export { tierAt, nextBoundary, scheduleAfter, stopInstant, priorityOf, BACKFILL_PRIORITY, type EventTiming, type TierAt, type NextSchedule } from "./policy.js";
-export { modifiedSinceFor } from "./cursor.js";
+export { SCHEDULE_OPTION_NAMES } from "./schedule-schema.js";
+export { resolveOptions, resolveSchedule, type ResolvedOptions, type ResolvedSchedule, type ResolvedTier, type ResolvedConnection } from "./options.js";
+export { tierAt, type EventTiming, type TierAt } from "./policy.js";
+/** The default budget key of a connection: a digest of its credentials, never the credentials. */
 export { credentialBudgetKey } from "./credential-key.js";
-export { backoffDelayMs } from "./backoff.js";
-export { safeEmit } from "./emitter.js";
-export { isCalendarDate, registrationProblem, removalProblem } from "./rows.js";
+/** Row checks a store runs before it writes a page (the memory store and postgres-store share them). */
+export { registrationProblem, removalProblem } from "./rows.js";

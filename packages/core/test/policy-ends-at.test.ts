@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { nextBoundary, resolveSchedule, scheduleAfter, tierAt, type SyncEvent } from "@project88/core";
+import { resolveSchedule, type SyncEvent } from "@project88/core";
+import { nextBoundary, scheduleAfter, tierAt } from "../src/policy.js";
 import { createHarness } from "./engine-harness.js";
 
 const schedule = resolveSchedule({});
