@@ -189,6 +189,39 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return { started, held: heldNow };
   }
 
+  /**
+   * For `syncEvent`: when every connection of this engine that sees the events is refused their
+   * race, a result that says so (rather than "busy"), naming the connections.
+   */
+  function refusedEverywhere(events: readonly StoredEvent[], full: boolean): PassResult | null {
+    const ours = [...new Set(events.flatMap((e) => e.connectionIds))].filter((id) => slots.has(id));
+    const refused = events.flatMap((e) => e.forbidden).filter((f) => ours.includes(f.connectionId));
+    const first = events[0];
+    if (first === undefined || ours.length === 0 || usableConnectionIds(events).some((id) => slots.has(id))) return null;
+    const ids = [...new Set(refused.map((f) => f.connectionId))].sort();
+    return {
+      runId: null,
+      connectionId: null,
+      provider: first.provider,
+      raceId: first.raceId,
+      eventIds: events.map((e) => e.eventId),
+      kind: full ? "reconcile" : "incremental",
+      ok: false,
+      apiCalls: 0,
+      inserted: 0,
+      updated: 0,
+      unchanged: 0,
+      removed: 0,
+      vanished: 0,
+      error: {
+        name: "ForbiddenError",
+        code: "FORBIDDEN",
+        message: `[core] ${first.provider} race ${first.raceId} is refused to ${ids.join(", ")} (every connection of this engine that sees it); discovery seeing it again clears that`,
+        retryable: false,
+      },
+    };
+  }
+
   /** An event's priority at `now` by the policy (the stored one may predate a tier change). */
   function currentPriority(event: StoredEvent, now: Date): number {
     return currentPriorityOf(event, event.state.backfilledAt !== null, now, schedule);
@@ -257,7 +290,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const choice = chooseConnection(usableConnectionIds(events), slots, budgets, now);
       if (choice === null || "paused" in choice || "busy" in choice) {
         await release(events);
-        return [];
+        const refused = refusedEverywhere(events, full);
+        return refused === null ? [] : [refused];
       }
       const task = runRace(events, choice.slot, full, true);
       track(task.then(() => []));

@@ -89,6 +89,12 @@ describe("a race refused to one connection (error 7)", () => {
     expect(h.adapter.calls.some((c) => c.raceId === refused)).toBe(false);
     expect(h.adapter.calls.filter((c) => c.raceId === other && c.kind === "registrations").length).toBeGreaterThanOrEqual(2);
 
+    // An operator's `sync` of one of its events says why nothing can run, without a request.
+    const manual = await settle(h.clock, h.engine.syncEvent({ provider: "scripted", eventId: first!.events[0]!.eventId }));
+    expect(manual).toMatchObject({ ok: false, apiCalls: 0, error: { code: "FORBIDDEN" } });
+    expect(manual.error?.message).toContain(`race ${refused} is refused to a`);
+    expect(h.adapter.calls.some((c) => c.raceId === refused)).toBe(false);
+
     // Discovery lists the race again for a: the mark is cleared and the race syncs.
     await settle(h.clock, h.engine.discover());
     expect((await h.store.listEvents()).flatMap((e) => e.forbidden)).toEqual([]);
