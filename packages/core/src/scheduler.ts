@@ -97,7 +97,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           await release(plans.slice(i).flatMap((p) => p.events));
           break;
         }
-        const passResult = await runPass({ options, emitter, conn: slot.conn, adapter, budget: slot.budget, signal: deps.signal(), onNextDue: hint }, plan);
+        const passResult = await runPass({ options, emitter, conn: slot.conn, adapter, budget: slot.budget, providerClock: slot.providerClock, signal: deps.signal(), onNextDue: hint }, plan);
         out.push(passResult);
         if (passResult.error?.code === "FORBIDDEN") {
           // The race is refused to this connection: its other passes go to another connection.

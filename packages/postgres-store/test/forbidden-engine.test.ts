@@ -35,6 +35,8 @@ describe("a race refused to one connection, on real PostgreSQL", () => {
         { id: "b", provider: "scripted", credentials: { key: secret("key-b") }, burst: 5 },
       ],
       random: () => 0.5,
+      // Simulated time against a real database clock: the skew check would refuse it.
+      maxClockSkewMs: null,
     });
     const forbidden: EngineEvents["race:forbidden"][] = [];
     engine.on("race:forbidden", (p) => forbidden.push(p));

@@ -46,6 +46,8 @@ export interface ConnectionStatusJson {
   readonly lastError: SerializedError | null;
   readonly lastDiscoveryAt: string | null;
   readonly forbiddenRaces: readonly ForbiddenRaceJson[];
+  /** This host's clock minus the provider's (ms) from the latest response; positive: ahead. Null before any. */
+  readonly clockSkewMs: number | null;
 }
 
 /** The document `status --json` prints and `/status` serves. */
@@ -53,6 +55,8 @@ export interface StatusJson {
   readonly now: string;
   readonly owner: string;
   readonly running: boolean;
+  /** This host's clock minus the database's at the engine's latest check (ms); null when not checked. */
+  readonly databaseClockSkewMs: number | null;
   readonly events: readonly EventStatusJson[];
   readonly connections: readonly ConnectionStatusJson[];
 }
@@ -66,6 +70,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
     now: status.now.toISOString(),
     owner: status.owner,
     running: status.running,
+    databaseClockSkewMs: status.databaseClockSkewMs ?? null,
     events: events.map((e) => ({
       provider: e.provider,
       eventId: e.eventId,
@@ -96,6 +101,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       lastError: c.lastError,
       lastDiscoveryAt: iso(c.lastDiscovery?.finishedAt),
       forbiddenRaces: c.forbiddenRaces.map((r) => ({ ...r, since: r.since.toISOString() })),
+      clockSkewMs: c.clockSkewMs ?? null,
     })),
   };
 }

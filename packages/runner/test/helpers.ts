@@ -78,6 +78,7 @@ export function engineStatus(events: readonly EventStatus[] = [eventStatus()]): 
           apiCalls: 4,
           error: null,
         },
+        clockSkewMs: 800,
       },
       {
         id: "zenith",
@@ -92,8 +93,10 @@ export function engineStatus(events: readonly EventStatus[] = [eventStatus()]): 
         lastError: { name: "RateLimitedError", code: "RATE_LIMITED", message: "[runsignup] error 14 <throttled>", retryable: true },
         lastDiscovery: null,
         forbiddenRaces: [],
+        clockSkewMs: null,
       },
     ],
     budgets: [],
+    databaseClockSkewMs: 150,
   };
 }
