@@ -4,6 +4,7 @@
  */
 import {
   ConfigError,
+  ForbiddenError,
   ProviderError,
   type CallContext,
   type Connection,
@@ -116,7 +117,17 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
         seen.add(raceId);
         const fields = body as { events?: unknown; timezone?: unknown };
         const needsDetail = o.raceDetail === "always" || fields.events === undefined || !fields.timezone;
-        const read = needsDetail ? await raceDetail(conn, raceId, window, ctx) : listed;
+        let read = listed;
+        if (needsDetail) {
+          try {
+            read = await raceDetail(conn, raceId, window, ctx);
+          } catch (error) {
+            // Listed but not readable with these credentials: not a race this key can sync, and
+            // no reason to fail the discovery of every other race.
+            if (error instanceof ForbiddenError) continue;
+            throw error;
+          }
+        }
         yield* read.skipped;
         if (read.race !== null) yield read.race;
       }

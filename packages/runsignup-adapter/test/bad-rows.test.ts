@@ -151,11 +151,11 @@ describe("one bad row never fails its page", () => {
 describe("provider text in errors and discovery", () => {
   it("error_msg is cleaned of control characters and lone surrogates and cut to 500 characters", async () => {
     const msg = `Permission\u0000 Denied\u001b[31m \ud800 ${"x".repeat(2000)}`;
-    const { adapter } = serve([JSON.stringify({ error: { error_code: 7, error_msg: msg } })]);
+    const { adapter } = serve([JSON.stringify({ error: { error_code: 6, error_msg: msg } })]);
     const error = (await collect(adapter.fetchRegistrations(conn, args, callContext())).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(AuthError);
     expect(error.message.length).toBeLessThanOrEqual(500);
-    expect(error.message.startsWith("[runsignup] race 85675 participants: error 7 Permission  Denied [31m \ufffd xxx")).toBe(true);
+    expect(error.message.startsWith("[runsignup] race 85675 participants: error 6 Permission  Denied [31m \ufffd xxx")).toBe(true);
     expect(error.message.endsWith("x…")).toBe(true);
   });
 
