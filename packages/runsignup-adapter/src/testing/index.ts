@@ -18,6 +18,7 @@ export {
   type Rng,
 } from "./dataset.js";
 export { FaultController, type FakeEndpoint, type FaultKind, type FaultRateOptions, type FaultSpec, type FaultTarget } from "./faults.js";
+export { Malformations, type JsonEdit } from "./malformed.js";
 export { createRunSignupHarness, type RunSignupHarness } from "./harness.js";
 export {
   PARTICIPANTS_CAP,

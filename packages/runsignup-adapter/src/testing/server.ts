@@ -263,7 +263,7 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
         return true;
       }
       case "error":
-        await send(errorEnvelope(fault.code ?? 4));
+        await send(errorEnvelope(fault.code ?? 4, fault.message));
         return true;
       case "slow":
         await new Promise<void>((resolve) => {
