@@ -205,12 +205,14 @@ describe("section 2: a revoked key and a forbidden race (issue 8) leave the rest
     for (const [event, gap] of healthyGaps) expect(gap, `healthy event ${event}`).toBeLessThan(ON_TIME_MS);
     expect(sharedGaps.size).toBe(1);
     for (const [event, gap] of sharedGaps) expect(gap, `the forbidden race's sibling ${event}`).toBeLessThan(ON_TIME_MS);
-    const doc = JSON.parse(status) as { connections: { id: string; pausedUntil: string | null; lastError: { code: string } | null }[] };
+    const doc = JSON.parse(status) as {
+      connections: { id: string; pausedUntil: string | null; lastError: { code: string } | null; forbiddenRaces?: { raceId: string }[] }[];
+    };
     expect(doc.connections.find((c) => c.id === "partner-0")).toMatchObject({ lastError: { code: "AUTH" } });
     expect(doc.connections.find((c) => c.id === "partner-0")?.pausedUntil).not.toBeNull();
-    expect(status).toMatch(/forbidden/i);
-    expect(status).toContain(String(forbiddenRace.raceId));
+    expect(doc.connections.find((c) => c.id === "partner-1")?.forbiddenRaces?.map((r) => r.raceId)).toEqual([String(forbiddenRace.raceId)]);
+    expect(doc.connections.find((c) => c.id === "partner-1")?.pausedUntil).toBeNull();
     expect(metrics).toMatch(/budget_paused\{connection="partner-0"\} 1/);
-    expect(metrics).toMatch(/forbidden/i);
+    expect(metrics).toMatch(/forbidden_races\{connection="partner-1"\} 1/);
   });
 });
