@@ -9,21 +9,21 @@ function json(value: unknown): string | null {
 
 /**
  * Loads events with their race, state, connections and active count. `where` filters the
- * `events e` / `sync_state s` join; its parameters follow.
+ * `events e` / `sync_state s` join; its parameters follow. The count comes from `event_counts`
+ * (kept by triggers), so loading an event never counts its registrations.
  */
-export async function loadEvents(q: SqlQueryable, s: string, where: string, params: readonly unknown[]): Promise<StoredEvent[]> {
+export async function loadEvents(q: SqlQueryable, s: string, where: string, params: readonly unknown[], limit?: number): Promise<StoredEvent[]> {
   const result = await q.query<EventRow>(
     `SELECT e.provider, e.event_id, e.race_id, r.name AS race_name, r.timezone, e.name, e.starts_at, e.ends_at,
        (SELECT array_agg(ce.connection_id ORDER BY ce.connection_id) FROM ${s}.connection_events ce
          WHERE ce.provider = e.provider AND ce.event_id = e.event_id) AS connection_ids,
-       (SELECT count(*)::int FROM ${s}.registrations g
-         WHERE g.provider = e.provider AND g.event_id = e.event_id AND g.status = 'active') AS active,
+       coalesce((SELECT c.active FROM ${s}.event_counts c WHERE c.provider = e.provider AND c.event_id = e.event_id), 0) AS active,
        ${STATE_COLUMNS}
      FROM ${s}.events e
      JOIN ${s}.races r ON r.provider = e.provider AND r.race_id = e.race_id
      JOIN ${s}.sync_state s ON s.provider = e.provider AND s.event_id = e.event_id
      WHERE ${where}
-     ORDER BY e.starts_at, e.provider, e.event_id`,
+     ORDER BY e.starts_at, e.provider, e.event_id${limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(limit))}`}`,
     params,
   );
   return result.rows.map(toStoredEvent);
