@@ -7,6 +7,7 @@ import type { EngineStatus, PassResult, PlanReport, RunOnceResult, SyncEngine, S
 import { AbortedError, NotFoundError } from "./errors.js";
 import type { EngineEventArgs } from "./events.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
+import { createHistoryPruner } from "./history.js";
 import { buildPlan } from "./plan.js";
 import { createScheduler } from "./scheduler.js";
 import { buildStatus } from "./status.js";
@@ -22,6 +23,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   readonly #scheduler;
   readonly #discovery;
   readonly #watch;
+  readonly #history;
   /** Aborts running passes' requests when `stop` gives up waiting. */
   #passAbort = new AbortController();
   /** Wakes the loop from its idle sleep (stop). */
@@ -40,6 +42,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     this.#scheduler = createScheduler({ ...deps, signal: () => this.#passAbort.signal });
     this.#discovery = createDiscovery(deps);
     this.#watch = createBudgetWatch(deps);
+    this.#history = createHistoryPruner(deps);
   }
 
   async start(): Promise<void> {
@@ -61,6 +64,8 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
         const started = await this.#scheduler.fill();
         this.#scheduler.drainResults();
         if (started > 0) continue;
+        // History is pruned only in a round with nothing to start: syncing always goes first.
+        await this.#history.maybePrune();
       } catch {
         // A store hiccup must not end the loop; the next round retries.
       }
@@ -155,6 +160,11 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
 
   async status(): Promise<EngineStatus> {
     return buildStatus(this.#options, this.#running);
+  }
+
+  async ready(): Promise<boolean> {
+    await this.#options.store.ping();
+    return this.#running;
   }
 
   async plan(hours = 24): Promise<PlanReport> {

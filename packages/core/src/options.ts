@@ -96,6 +96,18 @@ const connectionSchema = z
     if (c.burst > c.callsPerHour) ctx.addIssue({ code: "custom", path: ["burst"], message: "must not exceed callsPerHour" });
   });
 
+/** Retention of the engine's own history (`sync_runs`, `registration_status_changes`). */
+const historySchema = z.object({
+  /** Finished runs older than this are pruned; null keeps them all. */
+  runsMaxAgeMs: positiveMs.nullable().default(90 * DAY),
+  /** Status changes older than this are pruned; null (the default) keeps them all. */
+  statusChangesMaxAgeMs: positiveMs.nullable().default(null),
+  /** Rows of each table one prune deletes, so a prune never holds locks for long. */
+  batchSize: z.number().int().positive().max(100_000).default(500),
+  /** How often the running engine prunes once nothing is left over from the last prune. */
+  everyMs: positiveMs.default(HOUR),
+});
+
 const optionsSchema = z
   .object({
     adapters: z.array(z.custom<ProviderAdapter>(isAdapter, { message: "expected a ProviderAdapter" })).min(1),
@@ -107,6 +119,8 @@ const optionsSchema = z
     leaseMs: z.number().int().min(1000).default(60_000),
     pollMs: positiveMs.default(1000),
     random: z.custom<() => number>((v) => typeof v === "function", { message: "expected a function" }).optional(),
+    recentEventsMs: nonNegativeMs.default(7 * DAY),
+    history: historySchema.default(() => historySchema.parse({})),
   })
 ;
 
@@ -132,6 +146,9 @@ function crossIssues(input: SyncEngineOptions): { path: string; message: string 
   return issues;
 }
 
+/** History retention with every default applied. */
+export type ResolvedHistory = z.output<typeof historySchema>;
+
 /** Schedule options with every default applied. */
 export type ResolvedSchedule = z.output<typeof scheduleSchema>;
 
@@ -152,6 +169,9 @@ export interface ResolvedOptions {
   readonly leaseMs: number;
   readonly pollMs: number;
   readonly random: () => number;
+  /** How long a finished event stays in the working set that status shows. */
+  readonly recentEventsMs: number;
+  readonly history: ResolvedHistory;
 }
 
 /** Validates schedule options alone (used by `plan` tooling and tests). */
@@ -189,6 +209,8 @@ export function resolveOptions(input: SyncEngineOptions): ResolvedOptions {
     leaseMs: o.leaseMs,
     pollMs: o.pollMs,
     random: o.random ?? Math.random,
+    recentEventsMs: o.recentEventsMs,
+    history: o.history,
   };
 }
 

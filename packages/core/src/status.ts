@@ -2,14 +2,26 @@ import type { ConnectionStatus, EngineStatus, EventStatus } from "./engine-types
 import type { ResolvedOptions } from "./options.js";
 import { allowedIntervalMs, tierAt } from "./policy.js";
 
-/** Builds `status()`: every event with its tier and lateness, every connection with its budget. */
+/**
+ * The most events `status()` lists. The working set of a busy season is a few thousand events;
+ * the cap keeps one odd store (a discovery that found far more than expected) from making every
+ * status read, page and scrape load it all.
+ */
+export const STATUS_MAX_EVENTS = 10_000;
+
+/**
+ * Builds `status()`: the working set (events not done, plus recently ended ones) with tier and
+ * lateness, every connection with its budget, and totals over every event counted by the store.
+ */
 export async function buildStatus(options: ResolvedOptions, running: boolean): Promise<EngineStatus> {
   const { store, clock, schedule } = options;
   const now = clock.now();
   const providers = new Set(options.adapters.keys());
   const keys = [...new Set(options.connections.map((c) => c.budgetKey))];
-  const [stored, budgets, discoveries, failedRuns] = await Promise.all([
-    store.listEvents(),
+  const recentSince = new Date(now.getTime() - options.recentEventsMs);
+  const [stored, summary, budgets, discoveries, failedRuns] = await Promise.all([
+    store.listWorkingSet({ recentSince, providers: [...providers], limit: STATUS_MAX_EVENTS }),
+    store.summarizeEvents({ providers: [...providers] }),
     store.getBudgets({ now, keys }),
     store.lastDiscoveries({ connectionIds: options.connections.map((c) => c.id) }),
     store.listRuns({ limit: 200, status: "failed" }),
@@ -54,5 +66,5 @@ export async function buildStatus(options: ResolvedOptions, running: boolean): P
       lastDiscovery: discoveries.find((d) => d.connectionId === c.id) ?? null,
     };
   });
-  return { owner: options.owner, running, now, events, connections, budgets };
+  return { owner: options.owner, running, now, events, summary, connections, budgets };
 }

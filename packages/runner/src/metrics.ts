@@ -1,4 +1,4 @@
-import type { EngineStatus } from "@project88/core";
+import { DONE_TIER, type EngineStatus } from "@project88/core";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RequestObservation } from "./deps.js";
 import type { EngineEmitter } from "./logging.js";
@@ -121,16 +121,16 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
         const finished = c.lastDiscovery?.finishedAt;
         if (finished) lastDiscovery.set(labels, finished.getTime() / 1000);
       }
+      // The status lists the working set; finished events are counted by the store's summary.
       eventsByTier.reset();
+      eventsByTier.set({ tier: DONE_TIER }, status.summary.done);
       let late = 0;
-      let active = 0;
       for (const e of status.events) {
-        eventsByTier.inc({ tier: e.tier });
+        if (e.nextSyncAt !== null) eventsByTier.inc({ tier: e.tier });
         if (e.late) late += 1;
-        active += e.registrations;
       }
       lateEvents.set(late);
-      registrations.set(active);
+      registrations.set(status.summary.activeRegistrations);
     },
     render: () => registry.metrics(),
   };

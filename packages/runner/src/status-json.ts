@@ -38,6 +38,8 @@ export interface StatusJson {
   readonly now: string;
   readonly owner: string;
   readonly running: boolean;
+  /** Totals over every stored event; `events` lists only the working set (not done, or recently ended). */
+  readonly summary: { readonly events: number; readonly done: number; readonly activeRegistrations: number };
   readonly events: readonly EventStatusJson[];
   readonly connections: readonly ConnectionStatusJson[];
 }
@@ -51,6 +53,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
     now: status.now.toISOString(),
     owner: status.owner,
     running: status.running,
+    summary: { events: status.summary.events, done: status.summary.done, activeRegistrations: status.summary.activeRegistrations },
     events: events.map((e) => ({
       provider: e.provider,
       eventId: e.eventId,
