@@ -161,7 +161,10 @@ export interface EngineStatus {
    * (at most `STATUS_MAX_EVENTS`, earliest start first). Older finished events are in `summary`.
    */
   readonly events: readonly EventStatus[];
-  /** Counts over every stored event of this engine's providers, finished ones included. */
+  /**
+   * Counts over every stored event of this engine's providers, finished ones included; read at
+   * most once a minute (they are the one part of status whose cost grows with history).
+   */
   readonly summary: EventSummary;
   readonly connections: readonly ConnectionStatus[];
   readonly budgets: readonly BudgetState[];

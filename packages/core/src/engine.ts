@@ -10,7 +10,7 @@ import { resolveOptions, type ResolvedOptions } from "./options.js";
 import { createHistoryPruner } from "./history.js";
 import { buildPlan } from "./plan.js";
 import { createScheduler } from "./scheduler.js";
-import { buildStatus } from "./status.js";
+import { buildStatus, createSummaryCache } from "./status.js";
 import type { EventRef } from "./types.js";
 
 /** Default grace `stop()` gives running passes before it aborts their requests. */
@@ -24,6 +24,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   readonly #discovery;
   readonly #watch;
   readonly #history;
+  readonly #summaries;
   /** Aborts running passes' requests when `stop` gives up waiting. */
   #passAbort = new AbortController();
   /** Wakes the loop from its idle sleep (stop). */
@@ -43,6 +44,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     this.#discovery = createDiscovery(deps);
     this.#watch = createBudgetWatch(deps);
     this.#history = createHistoryPruner(deps);
+    this.#summaries = createSummaryCache(this.#options);
   }
 
   async start(): Promise<void> {
@@ -159,7 +161,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   }
 
   async status(): Promise<EngineStatus> {
-    return buildStatus(this.#options, this.#running);
+    return buildStatus(this.#options, this.#running, this.#summaries);
   }
 
   async ready(): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { ConnectionStatus, EngineStatus, EventStatus } from "./engine-types.js";
 import type { ResolvedOptions } from "./options.js";
+import type { EventSummary } from "./store.js";
 import { allowedIntervalMs, tierAt } from "./policy.js";
 
 /**
@@ -10,10 +11,42 @@ import { allowedIntervalMs, tierAt } from "./policy.js";
 export const STATUS_MAX_EVENTS = 10_000;
 
 /**
+ * How long the totals over every event serve `status()`. They are the one part of status that
+ * reads all of history (a count over every event), and they change by a few events a day; the
+ * working set itself is read fresh every time.
+ */
+export const SUMMARY_MAX_AGE_MS = 60_000;
+
+/** The totals of `status().summary`, read from the store at most once per `SUMMARY_MAX_AGE_MS`. */
+export interface SummaryCache {
+  get(): Promise<EventSummary>;
+}
+
+/** Creates the engine's summary cache (one per engine, on the engine's clock). */
+export function createSummaryCache(options: ResolvedOptions): SummaryCache {
+  let cached: { at: number; value: Promise<EventSummary> } | null = null;
+  return {
+    get() {
+      const now = options.clock.now().getTime();
+      if (cached === null || now - cached.at >= SUMMARY_MAX_AGE_MS) {
+        const value = options.store.summarizeEvents({ providers: [...options.adapters.keys()] });
+        const entry = { at: now, value };
+        // A failed read is not kept: the next status call asks again.
+        value.catch(() => {
+          if (cached === entry) cached = null;
+        });
+        cached = entry;
+      }
+      return cached.value;
+    },
+  };
+}
+
+/**
  * Builds `status()`: the working set (events not done, plus recently ended ones) with tier and
  * lateness, every connection with its budget, and totals over every event counted by the store.
  */
-export async function buildStatus(options: ResolvedOptions, running: boolean): Promise<EngineStatus> {
+export async function buildStatus(options: ResolvedOptions, running: boolean, summaries: SummaryCache = createSummaryCache(options)): Promise<EngineStatus> {
   const { store, clock, schedule } = options;
   const now = clock.now();
   const providers = new Set(options.adapters.keys());
@@ -21,7 +54,7 @@ export async function buildStatus(options: ResolvedOptions, running: boolean): P
   const recentSince = new Date(now.getTime() - options.recentEventsMs);
   const [stored, summary, budgets, discoveries, failedRuns] = await Promise.all([
     store.listWorkingSet({ recentSince, providers: [...providers], limit: STATUS_MAX_EVENTS }),
-    store.summarizeEvents({ providers: [...providers] }),
+    summaries.get(),
     store.getBudgets({ now, keys }),
     store.lastDiscoveries({ connectionIds: options.connections.map((c) => c.id) }),
     store.listRuns({ limit: 200, status: "failed" }),

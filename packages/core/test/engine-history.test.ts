@@ -70,3 +70,18 @@ describe("history retention in the running engine", () => {
     expect(h.store.calls.pruneHistory ?? 0).toBe(0);
   });
 });
+
+describe("status summary", () => {
+  it("reads the totals over all history at most once a minute; the working set every time", async () => {
+    const h = createHarness({ start: START });
+    await h.engine.status();
+    await h.engine.status();
+    await h.clock.advance(59_000);
+    await h.engine.status();
+    expect(h.store.calls.summarizeEvents).toBe(1);
+    expect(h.store.calls.listWorkingSet).toBe(3);
+    await h.clock.advance(1_000);
+    await h.engine.status();
+    expect(h.store.calls.summarizeEvents).toBe(2);
+  });
+});
