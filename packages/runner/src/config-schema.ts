@@ -53,6 +53,18 @@ export const scheduleSchema = z.strictObject({
   backoffMax: positiveDuration.optional(),
 });
 
+/**
+ * Retention of the engine's own history. `runsMaxAge` defaults to 90 days; `statusChangesMaxAge`
+ * to keeping every change. `null` keeps that table whole.
+ */
+export const historySchema = z.strictObject({
+  runsMaxAge: positiveDuration.nullable().optional(),
+  statusChangesMaxAge: positiveDuration.nullable().optional(),
+  batchSize: z.number().int("must be a whole number").positive("must be positive").max(100_000, "at most 100000").optional(),
+  /** How long a finished event stays on the status page and in `/status`. */
+  recentEvents: durationSchema.optional(),
+});
+
 const connectionSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, '.', '_' or '-' (at most 64)"),
   provider: z.literal("runsignup", { error: 'unsupported provider (this runner knows "runsignup")' }),
@@ -87,6 +99,7 @@ export const configFileSchema = z
       .default("project88_sync"),
     connections: z.array(connectionSchema).min(1, "needs at least one connection"),
     schedule: scheduleSchema.optional(),
+    history: historySchema.optional(),
     http: z
       .strictObject({
         port: z.number().int("must be a whole number").min(0).max(65_535, "must be a port number (0 disables)").optional(),

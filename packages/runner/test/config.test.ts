@@ -28,6 +28,15 @@ describe("configuration", () => {
     expect(config.tierOrder).toEqual(["high", "medium", "low", "done"]);
   });
 
+  it("reads history retention: durations, null to keep a table whole, core's defaults when absent", () => {
+    const config = parseConfig({ ...good(), history: { runsMaxAge: "30d", statusChangesMaxAge: null, batchSize: 200, recentEvents: "2d" } }, { env });
+    expect(config.history).toEqual({ runsMaxAgeMs: 30 * 86_400_000, statusChangesMaxAgeMs: null, batchSize: 200 });
+    expect(config.recentEventsMs).toBe(2 * 86_400_000);
+    expect(parseConfig(good(), { env }).history).toEqual({});
+    expect(() => parseConfig({ ...good(), history: { runsMaxAge: "0s" } }, { env })).toThrow(/history\.runsMaxAge/);
+    expect(() => parseConfig({ ...good(), history: { keepRuns: "1d" } }, { env })).toThrow(ConfigError);
+  });
+
   it("uses the embedded database with neither database.url nor DATABASE_URL", () => {
     const config = parseConfig(good(), { env });
     expect(config.databaseSource).toBe("embedded");
