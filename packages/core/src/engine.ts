@@ -8,6 +8,7 @@ import { AbortedError, NotFoundError } from "./errors.js";
 import type { EngineEventArgs } from "./events.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
 import { createHistoryPruner } from "./history.js";
+import { serializeError } from "./pass-failure.js";
 import { buildPlan } from "./plan.js";
 import { createScheduler } from "./scheduler.js";
 import { buildStatus, createSummaryCache } from "./status.js";
@@ -68,8 +69,10 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
         if (started > 0) continue;
         // History is pruned only in a round with nothing to start: syncing always goes first.
         await this.#history.maybePrune();
-      } catch {
-        // A store hiccup must not end the loop; the next round retries.
+      } catch (error) {
+        // A store hiccup must not end the loop; the next round retries. Say so: an outage must
+        // not look like an idle engine.
+        safeEmit(this, "engine:error", { phase: "loop", error: serializeError(error) });
       }
       if (signal.aborted) break;
       // Wake when a pass ends (a slot frees up), when work this process scheduled falls due, or
@@ -109,7 +112,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
         await this.#scheduler.allDone();
       }
     }
-    await this.#scheduler.releaseHeld().catch(() => undefined);
+    await this.#scheduler.releaseHeld().catch((error: unknown) => safeEmit(this, "engine:error", { phase: "shutdown", error: serializeError(error) }));
     if (wasRunning || !graceful) safeEmit(this, "engine:stop", { owner: this.owner, graceful });
   }
 

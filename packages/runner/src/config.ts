@@ -16,9 +16,9 @@ export interface RunnerConfig {
   readonly connections: readonly ConnectionInput[];
   readonly schedule: ScheduleInput;
   /** Retention of the engine's own history (core's defaults when the file says nothing). */
-  readonly history: HistoryInput;
-  /** How long a finished event stays in status; undefined is core's default (7 days). */
-  readonly recentEventsMs: number | undefined;
+  readonly history?: HistoryInput | undefined;
+  /** How long a finished event stays in status; absent is core's default (7 days). */
+  readonly recentEventsMs?: number | undefined;
   /** Tier names in order of urgency (for the status page), `done` last. */
   readonly tierOrder: readonly string[];
   readonly http: { readonly port: number; readonly host: string };

@@ -84,6 +84,7 @@ const EVENT_LEVELS: { readonly [K in EngineEventName]: Level | ((payload: Engine
   "schedule:late": "warn",
   "lease:lost": "warn",
   "history:pruned": "info",
+  "engine:error": "error",
   "listener:error": "error",
 };
 

@@ -67,7 +67,7 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
       store: opened.store,
       connections: config.connections,
       schedule: config.schedule,
-      history: config.history,
+      ...(config.history === undefined ? {} : { history: config.history }),
       ...(config.recentEventsMs === undefined ? {} : { recentEventsMs: config.recentEventsMs }),
       ...(args.pollMs === undefined ? {} : { pollMs: args.pollMs }),
     });

@@ -1,5 +1,4 @@
-import type { StoreTest } from "./store-conformance.js";
-import { at, eventIdsOf, makeRace, makeRegistration, makeRemoval, seedRace, startPass, T0 } from "./store-fixtures.js";
+import { at, eventIdsOf, makeRace, makeRegistration, makeRemoval, seedRace, startPass, type StoreTest, T0 } from "./store-fixtures.js";
 
 const DAY = 86_400_000;
 
