@@ -27,6 +27,17 @@ describe("status at flat cost with history", () => {
     expect(status.summary).toEqual({ events: 4, done: 3, activeRegistrations: 0 });
   });
 
+  it("status, plan and the budget watch never load every event", async () => {
+    const store = createMemoryStore();
+    await store.saveDiscovery({ connectionId: "c1", provider: "scripted", races: [race("next", [2 * 3_600_000])], now: START, newEventPriority: 0 });
+    const h = createHarness({ start: START, store });
+    await h.engine.runOnce().catch(() => undefined);
+    await h.engine.status();
+    await h.engine.plan(24);
+    expect(store.calls.listEvents ?? 0).toBe(0);
+    expect(store.calls.listWorkingSet).toBeGreaterThanOrEqual(3);
+  });
+
   it("ready() pings the store: true while running, false when stopped, a rejection when the store cannot answer", async () => {
     const h = createHarness({ start: START });
     expect(await h.engine.ready()).toBe(false);
