@@ -73,7 +73,7 @@ async function openSubject(prefix: string, doneEvents: number): Promise<Subject 
   await client.connect();
   const started = performance.now();
   await seedLive(client, s, NOW, LIVE, REGISTRATIONS);
-  await client.query(`ANALYZE ${s}.registrations`);
+  await client.query(`VACUUM ANALYZE ${s}.registrations`);
   for (let from = 0; from < doneEvents; from += 20_000) await seedDone(client, s, NOW, from, Math.min(doneEvents, from + 20_000));
   const seedS = (performance.now() - started) / 1000;
   const clock = new ManualClock(NOW);

@@ -1,25 +1,26 @@
 import type { EventSummary, StoredEvent, WorkingSetArgs } from "@project88/core";
-import { loadEvents } from "./catalog.js";
+import { loadEventsByKeys } from "./catalog.js";
 import type { StoreContext } from "./rows.js";
 
 /**
- * `SyncStore.listWorkingSet`. Two indexed halves, united before the join: events not done (the
- * partial index `sync_state_due_idx` holds only those) and events that ended at or after
- * `recentSince` (`events_ended_idx`). Neither reads a finished event of an earlier season.
+ * `SyncStore.listWorkingSet`. Two indexed halves give the keys: events not done (the partial
+ * index `sync_state_due_idx` holds only those) and events that ended at or after `recentSince`
+ * (`events_ended_idx`); each key is then loaded by primary key. Nothing reads a finished event
+ * of an earlier season.
  */
 export function listWorkingSet(ctx: StoreContext, args: WorkingSetArgs): Promise<StoredEvent[]> {
   const { s } = ctx;
   const providers = args.providers ? [...args.providers] : null;
   return ctx.db.transaction(
     (tx) =>
-      loadEvents(
+      loadEventsByKeys(
         tx,
         s,
-        `(e.provider, e.event_id) IN (
-           SELECT w.provider, w.event_id FROM ${s}.sync_state w WHERE w.next_due_at IS NOT NULL
-           UNION
-           SELECT r.provider, r.event_id FROM ${s}.events r WHERE coalesce(r.ends_at, r.starts_at) >= $1)
-         AND ($2::text[] IS NULL OR e.provider = ANY($2::text[]))`,
+        `SELECT w.provider, w.event_id FROM ${s}.sync_state w
+           WHERE w.next_due_at IS NOT NULL AND ($2::text[] IS NULL OR w.provider = ANY($2::text[]))
+         UNION
+         SELECT r.provider, r.event_id FROM ${s}.events r
+           WHERE coalesce(r.ends_at, r.starts_at) >= $1 AND ($2::text[] IS NULL OR r.provider = ANY($2::text[]))`,
         [args.recentSince, providers],
         args.limit,
       ),
