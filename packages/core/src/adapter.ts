@@ -29,6 +29,15 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** The engine's current instant, for adapters that need one (date windows). */
   readonly now: Date;
+  /**
+   * Reports the provider's own clock: call it with the instant the provider stamped on each
+   * response (an HTTP `Date` header), as soon as the response arrives. The engine compares it
+   * with its clock and, when this host runs ahead of the provider, keeps cursors that much
+   * earlier, so a `modifiedSince` never skips changes the provider stamped with its slower
+   * clock. Optional both ways: an adapter whose provider states no time does not call it, and a
+   * caller that does not track skew leaves it out. It must not throw; adapters ignore it if it does.
+   */
+  readonly observeServerTime?: ((serverTime: Date) => void) | undefined;
 }
 
 /** The date window discovery lists races in. */
@@ -53,8 +62,11 @@ export interface FetchRegistrationsArgs {
  * Contract (asserted by `runAdapterConformance`):
  * - Every request is charged to `ctx.budget` before it is sent; none is sent after
  *   `ctx.signal` aborts.
- * - Errors are typed `SyncError`s (`AuthError`, `RateLimitedError`, `ProviderError`,
- *   `NotFoundError`, `SchemaError`); an error response is never turned into an empty page.
+ * - Errors are typed `SyncError`s (`AuthError`, `ForbiddenError`, `RateLimitedError`,
+ *   `ProviderError`, `NotFoundError`, `SchemaError`); an error response is never turned into an
+ *   empty page. `AuthError` is for credentials the provider rejects outright (the engine pauses
+ *   the connection); `ForbiddenError` for one race the credentials may not read (the engine
+ *   routes that race through another connection and leaves the connection's other races alone).
  * - Pages follow keyset order: resuming with a page's `after` yields exactly the rows after it.
  *   The last page of a pass has `after === null`.
  * - Every instant is a UTC `Date`; wall-clock strings are converted with the race's zone here.
@@ -72,4 +84,11 @@ export interface ProviderAdapter {
 
   /** The removal feed (refunds, cancellations, transfers, deferrals), page by page. */
   fetchRemovals(conn: Connection, args: FetchRegistrationsArgs, ctx: CallContext): AsyncIterable<RemovalPage>;
+
+  /**
+   * Optional: frees what the adapter holds for one connection (its keep-alive sockets), for
+   * whoever removes a connection from a running engine. Requests of the connection still in
+   * flight finish first; a later call with the connection opens its resources again.
+   */
+  closeConnection?(connectionId: string): Promise<void>;
 }

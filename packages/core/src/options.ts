@@ -2,70 +2,14 @@ import { z } from "zod";
 import type { ProviderAdapter } from "./adapter.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { SyncEngineOptions } from "./engine-types.js";
+import { credentialBudgetKey } from "./credential-key.js";
 import { ConfigError } from "./errors.js";
 import { Secret } from "./secret.js";
 import type { SyncStore } from "./store.js";
+import { DONE_TIER, scheduleSchema, type ResolvedSchedule, type ResolvedTier } from "./schedule-schema.js";
 import type { Connection } from "./types.js";
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-/** The name of the pseudo-tier an event enters once syncing has stopped after its start. */
-export const DONE_TIER = "done";
-
-const positiveMs = z.number().int().positive();
-const nonNegativeMs = z.number().int().nonnegative();
-
-const tierSchema = z.object({
-  name: z.string().min(1).refine((n) => n !== DONE_TIER, { message: `"${DONE_TIER}" is reserved` }),
-  withinMs: positiveMs.optional(),
-  everyMs: positiveMs,
-});
-
-const DEFAULT_TIERS = [
-  { name: "high", withinMs: 4 * HOUR, everyMs: MINUTE },
-  { name: "medium", withinMs: 24 * HOUR, everyMs: 15 * MINUTE },
-  { name: "low", everyMs: 240 * MINUTE },
-];
-
-const scheduleSchema = z
-  .object({
-    tiers: z.array(tierSchema).min(1).default(DEFAULT_TIERS),
-    stopAfterStartMs: nonNegativeMs.default(HOUR),
-    discoveryTimes: z
-      .array(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: "expected HH:MM (UTC)" }))
-      .min(1)
-      .default(["06:00", "18:00"]),
-    discoveryLookBehindMs: nonNegativeMs.default(DAY),
-    discoveryLookAheadMs: positiveMs.default(365 * DAY),
-    overlapMs: nonNegativeMs.default(MINUTE),
-    removalsEveryPassWithinMs: nonNegativeMs.default(HOUR),
-    removalsEveryMs: positiveMs.default(15 * MINUTE),
-    reconcileWithinMs: nonNegativeMs.default(7 * DAY),
-    reconcileEveryMs: positiveMs.default(DAY),
-    maxVanishShare: z.number().min(0).max(1).default(0.2),
-    backoffBaseMs: positiveMs.default(30_000),
-    backoffMaxMs: positiveMs.default(30 * MINUTE),
-  })
-  .superRefine((s, ctx) => {
-    const names = new Set<string>();
-    s.tiers.forEach((tier, i) => {
-      if (names.has(tier.name)) ctx.addIssue({ code: "custom", path: ["tiers", i, "name"], message: "duplicate tier name" });
-      names.add(tier.name);
-      const last = i === s.tiers.length - 1;
-      if (tier.withinMs === undefined && !last) {
-        ctx.addIssue({ code: "custom", path: ["tiers", i, "withinMs"], message: "only the last (widest) tier may omit withinMs" });
-      }
-      const prev = s.tiers[i - 1]?.withinMs;
-      if (i > 0 && tier.withinMs !== undefined && prev !== undefined && tier.withinMs <= prev) {
-        ctx.addIssue({ code: "custom", path: ["tiers", i, "withinMs"], message: "tiers must be ordered most urgent first (withinMs increasing)" });
-      }
-    });
-    if (s.backoffMaxMs < s.backoffBaseMs) {
-      ctx.addIssue({ code: "custom", path: ["backoffMaxMs"], message: "must be at least backoffBaseMs" });
-    }
-  });
+export { DONE_TIER, type ResolvedSchedule, type ResolvedTier };
 
 const isAdapter = (v: unknown): v is ProviderAdapter =>
   typeof v === "object" &&
@@ -96,16 +40,20 @@ const connectionSchema = z
     if (c.burst > c.callsPerHour) ctx.addIssue({ code: "custom", path: ["burst"], message: "must not exceed callsPerHour" });
   });
 
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const positiveMs = z.number().int().positive();
+
 /** Retention of the engine's own history (`sync_runs`, `registration_status_changes`). */
 const historySchema = z.object({
   /** Finished runs older than this are pruned; null keeps them all. */
-  runsMaxAgeMs: positiveMs.nullable().default(90 * DAY),
+  runsMaxAgeMs: positiveMs.nullable().default(90 * DAY_MS),
   /** Status changes older than this are pruned; null (the default) keeps them all. */
   statusChangesMaxAgeMs: positiveMs.nullable().default(null),
   /** Rows of each table one prune deletes, so a prune never holds locks for long. */
   batchSize: z.number().int().positive().max(100_000).default(500),
   /** How often the running engine prunes once nothing is left over from the last prune. */
-  everyMs: positiveMs.default(HOUR),
+  everyMs: positiveMs.default(HOUR_MS),
 });
 
 const optionsSchema = z
@@ -117,9 +65,11 @@ const optionsSchema = z
     clock: z.custom<Clock>(isClock, { message: "expected a Clock" }).optional(),
     owner: z.string().min(1).optional(),
     leaseMs: z.number().int().min(1000).default(60_000),
-    pollMs: positiveMs.default(1000),
+    pollMs: z.number().int().positive().default(1000),
     random: z.custom<() => number>((v) => typeof v === "function", { message: "expected a function" }).optional(),
-    recentEventsMs: nonNegativeMs.default(7 * DAY),
+    maxClockSkewMs: z.number().int().positive().nullable().default(30_000),
+    clockCheckEveryMs: z.number().int().positive().default(300_000),
+    recentEventsMs: z.number().int().nonnegative().default(7 * DAY_MS),
     history: historySchema.default(() => historySchema.parse({})),
   })
 ;
@@ -149,12 +99,6 @@ function crossIssues(input: SyncEngineOptions): { path: string; message: string 
 /** History retention with every default applied. */
 export type ResolvedHistory = z.output<typeof historySchema>;
 
-/** Schedule options with every default applied. */
-export type ResolvedSchedule = z.output<typeof scheduleSchema>;
-
-/** A resolved tier. */
-export type ResolvedTier = ResolvedSchedule["tiers"][number];
-
 /** A connection with its budget fields resolved (burst included). */
 export type ResolvedConnection = Connection & { readonly burst: number };
 
@@ -169,6 +113,9 @@ export interface ResolvedOptions {
   readonly leaseMs: number;
   readonly pollMs: number;
   readonly random: () => number;
+  /** Null: the database clock is never compared. */
+  readonly maxClockSkewMs: number | null;
+  readonly clockCheckEveryMs: number;
   /** How long a finished event stays in the working set that status shows. */
   readonly recentEventsMs: number;
   readonly history: ResolvedHistory;
@@ -198,7 +145,8 @@ export function resolveOptions(input: SyncEngineOptions): ResolvedOptions {
       provider: c.provider,
       credentials: c.credentials,
       baseUrl: c.baseUrl,
-      budgetKey: c.budgetKey ?? `${c.provider}:${c.id}`,
+      // By default the credential itself is the key: one real key under two ids shares a budget.
+      budgetKey: c.budgetKey ?? credentialBudgetKey(c.provider, c.credentials),
       callsPerHour: c.callsPerHour,
       maxInFlight: c.maxInFlight,
       burst: c.burst,
@@ -209,6 +157,8 @@ export function resolveOptions(input: SyncEngineOptions): ResolvedOptions {
     leaseMs: o.leaseMs,
     pollMs: o.pollMs,
     random: o.random ?? Math.random,
+    maxClockSkewMs: o.maxClockSkewMs,
+    clockCheckEveryMs: o.clockCheckEveryMs,
     recentEventsMs: o.recentEventsMs,
     history: o.history,
   };

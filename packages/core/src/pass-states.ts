@@ -10,6 +10,11 @@ export interface PassOutcome {
   readonly signpost: Date;
   /** The cursor to commit (the signpost, or an earlier attempt's for a resumed backfill). */
   readonly cursorAt: Date;
+  /**
+   * The removal feed's new cursor: the signpost moved back by the provider clock's skew when this
+   * host runs ahead (default: the signpost).
+   */
+  readonly removalsCursorAt?: Date | undefined;
   readonly removalsRan: boolean;
   /** A backfill that resumed after a crash: it could not see every row, so it is no reconciliation. */
   readonly resumed: boolean;
@@ -25,13 +30,13 @@ export function finishStates(events: readonly StoredEvent[], outcome: PassOutcom
   return events.map((event) => {
     const reconciled = outcome.kind === "reconcile" || (outcome.kind === "backfill" && !outcome.resumed);
     let reconcileDueAt = event.state.reconcileDueAt;
-    if (reconciled) reconcileDueAt = reconcileDueAfter(event.startsAt, at, schedule);
+    if (reconciled) reconcileDueAt = reconcileDueAfter(event, at, schedule);
     else if (outcome.kind === "backfill") reconcileDueAt = at; // resumed: reconcile right after
 
     const patch: { -readonly [K in keyof SyncStatePatch]: SyncStatePatch[K] } = { eventId: event.eventId, cursorAt: outcome.cursorAt };
     if (outcome.removalsRan) {
-      patch.removalsCursorAt = at;
-      patch.removalsDueAt = removalsDueAfter(event.startsAt, at, schedule);
+      patch.removalsCursorAt = outcome.removalsCursorAt ?? at;
+      patch.removalsDueAt = removalsDueAfter(event, at, schedule);
     }
     if (outcome.kind === "backfill") {
       patch.backfillAfter = null;
@@ -39,12 +44,12 @@ export function finishStates(events: readonly StoredEvent[], outcome: PassOutcom
     }
     if (reconciled) patch.lastReconciledAt = at;
 
-    const done = tierAt(event.startsAt, at, schedule).index < 0;
+    const done = tierAt(event, at, schedule).index < 0;
     if (done && reconciled) {
-      const next = scheduleAfter(event.startsAt, at, schedule, null);
+      const next = scheduleAfter(event, at, schedule, null);
       return { ...patch, tier: next.tier, priority: next.priority, nextDueAt: null, reconcileDueAt: null };
     }
-    const next = scheduleAfter(event.startsAt, at, schedule, reconcileDueAt);
+    const next = scheduleAfter(event, at, schedule, reconcileDueAt);
     return { ...patch, reconcileDueAt, tier: next.tier, priority: next.priority, nextDueAt: next.nextDueAt };
   });
 }

@@ -1,11 +1,13 @@
 import type { EventEmitter } from "eventemitter3";
 import type { CallContext, FetchRegistrationsArgs, ProviderAdapter } from "./adapter.js";
 import { countingBudget, type PrioritizedBudget } from "./budget.js";
+import type { ProviderClock } from "./clock-skew.js";
 import { backfillCursor, modifiedSinceFor } from "./cursor.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
-import { AbortedError, LeaseLostError } from "./errors.js";
+import { AbortedError, ForbiddenError, LeaseLostError } from "./errors.js";
 import type { EngineEventArgs, PassInfo } from "./events.js";
+import { recordForbidden } from "./forbidden.js";
 import type { ResolvedConnection, ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { failureStates, isInterruption, pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { finishStates } from "./pass-states.js";
@@ -19,6 +21,8 @@ export interface PassPlan {
   readonly raceId: string;
   readonly provider: string;
   readonly events: readonly StoredEvent[];
+  /** Read the removal feed whatever its cadence (`syncEvent`: bring the event up to date now). */
+  readonly alwaysRemovals?: boolean | undefined;
 }
 
 /** What a pass needs from the engine. */
@@ -28,6 +32,8 @@ export interface PassDeps {
   readonly conn: ResolvedConnection;
   readonly adapter: ProviderAdapter;
   readonly budget: PrioritizedBudget;
+  /** The connection's clock skew: signposts move back by it when this host runs ahead of the provider. */
+  readonly providerClock?: ProviderClock | undefined;
   /** Aborted when the engine gives up on the pass (stop timeout). */
   readonly signal: AbortSignal;
   /** Told when the pass's events are next due, so the loop can wake exactly then. */
@@ -61,6 +67,18 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
   if (deps.signal.aborted) onOuterAbort();
   else deps.signal.addEventListener("abort", onOuterAbort, { once: true });
   const stopHeartbeat = startHeartbeat(deps, refs, controller);
+  // The signpost in the provider's time: moved back by the largest skew known before or measured
+  // during the pass, so the cursor is never later than the provider's clock was at the signpost.
+  let correctionMs = deps.providerClock?.correctionMs() ?? 0;
+  const providerSignpost = () => new Date(signpost.getTime() - correctionMs);
+  const clockOf = deps.providerClock;
+  const observeServerTime =
+    clockOf === undefined
+      ? undefined
+      : (serverTime: Date) => {
+          clockOf.observe(serverTime);
+          correctionMs = Math.max(correctionMs, clockOf.correctionMs());
+        };
   const totals: Totals = { inserted: 0, updated: 0, unchanged: 0, removed: 0, vanished: 0 };
   let runId: string | null = null;
   let info: PassInfo | null = null;
@@ -68,18 +86,18 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     runId = await store.startRun({ owner, now: signpost, connectionId: conn.id, provider: plan.provider, raceId: plan.raceId, eventIds, kind: plan.kind });
     info = { runId, connectionId: conn.id, provider: plan.provider, raceId: plan.raceId, eventIds, kind: plan.kind };
     const resumeAfter = plan.kind === "backfill" ? (events[0]?.state.backfillAfter ?? undefined) : undefined;
-    let cursorAt = signpost;
+    const firstAttempt = plan.kind === "backfill" ? oldest(events.map((e) => e.state.cursorAt)) : null;
+    const cursorOf = () => (plan.kind === "backfill" ? backfillCursor(providerSignpost(), firstAttempt) : providerSignpost());
+    let cursorAt = cursorOf();
     if (plan.kind === "backfill") {
-      const firstAttempt = oldest(events.map((e) => e.state.cursorAt));
-      cursorAt = backfillCursor(signpost, firstAttempt);
       // Remember the first attempt's signpost: a crash after some pages must not lose changes made to them.
       const fresh = events.filter((e) => e.state.cursorAt === null);
       if (fresh.length > 0) {
-        await store.updateSchedule({ now: clock.now(), patches: fresh.map((e) => ({ provider: e.provider, eventId: e.eventId, cursorAt: signpost })) });
+        await store.updateSchedule({ now: clock.now(), patches: fresh.map((e) => ({ provider: e.provider, eventId: e.eventId, cursorAt: providerSignpost() })) });
       }
     }
     const modifiedSince = plan.kind === "incremental" ? modifiedSinceFor(events.map((e) => e.state.cursorAt), schedule.overlapMs) : undefined;
-    const removalsRan = plan.kind === "backfill" || events.some((e) => removalsDue(e.state, signpost));
+    let removalsRan = plan.kind === "backfill" || plan.alwaysRemovals === true || events.some((e) => removalsDue(e.state, signpost));
     const removalsSince = plan.kind === "backfill" ? undefined : modifiedSinceFor(events.map((e) => e.state.removalsCursorAt), schedule.overlapMs);
     const resumed = resumeAfter !== undefined;
     const vanishing = plan.kind === "reconcile" || (plan.kind === "backfill" && !resumed);
@@ -88,20 +106,22 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
 
     let finishedStates: PassFinish["states"] = [];
     const finish = (): PassFinish => {
-      finishedStates = finishStates(events, { kind: plan.kind, signpost, cursorAt, removalsRan, resumed }, schedule);
+      cursorAt = cursorOf();
+      finishedStates = finishStates(events, { kind: plan.kind, signpost, cursorAt, removalsCursorAt: providerSignpost(), removalsRan, resumed }, schedule);
       return {
         apiCalls: counter.calls(),
         states: finishedStates,
         vanish: vanishing ? { seenRegistrationIds: seen, maxShare: schedule.maxVanishShare } : undefined,
       };
     };
-    const ctx: CallContext = { budget: counter.budget, signal: controller.signal, now: signpost };
+    const ctx: CallContext = { budget: counter.budget, signal: controller.signal, now: signpost, observeServerTime };
     const base: FetchRegistrationsArgs = { raceId: plan.raceId, eventIds };
     const passInfo = info;
-    const feed = async <Row>(kind: "registrations" | "removals", pages: AsyncIterable<Page<Row>>, last: boolean, toArgs: (page: Page<Row>) => object) => {
-      let finished = false;
+    /** Streams one feed; `closes` says whether its last page completes the pass. True when it did. */
+    const feed = async <Row>(kind: "registrations" | "removals", pages: AsyncIterable<Page<Row>>, closes: (last: Page<Row>) => boolean, toArgs: (page: Page<Row>) => object) => {
       for await (const page of pages) {
         const isLast = page.after === null;
+        const last = isLast && closes(page);
         const result = await store.commitPage({
           owner,
           now: clock.now(),
@@ -115,27 +135,34 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
         add(totals, result);
         safeEmit(emitter, "sync:page", { ...passInfo, feed: kind, rows: page.rows.length, ...pick(result) });
         if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, seen, result.vanish.active);
-        if (isLast) {
-          finished = true;
-          break;
-        }
+        if (isLast) return last;
         if (controller.signal.aborted) throw controller.signal.reason;
       }
-      if (!finished && last) {
+      if (closes({ rows: [], after: null })) {
         // A feed that ended without a closing page still completes the pass.
         const result = await store.commitPage({ owner, now: clock.now(), runId: passInfo.runId, provider: plan.provider, eventIds, finish: finish() });
         add(totals, result);
+        return true;
       }
+      return false;
     };
 
     const regPages = adapter.fetchRegistrations(conn, { ...base, modifiedSince, after: resumeAfter }, ctx);
-    await feed("registrations", regPages, !removalsRan, (page) => {
+    // Without the removal feed, an empty last page with nothing inserted before closes the pass
+    // in its own transaction (the common race-morning pass); any other ending decides below.
+    const closed = await feed("registrations", regPages, (last) => !removalsRan && totals.inserted === 0 && last.rows.length === 0, (page) => {
       if (vanishing) for (const row of page.rows) seen.push(row.registrationId);
       return { registrations: page.rows };
     });
+    // A pass that inserted registrations reads the removal feed too, whatever its cadence: a
+    // transfer appears as a new registration before the old one's removal, and until the removal
+    // feed runs both would stand as active.
+    if (!closed && totals.inserted > 0) removalsRan = true;
     if (removalsRan) {
       const remPages = adapter.fetchRemovals(conn, { ...base, modifiedSince: removalsSince }, ctx);
-      await feed("removals", remPages, true, (page) => ({ removals: page.rows }));
+      await feed("removals", remPages, () => true, (page) => ({ removals: page.rows }));
+    } else if (!closed) {
+      await feed("registrations", emptyFeed(), () => true, () => ({}));
     }
     for (const state of finishedStates) if (state.nextDueAt != null) deps.onNextDue?.(state.nextDueAt);
     safeEmit(emitter, "sync:finish", { ...info, apiCalls: counter.calls(), ...totals, durationMs: clock.now().getTime() - signpost.getTime(), cursorAt });
@@ -169,7 +196,8 @@ async function recordFailure(
     await store.pauseBudget({ key: conn.budgetKey, now, until: pause.until, reason: pause.reason }).catch(() => undefined);
     safeEmit(emitter, "budget:throttled", throttledPayload(conn, pause));
   }
-  const { states, retryAt, failures } = failureStates(plan.events, error, now, options, pause);
+  const marked = error instanceof ForbiddenError && (await recordForbidden(options, emitter, conn, plan, error, serialized, now));
+  const { states, retryAt, failures } = failureStates(plan.events, error, now, options, pause, marked);
   if (retryAt !== null) deps.onNextDue?.(retryAt);
   const eventIds = plan.events.map((e) => e.eventId);
   if (runId !== null) {
@@ -231,9 +259,12 @@ async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly St
 /** How urgent the pass's requests are when they queue for the budget: its most urgent event now. */
 function passPriority(plan: PassPlan, at: Date, schedule: ResolvedSchedule): number {
   return Math.min(
-    ...plan.events.map((e) => currentPriority(e.startsAt, e.state.backfilledAt !== null, at, schedule)),
+    ...plan.events.map((e) => currentPriority(e, e.state.backfilledAt !== null, at, schedule)),
   );
 }
+
+/** A feed with no pages: lets a pass whose last page did not close it commit its completion alone. */
+async function* emptyFeed(): AsyncIterable<Page<never>> {}
 
 function oldest(dates: readonly (Date | null)[]): Date | null {
   let best: Date | null = null;

@@ -1,7 +1,15 @@
-import type { ConnectionStatus, EngineStatus, EventStatus } from "./engine-types.js";
+import { usableConnectionIds } from "./connections.js";
+import type { ConnectionStatus, EngineStatus, EventStatus, ForbiddenRace } from "./engine-types.js";
 import type { ResolvedOptions } from "./options.js";
 import type { EventSummary } from "./store.js";
 import { allowedIntervalMs, tierAt } from "./policy.js";
+
+/** What the engine measured of other clocks, for `status()`. */
+export interface ClockReadings {
+  /** A connection's latest provider skew (ms), or null. */
+  providerSkewMs(connectionId: string): number | null;
+  readonly databaseSkewMs: number | null;
+}
 
 /**
  * The most events `status()` lists. The working set of a busy season is a few thousand events;
@@ -46,7 +54,12 @@ export function createSummaryCache(options: ResolvedOptions): SummaryCache {
  * Builds `status()`: the working set (events not done, plus recently ended ones) with tier and
  * lateness, every connection with its budget, and totals over every event counted by the store.
  */
-export async function buildStatus(options: ResolvedOptions, running: boolean, summaries: SummaryCache = createSummaryCache(options)): Promise<EngineStatus> {
+export async function buildStatus(
+  options: ResolvedOptions,
+  running: boolean,
+  clocks?: ClockReadings,
+  summaries: SummaryCache = createSummaryCache(options),
+): Promise<EngineStatus> {
   const { store, clock, schedule } = options;
   const now = clock.now();
   const providers = new Set(options.adapters.keys());
@@ -63,7 +76,7 @@ export async function buildStatus(options: ResolvedOptions, running: boolean, su
     .filter((e) => providers.has(e.provider))
     .map((e) => {
       const s = e.state;
-      const late = s.nextDueAt !== null && now.getTime() - s.nextDueAt.getTime() > allowedIntervalMs(e.startsAt, s.nextDueAt, schedule);
+      const late = s.nextDueAt !== null && now.getTime() - s.nextDueAt.getTime() > allowedIntervalMs(e, s.nextDueAt, schedule);
       return {
         provider: e.provider,
         eventId: e.eventId,
@@ -72,7 +85,7 @@ export async function buildStatus(options: ResolvedOptions, running: boolean, su
         name: e.name,
         timezone: e.timezone,
         startsAt: e.startsAt,
-        tier: tierAt(e.startsAt, now, schedule).name,
+        tier: tierAt(e, now, schedule).name,
         nextSyncAt: s.nextDueAt,
         lastSuccessAt: s.lastSuccessAt,
         backfilled: s.backfilledAt !== null,
@@ -81,6 +94,7 @@ export async function buildStatus(options: ResolvedOptions, running: boolean, su
         lastError: s.lastError,
         late,
         connectionIds: e.connectionIds,
+        forbidden: e.forbidden,
       };
     });
   const connections: ConnectionStatus[] = options.connections.map((c) => {
@@ -97,7 +111,31 @@ export async function buildStatus(options: ResolvedOptions, running: boolean, su
       pausedUntil: budget?.pausedUntil ?? null,
       lastError: failedRuns.find((r) => r.connectionId === c.id)?.error ?? null,
       lastDiscovery: discoveries.find((d) => d.connectionId === c.id) ?? null,
+      forbiddenRaces: forbiddenRaces(c.id, events),
+      clockSkewMs: clocks?.providerSkewMs(c.id) ?? null,
     };
   });
-  return { owner: options.owner, running, now, events, summary, connections, budgets };
+  return { owner: options.owner, running, now, events, summary, connections, budgets, databaseClockSkewMs: clocks?.databaseSkewMs ?? null };
+}
+
+/** The races refused to one connection, one entry per race, from the events' forbidden links. */
+function forbiddenRaces(connectionId: string, events: readonly EventStatus[]): ForbiddenRace[] {
+  const races = new Map<string, { race: ForbiddenRace; events: EventStatus[] }>();
+  for (const e of events) {
+    const link = e.forbidden.find((f) => f.connectionId === connectionId);
+    if (link === undefined) continue;
+    const key = `${e.provider}\u0000${e.raceId}`;
+    const entry = races.get(key);
+    if (entry === undefined) {
+      races.set(key, {
+        race: { provider: e.provider, raceId: e.raceId, raceName: e.raceName, eventIds: [e.eventId], since: link.since, error: link.error, rerouted: false },
+        events: [e],
+      });
+    } else {
+      entry.events.push(e);
+      const since = link.since.getTime() < entry.race.since.getTime() ? link.since : entry.race.since;
+      entry.race = { ...entry.race, eventIds: [...entry.race.eventIds, e.eventId], since };
+    }
+  }
+  return [...races.values()].map(({ race, events: list }) => ({ ...race, rerouted: usableConnectionIds(list).length > 0 }));
 }

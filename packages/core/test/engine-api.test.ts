@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { ConfigError, createSyncEngine, type EngineEvents, type EventRef, type SerializedError } from "@project88/core";
 import { createMemoryStore, createScriptedAdapter, generateDataset } from "@project88/core/testing";
-import { connection, createHarness, settle } from "./engine-harness.js";
+import { budgetKeyOf, connection, createHarness, settle } from "./engine-harness.js";
 
 const base = new Date("2026-07-04T14:00:00Z");
 
@@ -97,6 +97,13 @@ describe("events", () => {
     });
     engine.on("budget:over", (p) => expectTypeOf(p.deferred).toEqualTypeOf<readonly EventRef[]>());
     engine.on("schedule:late", (p) => expectTypeOf(p.lateByMs).toEqualTypeOf<number>());
+    engine.on("clock:skew", (p) => {
+      expectTypeOf(p.source).toEqualTypeOf<"provider" | "database">();
+      expectTypeOf(p.connectionId).toEqualTypeOf<string | null>();
+      expectTypeOf(p.skewMs).toEqualTypeOf<number>();
+      expectTypeOf(p.remoteTime).toEqualTypeOf<Date>();
+      expectTypeOf(p.exceeded).toEqualTypeOf<boolean>();
+    });
     expectTypeOf<EngineEvents["engine:stop"]>().toEqualTypeOf<{ readonly owner: string; readonly graceful: boolean }>();
     // @ts-expect-error unknown event names do not compile
     engine.on("sync:done", () => undefined);
@@ -171,7 +178,8 @@ describe("syncEvent", () => {
     await settle(h.clock, h.engine.runOnce());
     const ref = { provider: "scripted", eventId: "5000" };
     const inc = await settle(h.clock, h.engine.syncEvent(ref));
-    expect([inc.kind, inc.ok, inc.apiCalls]).toEqual(["incremental", true, 1]); // removal feed not due yet
+    // registrations and the removal feed: an operator's "bring it up to date now" reads it although it is not due
+    expect([inc.kind, inc.ok, inc.apiCalls]).toEqual(["incremental", true, 2]);
     h.adapter.dataset.dropRegistration("100001");
     const full = await settle(h.clock, h.engine.syncEvent(ref, { full: true }));
     expect([full.kind, full.ok, full.vanished]).toEqual(["reconcile", true, 1]);
@@ -192,7 +200,7 @@ describe("status", () => {
       ["5001", "low", true, 10, false],
     ]);
     expect(status.events[0]?.nextSyncAt?.toISOString()).toBe("2026-07-04T11:01:00.000Z");
-    expect(status.connections[0]).toMatchObject({ id: "c1", budgetKey: "scripted:c1", callsPerHour: 1000, maxInFlight: 2, callsLastHour: 3 }); // discovery, then one coalesced backfill: registrations + removals
+    expect(status.connections[0]).toMatchObject({ id: "c1", budgetKey: budgetKeyOf("c1"), callsPerHour: 1000, maxInFlight: 2, callsLastHour: 3 }); // discovery, then one coalesced backfill: registrations + removals
     expect(status.connections[0]?.lastDiscovery?.status).toBe("succeeded");
     await h.clock.advance(10 * 60_000);
     expect((await h.engine.status()).events[0]?.late).toBe(true);

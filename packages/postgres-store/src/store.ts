@@ -5,6 +5,7 @@ import type pg from "pg";
 import * as budgets from "./budgets.js";
 import * as catalog from "./catalog.js";
 import * as claims from "./claims.js";
+import { databaseNow } from "./clock.js";
 import * as discovery from "./discovery.js";
 import * as history from "./history.js";
 import { type MigrateResult, migrate } from "./migrate.js";
@@ -53,6 +54,8 @@ export interface PostgresStore extends SyncStore {
   readonly driver: "pg" | "pglite";
   /** Applies pending migrations; safe to call from several processes at once. */
   migrate(): Promise<MigrateResult>;
+  /** The database server's clock (`clock_timestamp()`), which the engine compares with its own. */
+  databaseNow(): Promise<Date>;
 }
 
 function resolveClient(options: PostgresStoreOptions): SqlClient {
@@ -100,6 +103,7 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
     pruneHistory: (args) => history.pruneHistory(ctx, args),
     listHistorySummaries: (args) => history.listHistorySummaries(ctx, args),
     updateSchedule: (args) => catalog.updateSchedule(ctx, args),
+    markForbidden: (args) => claims.markForbidden(ctx, args),
     claimDue: (args) => claims.claimDue(ctx, args),
     claimEvents: (args) => claims.claimEvents(ctx, args),
     renewLeases: (args) => claims.renewLeases(ctx, args),
@@ -116,6 +120,7 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
     beginDiscovery: (args) => discovery.beginDiscovery(ctx, args),
     finishDiscovery: (args) => discovery.finishDiscovery(ctx, args),
     lastDiscoveries: (args) => discovery.lastDiscoveries(ctx, args),
+    databaseNow: () => databaseNow(ctx),
     close: () => db.close(),
   };
   if (options.migrate ?? true) {

@@ -24,13 +24,13 @@ describe("concurrency on real PostgreSQL", () => {
     const schema = `${db.get().schema}_mig`;
     const [a, b] = await Promise.all([0, 1].map(() => createPostgresStore({ connectionString, schema, migrate: false })));
     try {
-      const shipped = (await loadMigrations()).map((m) => m.version);
-      const newest = shipped.at(-1);
+      const versions = (await loadMigrations()).map((m) => m.version);
+      const newest = versions.at(-1);
       const results = await Promise.all([a!.migrate(), b!.migrate()]);
-      expect(results.map((r) => r.applied).flat().sort((x, y) => x - y)).toEqual(shipped);
+      expect(results.map((r) => r.applied).flat().sort((x, y) => x - y)).toEqual(versions);
       expect(results.map((r) => r.version)).toEqual([newest, newest]);
       const rows = await db.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-      expect(rows).toEqual(shipped.map((version) => ({ version })));
+      expect(rows).toEqual(versions.map((version) => ({ version })));
     } finally {
       await closeAll([a!, b!]);
       await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -79,12 +79,14 @@ const EVENT_LEVELS: { readonly [K in EngineEventName]: Level | ((payload: Engine
   "sync:finish": "info",
   "sync:error": "warn",
   "reconcile:refused": "warn",
+  "race:forbidden": "warn",
   "budget:throttled": "warn",
   "budget:over": "info",
   "schedule:late": "warn",
   "lease:lost": "warn",
   "history:pruned": "info",
   "engine:error": "error",
+  "clock:skew": (p) => (p.exceeded ? "warn" : "info"),
   "listener:error": "error",
 };
 

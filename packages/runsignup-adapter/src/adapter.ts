@@ -4,6 +4,7 @@
  */
 import {
   ConfigError,
+  ForbiddenError,
   ProviderError,
   type CallContext,
   type Connection,
@@ -25,6 +26,8 @@ import { toEpochSeconds } from "./time.js";
 /** The RunSignUp adapter: a `ProviderAdapter` plus its defaults and a way to close its sockets. */
 export interface RunSignupAdapter extends ProviderAdapter {
   readonly provider: "runsignup";
+  /** Closes the keep-alive pools of one connection (removed from the engine); in-flight requests finish first. */
+  closeConnection(connectionId: string): Promise<void>;
   /** Closes the keep-alive pools it opened. The adapter must not be used afterwards. */
   close(): Promise<void>;
 }
@@ -55,8 +58,11 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
   const client = createRunSignupClient({
     baseUrl: o.baseUrl,
     dispatcher: o.dispatcher,
-    timeoutMs: o.timeoutMs,
+    connectTimeoutMs: o.connectTimeoutMs,
+    headersTimeoutMs: o.headersTimeoutMs,
+    bodyTimeoutMs: o.bodyTimeoutMs,
     connectionsPerOrigin: o.connectionsPerOrigin,
+    maxResponseBytes: o.maxResponseBytes,
     userAgent: o.userAgent,
     onRequest: o.onRequest,
   });
@@ -102,7 +108,17 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
         if (seen.has(raceId)) continue; // page-number paging over a changing list may repeat
         seen.add(raceId);
         const needsDetail = o.raceDetail === "always" || race.events === undefined || !race.timezone;
-        const full = needsDetail ? await raceDetail(conn, raceId, window, ctx) : race;
+        let full = race;
+        if (needsDetail) {
+          try {
+            full = await raceDetail(conn, raceId, window, ctx);
+          } catch (error) {
+            // Listed but not readable with these credentials: not a race this key can sync, and
+            // no reason to fail the discovery of every other race.
+            if (error instanceof ForbiddenError) continue;
+            throw error;
+          }
+        }
         yield mapRace(full, needsDetail ? `race ${raceId}` : `${what} races[${i}].race`);
       }
       if (list.races.length < o.racePageSize) return;
@@ -169,6 +185,7 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
     listRaces,
     fetchRegistrations: (conn, args, ctx) => feed(conn, args, ctx, "participants", readParticipants(args.raceId)),
     fetchRemovals: (conn, args, ctx) => feed(conn, args, ctx, "removed-participants", readRemovals(args.raceId)),
+    closeConnection: (connectionId) => client.closeConnection(connectionId),
     close: () => client.close(),
   };
 }

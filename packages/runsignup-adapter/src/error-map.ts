@@ -3,9 +3,11 @@
  * HTTP 200 and an `{"error":{…}}` body, so the body is checked before anything reads data, and
  * an error is never turned into an empty page.
  */
-import { AuthError, NotFoundError, ProviderError, RateLimitedError, type SyncError } from "@project88/core";
+import { AuthError, ForbiddenError, NotFoundError, ProviderError, RateLimitedError, type SyncError } from "@project88/core";
 
 const AUTH_CODES = new Set([6, 7, 13]);
+/** "Permission Denied": on a race's own endpoints it is about that race, not the key. */
+const PERMISSION_DENIED = 7;
 const NOT_FOUND_CODES = new Set([201, 223, 301]);
 const TRANSIENT_CODES = new Set([4, 5]);
 const THROTTLED = 14;
@@ -19,9 +21,14 @@ export function parseRetryAfter(value: string | string[] | undefined, now: Date)
   return Number.isNaN(at) ? null : Math.max(0, at - now.getTime());
 }
 
-/** The typed error for a RunSignUp `error_code` (`what` names the call: `race 85675 participants`). */
-export function errorForProviderCode(code: number, message: string, what: string, retryAfterMs: number | null): SyncError {
+/**
+ * The typed error for a RunSignUp `error_code` (`what` names the call: `race 85675 participants`).
+ * `raceId` is set for calls on one race (`/race/{id}/...`): error 7 there means these credentials
+ * may not read that race (a `ForbiddenError`), while the key still works for its other races.
+ */
+export function errorForProviderCode(code: number, message: string, what: string, retryAfterMs: number | null, raceId: string | null = null): SyncError {
   const text = `[runsignup] ${what}: error ${code} ${message}`.trim();
+  if (code === PERMISSION_DENIED && raceId !== null) return new ForbiddenError(text, raceId);
   if (AUTH_CODES.has(code)) return new AuthError(text);
   if (code === THROTTLED) return new RateLimitedError(text, retryAfterMs);
   if (NOT_FOUND_CODES.has(code)) return new NotFoundError(text);
@@ -66,9 +73,28 @@ export function errorForNetworkFailure(error: unknown, what: string, redactText:
   return new ProviderError(`[runsignup] ${what}: ${kind}${code === "" ? "" : ` ${code}`}: ${detail}`, { cause, retryable: true });
 }
 
-/** A request that hit the client's own deadline. */
-export function timeoutError(what: string, timeoutMs: number): ProviderError {
-  return new ProviderError(`[runsignup] ${what}: no complete response within ${timeoutMs} ms`, { retryable: true });
+/** Which of the client's timeouts a request hit, with its length. */
+export interface Timeouts {
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+}
+
+const TIMEOUT_CODES: Record<string, (t: Timeouts) => string> = {
+  UND_ERR_CONNECT_TIMEOUT: (t) => `no connection within ${t.connectTimeoutMs} ms`,
+  UND_ERR_HEADERS_TIMEOUT: (t) => `no response headers within ${t.headersTimeoutMs} ms of sending the request`,
+  UND_ERR_BODY_TIMEOUT: (t) => `the response body stalled for ${t.bodyTimeoutMs} ms`,
+};
+
+/**
+ * A request that hit one of the client's timeouts, as a retryable `ProviderError` naming which
+ * one; null when `error` is not a timeout. Every timeout starts once the request has a socket.
+ */
+export function timeoutError(error: unknown, what: string, timeouts: Timeouts): ProviderError | null {
+  const code = typeof error === "object" && error !== null && "code" in error ? String((error as { code: unknown }).code) : "";
+  const describe = TIMEOUT_CODES[code];
+  if (describe === undefined) return null;
+  return new ProviderError(`[runsignup] ${what}: ${describe(timeouts)}`, { cause: Object.assign(new Error(code), { code }), retryable: true });
 }
 
 /** A 2xx body that is not JSON: an HTML error page from a proxy, or JSON cut off mid-way. */

@@ -3,7 +3,7 @@ import type { StoredEvent, StoredRegistration, SyncRun, SyncStore } from "../sto
 import { getBudgets, pauseBudget, releaseBudget, takeBudget } from "./memory-budget.js";
 import { claimDue, claimEvents, releaseLeases, renewLeases, updateSchedule } from "./memory-claims.js";
 import { commitPage, failRun } from "./memory-commit.js";
-import { beginDiscovery, finishDiscovery, lastDiscoveries, saveDiscovery } from "./memory-discovery.js";
+import { beginDiscovery, finishDiscovery, lastDiscoveries, markForbidden, saveDiscovery } from "./memory-discovery.js";
 import { listHistorySummaries, pruneHistory } from "./memory-history.js";
 import { listWorkingSet, summarizeEvents } from "./memory-working-set.js";
 import { compareIds, copy, createMemoryState, key, toStoredEvent, type MemoryState } from "./memory-state.js";
@@ -15,6 +15,12 @@ export type SyncStoreMethod = Exclude<keyof SyncStore, "close">;
 export interface MemoryStoreOptions {
   /** Prefix of run ids, so runs of two stores in one test are told apart. Default `run`. */
   readonly runIdPrefix?: string;
+  /**
+   * The "database clock" `databaseNow()` answers with. The memory store lives in the engine's
+   * process and has no clock of its own, so without it `databaseNow` is absent and the engine
+   * skips its clock check; give it to test that check (a clock that disagrees with the engine's).
+   */
+  readonly now?: () => Date;
 }
 
 /**
@@ -95,6 +101,7 @@ function startRun(state: MemoryState, prefix: string, args: Parameters<SyncStore
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const state = createMemoryState();
   const prefix = options.runIdPrefix ?? "run";
+  const databaseClock = options.now;
   const failures = new Map<string, unknown[]>();
   const calls: Record<string, number> = {};
   let closed = false;
@@ -120,6 +127,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       failures.set(method, queued);
     },
     saveDiscovery: (args) => run("saveDiscovery", () => saveDiscovery(state, args)),
+    markForbidden: (args) => run("markForbidden", () => markForbidden(state, args)),
     listEvents: (args) => run("listEvents", () => listEvents(state, args)),
     listWorkingSet: (args) => run("listWorkingSet", () => listWorkingSet(state, args)),
     summarizeEvents: (args) => run("summarizeEvents", () => summarizeEvents(state, args)),
@@ -143,6 +151,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     beginDiscovery: (args) => run("beginDiscovery", () => beginDiscovery(state, args)),
     finishDiscovery: (args) => run("finishDiscovery", () => finishDiscovery(state, args)),
     lastDiscoveries: (args) => run("lastDiscoveries", () => lastDiscoveries(state, args)),
+    ...(databaseClock === undefined ? {} : { databaseNow: () => run("databaseNow", () => new Date(databaseClock().getTime())) }),
     close() {
       closed = true;
       return Promise.resolve();
