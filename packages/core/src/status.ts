@@ -1,5 +1,6 @@
 import { usableConnectionIds } from "./connections.js";
-import type { ConnectionStatus, EngineStatus, EventStatus, ForbiddenRace } from "./engine-types.js";
+import type { ConnectionStatus, EngineStatus, EventStatus, ForbiddenRace, ProblemRunStatus } from "./engine-types.js";
+import type { SyncRun } from "./store.js";
 import type { ResolvedOptions } from "./options.js";
 import type { EventSummary } from "./store.js";
 import { allowedIntervalMs, tierAt } from "./policy.js";
@@ -65,12 +66,13 @@ export async function buildStatus(
   const providers = new Set(options.adapters.keys());
   const keys = [...new Set(options.connections.map((c) => c.budgetKey))];
   const recentSince = new Date(now.getTime() - options.recentEventsMs);
-  const [stored, summary, budgets, discoveries, failedRuns] = await Promise.all([
+  const [stored, summary, budgets, discoveries, failedRuns, problemRuns] = await Promise.all([
     store.listWorkingSet({ recentSince, providers: [...providers], limit: STATUS_MAX_EVENTS }),
     summaries.get(),
     store.getBudgets({ now, keys }),
     store.lastDiscoveries({ connectionIds: options.connections.map((c) => c.id) }),
     store.listRuns({ limit: 200, status: "failed" }),
+    store.listRuns({ limit: 20, withProblems: true }),
   ]);
   const events: EventStatus[] = stored
     .filter((e) => providers.has(e.provider))
@@ -115,7 +117,31 @@ export async function buildStatus(
       clockSkewMs: clocks?.providerSkewMs(c.id) ?? null,
     };
   });
-  return { owner: options.owner, running, now, events, summary, connections, budgets, databaseClockSkewMs: clocks?.databaseSkewMs ?? null };
+  return {
+    owner: options.owner,
+    running,
+    now,
+    events,
+    summary,
+    connections,
+    budgets,
+    databaseClockSkewMs: clocks?.databaseSkewMs ?? null,
+    problemRuns: problemRuns.filter((r) => r.problems > 0 && providers.has(r.provider)).map(problemRun),
+  };
+}
+
+function problemRun(r: SyncRun): ProblemRunStatus {
+  return {
+    runId: r.id,
+    connectionId: r.connectionId,
+    provider: r.provider,
+    raceId: r.raceId,
+    eventIds: r.eventIds,
+    kind: r.kind,
+    startedAt: r.startedAt,
+    problems: r.problems,
+    sample: r.problemSample,
+  };
 }
 
 /** The races refused to one connection, one entry per race, from the events' forbidden links. */

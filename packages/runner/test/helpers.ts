@@ -99,5 +99,6 @@ export function engineStatus(events: readonly EventStatus[] = [eventStatus()]): 
     ],
     budgets: [],
     databaseClockSkewMs: 150,
+    problemRuns: [],
   };
 }
