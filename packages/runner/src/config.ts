@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ConfigError, resolveSchedule, Secret, type ConnectionInput, type ScheduleInput } from "@project88/core";
+import type { PgConnectionOptions } from "@project88/postgres-store";
 import type { z } from "zod";
 import { configFileSchema, type ConfigFile, type SecretInput } from "./config-schema.js";
 
@@ -12,12 +13,15 @@ export interface RunnerConfig {
   /** PostgreSQL connection string; null means the embedded PGlite database. */
   readonly databaseUrl: Secret | null;
   readonly databaseSource: DatabaseSource;
+  /** PostgreSQL client settings (timeouts, TLS) from `database`; unset keys take the store's defaults. */
+  readonly database: PgConnectionOptions;
   readonly schema: string;
   readonly connections: readonly ConnectionInput[];
   readonly schedule: ScheduleInput;
   /** Tier names in order of urgency (for the status page), `done` last. */
   readonly tierOrder: readonly string[];
-  readonly http: { readonly port: number; readonly host: string };
+  /** `token`, when set, is required as `Authorization: Bearer` on everything but `/healthz`. */
+  readonly http: { readonly port: number; readonly host: string; readonly token: Secret | null };
   /** Every secret of the configuration, for redaction of anything built from them. */
   readonly secrets: readonly Secret[];
 }
@@ -26,6 +30,8 @@ export interface RunnerConfig {
 export const DEFAULT_CONFIG_PATH = "./project88-sync.config.json";
 /** Default HTTP port of the status page and metrics. */
 export const DEFAULT_HTTP_PORT = 9464;
+/** Default interface of the status page and metrics: this machine only. */
+export const DEFAULT_HTTP_HOST = "127.0.0.1";
 const DEFAULT_TIERS = ["high", "medium", "low"] as const;
 
 /** Environment variables, as the CLI passes them in. */
@@ -101,6 +107,27 @@ function checkSchedule(schedule: ScheduleInput, source: string): void {
   }
 }
 
+/** `database` settings in the store's terms; the TLS key is a secret like any other. */
+function toDatabaseOptions(file: ConfigFile["database"], env: Env, issues: { path: string; message: string }[], secrets: Secret[]): PgConnectionOptions {
+  if (!file) return {};
+  let ssl: PgConnectionOptions["ssl"];
+  if (typeof file.ssl === "object") {
+    const { key, ...rest } = file.ssl;
+    const resolvedKey = key === undefined ? undefined : resolveSecret(key, "database.ssl.key", env, issues);
+    if (resolvedKey) secrets.push(resolvedKey);
+    ssl = { ...rest, ...(resolvedKey ? { key: resolvedKey.reveal() } : {}) };
+  } else {
+    ssl = file.ssl;
+  }
+  return {
+    ssl,
+    connectionTimeoutMs: file.connectTimeout,
+    keepAlive: typeof file.keepAlive === "number" ? { initialDelayMs: file.keepAlive } : file.keepAlive,
+    statementTimeoutMs: file.statementTimeout,
+    idleInTransactionTimeoutMs: file.idleInTransactionTimeout,
+  };
+}
+
 /**
  * Validates a parsed configuration object and resolves its secrets from `env`. Every problem is
  * collected and thrown at once as a `ConfigError` whose `issues` carry the paths.
@@ -144,6 +171,9 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
     databaseSource = "config";
   }
   if (databaseUrl) secrets.push(databaseUrl);
+  const database = toDatabaseOptions(file.database, options.env, issues, secrets);
+  const token = file.http?.token === undefined ? null : resolveSecret(file.http.token, "http.token", options.env, issues);
+  if (token) secrets.push(token);
   if (issues.length > 0) throw configError(source, issues);
 
   const schedule = toSchedule(file.schedule);
@@ -156,7 +186,9 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
     connections,
     schedule,
     tierOrder: [...tierNames.filter((name) => name !== "done"), "done"],
-    http: { port: file.http?.port ?? DEFAULT_HTTP_PORT, host: file.http?.host ?? "0.0.0.0" },
+    database,
+    // Loopback unless the operator opens it: the page names events and their registration counts.
+    http: { port: file.http?.port ?? DEFAULT_HTTP_PORT, host: file.http?.host ?? DEFAULT_HTTP_HOST, token },
     secrets: secrets.filter((s) => s.reveal() !== ""),
   };
 }

@@ -80,6 +80,7 @@ export async function runCli(argv: readonly string[], io: CliIo, deps?: RunnerDe
       throw new UsageError(`expected ${command.positionals === 0 ? "no" : command.positionals} argument(s), got ${parsed.positionals.length}`);
     }
     const ctx: CommandContext = {
+      name: command.name,
       io,
       deps: deps ?? (await import("./default-deps.js")).defaultDeps,
       values: parsed.values as CommandContext["values"],

@@ -1,4 +1,5 @@
 import type { EngineStatus, SerializedError } from "@project88/core";
+import { scrubError } from "./personal.js";
 
 /** One event in `status --json` and `/status`. Instants are ISO strings. */
 export interface EventStatusJson {
@@ -66,7 +67,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       registrations: e.registrations,
       failures: e.failures,
       late: e.late,
-      lastError: e.lastError,
+      lastError: scrubError(e.lastError),
     })),
     connections: status.connections.map((c) => ({
       id: c.id,
@@ -77,7 +78,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       inFlight: c.inFlight,
       maxInFlight: c.maxInFlight,
       pausedUntil: iso(c.pausedUntil),
-      lastError: c.lastError,
+      lastError: scrubError(c.lastError),
       lastDiscoveryAt: iso(c.lastDiscovery?.finishedAt),
     })),
   };

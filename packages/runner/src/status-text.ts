@@ -1,6 +1,7 @@
 import type { EngineStatus, PlanReport } from "@project88/core";
 import { formatDuration } from "./duration.js";
 import { formatInZone } from "./html.js";
+import { scrubPersonal } from "./personal.js";
 
 function rel(target: Date | null, now: Date): string {
   if (!target) return "-";
@@ -13,7 +14,7 @@ export function renderStatusText(status: EngineStatus, tierOrder: readonly strin
   const lines: string[] = [`project88-sync status at ${status.now.toISOString()} (${status.events.length} events)`, "", "Connections:"];
   for (const c of status.connections) {
     const paused = c.pausedUntil && c.pausedUntil > status.now ? `, paused until ${c.pausedUntil.toISOString()}` : "";
-    const error = c.lastError ? `, last error ${c.lastError.code}: ${c.lastError.message}` : "";
+    const error = c.lastError ? `, last error ${c.lastError.code}: ${scrubPersonal(c.lastError.message)}` : "";
     lines.push(`  ${c.id} (${c.provider}): ${c.callsLastHour}/${c.callsPerHour} calls in the last hour, ${Math.floor(c.tokens)} tokens${paused}${error}`);
   }
   const tiers = [...tierOrder, ...new Set(status.events.map((e) => e.tier).filter((t) => !tierOrder.includes(t)))];

@@ -36,11 +36,12 @@ function demoConfig(ctx: CommandContext, provider: DemoProvider, port: number): 
   return {
     databaseUrl,
     databaseSource: databaseUrl ? "DATABASE_URL" : "embedded",
+    database: {},
     schema: typeof ctx.values.schema === "string" ? ctx.values.schema : "project88_demo",
     connections: provider.connections,
     schedule: DEMO_SCHEDULE,
     tierOrder: ["high", "medium", "low", "done"],
-    http: { port, host: "127.0.0.1" },
+    http: { port, host: "127.0.0.1", token: null },
     secrets: databaseUrl ? [...provider.secrets, databaseUrl] : provider.secrets,
   };
 }
