@@ -109,7 +109,10 @@ export async function acquireDataDirLock(dir: string, options: AcquireLockOption
     // A record still being written (link makes it whole, so only a foreign writer) gets its refresh period.
     if (found === null) return age > refreshMs * 2;
     if (found.hostname !== owner.hostname) return false;
-    return found.pid === process.pid || !isAlive(found.pid);
+    // Our own pid: a lock from a previous life of this pid (a container's pid 1 restarted), unless
+    // it was taken since this process started (then it is this process's own, and held).
+    if (found.pid === process.pid) return Date.parse(found.since) < Date.now() - process.uptime() * 1000;
+    return !isAlive(found.pid);
   };
 
   for (let attempt = 0; ; attempt++) {

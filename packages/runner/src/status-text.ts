@@ -1,7 +1,8 @@
-import type { EngineStatus, PlanReport } from "@project88/core";
+import type { PlanReport } from "@project88/core";
 import { formatDuration } from "./duration.js";
 import { formatInZone } from "./html.js";
 import { scrubPersonal } from "./personal.js";
+import type { StatusJson } from "./status-json.js";
 
 function rel(target: Date | null, now: Date): string {
   if (!target) return "-";
@@ -9,23 +10,29 @@ function rel(target: Date | null, now: Date): string {
   return ms >= 0 ? `in ${formatDuration(ms)}` : `${formatDuration(-ms)} ago`;
 }
 
-/** `status` without `--json`: connections, then events grouped by tier, in plain text. */
-export function renderStatusText(status: EngineStatus, tierOrder: readonly string[]): string {
-  const lines: string[] = [`project88-sync status at ${status.now.toISOString()} (${status.events.length} events)`, "", "Connections:"];
+/**
+ * `status` without `--json`: connections, then events grouped by tier, in plain text. It reads
+ * the `/status` document, so it prints the same whether the database was read here or the
+ * running process was asked over HTTP.
+ */
+export function renderStatusText(status: StatusJson, tierOrder: readonly string[]): string {
+  const now = new Date(status.now);
+  const date = (iso: string | null) => (iso === null ? null : new Date(iso));
+  const lines: string[] = [`project88-sync status at ${status.now} (${status.events.length} events)`, "", "Connections:"];
   for (const c of status.connections) {
-    const paused = c.pausedUntil && c.pausedUntil > status.now ? `, paused until ${c.pausedUntil.toISOString()}` : "";
+    const paused = c.pausedUntil && new Date(c.pausedUntil) > now ? `, paused until ${c.pausedUntil}` : "";
     const error = c.lastError ? `, last error ${c.lastError.code}: ${scrubPersonal(c.lastError.message)}` : "";
     lines.push(`  ${c.id} (${c.provider}): ${c.callsLastHour}/${c.callsPerHour} calls in the last hour, ${Math.floor(c.tokens)} tokens${paused}${error}`);
   }
   const tiers = [...tierOrder, ...new Set(status.events.map((e) => e.tier).filter((t) => !tierOrder.includes(t)))];
   for (const tier of tiers) {
-    const events = status.events.filter((e) => e.tier === tier).sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
+    const events = status.events.filter((e) => e.tier === tier).sort((a, b) => Date.parse(a.startsAt) - Date.parse(b.startsAt));
     if (events.length === 0) continue;
     lines.push("", `Tier ${tier} (${events.length}):`);
     for (const e of events) {
       const flags = [e.late ? "LATE" : "", e.failures > 0 ? `FAILING x${e.failures}` : "", e.backfilled ? "" : "backfilling"].filter(Boolean).join(" ");
       lines.push(
-        `  ${e.provider}:${e.eventId}  ${e.raceName} / ${e.name}  starts ${formatInZone(e.startsAt, e.timezone)}  last ${rel(e.lastSuccessAt, status.now)}  next ${rel(e.nextSyncAt, status.now)}  ${e.registrations} registrations${flags ? `  ${flags}` : ""}`,
+        `  ${e.provider}:${e.eventId}  ${e.raceName} / ${e.name}  starts ${formatInZone(new Date(e.startsAt), e.timezone)}  last ${rel(date(e.lastSuccessAt), now)}  next ${rel(date(e.nextSyncAt), now)}  ${e.registrations} registrations${flags ? `  ${flags}` : ""}`,
       );
     }
   }
