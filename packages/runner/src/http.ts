@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { EngineStatus, PlanReport, Secret } from "@project88/core";
 import type { ErrorLog } from "./error-log.js";
@@ -34,6 +34,8 @@ export interface RunnerHttpServer {
   readonly port: number;
   /** The address really bound (`127.0.0.1`, `::`, `0.0.0.0`). */
   readonly address: string;
+  /** The Node server underneath (for its events; the runner only closes it through `close`). */
+  readonly server: Server;
   /** A URL for people (loopback when bound to every interface). */
   readonly url: string;
   close(): Promise<void>;
@@ -172,6 +174,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runne
   return {
     port: bound.port,
     address: bound.address,
+    server,
     url: `http://${host}:${bound.port}/`,
     close: () =>
       new Promise<void>((resolve) => {

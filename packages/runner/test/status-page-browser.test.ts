@@ -31,7 +31,13 @@ describe("the status page in headless Chromium", () => {
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    // The page must work under its own Content-Security-Policy: Chromium reports every refusal.
+    const refused: string[] = [];
+    page.on("console", (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) refused.push(msg.text());
+    });
     const response = await page.goto(base);
+    expect(response?.headers()["content-security-policy"]).toMatch(/^default-src 'none'; style-src 'nonce-/);
     expect(response?.status()).toBe(200);
     expect(await page.locator("h1").textContent()).toContain("project88-sync demo");
 
@@ -47,6 +53,19 @@ describe("the status page in headless Chromium", () => {
     const overflow = (await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")) as number;
     expect(overflow).toBeLessThanOrEqual(0);
     expect(await page.locator("#budgets tbody tr").count()).toBe(3);
+    // The style sheet applied (the page is styled), and each budget bar is as wide as its share.
+    expect(await page.locator("body").evaluate((el) => getComputedStyle(el).fontFamily)).toContain("system-ui");
+    const bars = await page.locator("#budgets tbody tr").evaluateAll((rows) =>
+      rows.map((row) => {
+        const bar = row.querySelector(".bar") as HTMLElement;
+        const fill = bar.querySelector("span") as HTMLElement;
+        const [calls, budget] = (row.querySelector(".bar + .muted")?.textContent ?? "").match(/\d+/g)?.map(Number) ?? [0, 1];
+        return { shown: fill.getBoundingClientRect().width / bar.getBoundingClientRect().width, share: Math.min(1, (calls ?? 0) / (budget ?? 1)) };
+      }),
+    );
+    for (const bar of bars) expect(bar.shown).toBeCloseTo(bar.share, 1);
+    expect(bars.some((b) => b.share > 0)).toBe(true);
+    expect(refused).toEqual([]);
 
     const dir = join(REPO_ROOT, "test-results");
     await mkdir(dir, { recursive: true });
