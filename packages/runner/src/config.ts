@@ -14,7 +14,7 @@ export interface RunnerConfig {
   readonly databaseUrl: Secret | null;
   readonly databaseSource: DatabaseSource;
   /** PostgreSQL client settings (timeouts, TLS) from `database`; unset keys take the store's defaults. */
-  readonly database: PgConnectionOptions;
+  readonly database: DatabaseOptions;
   readonly schema: string;
   readonly connections: readonly ConnectionInput[];
   readonly schedule: ScheduleInput;
@@ -24,6 +24,28 @@ export interface RunnerConfig {
   readonly http: { readonly port: number; readonly host: string; readonly token: Secret | null };
   /** Every secret of the configuration, for redaction of anything built from them. */
   readonly secrets: readonly Secret[];
+}
+
+/** `database` settings: the store's client options, with the TLS private key kept a `Secret` until the pool is made. */
+export type DatabaseOptions = Omit<PgConnectionOptions, "ssl"> & {
+  readonly ssl?:
+    | boolean
+    | {
+        readonly rejectUnauthorized?: boolean | undefined;
+        readonly ca?: string | undefined;
+        readonly cert?: string | undefined;
+        readonly key?: Secret | undefined;
+        readonly servername?: string | undefined;
+      }
+    | undefined;
+};
+
+/** The store's client options for `database`, the key revealed (only when the pool is made). */
+export function pgConnectionOptions(database: DatabaseOptions): PgConnectionOptions {
+  const { ssl, ...rest } = database;
+  if (typeof ssl !== "object") return { ...rest, ssl };
+  const { key, ...tls } = ssl;
+  return { ...rest, ssl: { ...tls, ...(key ? { key: key.reveal() } : {}) } };
 }
 
 /** The default configuration file, relative to the working directory. */
@@ -108,14 +130,14 @@ function checkSchedule(schedule: ScheduleInput, source: string): void {
 }
 
 /** `database` settings in the store's terms; the TLS key is a secret like any other. */
-function toDatabaseOptions(file: ConfigFile["database"], env: Env, issues: { path: string; message: string }[], secrets: Secret[]): PgConnectionOptions {
+function toDatabaseOptions(file: ConfigFile["database"], env: Env, issues: { path: string; message: string }[], secrets: Secret[]): DatabaseOptions {
   if (!file) return {};
-  let ssl: PgConnectionOptions["ssl"];
+  let ssl: DatabaseOptions["ssl"];
   if (typeof file.ssl === "object") {
     const { key, ...rest } = file.ssl;
     const resolvedKey = key === undefined ? undefined : resolveSecret(key, "database.ssl.key", env, issues);
     if (resolvedKey) secrets.push(resolvedKey);
-    ssl = { ...rest, ...(resolvedKey ? { key: resolvedKey.reveal() } : {}) };
+    ssl = { ...rest, ...(resolvedKey ? { key: resolvedKey } : {}) };
   } else {
     ssl = file.ssl;
   }

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { createSyncEngine } from "@project88/core";
 import { createPostgresStore } from "@project88/postgres-store";
 import { createRunSignupAdapter } from "@project88/runsignup-adapter";
+import { pgConnectionOptions } from "./config.js";
 import { acquireDataDirLock, type DataDirLock } from "./data-dir-lock.js";
 import type { OpenStoreArgs, OpenedStore, RunnerDeps } from "./deps.js";
 
@@ -19,7 +20,7 @@ export async function openPostgresStore(args: OpenStoreArgs): Promise<OpenedStor
   try {
     if (lock !== null && args.dataDir !== null) await mkdir(args.dataDir, { recursive: true, mode: 0o700 });
     const store = await createPostgresStore({
-      ...(args.databaseUrl === null ? { pglite: { dataDir: args.dataDir ?? undefined } } : { connectionString: args.databaseUrl.reveal(), ...args.connection }),
+      ...(args.databaseUrl === null ? { pglite: { dataDir: args.dataDir ?? undefined } } : { connectionString: args.databaseUrl.reveal(), ...pgConnectionOptions(args.connection ?? {}) }),
       schema: args.schema,
       onWarning: args.onWarning,
       // The runner decides when to migrate (`--no-migrate`, `migrate`).

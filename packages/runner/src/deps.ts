@@ -1,4 +1,4 @@
-import type { PgConnectionOptions } from "@project88/postgres-store";
+import type { DatabaseOptions } from "./config.js";
 import type { ProviderAdapter, Secret, SyncEngine, SyncEngineOptions, SyncStore } from "@project88/core";
 
 /** Where the runner's store lives. */
@@ -11,7 +11,7 @@ export interface OpenStoreArgs {
   /** The command opening it (`project88-sync start`), recorded in the embedded database's lock. */
   readonly command?: string | undefined;
   /** PostgreSQL client settings (timeouts, TLS); ignored by the embedded database. */
-  readonly connection?: PgConnectionOptions | undefined;
+  readonly connection?: DatabaseOptions | undefined;
   /** Receives warnings about the database (a plaintext connection to a remote server). */
   readonly onWarning?: ((message: string) => void) | undefined;
 }

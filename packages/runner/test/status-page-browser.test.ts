@@ -54,15 +54,13 @@ describe("the status page in headless Chromium", () => {
     expect(overflow).toBeLessThanOrEqual(0);
     expect(await page.locator("#budgets tbody tr").count()).toBe(3);
     // The style sheet applied (the page is styled), and each budget bar is as wide as its share.
-    expect(await page.locator("body").evaluate((el) => getComputedStyle(el).fontFamily)).toContain("system-ui");
-    const bars = await page.locator("#budgets tbody tr").evaluateAll((rows) =>
-      rows.map((row) => {
-        const bar = row.querySelector(".bar") as HTMLElement;
-        const fill = bar.querySelector("span") as HTMLElement;
-        const [calls, budget] = (row.querySelector(".bar + .muted")?.textContent ?? "").match(/\d+/g)?.map(Number) ?? [0, 1];
-        return { shown: fill.getBoundingClientRect().width / bar.getBoundingClientRect().width, share: Math.min(1, (calls ?? 0) / (budget ?? 1)) };
-      }),
-    );
+    // (Evaluated as strings: the test is compiled without the DOM's types.)
+    expect(await page.evaluate("getComputedStyle(document.body).fontFamily")).toContain("system-ui");
+    const bars = (await page.evaluate(`[...document.querySelectorAll("#budgets tbody tr")].map((row) => {
+      const bar = row.querySelector(".bar");
+      const [calls, budget] = (row.querySelector(".bar + .muted").textContent.match(/\\d+/g) || []).map(Number);
+      return { shown: bar.querySelector("span").getBoundingClientRect().width / bar.getBoundingClientRect().width, share: Math.min(1, calls / budget) };
+    })`)) as { shown: number; share: number }[];
     for (const bar of bars) expect(bar.shown).toBeCloseTo(bar.share, 1);
     expect(bars.some((b) => b.share > 0)).toBe(true);
     expect(refused).toEqual([]);
