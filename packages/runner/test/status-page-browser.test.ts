@@ -74,5 +74,10 @@ describe("the status page in headless Chromium", () => {
     demo.kill("SIGTERM");
     expect(await demo.exited).toBe(0);
     expect(demo.stdout()).toContain("demo summary");
+    // Like with like: both counts cover the events discovered, and any difference is explained.
+    const counts = /registrations: ([\d,]+) active in the database, ([\d,]+) at the fake RunSignUp, in the same (\d+) events/.exec(demo.stdout());
+    expect(counts, demo.stdout()).not.toBeNull();
+    expect(Number(counts?.[3])).toBe(status.events.length);
+    if (counts?.[1] !== counts?.[2]) expect(demo.stdout()).toMatch(/difference: the database has [+-][\d,]+: /);
   }, 120_000);
 });
