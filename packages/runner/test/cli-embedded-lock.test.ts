@@ -27,7 +27,10 @@ describe("the embedded database's lock, across processes", () => {
 
   it("refuses `once` beside a running `start`, serves `status` and `plan` from it, and a SIGKILLed holder does not block the next start", async () => {
     const start = spawnCli(["start", "--config", config.path], env, config.dir);
-    await start.waitForLine((l) => l.includes("status page at"));
+    const line = JSON.parse(await start.waitForLine((l) => l.includes("status page at"))) as Record<string, unknown>;
+    // The address really bound, and that it is this machine only (no http.host in the file).
+    expect(line).toMatchObject({ address: "127.0.0.1", port });
+    expect(line.msg).toContain(`listening on 127.0.0.1:${port}, this machine only`);
     expect((await stat(join(config.dir, ".project88-sync"))).mode & 0o777).toBe(0o700);
     await eventually(async () => {
       const doc = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as { events: { backfilled: boolean }[] };
@@ -62,5 +65,5 @@ describe("the embedded database's lock, across processes", () => {
     // The clean stop released it: a one-off run works again.
     const after = await runCliProcess(["status", "--json", "--config", config.path], env, config.dir);
     expect(after.code).toBe(0);
-  }, 120_000);
+  }, 240_000);
 });
