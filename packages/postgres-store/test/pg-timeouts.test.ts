@@ -50,9 +50,9 @@ describe("PostgreSQL client timeouts", () => {
   it("a session idle inside a transaction is ended by the server and its locks freed", async () => {
     const client = createPgClient({ connectionString: db.get().connectionString, connection: { idleInTransactionTimeoutMs: 300 } });
     const s = quoteIdent(db.get().schema);
-    let release = () => undefined as void;
+    let release: () => void = () => undefined;
     const silent = new Promise<void>((resolve) => (release = resolve));
-    let locked = () => undefined as void;
+    let locked: () => void = () => undefined;
     const holding = new Promise<void>((resolve) => (locked = resolve));
     try {
       // The transaction takes a lock, then its client goes silent (a partition, a stuck callback).
