@@ -3,6 +3,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresStore, plaintextWarning, type PostgresStore } from "../src/index.js";
 import { createPgClient } from "../src/pg-client.js";
+import { pgPoolConfig } from "../src/pg-options.js";
 import { quoteIdent } from "../src/sql.js";
 import { useTestSchema } from "./db.js";
 
@@ -74,6 +75,23 @@ describe("PostgreSQL client timeouts", () => {
       release();
       await client.close();
     }
+  });
+});
+
+describe("pool settings", () => {
+  it("fills the defaults and hands TLS options to pg as they are", () => {
+    const ssl = { rejectUnauthorized: true, ca: "-----BEGIN CERTIFICATE-----", servername: "db.example.net" };
+    expect(pgPoolConfig("postgres://db.example.net/sync", 4, { ssl })).toMatchObject({
+      max: 4,
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      statement_timeout: 60_000,
+      idle_in_transaction_session_timeout: 60_000,
+      ssl,
+    });
+    expect(pgPoolConfig("postgres://h/db", 1, { keepAlive: false, connectionTimeoutMs: 0 })).toMatchObject({ keepAlive: false, connectionTimeoutMillis: 0 });
+    expect(pgPoolConfig("postgres://h/db", 1)).not.toHaveProperty("ssl");
   });
 });
 
