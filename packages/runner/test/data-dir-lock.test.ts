@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -30,6 +30,14 @@ describe("the data directory lock", () => {
     expect((await readLockOwner(dir))?.http).toBe("http://127.0.0.1:9464/");
     await lock.release();
     expect(await readLockOwner(dir)).toBeNull();
+  });
+
+  it("narrows a directory an older version created with a wider mode", async () => {
+    await mkdir(dir, { mode: 0o755 });
+    expect((await stat(dir)).mode & 0o777).not.toBe(0o700);
+    const lock = await acquireDataDirLock(dir, { command: "project88-sync start" });
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    await lock.release();
   });
 
   it("is refused while its holder lives, naming pid, command and since", async () => {
