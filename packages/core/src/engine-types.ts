@@ -33,6 +33,15 @@ export interface SyncEngineOptions {
   readonly pollMs?: number | undefined;
   /** Random source for jitter (tests make it deterministic). */
   readonly random?: (() => number) | undefined;
+  /**
+   * The most this host's clock may differ from the database's `now()` (30 s; null: never
+   * checked). Checked at `start()`, `runOnce()`, `discover()` and `syncEvent()` (a `ClockSkewError`
+   * when over) and every `clockCheckEveryMs` while running (no new work is claimed while over;
+   * `clock:skew` tells). Skipped for a store without `databaseNow`.
+   */
+  readonly maxClockSkewMs?: number | null | undefined;
+  /** How often a running engine compares its clock with the database's (5 min). */
+  readonly clockCheckEveryMs?: number | undefined;
 }
 
 /** What `syncEvent` and a loop round report. */
@@ -91,6 +100,12 @@ export interface ConnectionStatus {
   readonly pausedUntil: Date | null;
   readonly lastError: SerializedError | null;
   readonly lastDiscovery: DiscoveryRecord | null;
+  /**
+   * This host's clock minus the provider's, in ms, from the latest response of this connection
+   * (positive: this host runs ahead, and cursors are kept that much earlier); null before any
+   * response in this process. Worth showing beyond 5 s (`SKEW_REPORT_MS`).
+   */
+  readonly clockSkewMs: number | null;
 }
 
 export interface EngineStatus {
@@ -100,6 +115,8 @@ export interface EngineStatus {
   readonly events: readonly EventStatus[];
   readonly connections: readonly ConnectionStatus[];
   readonly budgets: readonly BudgetState[];
+  /** This host's clock minus the database's `now()` at the latest check, in ms; null when never checked. */
+  readonly databaseClockSkewMs: number | null;
 }
 
 /** One hour of a connection's forecast. */
@@ -127,7 +144,11 @@ export interface PlanReport {
 /** The engine. All methods are safe to call while the loop runs. */
 export interface SyncEngine extends EventEmitter<EngineEventArgs> {
   readonly owner: string;
-  /** Starts the loop: discovery when due, then due passes as their time comes. */
+  /**
+   * Starts the loop: discovery when due, then due passes as their time comes. Rejects with a
+   * `ClockSkewError` (nothing started) when this host's clock and the database's differ by more
+   * than `maxClockSkewMs`.
+   */
   start(): Promise<void>;
   /**
    * Stops claiming, lets each page in flight commit (or abandons it unwritten after `timeoutMs`),

@@ -15,3 +15,5 @@ export { resolveOptions, resolveSchedule, type ResolvedOptions, type ResolvedSch
 export { tierAt, type TierAt } from "./policy.js";
 /** Row checks a store runs before it writes a page (the memory store and postgres-store share them). */
 export { registrationProblem, removalProblem } from "./rows.js";
+/** A provider clock skew beyond this is reported (`clock:skew`) and worth showing in a status. */
+export { SKEW_REPORT_MS } from "./clock-skew.js";

@@ -50,6 +50,8 @@ const optionsSchema = z
     leaseMs: z.number().int().min(1000).default(60_000),
     pollMs: z.number().int().positive().default(1000),
     random: z.custom<() => number>((v) => typeof v === "function", { message: "expected a function" }).optional(),
+    maxClockSkewMs: z.number().int().positive().nullable().default(30_000),
+    clockCheckEveryMs: z.number().int().positive().default(300_000),
   })
 ;
 
@@ -89,6 +91,9 @@ export interface ResolvedOptions {
   readonly leaseMs: number;
   readonly pollMs: number;
   readonly random: () => number;
+  /** Null: the database clock is never compared. */
+  readonly maxClockSkewMs: number | null;
+  readonly clockCheckEveryMs: number;
 }
 
 /** Validates schedule options alone (used by `plan` tooling and tests). */
@@ -126,6 +131,8 @@ export function resolveOptions(input: SyncEngineOptions): ResolvedOptions {
     leaseMs: o.leaseMs,
     pollMs: o.pollMs,
     random: o.random ?? Math.random,
+    maxClockSkewMs: o.maxClockSkewMs,
+    clockCheckEveryMs: o.clockCheckEveryMs,
   };
 }
 

@@ -22,6 +22,10 @@ export interface RunnerConfig {
   readonly tierOrder: readonly string[];
   /** `token`, when set, is required as `Authorization: Bearer` on everything but `/healthz`. */
   readonly http: { readonly port: number; readonly host: string; readonly token: Secret | null };
+  /** The engine's check of this host's clock against the database's (absent: core's defaults, 30 s and 5 min). */
+  readonly clock?: { readonly maxClockSkewMs?: number | null | undefined; readonly clockCheckEveryMs?: number | undefined } | undefined;
+  /** How the RunSignUp adapter uses the network (absent: the adapter's defaults). */
+  readonly runsignup?: RunSignupSettings | undefined;
   /** Every secret of the configuration, for redaction of anything built from them. */
   readonly secrets: readonly Secret[];
 }
@@ -46,6 +50,15 @@ export function pgConnectionOptions(database: DatabaseOptions): PgConnectionOpti
   if (typeof ssl !== "object") return { ...rest, ssl };
   const { key, ...tls } = ssl;
   return { ...rest, ssl: { ...tls, ...(key ? { key: key.reveal() } : {}) } };
+}
+
+/** The RunSignUp adapter's network options the configuration may set (`runsignup` in the file). */
+export interface RunSignupSettings {
+  readonly connectionsPerOrigin?: number | undefined;
+  readonly connectTimeoutMs?: number | undefined;
+  readonly headersTimeoutMs?: number | undefined;
+  readonly bodyTimeoutMs?: number | undefined;
+  readonly maxResponseBytes?: number | undefined;
 }
 
 /** The default configuration file, relative to the working directory. */
@@ -106,6 +119,19 @@ function toSchedule(file: ConfigFile["schedule"]): ScheduleInput {
     out[name] = name === "tiers" ? (file.tiers ?? []).map((tier) => ({ name: tier.name, withinMs: tier.within, everyMs: tier.every })) : value;
   }
   return out as ScheduleInput;
+}
+
+function toRunSignupSettings(file: ConfigFile["runsignup"]): RunSignupSettings | undefined {
+  if (!file) return undefined;
+  const settings: RunSignupSettings = {
+    connectionsPerOrigin: file.connectionsPerOrigin,
+    connectTimeoutMs: file.connectTimeout,
+    headersTimeoutMs: file.headersTimeout,
+    bodyTimeoutMs: file.bodyTimeout,
+    maxResponseBytes: file.maxResponseBytes,
+  };
+  // Absent keys stay absent, so the adapter's defaults apply to them.
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as RunSignupSettings;
 }
 
 /** Core's path (`schedule.tiers.1.withinMs`) in the file's words (`schedule.tiers[1].within`). */
@@ -203,6 +229,8 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
     schedule,
     tierOrder: [...tierNames.filter((name) => name !== "done"), "done"],
     database,
+    runsignup: toRunSignupSettings(file.runsignup),
+    clock: file.clock && { maxClockSkewMs: file.clock.maxSkew, clockCheckEveryMs: file.clock.checkEvery },
     // Loopback unless the operator opens it: the page names events and their registration counts.
     http: { port: file.http?.port ?? DEFAULT_HTTP_PORT, host: file.http?.host ?? DEFAULT_HTTP_HOST, token },
     secrets: secrets.filter((s) => s.reveal() !== ""),

@@ -1,8 +1,9 @@
-import type { PlanReport } from "@project88/core";
+import type { EngineStatus, PlanReport } from "@project88/core";
+import { describeSkew, notableSkew } from "./clock-text.js";
 import { formatDuration } from "./duration.js";
 import { formatInZone } from "./html.js";
 import { scrubPersonal } from "./personal.js";
-import type { StatusJson } from "./status-json.js";
+import { toStatusJson, type StatusJson } from "./status-json.js";
 
 function rel(target: Date | null, now: Date): string {
   if (!target) return "-";
@@ -13,17 +14,20 @@ function rel(target: Date | null, now: Date): string {
 /**
  * `status` without `--json`: connections, then events grouped by tier, in plain text. It reads
  * the `/status` document, so it prints the same whether the database was read here or the
- * running process was asked over HTTP.
+ * running process was asked over HTTP. The engine's own status is converted first.
  */
-export function renderStatusText(status: StatusJson, tierOrder: readonly string[]): string {
+export function renderStatusText(input: StatusJson | EngineStatus, tierOrder: readonly string[]): string {
+  const status = input.now instanceof Date ? toStatusJson(input as EngineStatus) : (input as StatusJson);
   const now = new Date(status.now);
   const date = (iso: string | null) => (iso === null ? null : new Date(iso));
   const lines: string[] = [`project88-sync status at ${status.now} (${status.events.length} events)`, "", "Connections:"];
   for (const c of status.connections) {
     const paused = c.pausedUntil && new Date(c.pausedUntil) > now ? `, paused until ${c.pausedUntil}` : "";
     const error = c.lastError ? `, last error ${c.lastError.code}: ${scrubPersonal(c.lastError.message)}` : "";
-    lines.push(`  ${c.id} (${c.provider}): ${c.callsLastHour}/${c.callsPerHour} calls in the last hour, ${Math.floor(c.tokens)} tokens${paused}${error}`);
+    const skew = notableSkew(c.clockSkewMs) ? `, ${describeSkew(c.clockSkewMs, c.provider)}${c.clockSkewMs > 0 ? " (cursors kept that much earlier)" : ""}` : "";
+    lines.push(`  ${c.id} (${c.provider}): ${c.callsLastHour}/${c.callsPerHour} calls in the last hour, ${Math.floor(c.tokens)} tokens${paused}${skew}${error}`);
   }
+  if (notableSkew(status.databaseClockSkewMs)) lines.push(`  Database: ${describeSkew(status.databaseClockSkewMs, "the database's")}`);
   const tiers = [...tierOrder, ...new Set(status.events.map((e) => e.tier).filter((t) => !tierOrder.includes(t)))];
   for (const tier of tiers) {
     const events = status.events.filter((e) => e.tier === tier).sort((a, b) => Date.parse(a.startsAt) - Date.parse(b.startsAt));
