@@ -1,4 +1,4 @@
-import type { SerializedError } from "@project88/core";
+import type { RowProblem, SerializedError } from "@project88/core";
 
 /**
  * Removes personal data from text shown on the status page, `/status` and `status`: error
@@ -36,4 +36,23 @@ export function scrubPersonal(text: string): string {
 /** A serialised error with its message scrubbed; null stays null. */
 export function scrubError<E extends Pick<SerializedError, "message">>(error: E | null): E | null {
   return error === null ? null : { ...error, message: scrubPersonal(error.message) };
+}
+
+/** Fields of a registration that describe a person, as a row problem names them (`dob`, `firstName`, `questions`). */
+const PERSONAL_FIELD_NAME = /dob|birth|name|email|phone|mobile|address|street|city|state|zip|postal|country|gender|age|team|bib|chip|question|answer|emergency|medical/i;
+
+/**
+ * A row problem fit for the status page: for a personal field its reason loses the value it
+ * quotes (`dob "1987-03-14x" is not a calendar date` keeps `dob`, the registration and the
+ * problem); every reason is scrubbed like any message.
+ */
+export function scrubProblem(problem: RowProblem): RowProblem {
+  let reason = problem.reason;
+  if (PERSONAL_FIELD_NAME.test(problem.field)) {
+    // Reasons read `<field>? <value> is not ...` or `<value> is not ...`: the value goes.
+    reason = reason.replace(/^(?:([A-Za-z_]+) )?(.+?)( is (?:not|missing|too|longer|shorter)\b.*)$/s, (_m, name: string | undefined, _value: string, tail: string) =>
+      `${name !== undefined && PERSONAL_FIELD_NAME.test(name) ? `${name} ` : ""}${REDACTED}${tail}`,
+    );
+  }
+  return { ...problem, reason: scrubPersonal(reason) };
 }
