@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { ConfigError, resolveSchedule, SCHEDULE_OPTION_NAMES, Secret, type ConnectionInput, type ScheduleInput } from "@project88/core";
+import { ConfigError, resolveSchedule, SCHEDULE_OPTION_NAMES, Secret, type ConnectionInput, type HistoryInput, type ScheduleInput } from "@project88/core";
 import type { PgConnectionOptions } from "@project88/postgres-store";
 import type { z } from "zod";
 import { configFileSchema, scheduleFileKey, type ConfigFile, type SecretInput } from "./config-schema.js";
@@ -18,6 +18,10 @@ export interface RunnerConfig {
   readonly schema: string;
   readonly connections: readonly ConnectionInput[];
   readonly schedule: ScheduleInput;
+  /** Retention of the engine's own history (core's defaults when the file says nothing). */
+  readonly history?: HistoryInput | undefined;
+  /** How long a finished event stays in status; absent is core's default (7 days). */
+  readonly recentEventsMs?: number | undefined;
   /** Tier names in order of urgency (for the status page), `done` last. */
   readonly tierOrder: readonly string[];
   /** `token`, when set, is required as `Authorization: Bearer` on everything but `/healthz`. */
@@ -227,6 +231,12 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
     schema: file.schema,
     connections,
     schedule,
+    history: {
+      ...(file.history?.runsMaxAge === undefined ? {} : { runsMaxAgeMs: file.history.runsMaxAge }),
+      ...(file.history?.statusChangesMaxAge === undefined ? {} : { statusChangesMaxAgeMs: file.history.statusChangesMaxAge }),
+      ...(file.history?.batchSize === undefined ? {} : { batchSize: file.history.batchSize }),
+    },
+    recentEventsMs: file.history?.recentEvents,
     tierOrder: [...tierNames.filter((name) => name !== "done"), "done"],
     database,
     runsignup: toRunSignupSettings(file.runsignup),

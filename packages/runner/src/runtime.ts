@@ -81,6 +81,8 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
       store: opened.store,
       connections: config.connections,
       schedule: config.schedule,
+      ...(config.history === undefined ? {} : { history: config.history }),
+      ...(config.recentEventsMs === undefined ? {} : { recentEventsMs: config.recentEventsMs }),
       ...(config.clock?.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: config.clock.maxClockSkewMs }),
       ...(config.clock?.clockCheckEveryMs === undefined ? {} : { clockCheckEveryMs: config.clock.clockCheckEveryMs }),
       ...(args.pollMs === undefined ? {} : { pollMs: args.pollMs }),

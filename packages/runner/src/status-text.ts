@@ -20,7 +20,7 @@ export function renderStatusText(input: StatusJson | EngineStatus, tierOrder: re
   const status = input.now instanceof Date ? toStatusJson(input as EngineStatus) : (input as StatusJson);
   const now = new Date(status.now);
   const date = (iso: string | null) => (iso === null ? null : new Date(iso));
-  const lines: string[] = [`project88-sync status at ${status.now} (${status.events.length} events)`, "", "Connections:"];
+  const lines: string[] = [`project88-sync status at ${status.now} (${status.events.length} current events of ${status.summary.events}; ${status.summary.done} finished, ${status.summary.activeRegistrations} active registrations)`, "", "Connections:"];
   for (const c of status.connections) {
     const paused = c.pausedUntil && new Date(c.pausedUntil) > now ? `, paused until ${c.pausedUntil}` : "";
     const error = c.lastError ? `, last error ${c.lastError.code}: ${scrubPersonal(c.lastError.message)}` : "";

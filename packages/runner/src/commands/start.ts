@@ -20,6 +20,7 @@ export async function serveRuntime(runtime: Runtime, logger: Logger, port: numbe
     token: runtime.config.http.token,
     status: () => runtime.engine.status(),
     plan: (hours) => runtime.engine.plan(hours),
+    ready: () => runtime.engine.ready(),
     metrics: runtime.metrics,
     errors: runtime.errors,
     tierOrder: runtime.config.tierOrder,
