@@ -7,6 +7,12 @@ import type { SerializedError, StoredEvent, SyncStatePatch } from "./store.js";
 export const AUTH_PAUSE_MS = 60 * 60_000;
 /** Pause after a throttling answer that did not say how long to wait. */
 export const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
+/**
+ * The longest pause a `Retry-After` can call for. A proxy's "come back in a week" (or an HTTP
+ * date years ahead) must not silence a partner for race morning: after an hour the engine asks
+ * again, and a provider that still refuses answers with a new `Retry-After`.
+ */
+export const MAX_RETRY_AFTER_MS = 60 * 60_000;
 
 /** A plain, secret-free description of any thrown value. */
 export function serializeError(error: unknown): SerializedError {
@@ -24,7 +30,9 @@ export interface ConnectionPause {
 /** Decides the pause of the connection after an error (throttling or rejected credentials). */
 export function pauseFor(error: unknown, now: Date): ConnectionPause | null {
   if (error instanceof RateLimitedError) {
-    return { until: new Date(now.getTime() + (error.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS)), reason: "rate-limited" };
+    const asked = error.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS;
+    const ms = Number.isFinite(asked) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, asked)) : MAX_RETRY_AFTER_MS;
+    return { until: new Date(now.getTime() + ms), reason: "rate-limited" };
   }
   if (error instanceof AuthError) return { until: new Date(now.getTime() + AUTH_PAUSE_MS), reason: "credentials rejected" };
   return null;
