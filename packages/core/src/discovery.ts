@@ -31,20 +31,40 @@ export interface DiscoveryDeps {
   readonly options: ResolvedOptions;
   readonly emitter: EventEmitter<EngineEventArgs>;
   readonly slots: ReadonlyMap<string, ConnectionSlot>;
+  /** The engine's stop signal: aborting it ends every running discovery (its waits included). */
+  readonly signal: () => AbortSignal;
 }
 
-/** Runs discovery when its ledger says so; keeps in-process memory only to avoid asking every poll. */
+/**
+ * Runs discovery when its ledger says so, one task per connection; keeps in-process memory only
+ * to avoid asking every poll. A connection never has two discoveries running in this process.
+ */
 export interface Discovery {
-  /** Discovers every connection whose latest slot has no successful discovery. True when any ran. */
+  /**
+   * Starts, in the background, the discovery of every connection whose latest slot has no
+   * successful discovery and that is not being discovered already. Never waits: one partner's
+   * slow or paused discovery must not hold up the loop that syncs every other partner.
+   */
+  startDue(): void;
+  /** Like `startDue`, then waits for those discoveries (`runOnce`). True when any ran. */
   runDue(): Promise<boolean>;
-  /** Discovers the given connections now, whatever the ledger says. */
+  /** Discovers the given connections now, whatever the ledger says (a paused one is skipped). */
   runNow(connectionIds?: readonly string[]): Promise<void>;
+  /** Resolves when any running discovery ends; null when none runs. */
+  anyDone(): Promise<void> | null;
+  /** Resolves when every running discovery has ended. */
+  allDone(): Promise<void>;
 }
+
+/** What one discovery attempt came to. */
+type Outcome = "ran" | "refused" | "paused";
 
 /**
  * Discovery is due when the latest slot at or before now has no successful run in the store's
  * ledger (`beginDiscovery` admits one caller per connection and slot), so a process started at
- * 07:00 after a missed 06:00 run discovers at once, and two processes never both do.
+ * 07:00 after a missed 06:00 run discovers at once, and two processes never both do. A
+ * connection whose budget key is paused is skipped (`discovery:skipped`) until the pause ends:
+ * asking would only wait inside the budget for the whole pause.
  */
 export function createDiscovery(deps: DiscoveryDeps): Discovery {
   const { options } = deps;
@@ -53,11 +73,28 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
   const served = new Map<string, number>();
   const retryAt = new Map<string, number>();
   const failures = new Map<string, number>();
+  /** Per connection: its discovery running in this process. */
+  const running = new Map<string, Promise<Outcome>>();
 
-  async function discoverOne(slot: ConnectionSlot, slotAt: Date): Promise<"ran" | "skipped"> {
+  /** The pause of the connection's budget key now, if any (the ledger is not touched when paused). */
+  async function pauseOf(conn: ConnectionSlot["conn"], now: Date): Promise<{ until: Date; reason: string | null } | null> {
+    const [budget] = await store.getBudgets({ now, keys: [conn.budgetKey] });
+    const until = budget?.pausedUntil ?? null;
+    return until !== null && until.getTime() > now.getTime() ? { until, reason: budget?.pauseReason ?? null } : null;
+  }
+
+  async function discoverOne(slot: ConnectionSlot, slotAt: Date): Promise<Outcome> {
     const conn = slot.conn;
+    const signal = deps.signal();
+    if (signal.aborted) return "refused";
+    const pause = await pauseOf(conn, clock.now());
+    if (pause !== null) {
+      retryAt.set(conn.id, pause.until.getTime());
+      safeEmit(deps.emitter, "discovery:skipped", { connectionId: conn.id, provider: conn.provider, slot: slotAt, reason: "paused", until: pause.until, pauseReason: pause.reason });
+      return "paused";
+    }
     const id = await store.beginDiscovery({ connectionId: conn.id, slot: slotAt, owner, now: clock.now(), leaseMs });
-    if (id === null) return "skipped";
+    if (id === null) return "refused";
     const adapter = options.adapters.get(conn.provider) as ProviderAdapter;
     const started = clock.now();
     safeEmit(deps.emitter, "discovery:start", { connectionId: conn.id, provider: conn.provider, slot: slotAt });
@@ -66,7 +103,7 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
     try {
       const window = { from: new Date(started.getTime() - schedule.discoveryLookBehindMs), to: new Date(started.getTime() + schedule.discoveryLookAheadMs) };
       const races: Race[] = [];
-      for await (const race of adapter.listRaces(conn, window, { budget: counter.budget, signal: new AbortController().signal, now: started })) races.push(race);
+      for await (const race of adapter.listRaces(conn, window, { budget: counter.budget, signal, now: started })) races.push(race);
       const now = clock.now();
       const diff = await store.saveDiscovery({ connectionId: conn.id, provider: conn.provider, races, now, newEventPriority: BACKFILL_PRIORITY });
       if (diff.changedEvents.length > 0) {
@@ -124,34 +161,66 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
     }
   }
 
+  /** One connection's due discovery, with the ledger's answer folded into the in-process memory. */
+  async function discoverDue(s: ConnectionSlot, slotAt: Date): Promise<Outcome> {
+    const outcome = await discoverOne(s, slotAt);
+    if (failures.has(s.conn.id) || outcome === "paused") return outcome;
+    if (outcome === "ran") served.set(s.conn.id, slotAt.getTime());
+    else if (!deps.signal().aborted) {
+      // Refused: served already, or another process is at it; look again after its lease.
+      const last = (await store.lastDiscoveries({ connectionIds: [s.conn.id] }))[0];
+      if (last !== undefined && last.status === "succeeded" && last.slot.getTime() >= slotAt.getTime()) served.set(s.conn.id, slotAt.getTime());
+      else retryAt.set(s.conn.id, clock.now().getTime() + leaseMs);
+    }
+    return outcome;
+  }
+
+  /** Runs `work` as the connection's discovery task, or joins the one already running. */
+  function track(id: string, work: () => Promise<Outcome>): Promise<Outcome> {
+    const current = running.get(id);
+    if (current !== undefined) return current;
+    // A store error must not escape a background task; the next round tries again.
+    const task = work()
+      .catch((): Outcome => {
+        retryAt.set(id, clock.now().getTime() + schedule.backoffBaseMs);
+        return "refused";
+      })
+      .finally(() => running.delete(id));
+    running.set(id, task);
+    return task;
+  }
+
+  function startDue(): Promise<Outcome>[] {
+    if (deps.signal().aborted) return [];
+    const now = clock.now();
+    const slotAt = latestSlot(now, schedule);
+    return [...deps.slots.values()]
+      .filter((s) => (served.get(s.conn.id) ?? -Infinity) < slotAt.getTime() && (retryAt.get(s.conn.id) ?? -Infinity) <= now.getTime())
+      .map((s) => track(s.conn.id, () => discoverDue(s, slotAt)));
+  }
+
   return {
+    startDue() {
+      startDue();
+    },
     async runDue() {
-      const now = clock.now();
-      const slotAt = latestSlot(now, schedule);
-      const work = [...deps.slots.values()].filter(
-        (s) => (served.get(s.conn.id) ?? -Infinity) < slotAt.getTime() && (retryAt.get(s.conn.id) ?? -Infinity) <= now.getTime(),
-      );
-      if (work.length === 0) return false;
-      const outcomes = await Promise.all(
-        work.map(async (s) => {
-          const outcome = await discoverOne(s, slotAt);
-          if (failures.has(s.conn.id)) return outcome;
-          if (outcome === "ran") served.set(s.conn.id, slotAt.getTime());
-          else {
-            // Refused: served already, or another process is at it; look again after its lease.
-            const last = (await store.lastDiscoveries({ connectionIds: [s.conn.id] }))[0];
-            if (last !== undefined && last.status === "succeeded" && last.slot.getTime() >= slotAt.getTime()) served.set(s.conn.id, slotAt.getTime());
-            else retryAt.set(s.conn.id, clock.now().getTime() + leaseMs);
-          }
-          return outcome;
-        }),
-      );
+      const outcomes = await Promise.all(startDue());
       return outcomes.includes("ran");
     },
     async runNow(connectionIds) {
       const chosen = [...deps.slots.values()].filter((s) => connectionIds === undefined || connectionIds.includes(s.conn.id));
       // A manual run serves the current slot too (its slot is `now`, later than the scheduled one).
-      await Promise.all(chosen.map((s) => discoverOne(s, clock.now())));
+      await Promise.all(chosen.map(async (s) => {
+        // A background discovery of this connection may be running: let it end, then run anew.
+        await running.get(s.conn.id);
+        await track(s.conn.id, () => discoverOne(s, clock.now()));
+      }));
+    },
+    anyDone() {
+      return running.size === 0 ? null : Promise.race(running.values()).then(() => undefined);
+    },
+    async allDone() {
+      while (running.size > 0) await Promise.all(running.values());
     },
   };
 }

@@ -38,6 +38,20 @@ export interface EngineEvents {
     readonly durationMs: number;
     readonly error: SerializedError | null;
   };
+  /**
+   * A connection's due discovery was not tried because its credential is paused (rejected or
+   * throttled); it is tried again when the pause ends. Nothing was asked of the provider.
+   */
+  "discovery:skipped": {
+    readonly connectionId: string;
+    readonly provider: string;
+    readonly slot: Date;
+    readonly reason: "paused";
+    /** When the pause ends and the discovery is tried again. */
+    readonly until: Date;
+    /** Why the connection is paused (`credentials rejected`, `rate-limited`), when the store knows. */
+    readonly pauseReason: string | null;
+  };
   /** Discovery stored a race it had not seen. */
   "race:new": { readonly connectionId: string; readonly provider: string; readonly raceId: string };
   /** Discovery stored an event it had not seen; a full backfill is queued. */

@@ -29,6 +29,8 @@ export interface ScriptedFailure {
   readonly call?: number | undefined;
   readonly kind?: ScriptedCallKind | undefined;
   readonly raceId?: string | undefined;
+  /** Only requests made through this connection (a revoked key answers every call with an error). */
+  readonly connectionId?: string | undefined;
   /** The error to reject with: any `SyncError` (AuthError, RateLimitedError, ...). */
   readonly error: SyncError;
   /** How many matching requests fail. Default 1; `Infinity` for every one. */
@@ -110,6 +112,7 @@ export function createScriptedAdapter(options: ScriptedAdapterOptions = {}): Scr
       if (f.call !== undefined && f.call !== call.n) continue;
       if (f.kind !== undefined && f.kind !== call.kind) continue;
       if (f.raceId !== undefined && f.raceId !== call.raceId) continue;
+      if (f.connectionId !== undefined && f.connectionId !== call.connectionId) continue;
       entry.left--;
       return f.error;
     }
