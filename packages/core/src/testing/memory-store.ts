@@ -3,7 +3,7 @@ import type { StoredEvent, StoredRegistration, SyncRun, SyncStore } from "../sto
 import { getBudgets, pauseBudget, releaseBudget, takeBudget } from "./memory-budget.js";
 import { claimDue, claimEvents, releaseLeases, renewLeases, updateSchedule } from "./memory-claims.js";
 import { commitPage, failRun } from "./memory-commit.js";
-import { beginDiscovery, finishDiscovery, lastDiscoveries, saveDiscovery } from "./memory-discovery.js";
+import { beginDiscovery, finishDiscovery, lastDiscoveries, renewDiscovery, saveDiscovery } from "./memory-discovery.js";
 import { compareIds, copy, createMemoryState, key, toStoredEvent, type MemoryState } from "./memory-state.js";
 
 /** Names of the store's methods, for injecting failures. */
@@ -37,7 +37,7 @@ function listRuns(state: MemoryState, args?: Parameters<SyncStore["listRuns"]>[0
     .filter((run) => args?.status === undefined || run.status === args.status)
     .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.seq - a.seq);
   const limited = args?.limit === undefined ? runs : runs.slice(0, Math.max(0, args.limit));
-  return limited.map(({ seq: _seq, ...run }) => copy(run));
+  return limited.map(({ seq: _seq, owner: _owner, ...run }) => copy(run));
 }
 
 function listEvents(state: MemoryState, args?: Parameters<SyncStore["listEvents"]>[0]): StoredEvent[] {
@@ -82,6 +82,7 @@ function startRun(state: MemoryState, prefix: string, args: Parameters<SyncStore
     rowsRemoved: 0,
     error: null,
     seq: state.seq,
+    owner: args.owner,
   });
   return id;
 }
@@ -134,6 +135,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     pauseBudget: (args) => run("pauseBudget", () => pauseBudget(state, args)),
     getBudgets: (args) => run("getBudgets", () => getBudgets(state, args)),
     beginDiscovery: (args) => run("beginDiscovery", () => beginDiscovery(state, args)),
+    renewDiscovery: (args) => run("renewDiscovery", () => renewDiscovery(state, args)),
     finishDiscovery: (args) => run("finishDiscovery", () => finishDiscovery(state, args)),
     lastDiscoveries: (args) => run("lastDiscoveries", () => lastDiscoveries(state, args)),
     close() {
