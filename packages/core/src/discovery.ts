@@ -5,6 +5,8 @@ import { countingBudget } from "./budget.js";
 import type { ConnectionSlot } from "./connections.js";
 import { safeEmit } from "./emitter.js";
 import type { EngineEventArgs } from "./events.js";
+import { AbortedError, LeaseLostError } from "./errors.js";
+import type { LeaseKeeper } from "./lease-keeper.js";
 import type { ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { BACKFILL_PRIORITY, priorityOf, tierAt } from "./policy.js";
@@ -31,6 +33,8 @@ export interface DiscoveryDeps {
   readonly options: ResolvedOptions;
   readonly emitter: EventEmitter<EngineEventArgs>;
   readonly slots: ReadonlyMap<string, ConnectionSlot>;
+  /** Renews the discovery's lease while it runs (a discovery may take longer than one lease). */
+  readonly leases: LeaseKeeper;
   /** The engine's stop signal: aborting it ends every running discovery (its waits included). */
   readonly signal: () => AbortSignal;
 }
@@ -95,6 +99,14 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
     }
     const id = await store.beginDiscovery({ connectionId: conn.id, slot: slotAt, owner, now: clock.now(), leaseMs });
     if (id === null) return "refused";
+    // Stopped by the engine, or by a lapsed lease (another process may be discovering the slot now).
+    const controller = new AbortController();
+    const onStop = () => controller.abort(signal.reason ?? new AbortedError("[core] engine stopped during discovery"));
+    if (signal.aborted) onStop();
+    else signal.addEventListener("abort", onStop, { once: true });
+    const releaseLease = deps.leases.holdDiscovery(id, () =>
+      controller.abort(new LeaseLostError(`[core] discovery lease of connection ${conn.id} lost`, [])),
+    );
     const adapter = options.adapters.get(conn.provider) as ProviderAdapter;
     const started = clock.now();
     safeEmit(deps.emitter, "discovery:start", { connectionId: conn.id, provider: conn.provider, slot: slotAt });
@@ -103,7 +115,8 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
     try {
       const window = { from: new Date(started.getTime() - schedule.discoveryLookBehindMs), to: new Date(started.getTime() + schedule.discoveryLookAheadMs) };
       const races: Race[] = [];
-      for await (const race of adapter.listRaces(conn, window, { budget: counter.budget, signal, now: started })) races.push(race);
+      for await (const race of adapter.listRaces(conn, window, { budget: counter.budget, signal: controller.signal, now: started })) races.push(race);
+      if (controller.signal.aborted) throw controller.signal.reason;
       const now = clock.now();
       const diff = await store.saveDiscovery({ connectionId: conn.id, provider: conn.provider, races, now, newEventPriority: BACKFILL_PRIORITY });
       if (diff.changedEvents.length > 0) {
@@ -135,10 +148,15 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
       });
       failures.delete(conn.id);
       return "ran";
-    } catch (error) {
+    } catch (raw) {
+      // An adapter aborted by stop or a lost lease may surface its own abort error; report the real reason.
+      const error = controller.signal.aborted ? controller.signal.reason : raw;
       const now = clock.now();
       const serialized = serializeError(error);
-      await store.finishDiscovery({ id, now, status: "failed", races: 0, newEvents: 0, apiCalls: counter.calls(), error: serialized }).catch(() => undefined);
+      // A lost lease's record is closed by whoever took the slot over; it is not ours to finish.
+      if (!(error instanceof LeaseLostError)) {
+        await store.finishDiscovery({ id, now, status: "failed", races: 0, newEvents: 0, apiCalls: counter.calls(), error: serialized }).catch(() => undefined);
+      }
       const pause = pauseFor(error, now);
       if (pause !== null) {
         await store.pauseBudget({ key: conn.budgetKey, now, until: pause.until, reason: pause.reason }).catch(() => undefined);
@@ -158,6 +176,9 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
         error: serialized,
       });
       return "ran";
+    } finally {
+      releaseLease();
+      signal.removeEventListener("abort", onStop);
     }
   }
 

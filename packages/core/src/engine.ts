@@ -9,6 +9,7 @@ import type { EngineEventArgs } from "./events.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
 import { buildPlan } from "./plan.js";
 import { createScheduler } from "./scheduler.js";
+import { createLeaseKeeper } from "./lease-keeper.js";
 import { buildStatus } from "./status.js";
 import type { EventRef } from "./types.js";
 
@@ -38,7 +39,9 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     this.#options = resolveOptions(input);
     this.owner = this.#options.owner;
     this.#slots = createConnectionSlots(this.#options);
-    const deps = { options: this.#options, emitter: this, slots: this.#slots };
+    // One keeper renews every lease this process holds: passes, waiting races, discoveries.
+    const leases = createLeaseKeeper(this.#options);
+    const deps = { options: this.#options, emitter: this, slots: this.#slots, leases };
     this.#scheduler = createScheduler({ ...deps, signal: () => this.#passAbort.signal });
     this.#discovery = createDiscovery({ ...deps, signal: () => this.#discoveryAbort.signal });
     this.#watch = createBudgetWatch(deps);

@@ -9,6 +9,7 @@ import type { EngineEventArgs, PassInfo } from "./events.js";
 import type { ResolvedConnection, ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { failureStates, isInterruption, pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { finishStates } from "./pass-states.js";
+import type { LeaseKeeper } from "./lease-keeper.js";
 import { BACKFILL_PRIORITY, priorityOf, removalsDue, tierAt } from "./policy.js";
 import type { PassFinish, StoredEvent } from "./store.js";
 import type { EventRef, PassKind, Page } from "./types.js";
@@ -28,6 +29,8 @@ export interface PassDeps {
   readonly conn: ResolvedConnection;
   readonly adapter: ProviderAdapter;
   readonly budget: PrioritizedBudget;
+  /** Renews the pass's leases while it runs. */
+  readonly leases: LeaseKeeper;
   /** Aborted when the engine gives up on the pass (stop timeout). */
   readonly signal: AbortSignal;
   /** Told when the pass's events are next due, so the loop can wake exactly then. */
@@ -60,7 +63,11 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
   const onOuterAbort = () => controller.abort(deps.signal.reason ?? new AbortedError("[core] engine stopping"));
   if (deps.signal.aborted) onOuterAbort();
   else deps.signal.addEventListener("abort", onOuterAbort, { once: true });
-  const stopHeartbeat = startHeartbeat(deps, refs, controller);
+  // A lost lease means another process syncs these events now: stop at once, write nothing more.
+  const hold = deps.leases.holdEvents((lost) => {
+    safeEmit(emitter, "lease:lost", { owner, events: lost });
+    controller.abort(new LeaseLostError(`[core] lease lost on ${lost.map((r) => r.eventId).join(",")}`, lost));
+  }, refs);
   const totals: Totals = { inserted: 0, updated: 0, unchanged: 0, removed: 0, vanished: 0 };
   let runId: string | null = null;
   let info: PassInfo | null = null;
@@ -144,7 +151,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     const failure = await recordFailure(deps, plan, runId, info, error, counter.calls(), controller);
     return result(plan, conn.id, runId, false, counter.calls(), totals, failure);
   } finally {
-    stopHeartbeat();
+    hold.release();
     deps.signal.removeEventListener("abort", onOuterAbort);
   }
 }
@@ -185,35 +192,6 @@ async function recordFailure(
   const passInfo = info ?? { runId: runId ?? "", connectionId: conn.id, provider: plan.provider, raceId: plan.raceId, eventIds, kind: plan.kind };
   safeEmit(emitter, "sync:error", { ...passInfo, error: serialized, failures, retryAt });
   return serialized;
-}
-
-/** Renews the pass's leases every third of the lease; a lost lease aborts the pass. */
-function startHeartbeat(deps: PassDeps, refs: readonly EventRef[], controller: AbortController): () => void {
-  const { store, clock, owner, leaseMs } = deps.options;
-  let handle: ReturnType<typeof clock.setTimeout> | null = null;
-  let stopped = false;
-  const beat = (): void => {
-    handle = null;
-    store
-      .renewLeases({ owner, now: clock.now(), leaseMs, refs })
-      .then((lost) => {
-        if (stopped) return;
-        if (lost.length > 0) {
-          safeEmit(deps.emitter, "lease:lost", { owner, events: lost });
-          controller.abort(new LeaseLostError(`[core] lease lost on ${lost.map((r) => r.eventId).join(",")}`, lost));
-          return;
-        }
-        handle = clock.setTimeout(beat, leaseMs / 3);
-      })
-      .catch(() => {
-        if (!stopped) handle = clock.setTimeout(beat, leaseMs / 3);
-      });
-  };
-  handle = clock.setTimeout(beat, leaseMs / 3);
-  return () => {
-    stopped = true;
-    if (handle !== null) clock.clearTimeout(handle);
-  };
 }
 
 async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly StoredEvent[], seen: readonly string[], active: number): Promise<void> {
