@@ -81,6 +81,16 @@ describe("commands in-process", () => {
     expect(r.out).not.toContain("canary-");
   });
 
+  it("discover of a paused connection skips it, says so, and exits non-zero instead of waiting out the pause", async () => {
+    const now = new Date();
+    await store.pauseBudget({ key: "runsignup:acme", now, until: new Date(now.getTime() + 3_600_000), reason: "credentials rejected" });
+    const r = await run(["discover", "--config", configPath]);
+    expect(r.code).not.toBe(0);
+    expect(adapter.calls).toEqual([]);
+    const lines = r.out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.event === "discovery:skipped")).toMatchObject({ connectionId: "acme", reason: "paused", level: 40 });
+  });
+
   it("--no-migrate skips migrations; status --json and plan --json print parseable documents", async () => {
     expect((await run(["once", "--config", configPath, "--no-migrate"])).code).toBe(0);
     expect(migrations).toBe(0);
