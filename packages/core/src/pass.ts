@@ -64,7 +64,10 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
   if (deps.signal.aborted) onOuterAbort();
   else deps.signal.addEventListener("abort", onOuterAbort, { once: true });
   // A lost lease means another process syncs these events now: stop at once, write nothing more.
+  // Once the last page committed, the store has released the leases itself: nothing is lost.
+  let committed = false;
   const hold = deps.leases.holdEvents((lost) => {
+    if (committed) return;
     safeEmit(emitter, "lease:lost", { owner, events: lost });
     controller.abort(new LeaseLostError(`[core] lease lost on ${lost.map((r) => r.eventId).join(",")}`, lost));
   }, refs);
@@ -144,6 +147,8 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
       const remPages = adapter.fetchRemovals(conn, { ...base, modifiedSince: removalsSince }, ctx);
       await feed("removals", remPages, true, (page) => ({ removals: page.rows }));
     }
+    committed = true;
+    hold.release();
     for (const state of finishedStates) if (state.nextDueAt != null) deps.onNextDue?.(state.nextDueAt);
     safeEmit(emitter, "sync:finish", { ...info, apiCalls: counter.calls(), ...totals, durationMs: clock.now().getTime() - signpost.getTime(), cursorAt });
     return result(plan, conn.id, runId, true, counter.calls(), totals, null);
