@@ -200,10 +200,12 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
   function track(id: string, work: () => Promise<Outcome>): Promise<Outcome> {
     const current = running.get(id);
     if (current !== undefined) return current;
-    // A store error must not escape a background task; the next round tries again.
+    // A store error must not escape a background task; the next round tries again. Say so: an
+    // outage must not look like a quiet ledger.
     const task = work()
-      .catch((): Outcome => {
+      .catch((error: unknown): Outcome => {
         retryAt.set(id, clock.now().getTime() + schedule.backoffBaseMs);
+        safeEmit(deps.emitter, "engine:error", { phase: "discovery", error: serializeError(error) });
         return "refused";
       })
       .finally(() => running.delete(id));

@@ -124,11 +124,22 @@ export interface EngineEvents {
   };
   /** This process lost the lease on events it was syncing; their pass was abandoned. */
   "lease:lost": { readonly owner: string; readonly events: readonly EventRef[] };
+  /**
+   * The engine recovered on its own from an error that no pass or discovery owns: a store outage
+   * in the loop's claim round (`loop`), a race task that threw outside its passes (`pass`), a
+   * failure while handing back leases on stop (`shutdown`), or a connection's background
+   * discovery that failed before it could record itself (`discovery`: the store was unreachable).
+   * It carries on; the next round retries.
+   */
+  "engine:error": { readonly phase: EngineErrorPhase; readonly error: SerializedError };
   /** A listener threw; the engine carried on. */
   "listener:error": { readonly event: string; readonly error: unknown };
 }
 
 export type EngineEventName = keyof EngineEvents;
+
+/** Where the engine recovered from an error on its own (`engine:error`). */
+export type EngineErrorPhase = "loop" | "pass" | "shutdown" | "discovery";
 
 /**
  * The event map in the shape eventemitter3 types listeners from (one argument: the payload), so

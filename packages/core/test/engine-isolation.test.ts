@@ -106,4 +106,17 @@ describe("a revoked credential is contained to its own connection", () => {
     expect(result.discovered).toBe(true);
     expect(h.events("discovery:finish").at(-1)).toMatchObject({ connectionId: "ok", error: { code: "ABORTED" } });
   });
+
+  it("a background discovery the store cannot begin is reported as engine:error and retried, while passes go on", async () => {
+    const { dataset } = partners();
+    const h = createHarness({ start: START, dataset, connections: [connection("ok")], pollMs: 30_000 });
+    h.store.failNext("beginDiscovery");
+    await h.engine.start();
+    await h.clock.advance(1_000);
+    expect(h.events("engine:error")).toMatchObject([{ phase: "discovery", error: { code: "STORE" } }]);
+    expect(h.events("discovery:start")).toEqual([]);
+    await h.clock.advance(60_000);
+    expect(h.events("discovery:finish")).toMatchObject([{ connectionId: "ok", error: null }]);
+    await settle(h.clock, h.engine.stop({ timeoutMs: 5_000 }), 500, 10);
+  });
 });

@@ -84,6 +84,7 @@ const EVENT_LEVELS: { readonly [K in EngineEventName]: Level | ((payload: Engine
   "budget:over": "info",
   "schedule:late": "warn",
   "lease:lost": "warn",
+  "engine:error": "error",
   "listener:error": "error",
 };
 

@@ -5,7 +5,7 @@ import { claimTests } from "./store-conformance-claims.js";
 import { discoveryTests } from "./store-conformance-discovery.js";
 import { runTests } from "./store-conformance-runs.js";
 import { writeTests } from "./store-conformance-writes.js";
-import { createContext, type StoreTestContext } from "./store-fixtures.js";
+import { createContext, type StoreTest, type StoreTestContext } from "./store-fixtures.js";
 
 /** How the suite gets a store. */
 export interface StoreConformanceOptions {
@@ -26,8 +26,7 @@ export interface StoreConformanceOptions {
   readonly name?: string | undefined;
 }
 
-/** One conformance test: a name and a body run against a fresh context. */
-export type StoreTest = (name: string, body: (ctx: StoreTestContext) => Promise<void>) => void;
+export type { StoreTest } from "./store-fixtures.js";
 
 /**
  * Registers the suite every `SyncStore` must pass: one `it` per guarantee of the `SyncStore`
