@@ -29,7 +29,7 @@ describe("every lease a process holds is renewed while it is held", () => {
     expect(other.passes).toEqual([]);
     const result = await settle(clock, first);
     expect(result.passes.map((p) => [p.kind, p.ok]).sort()).toEqual([["backfill", true], ["incremental", true]]);
-    expect(result.passes.map((p) => p.eventIds).flat().sort()).toEqual(["5000", "5001"]);
+    expect(result.passes.flatMap((p) => p.eventIds).sort()).toEqual(["5000", "5001"]);
     expect(a.events("lease:lost")).toEqual([]);
     expect(b.events("sync:start")).toEqual([]);
     const runs = await store.listRuns();
