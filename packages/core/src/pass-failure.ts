@@ -1,5 +1,5 @@
 import { backoffDelayMs } from "./backoff.js";
-import { AbortedError, AuthError, LeaseLostError, NotFoundError, RateLimitedError, SyncError } from "./errors.js";
+import { AbortedError, AuthError, ConnectionPausedError, LeaseLostError, NotFoundError, RateLimitedError, SyncError } from "./errors.js";
 import type { ResolvedConnection, ResolvedOptions } from "./options.js";
 import type { SerializedError, StoredEvent, SyncStatePatch } from "./store.js";
 
@@ -62,6 +62,11 @@ export function failureStates(
     const failures = Math.max(0, ...events.map((e) => e.state.failures));
     const retryAt = new Date(now.getTime() + options.leaseMs);
     return { states: events.map((e) => ({ eventId: e.eventId, nextDueAt: retryAt })), retryAt, failures };
+  }
+  if (error instanceof ConnectionPausedError) {
+    // Not the events' fault: no failure counted, they run when their connection's pause ends.
+    const failures = Math.max(0, ...events.map((e) => e.state.failures));
+    return { states: events.map((e) => ({ eventId: e.eventId, nextDueAt: error.until })), retryAt: error.until, failures };
   }
   if (isInterruption(error)) {
     const failures = Math.max(0, ...events.map((e) => e.state.failures));

@@ -92,13 +92,13 @@ describe("a revoked credential is contained to its own connection", () => {
     expect(h.events("discovery:skipped")).toMatchObject([{ connectionId: "bad", reason: "paused", until: new Date(START.getTime() + HOUR) }]);
     expect(h.adapter.calls.filter((c) => c.connectionId === "bad")).toEqual([]);
 
-    // The 06:00 slot is due at 06:30. `ok`'s key is paused while its discovery is under way: its
-    // next listing request waits in the budget for the pause, and stop() ends that wait.
+    // The 06:00 slot is due at 06:30. `ok`'s key is throttled for 50 s while its discovery is under
+    // way: its next listing request waits that out in the budget, and stop() ends the wait.
     await h.clock.advanceTo(new Date(START.getTime() + HOUR));
     h.adapter.setDelay(10_000);
     const once = h.engine.runOnce();
     await h.clock.advance(1_000);
-    await h.store.pauseBudget({ key: "scripted:ok", now: h.clock.now(), until: new Date(h.clock.now().getTime() + HOUR), reason: "rate-limited" });
+    await h.store.pauseBudget({ key: "scripted:ok", now: h.clock.now(), until: new Date(h.clock.now().getTime() + 50_000), reason: "rate-limited" });
     await h.clock.advance(10_000);
     expect(h.adapter.calls.filter((c) => c.connectionId === "ok" && c.kind === "listRaces" && c.at.getTime() >= START.getTime() + HOUR)).toHaveLength(1);
     const stopped = h.engine.stop({ timeoutMs: 5_000 });
@@ -118,5 +118,32 @@ describe("a revoked credential is contained to its own connection", () => {
     await h.clock.advance(60_000);
     expect(h.events("discovery:finish")).toMatchObject([{ connectionId: "ok", error: null }]);
     await settle(h.clock, h.engine.stop({ timeoutMs: 5_000 }), 500, 10);
+  });
+
+  it("runOnce does not wait out an hour's pause: a pass queued for a connection paused under it stops and runs when the pause ends", async () => {
+    const data = generateDataset({ races: 2, base: new Date("2026-07-01T09:00:00Z"), registrationsPerEvent: 6 });
+    const clock = new ManualClock(START);
+    const adapter = createScriptedAdapter({ clock, dataset: data, pageSize: 2, delayMs: 1_000 });
+    const h = createHarness({ clock, adapter, connections: [connection("c1")] });
+    await settle(h.clock, h.engine.runOnce(), 1000, 60);
+    await h.clock.advance(60_000);
+    // The partner revokes access to race 1000 mid-morning: its next call pauses the whole key.
+    h.adapter.failOn({ raceId: "1000", error: new AuthError("[scripted] error 6 Invalid API key"), times: Infinity });
+    // Both races are due; race 1001 needs a fresh full pull (several pages).
+    await h.store.updateSchedule({
+      now: h.clock.now(),
+      patches: [
+        { provider: "scripted", eventId: "5000", nextDueAt: h.clock.now() },
+        { provider: "scripted", eventId: "5001", nextDueAt: h.clock.now(), backfilledAt: null, backfillAfter: null, cursorAt: null },
+      ],
+    });
+    const result = await settle(h.clock, h.engine.runOnce(), 1000, 30);
+    const byRace = new Map(result.passes.map((p) => [p.raceId, p]));
+    expect(byRace.get("1000")?.error?.code).toBe("AUTH");
+    // Race 1001's pass was between requests when the key was paused: it stopped at once.
+    expect(byRace.get("1001")?.error).toMatchObject({ name: "ConnectionPausedError", code: "ABORTED" });
+    const pausedUntil = (await h.store.getBudgets({ now: h.clock.now() }))[0]?.pausedUntil;
+    const [, other] = await h.store.listEvents();
+    expect(other?.state).toMatchObject({ eventId: "5001", nextDueAt: pausedUntil, failures: 0 });
   });
 });
