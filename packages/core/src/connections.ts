@@ -1,4 +1,5 @@
 import { createBudget, type PrioritizedBudget } from "./budget.js";
+import { createProviderClock, type ProviderClock, type SkewReport } from "./clock-skew.js";
 import type { ResolvedConnection, ResolvedOptions } from "./options.js";
 import { createSemaphore, type Semaphore } from "./semaphore.js";
 import type { BudgetState } from "./store.js";
@@ -8,12 +9,20 @@ export interface ConnectionSlot {
   readonly conn: ResolvedConnection;
   readonly budget: PrioritizedBudget;
   readonly local: Semaphore;
+  /** This host's clock against the connection's provider, measured from every response. */
+  readonly providerClock: ProviderClock;
   /** Passes (race tasks) this process runs on the connection now. */
   running: number;
 }
 
-/** One budget per connection for the engine's lifetime; slots expire at two leases (a dead process). */
-export function createConnectionSlots(options: ResolvedOptions): Map<string, ConnectionSlot> {
+/**
+ * One budget per connection for the engine's lifetime; slots expire at two leases (a dead
+ * process). `onSkew` hears each connection's clock-skew reports.
+ */
+export function createConnectionSlots(
+  options: ResolvedOptions,
+  onSkew: (conn: ResolvedConnection, report: SkewReport) => void = () => undefined,
+): Map<string, ConnectionSlot> {
   const slots = new Map<string, ConnectionSlot>();
   const locals = new Map<string, Semaphore>();
   const queues = new Map<string, Semaphore>();
@@ -35,7 +44,8 @@ export function createConnectionSlots(options: ResolvedOptions): Map<string, Con
       local,
       tokenQueue: queues.get(conn.budgetKey),
     });
-    slots.set(conn.id, { conn, budget, local, running: 0 });
+    const providerClock = createProviderClock(options.clock, (report) => onSkew(conn, report));
+    slots.set(conn.id, { conn, budget, local, providerClock, running: 0 });
   }
   return slots;
 }

@@ -115,7 +115,8 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
     try {
       const window = { from: new Date(started.getTime() - schedule.discoveryLookBehindMs), to: new Date(started.getTime() + schedule.discoveryLookAheadMs) };
       const races: Race[] = [];
-      for await (const race of adapter.listRaces(conn, window, { budget: counter.budget, signal: controller.signal, now: started })) races.push(race);
+      const ctx = { budget: counter.budget, signal: controller.signal, now: started, observeServerTime: slot.providerClock.observe };
+      for await (const race of adapter.listRaces(conn, window, ctx)) races.push(race);
       if (controller.signal.aborted) throw controller.signal.reason;
       const now = clock.now();
       const diff = await store.saveDiscovery({ connectionId: conn.id, provider: conn.provider, races, now, newEventPriority: BACKFILL_PRIORITY });

@@ -5,44 +5,8 @@ import type { EngineEventArgs } from "./events.js";
 import type { BudgetState, DiscoveryRecord, SerializedError, SyncStore } from "./store.js";
 import type { Connection, EventRef, PassKind, TierName } from "./types.js";
 
-/** One scheduling tier: applies while the time until the start is at most `withinMs`. */
-export interface TierInput {
-  readonly name: TierName;
-  /** The tier applies when the start is at most this far ahead (ms). The widest tier may omit it. */
-  readonly withinMs?: number | undefined;
-  /** Sync every this many ms while in the tier. */
-  readonly everyMs: number;
-}
-
-/**
- * Schedule options (all optional; defaults in parentheses). Validated once with zod; a bad value
- * is a `ConfigError` naming its path.
- */
-export interface ScheduleInput {
-  /** Tiers, most urgent first (high: within 4 h, every 1 min; medium: 24 h, 15 min; low: 240 min). */
-  readonly tiers?: readonly TierInput[] | undefined;
-  /** Syncing stops this long after the start; then one final reconciliation (1 h). */
-  readonly stopAfterStartMs?: number | undefined;
-  /** UTC times of day discovery runs at, `HH:MM` (["06:00", "18:00"]). */
-  readonly discoveryTimes?: readonly string[] | undefined;
-  /** Discovery lists races from `now - lookBehindMs` to `now + lookAheadMs` (1 day, 365 days). */
-  readonly discoveryLookBehindMs?: number | undefined;
-  readonly discoveryLookAheadMs?: number | undefined;
-  /** Subtracted from the cursor for `modifiedSince` (60 s). */
-  readonly overlapMs?: number | undefined;
-  /** The removal feed runs with every pass within this long of the start (1 h)... */
-  readonly removalsEveryPassWithinMs?: number | undefined;
-  /** ...and at most this often otherwise (15 min). */
-  readonly removalsEveryMs?: number | undefined;
-  /** Daily reconciliation applies to events starting within this long (7 days); every `reconcileEveryMs` (24 h). */
-  readonly reconcileWithinMs?: number | undefined;
-  readonly reconcileEveryMs?: number | undefined;
-  /** A reconciliation that would mark more than this share of an event's registrations vanished is refused (0.2). */
-  readonly maxVanishShare?: number | undefined;
-  /** Backoff after failures: base, cap (30 s, 30 min), with full jitter. */
-  readonly backoffBaseMs?: number | undefined;
-  readonly backoffMaxMs?: number | undefined;
-}
+export type { ScheduleInput, TierInput } from "./schedule-schema.js";
+import type { ScheduleInput } from "./schedule-schema.js";
 
 /** A connection as given to the engine; budget fields default to RunSignUp's rule (1000/h, 2 in flight). */
 export type ConnectionInput = Omit<Connection, "budgetKey" | "callsPerHour" | "maxInFlight"> & {
@@ -69,6 +33,15 @@ export interface SyncEngineOptions {
   readonly pollMs?: number | undefined;
   /** Random source for jitter (tests make it deterministic). */
   readonly random?: (() => number) | undefined;
+  /**
+   * The most this host's clock may differ from the database's `now()` (30 s; null: never
+   * checked). Checked at `start()`, `runOnce()`, `discover()` and `syncEvent()` (a `ClockSkewError`
+   * when over) and every `clockCheckEveryMs` while running (no new work is claimed while over;
+   * `clock:skew` tells). Skipped for a store without `databaseNow`.
+   */
+  readonly maxClockSkewMs?: number | null | undefined;
+  /** How often a running engine compares its clock with the database's (5 min). */
+  readonly clockCheckEveryMs?: number | undefined;
 }
 
 /** What `syncEvent` and a loop round report. */
@@ -127,6 +100,12 @@ export interface ConnectionStatus {
   readonly pausedUntil: Date | null;
   readonly lastError: SerializedError | null;
   readonly lastDiscovery: DiscoveryRecord | null;
+  /**
+   * This host's clock minus the provider's, in ms, from the latest response of this connection
+   * (positive: this host runs ahead, and cursors are kept that much earlier); null before any
+   * response in this process. Worth showing beyond 5 s (`SKEW_REPORT_MS`).
+   */
+  readonly clockSkewMs: number | null;
 }
 
 export interface EngineStatus {
@@ -136,6 +115,8 @@ export interface EngineStatus {
   readonly events: readonly EventStatus[];
   readonly connections: readonly ConnectionStatus[];
   readonly budgets: readonly BudgetState[];
+  /** This host's clock minus the database's `now()` at the latest check, in ms; null when never checked. */
+  readonly databaseClockSkewMs: number | null;
 }
 
 /** One hour of a connection's forecast. */
@@ -163,7 +144,11 @@ export interface PlanReport {
 /** The engine. All methods are safe to call while the loop runs. */
 export interface SyncEngine extends EventEmitter<EngineEventArgs> {
   readonly owner: string;
-  /** Starts the loop: discovery when due, then due passes as their time comes. */
+  /**
+   * Starts the loop: discovery when due, then due passes as their time comes. Rejects with a
+   * `ClockSkewError` (nothing started) when this host's clock and the database's differ by more
+   * than `maxClockSkewMs`.
+   */
   start(): Promise<void>;
   /**
    * Stops claiming, lets each page in flight commit (or abandons it unwritten after `timeoutMs`),

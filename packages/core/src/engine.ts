@@ -1,10 +1,11 @@
 import { EventEmitter } from "eventemitter3";
 import { createBudgetWatch } from "./budget-watch.js";
 import { createConnectionSlots } from "./connections.js";
+import { createDatabaseClock } from "./database-clock.js";
 import { createDiscovery } from "./discovery.js";
 import { safeEmit } from "./emitter.js";
 import type { EngineStatus, PassResult, PlanReport, RunOnceResult, SyncEngine, SyncEngineOptions } from "./engine-types.js";
-import { AbortedError, NotFoundError } from "./errors.js";
+import { AbortedError, ClockSkewError, NotFoundError } from "./errors.js";
 import type { EngineEventArgs } from "./events.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
 import { serializeError } from "./pass-failure.js";
@@ -24,6 +25,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   readonly #scheduler;
   readonly #discovery;
   readonly #watch;
+  readonly #databaseClock;
   /** Aborts running passes' requests when `stop` gives up waiting. */
   #passAbort = new AbortController();
   /** Aborts running discoveries (and their budget waits) when `stop` is called. */
@@ -39,7 +41,10 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     super();
     this.#options = resolveOptions(input);
     this.owner = this.#options.owner;
-    this.#slots = createConnectionSlots(this.#options);
+    this.#slots = createConnectionSlots(this.#options, (conn, report) =>
+      safeEmit(this, "clock:skew", { source: "provider", connectionId: conn.id, provider: conn.provider, ...report }),
+    );
+    this.#databaseClock = createDatabaseClock(this.#options, this);
     // One keeper renews every lease this process holds: passes, waiting races, discoveries.
     const leases = createLeaseKeeper(this.#options);
     const deps = { options: this.#options, emitter: this, slots: this.#slots, leases };
@@ -49,6 +54,14 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   }
 
   async start(): Promise<void> {
+    if (this.#running) return;
+    // A host whose clock disagrees with the database's must not take leases at all. A database
+    // that cannot answer now is the loop's to retry, as for every other store call.
+    try {
+      await this.#databaseClock.ensure(true);
+    } catch (error) {
+      if (error instanceof ClockSkewError) throw error;
+    }
     if (this.#running) return;
     this.#running = true;
     this.#stopping = false;
@@ -63,13 +76,19 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     const { clock, pollMs } = this.#options;
     while (!signal.aborted) {
       try {
-        // Background work: a partner whose discovery is slow or waits out a pause must not hold
-        // up the passes of every other partner.
-        this.#discovery.startDue();
-        await this.#watch.maybeCheck();
-        const started = await this.#scheduler.fill();
-        this.#scheduler.drainResults();
-        if (started > 0) continue;
+        // While the clocks disagree, claim nothing and hand back held races (`clock:skew` said
+        // so); passes already running finish.
+        if (await this.#databaseClock.allowsWork()) {
+          // Background work: a partner whose discovery is slow or waits out a pause must not
+          // hold up the passes of every other partner.
+          this.#discovery.startDue();
+          await this.#watch.maybeCheck();
+          const started = await this.#scheduler.fill();
+          this.#scheduler.drainResults();
+          if (started > 0) continue;
+        } else {
+          await this.#scheduler.releaseHeld();
+        }
       } catch (error) {
         // A store hiccup must not end the loop; the next round retries. Say so: an outage must
         // not look like an idle engine.
@@ -124,6 +143,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   async runOnce(): Promise<RunOnceResult> {
     this.#stopping = false;
     this.#armDiscovery();
+    await this.#databaseClock.ensure();
     // Discovery first (new events are due at once); a paused connection is skipped, and `stop()`
     // aborts a discovery that waits.
     const discovered = await this.#discovery.runDue();
@@ -142,6 +162,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
 
   async discover(options: { readonly connectionIds?: readonly string[] } = {}): Promise<void> {
     this.#armDiscovery();
+    await this.#databaseClock.ensure();
     await this.#discovery.runNow(options.connectionIds);
   }
 
@@ -152,6 +173,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
 
   async syncEvent(ref: EventRef, options: { readonly full?: boolean } = {}): Promise<PassResult> {
     const { store, clock, owner, leaseMs } = this.#options;
+    await this.#databaseClock.ensure();
     const known = await store.listEvents({ refs: [ref] });
     if (known.length === 0) throw new NotFoundError(`[core] ${ref.provider} event ${ref.eventId} is not known; run discovery first`);
     const claimed = await store.claimEvents({ owner, now: clock.now(), leaseMs, refs: [ref] });
@@ -178,7 +200,11 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   }
 
   async status(): Promise<EngineStatus> {
-    return buildStatus(this.#options, this.#running);
+    const slots = this.#slots;
+    return buildStatus(this.#options, this.#running, {
+      providerSkewMs: (connectionId) => slots.get(connectionId)?.providerClock.skewMs ?? null,
+      databaseSkewMs: this.#databaseClock.skewMs,
+    });
   }
 
   async plan(hours = 24): Promise<PlanReport> {

@@ -10,7 +10,10 @@ export { createSyncEngine } from "./engine.js";
 /** The token-bucket arithmetic every store's `takeBudget` and `getBudgets` share. */
 export { checkBudgetLimits, decideTake, refillBucket, refillRatePerMs, type StoredBucket, type RefilledBucket, type TakeDecisionArgs } from "./token-bucket.js";
 export { createBudget, type CreateBudgetOptions, type PrioritizedBudget } from "./budget.js";
+export { SCHEDULE_OPTION_NAMES } from "./schedule-schema.js";
 export { resolveOptions, resolveSchedule, type ResolvedOptions, type ResolvedSchedule, type ResolvedTier, type ResolvedConnection } from "./options.js";
 export { tierAt, type TierAt } from "./policy.js";
 /** Row checks a store runs before it writes a page (the memory store and postgres-store share them). */
 export { registrationProblem, removalProblem } from "./rows.js";
+/** A provider clock skew beyond this is reported (`clock:skew`) and worth showing in a status. */
+export { SKEW_REPORT_MS } from "./clock-skew.js";

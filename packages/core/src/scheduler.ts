@@ -113,7 +113,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           await release(plan.events).catch(() => undefined);
           continue;
         }
-        out.push(await runPass({ options, emitter, conn: slot.conn, adapter, budget: slot.budget, leases: deps.leases, signal: deps.signal(), onNextDue: hint }, plan));
+        out.push(
+          await runPass(
+            { options, emitter, conn: slot.conn, adapter, budget: slot.budget, leases: deps.leases, providerClock: slot.providerClock, signal: deps.signal(), onNextDue: hint },
+            plan,
+          ),
+        );
       }
     } finally {
       waiting.release();

@@ -34,7 +34,7 @@ export function connection(id = "c1", extra: Partial<SyncEngineOptions["connecti
 const ALL: (keyof EngineEvents)[] = [
   "engine:start", "engine:stop", "discovery:start", "discovery:finish", "discovery:skipped", "race:new", "event:new", "event:changed",
   "sync:start", "sync:page", "sync:finish", "sync:error", "reconcile:refused", "budget:throttled", "budget:over",
-  "schedule:late", "lease:lost", "engine:error", "listener:error",
+  "schedule:late", "lease:lost", "engine:error", "clock:skew", "listener:error",
 ];
 
 /** Builds a harness; the engine is created but not started. */

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { ConfigError, resolveSchedule, Secret, type ConnectionInput, type ScheduleInput } from "@project88/core";
+import { ConfigError, resolveSchedule, SCHEDULE_OPTION_NAMES, Secret, type ConnectionInput, type ScheduleInput } from "@project88/core";
 import type { z } from "zod";
-import { configFileSchema, type ConfigFile, type SecretInput } from "./config-schema.js";
+import { configFileSchema, scheduleFileKey, type ConfigFile, type SecretInput } from "./config-schema.js";
 
 /** Where the database comes from, so the runner can say so at start. */
 export type DatabaseSource = "config" | "DATABASE_URL" | "embedded";
@@ -18,8 +18,21 @@ export interface RunnerConfig {
   /** Tier names in order of urgency (for the status page), `done` last. */
   readonly tierOrder: readonly string[];
   readonly http: { readonly port: number; readonly host: string };
+  /** The engine's check of this host's clock against the database's (absent: core's defaults, 30 s and 5 min). */
+  readonly clock?: { readonly maxClockSkewMs?: number | null | undefined; readonly clockCheckEveryMs?: number | undefined } | undefined;
+  /** How the RunSignUp adapter uses the network (absent: the adapter's defaults). */
+  readonly runsignup?: RunSignupSettings | undefined;
   /** Every secret of the configuration, for redaction of anything built from them. */
   readonly secrets: readonly Secret[];
+}
+
+/** The RunSignUp adapter's network options the configuration may set (`runsignup` in the file). */
+export interface RunSignupSettings {
+  readonly connectionsPerOrigin?: number | undefined;
+  readonly connectTimeoutMs?: number | undefined;
+  readonly headersTimeoutMs?: number | undefined;
+  readonly bodyTimeoutMs?: number | undefined;
+  readonly maxResponseBytes?: number | undefined;
 }
 
 /** The default configuration file, relative to the working directory. */
@@ -67,28 +80,35 @@ function resolveSecret(input: SecretInput, path: string, env: Env, issues: { pat
   return new Secret(value);
 }
 
+/** The file's schedule under core's names (`overlap` becomes `overlapMs`); core validates it. */
 function toSchedule(file: ConfigFile["schedule"]): ScheduleInput {
   if (!file) return {};
-  return {
-    tiers: file.tiers?.map((tier) => ({ name: tier.name, withinMs: tier.within, everyMs: tier.every })),
-    stopAfterStartMs: file.stopAfterStart,
-    discoveryTimes: file.discoveryTimes,
-    discoveryLookBehindMs: file.discoveryLookBehind,
-    discoveryLookAheadMs: file.discoveryLookAhead,
-    overlapMs: file.overlap,
-    removalsEveryPassWithinMs: file.removalsEveryPassWithin,
-    removalsEveryMs: file.removalsEvery,
-    reconcileWithinMs: file.reconcileWithin,
-    reconcileEveryMs: file.reconcileEvery,
-    maxVanishShare: file.maxVanishShare,
-    backoffBaseMs: file.backoffBase,
-    backoffMaxMs: file.backoffMax,
+  const values = file as Readonly<Record<string, unknown>>;
+  const out: Record<string, unknown> = {};
+  for (const name of SCHEDULE_OPTION_NAMES) {
+    const value = values[scheduleFileKey(name)];
+    if (value === undefined) continue;
+    out[name] = name === "tiers" ? (file.tiers ?? []).map((tier) => ({ name: tier.name, withinMs: tier.within, everyMs: tier.every })) : value;
+  }
+  return out as ScheduleInput;
+}
+
+function toRunSignupSettings(file: ConfigFile["runsignup"]): RunSignupSettings | undefined {
+  if (!file) return undefined;
+  const settings: RunSignupSettings = {
+    connectionsPerOrigin: file.connectionsPerOrigin,
+    connectTimeoutMs: file.connectTimeout,
+    headersTimeoutMs: file.headersTimeout,
+    bodyTimeoutMs: file.bodyTimeout,
+    maxResponseBytes: file.maxResponseBytes,
   };
+  // Absent keys stay absent, so the adapter's defaults apply to them.
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as RunSignupSettings;
 }
 
 /** Core's path (`schedule.tiers.1.withinMs`) in the file's words (`schedule.tiers[1].within`). */
 function fileSchedulePath(path: string): string {
-  return formatPath(path.split(".").map((part) => (/^\d+$/.test(part) ? Number(part) : part.replace(/Ms$/, ""))));
+  return formatPath(path.split(".").map((part) => (/^\d+$/.test(part) ? Number(part) : scheduleFileKey(part))));
 }
 
 /** Core's own schedule rules (tier order, widest tier last) are checked before anything starts. */
@@ -156,6 +176,8 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
     connections,
     schedule,
     tierOrder: [...tierNames.filter((name) => name !== "done"), "done"],
+    runsignup: toRunSignupSettings(file.runsignup),
+    clock: file.clock && { maxClockSkewMs: file.clock.maxSkew, clockCheckEveryMs: file.clock.checkEvery },
     http: { port: file.http?.port ?? DEFAULT_HTTP_PORT, host: file.http?.host ?? "0.0.0.0" },
     secrets: secrets.filter((s) => s.reveal() !== ""),
   };

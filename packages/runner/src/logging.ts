@@ -85,6 +85,7 @@ const EVENT_LEVELS: { readonly [K in EngineEventName]: Level | ((payload: Engine
   "schedule:late": "warn",
   "lease:lost": "warn",
   "engine:error": "error",
+  "clock:skew": (p) => (p.exceeded ? "warn" : "info"),
   "listener:error": "error",
 };
 

@@ -13,6 +13,12 @@ export type SyncStoreMethod = Exclude<keyof SyncStore, "close">;
 export interface MemoryStoreOptions {
   /** Prefix of run ids, so runs of two stores in one test are told apart. Default `run`. */
   readonly runIdPrefix?: string;
+  /**
+   * The "database clock" `databaseNow()` answers with. The memory store lives in the engine's
+   * process and has no clock of its own, so without it `databaseNow` is absent and the engine
+   * skips its clock check; give it to test that check (a clock that disagrees with the engine's).
+   */
+  readonly now?: () => Date;
 }
 
 /**
@@ -94,6 +100,7 @@ function startRun(state: MemoryState, prefix: string, args: Parameters<SyncStore
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const state = createMemoryState();
   const prefix = options.runIdPrefix ?? "run";
+  const databaseClock = options.now;
   const failures = new Map<string, unknown[]>();
   const calls: Record<string, number> = {};
   let closed = false;
@@ -138,6 +145,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     renewDiscovery: (args) => run("renewDiscovery", () => renewDiscovery(state, args)),
     finishDiscovery: (args) => run("finishDiscovery", () => finishDiscovery(state, args)),
     lastDiscoveries: (args) => run("lastDiscoveries", () => lastDiscoveries(state, args)),
+    ...(databaseClock === undefined ? {} : { databaseNow: () => run("databaseNow", () => new Date(databaseClock().getTime())) }),
     close() {
       closed = true;
       return Promise.resolve();
