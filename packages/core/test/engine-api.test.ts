@@ -104,6 +104,11 @@ describe("events", () => {
       expectTypeOf(p.remoteTime).toEqualTypeOf<Date>();
       expectTypeOf(p.exceeded).toEqualTypeOf<boolean>();
     });
+    engine.on("discovery:skipped", (p) => {
+      expectTypeOf(p.reason).toEqualTypeOf<"paused">();
+      expectTypeOf(p.until).toEqualTypeOf<Date>();
+      expectTypeOf(p.pauseReason).toEqualTypeOf<string | null>();
+    });
     expectTypeOf<EngineEvents["engine:stop"]>().toEqualTypeOf<{ readonly owner: string; readonly graceful: boolean }>();
     // @ts-expect-error unknown event names do not compile
     engine.on("sync:done", () => undefined);
