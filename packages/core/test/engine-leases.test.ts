@@ -53,4 +53,26 @@ describe("every lease a process holds is renewed while it is held", () => {
     expect(adapter.calls.filter((c) => c.kind === "listRaces")).toHaveLength(5);
     expect(await store.lastDiscoveries()).toMatchObject([{ status: "succeeded", races: 4 }]);
   });
+
+  it("a run left running by a process that died is closed as abandoned, at its lease's expiry, when the next process claims the work", async () => {
+    const clock = new ManualClock(START);
+    const store = createMemoryStore();
+    const adapter = createScriptedAdapter({ clock, dataset: generateDataset({ races: 1, base }) });
+    const h = createHarness({ clock, store, adapter, owner: "engine-b" });
+    await settle(clock, h.engine.runOnce());
+    // Another process claims the event and starts its pass, then dies without a word.
+    const ref = { provider: "scripted", eventId: "5000" };
+    await store.updateSchedule({ now: clock.now(), patches: [{ ...ref, nextDueAt: clock.now() }] });
+    await store.claimEvents({ owner: "engine-a", now: clock.now(), leaseMs: 60_000, refs: [ref] });
+    const deadRun = await store.startRun({ owner: "engine-a", now: clock.now(), connectionId: "c1", provider: "scripted", raceId: "1000", eventIds: ["5000"], kind: "incremental" });
+    const expiry = new Date(clock.now().getTime() + 60_000);
+    await clock.advance(30_000);
+    expect((await settle(clock, h.engine.runOnce())).passes).toEqual([]);
+    await clock.advance(40_000);
+    const result = await settle(clock, h.engine.runOnce());
+    expect(result.passes).toMatchObject([{ eventIds: ["5000"], ok: true }]);
+    const [latest, dead] = await store.listRuns({ eventId: "5000" });
+    expect(latest?.status).toBe("succeeded");
+    expect(dead).toMatchObject({ id: deadRun, status: "abandoned", finishedAt: expiry, error: { code: "LEASE_LOST" } });
+  });
 });
