@@ -23,7 +23,6 @@ export interface HeldRaces {
   take(connectionId: string, priorityOf?: (event: StoredEvent) => number, atMostPriority?: number): readonly StoredEvent[] | undefined;
   /** Races held for one connection. */
   count(connectionId: string): number;
-  refs(): EventRef[];
   /** Forgets the races any of whose events' leases were lost; returns every event of those races. */
   drop(lost: readonly EventRef[]): StoredEvent[];
   /** Removes and returns every held event (stop). */
@@ -65,9 +64,6 @@ export function createHeldRaces(): HeldRaces {
     },
     count(connectionId) {
       return queues.get(connectionId)?.length ?? 0;
-    },
-    refs() {
-      return [...queues.values()].flatMap((q) => q.flatMap((h) => h.events.map((e) => ({ provider: e.provider, eventId: e.eventId }))));
     },
     drop(lost) {
       if (lost.length === 0) return [];
