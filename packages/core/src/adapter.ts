@@ -62,8 +62,11 @@ export interface FetchRegistrationsArgs {
  * Contract (asserted by `runAdapterConformance`):
  * - Every request is charged to `ctx.budget` before it is sent; none is sent after
  *   `ctx.signal` aborts.
- * - Errors are typed `SyncError`s (`AuthError`, `RateLimitedError`, `ProviderError`,
- *   `NotFoundError`, `SchemaError`); an error response is never turned into an empty page.
+ * - Errors are typed `SyncError`s (`AuthError`, `ForbiddenError`, `RateLimitedError`,
+ *   `ProviderError`, `NotFoundError`, `SchemaError`); an error response is never turned into an
+ *   empty page. `AuthError` is for credentials the provider rejects outright (the engine pauses
+ *   the connection); `ForbiddenError` for one race the credentials may not read (the engine
+ *   routes that race through another connection and leaves the connection's other races alone).
  * - Pages follow keyset order: resuming with a page's `after` yields exactly the rows after it.
  *   The last page of a pass has `after === null`.
  * - Every instant is a UTC `Date`; wall-clock strings are converted with the race's zone here.

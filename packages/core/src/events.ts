@@ -93,6 +93,21 @@ export interface EngineEvents {
     /** When the events are due again (backoff), or null when they will not be retried. */
     readonly retryAt: Date | null;
   };
+  /**
+   * The provider refused a race to a connection's credentials (RunSignUp 7 on its participants).
+   * The link is marked forbidden until discovery sees the race again for that connection; the
+   * connection is not paused and its other races go on. `otherConnectionIds` are the connections
+   * the race can still be synced through (empty: nobody can sync it for now).
+   */
+  "race:forbidden": {
+    readonly connectionId: string;
+    readonly provider: string;
+    readonly raceId: string;
+    /** Events of the race linked to the connection that were marked. */
+    readonly eventIds: readonly string[];
+    readonly error: SerializedError;
+    readonly otherConnectionIds: readonly string[];
+  };
   /** A reconciliation would have marked too many registrations vanished; it marked none. */
   "reconcile:refused": PassInfo & { readonly wouldVanish: number; readonly active: number; readonly maxShare: number };
   /** A connection's budget was paused (provider throttling, rejected credentials). */

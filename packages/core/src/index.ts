@@ -12,7 +12,9 @@ export { checkBudgetLimits, decideTake, refillBucket, refillRatePerMs, type Stor
 export { createBudget, type CreateBudgetOptions, type PrioritizedBudget } from "./budget.js";
 export { SCHEDULE_OPTION_NAMES } from "./schedule-schema.js";
 export { resolveOptions, resolveSchedule, type ResolvedOptions, type ResolvedSchedule, type ResolvedTier, type ResolvedConnection } from "./options.js";
-export { tierAt, type TierAt } from "./policy.js";
+export { tierAt, type EventTiming, type TierAt } from "./policy.js";
+/** The default budget key of a connection: a digest of its credentials, never the credentials. */
+export { credentialBudgetKey } from "./credential-key.js";
 /** Row checks a store runs before it writes a page (the memory store and postgres-store share them). */
 export { registrationProblem, removalProblem } from "./rows.js";
 /** A provider clock skew beyond this is reported (`clock:skew`) and worth showing in a status. */

@@ -1,5 +1,5 @@
 import { backoffDelayMs } from "./backoff.js";
-import { AbortedError, AuthError, ConnectionPausedError, LeaseLostError, NotFoundError, RateLimitedError, SyncError } from "./errors.js";
+import { AbortedError, AuthError, ConnectionPausedError, ForbiddenError, LeaseLostError, NotFoundError, RateLimitedError, SyncError } from "./errors.js";
 import type { ResolvedConnection, ResolvedOptions } from "./options.js";
 import type { SerializedError, StoredEvent, SyncStatePatch } from "./store.js";
 
@@ -45,7 +45,8 @@ export function isInterruption(error: unknown): boolean {
 
 /**
  * The backoff patches of a failed pass. A pass interrupted by `stop` keeps the events due as they
- * were; one that lost its lease retries after a lease; a vanished race or event is not retried; everything else backs off
+ * were; one that lost its lease retries after a lease; a vanished race or event is not retried; a
+ * race refused to the connection stays due as it was (for another connection); everything else backs off
  * exponentially with jitter, and no sooner than the connection's pause ends.
  */
 export function failureStates(
@@ -54,6 +55,8 @@ export function failureStates(
   now: Date,
   options: ResolvedOptions,
   pause: ConnectionPause | null,
+  /** For a `ForbiddenError`: the store kept the link's forbidden mark (otherwise back off). */
+  forbiddenMarked = true,
 ): { readonly states: SyncStatePatch[]; readonly retryAt: Date | null; readonly failures: number } {
   const serialized = serializeError(error);
   if (error instanceof LeaseLostError) {
@@ -77,6 +80,18 @@ export function failureStates(
     return {
       states: events.map((e) => ({ eventId: e.eventId, nextDueAt: null, failures: e.state.failures + 1, lastError: serialized })),
       retryAt: null,
+      failures,
+    };
+  }
+  if (error instanceof ForbiddenError && forbiddenMarked) {
+    // Refused to this connection only: still due as it was (keeping its place in the claim
+    // order), so the next claim routes the race through another connection that sees it; with
+    // none, it waits, unclaimable, until discovery sees the race again for this connection.
+    const dueAt = (e: StoredEvent) => e.state.nextDueAt ?? now;
+    const retryAt = new Date(Math.min(...events.map((e) => dueAt(e).getTime())));
+    return {
+      states: events.map((e) => ({ eventId: e.eventId, nextDueAt: dueAt(e), failures: e.state.failures + 1, lastError: serialized })),
+      retryAt,
       failures,
     };
   }

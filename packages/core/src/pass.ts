@@ -5,8 +5,9 @@ import type { ProviderClock } from "./clock-skew.js";
 import { backfillCursor, modifiedSinceFor } from "./cursor.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
-import { AbortedError, LeaseLostError } from "./errors.js";
+import { AbortedError, ForbiddenError, LeaseLostError } from "./errors.js";
 import type { EngineEventArgs, PassInfo } from "./events.js";
+import { recordForbidden } from "./forbidden.js";
 import type { ResolvedConnection, ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { failureStates, isInterruption, pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { finishStates } from "./pass-states.js";
@@ -21,6 +22,8 @@ export interface PassPlan {
   readonly raceId: string;
   readonly provider: string;
   readonly events: readonly StoredEvent[];
+  /** Read the removal feed whatever its cadence (`syncEvent`: bring the event up to date now). */
+  readonly alwaysRemovals?: boolean | undefined;
 }
 
 /** What a pass needs from the engine. */
@@ -104,7 +107,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
       }
     }
     const modifiedSince = plan.kind === "incremental" ? modifiedSinceFor(events.map((e) => e.state.cursorAt), schedule.overlapMs) : undefined;
-    const removalsRan = plan.kind === "backfill" || events.some((e) => removalsDue(e.state, signpost));
+    let removalsRan = plan.kind === "backfill" || plan.alwaysRemovals === true || events.some((e) => removalsDue(e.state, signpost));
     const removalsSince = plan.kind === "backfill" ? undefined : modifiedSinceFor(events.map((e) => e.state.removalsCursorAt), schedule.overlapMs);
     const resumed = resumeAfter !== undefined;
     const vanishing = plan.kind === "reconcile" || (plan.kind === "backfill" && !resumed);
@@ -124,10 +127,11 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     const ctx: CallContext = { budget: counter.budget, signal: controller.signal, now: signpost, observeServerTime };
     const base: FetchRegistrationsArgs = { raceId: plan.raceId, eventIds };
     const passInfo = info;
-    const feed = async <Row>(kind: "registrations" | "removals", pages: AsyncIterable<Page<Row>>, last: boolean, toArgs: (page: Page<Row>) => object) => {
-      let finished = false;
+    /** Streams one feed; `closes` says whether its last page completes the pass. True when it did. */
+    const feed = async <Row>(kind: "registrations" | "removals", pages: AsyncIterable<Page<Row>>, closes: (last: Page<Row>) => boolean, toArgs: (page: Page<Row>) => object) => {
       for await (const page of pages) {
         const isLast = page.after === null;
+        const last = isLast && closes(page);
         const result = await store.commitPage({
           owner,
           now: clock.now(),
@@ -141,27 +145,34 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
         add(totals, result);
         safeEmit(emitter, "sync:page", { ...passInfo, feed: kind, rows: page.rows.length, ...pick(result) });
         if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, seen, result.vanish.active);
-        if (isLast) {
-          finished = true;
-          break;
-        }
+        if (isLast) return last;
         if (controller.signal.aborted) throw controller.signal.reason;
       }
-      if (!finished && last) {
+      if (closes({ rows: [], after: null })) {
         // A feed that ended without a closing page still completes the pass.
         const result = await store.commitPage({ owner, now: clock.now(), runId: passInfo.runId, provider: plan.provider, eventIds, finish: finish() });
         add(totals, result);
+        return true;
       }
+      return false;
     };
 
     const regPages = adapter.fetchRegistrations(conn, { ...base, modifiedSince, after: resumeAfter }, ctx);
-    await feed("registrations", regPages, !removalsRan, (page) => {
+    // Without the removal feed, an empty last page with nothing inserted before closes the pass
+    // in its own transaction (the common race-morning pass); any other ending decides below.
+    const closed = await feed("registrations", regPages, (last) => !removalsRan && totals.inserted === 0 && last.rows.length === 0, (page) => {
       if (vanishing) for (const row of page.rows) seen.push(row.registrationId);
       return { registrations: page.rows };
     });
+    // A pass that inserted registrations reads the removal feed too, whatever its cadence: a
+    // transfer appears as a new registration before the old one's removal, and until the removal
+    // feed runs both would stand as active.
+    if (!closed && totals.inserted > 0) removalsRan = true;
     if (removalsRan) {
       const remPages = adapter.fetchRemovals(conn, { ...base, modifiedSince: removalsSince }, ctx);
-      await feed("removals", remPages, true, (page) => ({ removals: page.rows }));
+      await feed("removals", remPages, () => true, (page) => ({ removals: page.rows }));
+    } else if (!closed) {
+      await feed("registrations", emptyFeed(), () => true, () => ({}));
     }
     committed = true;
     hold.release();
@@ -197,7 +208,8 @@ async function recordFailure(
     await store.pauseBudget({ key: conn.budgetKey, now, until: pause.until, reason: pause.reason }).catch(() => undefined);
     safeEmit(emitter, "budget:throttled", throttledPayload(conn, pause));
   }
-  const { states, retryAt, failures } = failureStates(plan.events, error, now, options, pause);
+  const marked = error instanceof ForbiddenError && (await recordForbidden(options, emitter, conn, plan, error, serialized, now));
+  const { states, retryAt, failures } = failureStates(plan.events, error, now, options, pause, marked);
   if (retryAt !== null) deps.onNextDue?.(retryAt);
   const eventIds = plan.events.map((e) => e.eventId);
   if (runId !== null) {
@@ -230,9 +242,12 @@ async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly St
 /** How urgent the pass's requests are when they queue for the budget: its most urgent event now. */
 function passPriority(plan: PassPlan, at: Date, schedule: ResolvedSchedule): number {
   return Math.min(
-    ...plan.events.map((e) => currentPriority(e.startsAt, e.state.backfilledAt !== null, at, schedule)),
+    ...plan.events.map((e) => currentPriority(e, e.state.backfilledAt !== null, at, schedule)),
   );
 }
+
+/** A feed with no pages: lets a pass whose last page did not close it commit its completion alone. */
+async function* emptyFeed(): AsyncIterable<Page<never>> {}
 
 function oldest(dates: readonly (Date | null)[]): Date | null {
   let best: Date | null = null;

@@ -1,4 +1,5 @@
-import type { ConnectionStatus, EngineStatus, EventStatus } from "./engine-types.js";
+import { usableConnectionIds } from "./connections.js";
+import type { ConnectionStatus, EngineStatus, EventStatus, ForbiddenRace } from "./engine-types.js";
 import type { ResolvedOptions } from "./options.js";
 import { allowedIntervalMs, tierAt } from "./policy.js";
 
@@ -25,7 +26,7 @@ export async function buildStatus(options: ResolvedOptions, running: boolean, cl
     .filter((e) => providers.has(e.provider))
     .map((e) => {
       const s = e.state;
-      const late = s.nextDueAt !== null && now.getTime() - s.nextDueAt.getTime() > allowedIntervalMs(e.startsAt, s.nextDueAt, schedule);
+      const late = s.nextDueAt !== null && now.getTime() - s.nextDueAt.getTime() > allowedIntervalMs(e, s.nextDueAt, schedule);
       return {
         provider: e.provider,
         eventId: e.eventId,
@@ -34,7 +35,7 @@ export async function buildStatus(options: ResolvedOptions, running: boolean, cl
         name: e.name,
         timezone: e.timezone,
         startsAt: e.startsAt,
-        tier: tierAt(e.startsAt, now, schedule).name,
+        tier: tierAt(e, now, schedule).name,
         nextSyncAt: s.nextDueAt,
         lastSuccessAt: s.lastSuccessAt,
         backfilled: s.backfilledAt !== null,
@@ -43,6 +44,7 @@ export async function buildStatus(options: ResolvedOptions, running: boolean, cl
         lastError: s.lastError,
         late,
         connectionIds: e.connectionIds,
+        forbidden: e.forbidden,
       };
     });
   const connections: ConnectionStatus[] = options.connections.map((c) => {
@@ -59,8 +61,31 @@ export async function buildStatus(options: ResolvedOptions, running: boolean, cl
       pausedUntil: budget?.pausedUntil ?? null,
       lastError: failedRuns.find((r) => r.connectionId === c.id)?.error ?? null,
       lastDiscovery: discoveries.find((d) => d.connectionId === c.id) ?? null,
+      forbiddenRaces: forbiddenRaces(c.id, events),
       clockSkewMs: clocks?.providerSkewMs(c.id) ?? null,
     };
   });
   return { owner: options.owner, running, now, events, connections, budgets, databaseClockSkewMs: clocks?.databaseSkewMs ?? null };
+}
+
+/** The races refused to one connection, one entry per race, from the events' forbidden links. */
+function forbiddenRaces(connectionId: string, events: readonly EventStatus[]): ForbiddenRace[] {
+  const races = new Map<string, { race: ForbiddenRace; events: EventStatus[] }>();
+  for (const e of events) {
+    const link = e.forbidden.find((f) => f.connectionId === connectionId);
+    if (link === undefined) continue;
+    const key = `${e.provider}\u0000${e.raceId}`;
+    const entry = races.get(key);
+    if (entry === undefined) {
+      races.set(key, {
+        race: { provider: e.provider, raceId: e.raceId, raceName: e.raceName, eventIds: [e.eventId], since: link.since, error: link.error, rerouted: false },
+        events: [e],
+      });
+    } else {
+      entry.events.push(e);
+      const since = link.since.getTime() < entry.race.since.getTime() ? link.since : entry.race.since;
+      entry.race = { ...entry.race, eventIds: [...entry.race.eventIds, e.eventId], since };
+    }
+  }
+  return [...races.values()].map(({ race, events: list }) => ({ ...race, rerouted: usableConnectionIds(list).length > 0 }));
 }

@@ -82,9 +82,34 @@ export interface StoredEvent {
   readonly endsAt: Date | null;
   /** Connections whose credentials see this event (discovery found it through them). */
   readonly connectionIds: readonly string[];
+  /**
+   * Links of `connectionIds` the provider refused (permission denied on the race), ordered by
+   * connection id. Claims and the engine's choice of connection skip them; the event is synced
+   * through its other connections.
+   */
+  readonly forbidden: readonly ForbiddenLink[];
   readonly state: SyncState;
   /** Registrations with status `active`. */
   readonly activeRegistrations: number;
+}
+
+/** A connection's link to an event that the provider refused to those credentials. */
+export interface ForbiddenLink {
+  readonly connectionId: string;
+  /** When the refusal was recorded (the `now` of `markForbidden`). */
+  readonly since: Date;
+  /** The refusal as the provider gave it (secret-free). */
+  readonly error: SerializedError;
+}
+
+/** Arguments of `SyncStore.markForbidden`. */
+export interface MarkForbiddenArgs {
+  readonly connectionId: string;
+  readonly provider: string;
+  /** Every event of this race linked to the connection is marked. */
+  readonly raceId: string;
+  readonly now: Date;
+  readonly error: SerializedError;
 }
 
 export interface StoredRegistration extends Registration {
@@ -126,7 +151,8 @@ export interface ClaimArgs {
   /** Only events of these providers (the engine's adapters). */
   readonly providers?: readonly string[] | undefined;
   /**
-   * Only events that at least one of these connections sees (discovery found them through it).
+   * Only events that at least one of these connections sees (discovery found them through it)
+   * through a link that is not forbidden (`markForbidden`).
    * The engine passes the connections that have room for another pass, so a process never
    * claims, and so never hoards, the backlog of a connection it cannot serve right now.
    */
@@ -304,9 +330,21 @@ export interface DiscoveryRecord {
 export interface SyncStore {
   /**
    * Upserts races, events and which connection sees them. A new event gets a sync state that is
-   * due at once (`nextDueAt = now`, `backfilledAt = null`, `priority = newEventPriority`).
+   * due at once (`nextDueAt = now`, `backfilledAt = null`, `priority = newEventPriority`). The
+   * connection's link to every event listed is cleared of a forbidden mark: discovery seeing the
+   * race again for these credentials is the signal to try them again.
    */
   saveDiscovery(args: SaveDiscoveryArgs): Promise<DiscoveryDiff>;
+
+  /**
+   * Marks the links of `connectionId` to every event of race `raceId` forbidden (the provider
+   * refused that race to these credentials), recording `now` and `error`; a link already marked
+   * keeps its first `since`. The links stay: `listEvents` still names the connection in
+   * `connectionIds` and lists the mark in `forbidden`; `claimDue` with `connectionIds` does not
+   * return an event through a forbidden link. Nothing else (state, leases, budgets) changes.
+   * Returns the events whose link was marked (none when the connection does not see the race).
+   */
+  markForbidden(args: MarkForbiddenArgs): Promise<EventRef[]>;
 
   /** Events with their race, state and counts; all of them when `refs` is absent. */
   listEvents(args?: { readonly refs?: readonly EventRef[]; readonly provider?: string }): Promise<StoredEvent[]>;
@@ -318,8 +356,10 @@ export interface SyncStore {
    * Claims due work: chooses up to `maxRaces` races by their most urgent due event (lowest
    * `priority`, then earliest `nextDueAt`) and claims every due (`nextDueAt <= now`) event of
    * each that no other owner holds an unexpired lease on. Two concurrent calls never return the
-   * same event. A run still `running` under the expired lease of a claimed event's previous
-   * owner (its process died) is closed as `abandoned`, `finishedAt` the instant that lease expired.
+   * same event. With `connectionIds`, an event seen by them only through forbidden links is
+   * neither claimed nor counted. A run still `running` under the expired lease of a claimed
+   * event's previous owner (its process died) is closed as `abandoned`, `finishedAt` the instant
+   * that lease expired.
    */
   claimDue(args: ClaimArgs): Promise<StoredEvent[]>;
 

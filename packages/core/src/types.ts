@@ -108,7 +108,10 @@ export interface Connection {
   readonly credentials: Readonly<Record<string, Secret>>;
   /** Overrides the adapter's default base URL (tests, a provider's test server). */
   readonly baseUrl?: string | undefined;
-  /** The key the budget is kept under. Defaults to `${provider}:${id}`. */
+  /**
+   * The key the budget is kept under. Defaults to the provider and a digest of the credentials
+   * (`runsignup:cred-…`), so connections with the same real key share one budget.
+   */
   readonly budgetKey: string;
   readonly callsPerHour: number;
   readonly maxInFlight: number;

@@ -83,8 +83,8 @@ describe("a revoked credential is contained to its own connection", () => {
     const clock = new ManualClock(START);
     // One race per listing page, so a discovery makes several requests and can meet a pause midway.
     const adapter = createScriptedAdapter({ clock, dataset, racePageSize: 1 });
-    const h = createHarness({ clock, adapter, connections: [connection("ok"), connection("bad")] });
-    await h.store.pauseBudget({ key: "scripted:bad", now: START, until: new Date(START.getTime() + HOUR), reason: "credentials rejected" });
+    const h = createHarness({ clock, adapter, connections: [connection("ok", { budgetKey: "ok-key" }), connection("bad", { budgetKey: "bad-key" })] });
+    await h.store.pauseBudget({ key: "bad-key", now: START, until: new Date(START.getTime() + HOUR), reason: "credentials rejected" });
     const first = await settle(h.clock, h.engine.runOnce(), 1000, 30);
     expect(first.discovered).toBe(true);
     expect(first.passes.length).toBeGreaterThan(0);
@@ -98,7 +98,7 @@ describe("a revoked credential is contained to its own connection", () => {
     h.adapter.setDelay(10_000);
     const once = h.engine.runOnce();
     await h.clock.advance(1_000);
-    await h.store.pauseBudget({ key: "scripted:ok", now: h.clock.now(), until: new Date(h.clock.now().getTime() + 50_000), reason: "rate-limited" });
+    await h.store.pauseBudget({ key: "ok-key", now: h.clock.now(), until: new Date(h.clock.now().getTime() + 50_000), reason: "rate-limited" });
     await h.clock.advance(10_000);
     expect(h.adapter.calls.filter((c) => c.connectionId === "ok" && c.kind === "listRaces" && c.at.getTime() >= START.getTime() + HOUR)).toHaveLength(1);
     const stopped = h.engine.stop({ timeoutMs: 5_000 });

@@ -80,6 +80,7 @@ const EVENT_LEVELS: { readonly [K in EngineEventName]: Level | ((payload: Engine
   "sync:finish": "info",
   "sync:error": "warn",
   "reconcile:refused": "warn",
+  "race:forbidden": "warn",
   "budget:throttled": "warn",
   "budget:over": "info",
   "schedule:late": "warn",

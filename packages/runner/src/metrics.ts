@@ -50,6 +50,12 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
   const callsPerHour = new Gauge({ name: `${p}budget_calls_per_hour`, help: "A connection's hourly call budget.", labelNames: ["connection"], registers });
   const inFlight = new Gauge({ name: `${p}budget_in_flight`, help: "Requests in flight per connection.", labelNames: ["connection"], registers });
   const paused = new Gauge({ name: `${p}budget_paused`, help: "1 while a connection's budget is paused.", labelNames: ["connection"], registers });
+  const forbiddenRaces = new Gauge({
+    name: `${p}forbidden_races`,
+    help: "Races the provider refuses to a connection's credentials (permission denied), until discovery sees them again.",
+    labelNames: ["connection"],
+    registers,
+  });
   const eventsByTier = new Gauge({ name: `${p}events`, help: "Known events per scheduling tier.", labelNames: ["tier"], registers });
   const lateEvents = new Gauge({ name: `${p}late_events`, help: "Events whose sync is later than their tier allows.", registers });
   const registrations = new Gauge({ name: `${p}registrations`, help: "Active registrations stored across all events.", registers });
@@ -133,6 +139,7 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
         callsPerHour.set(labels, c.callsPerHour);
         inFlight.set(labels, c.inFlight);
         paused.set(labels, c.pausedUntil && c.pausedUntil > status.now ? 1 : 0);
+        forbiddenRaces.set(labels, c.forbiddenRaces.length);
         const finished = c.lastDiscovery?.finishedAt;
         if (finished) lastDiscovery.set(labels, finished.getTime() / 1000);
         if (typeof c.clockSkewMs === "number") clockSkew.set({ connection: c.id, against: "provider" }, c.clockSkewMs / 1000);

@@ -17,6 +17,20 @@ export interface EventStatusJson {
   readonly failures: number;
   readonly late: boolean;
   readonly lastError: SerializedError | null;
+  /** Connections the provider refuses this event's race to (error 7), until discovery sees it again. */
+  readonly forbiddenConnectionIds: readonly string[];
+}
+
+/** A race refused to a connection's credentials. */
+export interface ForbiddenRaceJson {
+  readonly provider: string;
+  readonly raceId: string;
+  readonly raceName: string;
+  readonly eventIds: readonly string[];
+  readonly since: string;
+  readonly error: SerializedError;
+  /** Whether another connection still syncs the race. */
+  readonly rerouted: boolean;
 }
 
 /** One connection in `status --json` and `/status`. */
@@ -31,6 +45,7 @@ export interface ConnectionStatusJson {
   readonly pausedUntil: string | null;
   readonly lastError: SerializedError | null;
   readonly lastDiscoveryAt: string | null;
+  readonly forbiddenRaces: readonly ForbiddenRaceJson[];
   /** This host's clock minus the provider's (ms) from the latest response; positive: ahead. Null before any. */
   readonly clockSkewMs: number | null;
 }
@@ -72,6 +87,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       failures: e.failures,
       late: e.late,
       lastError: e.lastError,
+      forbiddenConnectionIds: e.forbidden.map((f) => f.connectionId),
     })),
     connections: status.connections.map((c) => ({
       id: c.id,
@@ -84,6 +100,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       pausedUntil: iso(c.pausedUntil),
       lastError: c.lastError,
       lastDiscoveryAt: iso(c.lastDiscovery?.finishedAt),
+      forbiddenRaces: c.forbiddenRaces.map((r) => ({ ...r, since: r.since.toISOString() })),
       clockSkewMs: c.clockSkewMs ?? null,
     })),
   };

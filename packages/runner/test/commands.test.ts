@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createSyncEngine, type SyncEngine } from "@project88/core";
+import { createSyncEngine, credentialBudgetKey, secret, type SyncEngine } from "@project88/core";
 import { createMemoryStore, createScriptedAdapter, generateDataset, type MemoryStore, type ScriptedAdapter } from "@project88/core/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli, type RunnerDeps, type StatusJson } from "../src/index.js";
@@ -83,7 +83,9 @@ describe("commands in-process", () => {
 
   it("discover of a paused connection skips it, says so, and exits non-zero instead of waiting out the pause", async () => {
     const now = new Date();
-    await store.pauseBudget({ key: "runsignup:acme", now, until: new Date(now.getTime() + 3_600_000), reason: "credentials rejected" });
+    // The connection's default budget key: a digest of its credentials.
+    const key = credentialBudgetKey("runsignup", { apiKey: secret(env.K), apiSecret: secret(env.S) });
+    await store.pauseBudget({ key, now, until: new Date(now.getTime() + 3_600_000), reason: "credentials rejected" });
     const r = await run(["discover", "--config", configPath]);
     expect(r.code).not.toBe(0);
     expect(adapter.calls).toEqual([]);

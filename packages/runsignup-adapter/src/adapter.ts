@@ -4,6 +4,7 @@
  */
 import {
   ConfigError,
+  ForbiddenError,
   ProviderError,
   type CallContext,
   type Connection,
@@ -107,7 +108,17 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
         if (seen.has(raceId)) continue; // page-number paging over a changing list may repeat
         seen.add(raceId);
         const needsDetail = o.raceDetail === "always" || race.events === undefined || !race.timezone;
-        const full = needsDetail ? await raceDetail(conn, raceId, window, ctx) : race;
+        let full = race;
+        if (needsDetail) {
+          try {
+            full = await raceDetail(conn, raceId, window, ctx);
+          } catch (error) {
+            // Listed but not readable with these credentials: not a race this key can sync, and
+            // no reason to fail the discovery of every other race.
+            if (error instanceof ForbiddenError) continue;
+            throw error;
+          }
+        }
         yield mapRace(full, needsDetail ? `race ${raceId}` : `${what} races[${i}].race`);
       }
       if (list.races.length < o.racePageSize) return;

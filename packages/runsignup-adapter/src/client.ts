@@ -43,6 +43,11 @@ export interface ClientOptions {
   readonly onRequest?: ((info: RequestInfo) => void) | undefined;
 }
 
+/** The race a request is about (`/race/85675/participants` → `85675`), or null (`/races`). */
+function raceOf(path: string): string | null {
+  return /^\/race\/([^/?]+)/i.exec(path)?.[1] ?? null;
+}
+
 /** One GET: a path under the base URL, its parameters, and a name for messages. */
 export interface ClientRequest {
   readonly path: string;
@@ -181,7 +186,7 @@ export function createRunSignupClient(options: ClientOptions): RunSignupClient {
       }
       const envelope = findErrorEnvelope(json);
       if (envelope !== null) {
-        throw errorForProviderCode(envelope.error_code, scrub(envelope.error_msg ?? ""), what, retryAfterMs);
+        throw errorForProviderCode(envelope.error_code, scrub(envelope.error_msg ?? ""), what, retryAfterMs, raceOf(req.path));
       }
       return json;
     } catch (error) {

@@ -1,4 +1,4 @@
-import { AuthError, NotFoundError, ProviderError, RateLimitedError } from "@project88/core";
+import { AuthError, ForbiddenError, NotFoundError, ProviderError, RateLimitedError } from "@project88/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRunSignupAdapter, type RunSignupAdapter } from "../src/index.js";
 import { fakeConnection, type CsvPaging, type FakeRunSignup } from "../src/testing/index.js";
@@ -129,7 +129,7 @@ describe("registrations over real HTTP", () => {
     dataset.create(race.events[0]!.eventId);
     const args = { raceId: String(race.raceId), eventIds: [String(race.events[0]!.eventId)] };
     const cases: [number, unknown, boolean][] = [
-      [7, AuthError, false],
+      [7, ForbiddenError, false],
       [6, AuthError, false],
       [13, AuthError, false],
       [14, RateLimitedError, true],
@@ -159,7 +159,8 @@ describe("registrations over real HTTP", () => {
       collect(adapter.fetchRegistrations(c, { raceId, eventIds }, callContext())).catch((e: unknown) => e);
     const wrongKey = fakeConnection({ ...key, apiSecret: "not-the-secret" }, fake.url);
     expect(await fetch(wrongKey)).toBeInstanceOf(AuthError);
-    expect(await fetch(conn, String(theirs.raceId), [String(theirs.events[0]!.eventId)])).toBeInstanceOf(AuthError);
+    // A race the key has no access to is refused (error 7): a fact about that race, not the key.
+    expect(await fetch(conn, String(theirs.raceId), [String(theirs.events[0]!.eventId)])).toBeInstanceOf(ForbiddenError);
     expect(await fetch(conn, "999999")).toBeInstanceOf(NotFoundError);
     expect(await fetch(conn, String(mine.raceId), [String(theirs.events[0]!.eventId)])).toBeInstanceOf(NotFoundError);
     // The same key works as an OAuth bearer token.

@@ -1,5 +1,5 @@
 import { readdirSync } from "node:fs";
-import { AuthError, NotFoundError, SchemaError, secret, type Connection } from "@project88/core";
+import { ForbiddenError, NotFoundError, SchemaError, secret, type Connection } from "@project88/core";
 import { MockAgent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRunSignupAdapter } from "../src/index.js";
@@ -194,7 +194,8 @@ describe("recorded responses through the adapter (undici MockAgent)", () => {
   }
 
   for (const [name, cls, code] of [
-    ["error-7-permission-denied.json", AuthError, "AUTH"],
+    // Error 7 on a race's participants: that race is refused to these credentials, not the key.
+    ["error-7-permission-denied.json", ForbiddenError, "FORBIDDEN"],
     ["error-201-race-not-found.json", NotFoundError, "NOT_FOUND"],
     ["error-301-event-not-found.json", NotFoundError, "NOT_FOUND"],
   ] as const) {

@@ -3,7 +3,7 @@ import type { StoredEvent, StoredRegistration, SyncRun, SyncStore } from "../sto
 import { getBudgets, pauseBudget, releaseBudget, takeBudget } from "./memory-budget.js";
 import { claimDue, claimEvents, releaseLeases, renewLeases, updateSchedule } from "./memory-claims.js";
 import { commitPage, failRun } from "./memory-commit.js";
-import { beginDiscovery, finishDiscovery, lastDiscoveries, renewDiscovery, saveDiscovery } from "./memory-discovery.js";
+import { beginDiscovery, finishDiscovery, lastDiscoveries, markForbidden, renewDiscovery, saveDiscovery } from "./memory-discovery.js";
 import { compareIds, copy, createMemoryState, key, toStoredEvent, type MemoryState } from "./memory-state.js";
 
 /** Names of the store's methods, for injecting failures. */
@@ -126,6 +126,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       failures.set(method, queued);
     },
     saveDiscovery: (args) => run("saveDiscovery", () => saveDiscovery(state, args)),
+    markForbidden: (args) => run("markForbidden", () => markForbidden(state, args)),
     listEvents: (args) => run("listEvents", () => listEvents(state, args)),
     updateSchedule: (args) => run("updateSchedule", () => updateSchedule(state, args)),
     claimDue: (args) => run("claimDue", () => claimDue(state, args)),

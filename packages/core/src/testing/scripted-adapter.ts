@@ -29,9 +29,9 @@ export interface ScriptedFailure {
   readonly call?: number | undefined;
   readonly kind?: ScriptedCallKind | undefined;
   readonly raceId?: string | undefined;
-  /** Only requests made through this connection (a revoked key answers every call with an error). */
+  /** Only requests made with this connection (a race refused to one partner's credentials, a revoked key). */
   readonly connectionId?: string | undefined;
-  /** The error to reject with: any `SyncError` (AuthError, RateLimitedError, ...). */
+  /** The error to reject with: any `SyncError` (AuthError, ForbiddenError, RateLimitedError, ...). */
   readonly error: SyncError;
   /** How many matching requests fail. Default 1; `Infinity` for every one. */
   readonly times?: number | undefined;

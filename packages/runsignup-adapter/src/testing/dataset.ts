@@ -35,6 +35,11 @@ export interface FakeRace {
   state: string;
   /** The api keys that can see this race. */
   readonly keys: Set<string>;
+  /**
+   * Keys that see the race (it is listed for them) but may not read its participants: RunSignUp
+   * answers error 7 "Permission Denied" on the race's participant and removal feeds for them.
+   */
+  readonly deniedKeys: Set<string>;
   readonly createdAt: Date;
   modifiedAt: Date;
   readonly events: FakeEvent[];
@@ -164,6 +169,7 @@ export class FakeDataset {
       city: input.city ?? "Springfield",
       state: input.state ?? "CO",
       keys: new Set(input.keys.map((k) => (typeof k === "string" ? k : k.apiKey))),
+      deniedKeys: new Set(),
       createdAt: new Date(now.getTime() - 120 * 86_400_000),
       modifiedAt: now,
       events: [],
@@ -320,6 +326,18 @@ export class FakeDataset {
   }
 
   /** Races the key can see. */
+  /**
+   * Withdraws (or, with `denied` false, gives back) one key's access to a race's participants:
+   * the race stays listed for the key, its participant and removal feeds answer error 7.
+   */
+  denyParticipants(raceId: number, key: FakeKey | string, denied = true): void {
+    const race = this.races.get(raceId);
+    if (race === undefined) throw new Error(`fake RunSignUp: race ${raceId} is unknown`);
+    const apiKey = typeof key === "string" ? key : key.apiKey;
+    if (denied) race.deniedKeys.add(apiKey);
+    else race.deniedKeys.delete(apiKey);
+  }
+
   racesFor(key: FakeKey): FakeRace[] {
     return [...this.races.values()].filter((r) => r.keys.has(key.apiKey));
   }

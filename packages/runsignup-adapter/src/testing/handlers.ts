@@ -72,6 +72,13 @@ function access(dataset: FakeDataset, request: Request, raceIdText: string): { k
   return { key, race };
 }
 
+/** Like `access`, for a race's participant data: a key denied it gets error 7 (see the fixture). */
+function participantAccess(dataset: FakeDataset, request: Request, raceIdText: string): { key: FakeKey; race: FakeRace } | Response {
+  const found = access(dataset, request, raceIdText);
+  if (found instanceof Response) return found;
+  return found.race.deniedKeys.has(found.key.apiKey) ? errorEnvelope(7) : found;
+}
+
 /** The requested events of the race, or an error `Response` (3: none given, 301: not this race's). */
 function eventsOf(race: FakeRace, q: URLSearchParams): number[] | Response {
   const csv = q.get("event_id");
@@ -144,7 +151,7 @@ export function createRunSignupHandlers(dataset: FakeDataset, options: HandlerOp
     }),
 
     http.get(`${base}/race/:raceId/participants`, ({ request, params }) => {
-      const found = access(dataset, request, String(params.raceId));
+      const found = participantAccess(dataset, request, String(params.raceId));
       if (found instanceof Response) return found;
       const q = new URL(request.url).searchParams;
       const eventIds = eventsOf(found.race, q);
@@ -162,7 +169,7 @@ export function createRunSignupHandlers(dataset: FakeDataset, options: HandlerOp
     }),
 
     http.get(`${base}/race/:raceId/removed-participants`, ({ request, params }) => {
-      const found = access(dataset, request, String(params.raceId));
+      const found = participantAccess(dataset, request, String(params.raceId));
       if (found instanceof Response) return found;
       const q = new URL(request.url).searchParams;
       const eventIds = eventsOf(found.race, q);
