@@ -2,7 +2,7 @@ import type { EventEmitter } from "eventemitter3";
 import type { ProviderAdapter } from "./adapter.js";
 import type { Clock } from "./clock.js";
 import type { EngineEventArgs } from "./events.js";
-import type { BudgetState, DiscoveryRecord, ForbiddenLink, SerializedError, SyncStore } from "./store.js";
+import type { BudgetState, DiscoveryRecord, ForbiddenLink, RowProblem, SerializedError, SyncStore } from "./store.js";
 import type { Connection, EventRef, PassKind, TierName } from "./types.js";
 
 export type { ScheduleInput, TierInput } from "./schedule-schema.js";
@@ -63,6 +63,8 @@ export interface PassResult {
   readonly unchanged: number;
   readonly removed: number;
   readonly vanished: number;
+  /** Problems with provider data on the pass's committed pages (skipped rows and nulled fields). */
+  readonly problems: number;
   readonly error: SerializedError | null;
 }
 
@@ -129,6 +131,20 @@ export interface ConnectionStatus {
   readonly clockSkewMs: number | null;
 }
 
+/** A recent pass that met bad provider data (from the store's run history). */
+export interface ProblemRunStatus {
+  readonly runId: string;
+  readonly connectionId: string;
+  readonly provider: string;
+  readonly raceId: string;
+  readonly eventIds: readonly string[];
+  readonly kind: PassKind;
+  readonly startedAt: Date;
+  readonly problems: number;
+  /** The run's first problems (at most 20). */
+  readonly sample: readonly RowProblem[];
+}
+
 export interface EngineStatus {
   readonly owner: string;
   readonly running: boolean;
@@ -136,6 +152,8 @@ export interface EngineStatus {
   readonly events: readonly EventStatus[];
   readonly connections: readonly ConnectionStatus[];
   readonly budgets: readonly BudgetState[];
+  /** The most recent passes (up to 20) that recorded problems with provider data, newest first. */
+  readonly problemRuns: readonly ProblemRunStatus[];
   /** This host's clock minus the database's `now()` at the latest check, in ms; null when never checked. */
   readonly databaseClockSkewMs: number | null;
 }

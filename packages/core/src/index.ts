@@ -15,7 +15,13 @@ export { resolveOptions, resolveSchedule, type ResolvedOptions, type ResolvedSch
 export { tierAt, type EventTiming, type TierAt } from "./policy.js";
 /** The default budget key of a connection: a digest of its credentials, never the credentials. */
 export { credentialBudgetKey } from "./credential-key.js";
-/** Row checks a store runs before it writes a page (the memory store and postgres-store share them). */
-export { registrationProblem, removalProblem } from "./rows.js";
+/**
+ * Row checks a store runs before it writes a page (the memory store and postgres-store share
+ * them): bad provider data never fails a page; fields go null with a problem, unstorable rows are skipped.
+ */
+export { checkPage, withoutUnknownEvents, registrationProblem, removalProblem, PROBLEM_SAMPLE_SIZE, type CheckedPage } from "./rows.js";
+export { rawJsonText } from "./raw-json.js";
+/** Provider text on its way into an error message or a problem (adapters clean `error_msg` with it). */
+export { cleanProviderText } from "./provider-text.js";
 /** A provider clock skew beyond this is reported (`clock:skew`) and worth showing in a status. */
 export { SKEW_REPORT_MS } from "./clock-skew.js";

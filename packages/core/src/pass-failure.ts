@@ -1,6 +1,7 @@
 import { backoffDelayMs } from "./backoff.js";
 import { AbortedError, AuthError, ConnectionPausedError, ForbiddenError, LeaseLostError, NotFoundError, RateLimitedError, SyncError } from "./errors.js";
 import type { ResolvedConnection, ResolvedOptions } from "./options.js";
+import { cleanProviderText } from "./provider-text.js";
 import type { SerializedError, StoredEvent, SyncStatePatch } from "./store.js";
 
 /** How long a connection whose credentials were rejected is paused before it is tried again. */
@@ -14,11 +15,18 @@ export const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
  */
 export const MAX_RETRY_AFTER_MS = 60 * 60_000;
 
-/** A plain, secret-free description of any thrown value. */
+/**
+ * A plain, secret-free description of any thrown value. Name and message are cleaned of control
+ * characters and lone surrogates and cut to 500 characters: provider text in a message must not
+ * stop the failure from being stored (a NUL made `failRun` fail) or flood a log line.
+ */
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof SyncError) return error.toJSON();
-  if (error instanceof Error) return { name: error.name, code: "INTERNAL", message: error.message, retryable: true };
-  return { name: "Error", code: "INTERNAL", message: String(error), retryable: true };
+  const plain = error instanceof SyncError
+    ? error.toJSON()
+    : error instanceof Error
+      ? { name: error.name, code: "INTERNAL", message: error.message, retryable: true }
+      : { name: "Error", code: "INTERNAL", message: String(error), retryable: true };
+  return { ...plain, name: cleanProviderText(plain.name, 100), message: cleanProviderText(plain.message) };
 }
 
 /** The connection pause a failure calls for, if any. */

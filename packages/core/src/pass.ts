@@ -13,7 +13,8 @@ import { failureStates, isInterruption, pauseFor, serializeError, throttledPaylo
 import { finishStates } from "./pass-states.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
 import { currentPriority, removalsDue } from "./policy.js";
-import type { PassFinish, StoredEvent } from "./store.js";
+import { PROBLEM_SAMPLE_SIZE } from "./rows.js";
+import type { PageWriteResult, PassFinish, StoredEvent } from "./store.js";
 import type { EventRef, PassKind, Page } from "./types.js";
 
 /** One pass to run: events of one race, one kind, leased by this engine. */
@@ -49,6 +50,8 @@ interface Totals {
   unchanged: number;
   removed: number;
   vanished: number;
+  /** Problems with provider data the committed pages had (see `sync:invalid`). */
+  problems: number;
 }
 
 /**
@@ -89,7 +92,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
           clockOf.observe(serverTime);
           correctionMs = Math.max(correctionMs, clockOf.correctionMs());
         };
-  const totals: Totals = { inserted: 0, updated: 0, unchanged: 0, removed: 0, vanished: 0 };
+  const totals: Totals = { inserted: 0, updated: 0, unchanged: 0, removed: 0, vanished: 0, problems: 0 };
   let runId: string | null = null;
   let info: PassInfo | null = null;
   try {
@@ -112,6 +115,10 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     const resumed = resumeAfter !== undefined;
     const vanishing = plan.kind === "reconcile" || (plan.kind === "backfill" && !resumed);
     const seen: string[] = [];
+    // Registrations rows that could not be read have ids nobody knows, so a full pull that met any
+    // cannot tell a vanished registration from an unreadable one: it vanishes nothing then.
+    let unreadable = 0;
+    const vanishShare = () => (unreadable > 0 ? 0 : schedule.maxVanishShare);
     safeEmit(emitter, "sync:start", { ...info, modifiedSince: modifiedSince ?? null });
 
     let finishedStates: PassFinish["states"] = [];
@@ -121,7 +128,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
       return {
         apiCalls: counter.calls(),
         states: finishedStates,
-        vanish: vanishing ? { seenRegistrationIds: seen, maxShare: schedule.maxVanishShare } : undefined,
+        vanish: vanishing ? { seenRegistrationIds: seen, maxShare: vanishShare() } : undefined,
       };
     };
     const ctx: CallContext = { budget: counter.budget, signal: controller.signal, now: signpost, observeServerTime };
@@ -144,7 +151,9 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
         });
         add(totals, result);
         safeEmit(emitter, "sync:page", { ...passInfo, feed: kind, rows: page.rows.length, ...pick(result) });
-        if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, seen, result.vanish.active);
+        reportProblems(deps, passInfo, kind, result.problems);
+        if (kind === "registrations") unreadable += result.problems?.filter((p) => p.skipped).length ?? 0;
+        if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, seen, result.vanish.active, vanishShare());
         if (isLast) return last;
         if (controller.signal.aborted) throw controller.signal.reason;
       }
@@ -162,7 +171,8 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     // in its own transaction (the common race-morning pass); any other ending decides below.
     const closed = await feed("registrations", regPages, (last) => !removalsRan && totals.inserted === 0 && last.rows.length === 0, (page) => {
       if (vanishing) for (const row of page.rows) seen.push(row.registrationId);
-      return { registrations: page.rows };
+      unreadable += page.skipped?.length ?? 0;
+      return { registrations: page.rows, skipped: page.skipped };
     });
     // A pass that inserted registrations reads the removal feed too, whatever its cadence: a
     // transfer appears as a new registration before the old one's removal, and until the removal
@@ -170,7 +180,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     if (!closed && totals.inserted > 0) removalsRan = true;
     if (removalsRan) {
       const remPages = adapter.fetchRemovals(conn, { ...base, modifiedSince: removalsSince }, ctx);
-      await feed("removals", remPages, () => true, (page) => ({ removals: page.rows }));
+      await feed("removals", remPages, () => true, (page) => ({ removals: page.rows, skipped: page.skipped }));
     } else if (!closed) {
       await feed("registrations", emptyFeed(), () => true, () => ({}));
     }
@@ -227,7 +237,7 @@ async function recordFailure(
   return serialized;
 }
 
-async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly StoredEvent[], seen: readonly string[], active: number): Promise<void> {
+async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly StoredEvent[], seen: readonly string[], active: number, maxShare: number): Promise<void> {
   const seenSet = new Set(seen);
   let wouldVanish = 0;
   try {
@@ -236,7 +246,7 @@ async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly St
   } catch {
     wouldVanish = Math.ceil(active * deps.options.schedule.maxVanishShare);
   }
-  safeEmit(deps.emitter, "reconcile:refused", { ...info, wouldVanish, active, maxShare: deps.options.schedule.maxVanishShare });
+  safeEmit(deps.emitter, "reconcile:refused", { ...info, wouldVanish, active, maxShare });
 }
 
 /** How urgent the pass's requests are when they queue for the budget: its most urgent event now. */
@@ -255,16 +265,24 @@ function oldest(dates: readonly (Date | null)[]): Date | null {
   return best;
 }
 
+/** Emits `sync:invalid` for a page whose provider data had problems (the page committed anyway). */
+function reportProblems(deps: PassDeps, info: PassInfo, feed: "registrations" | "removals", problems: PageWriteResult["problems"]): void {
+  if (problems === undefined || problems.length === 0) return;
+  const skipped = problems.filter((p) => p.skipped).length;
+  safeEmit(deps.emitter, "sync:invalid", { ...info, feed, count: problems.length, skipped, problems: problems.slice(0, PROBLEM_SAMPLE_SIZE) });
+}
+
 function pick(r: { inserted: number; updated: number; unchanged: number; removed: number }) {
   return { inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, removed: r.removed };
 }
 
-function add(totals: Totals, r: { inserted: number; updated: number; unchanged: number; removed: number; vanish?: { vanished: number } | undefined }): void {
+function add(totals: Totals, r: PageWriteResult): void {
   totals.inserted += r.inserted;
   totals.updated += r.updated;
   totals.unchanged += r.unchanged;
   totals.removed += r.removed;
   totals.vanished += r.vanish?.vanished ?? 0;
+  totals.problems += r.problems?.length ?? 0;
 }
 
 function result(plan: PassPlan, connectionId: string, runId: string | null, ok: boolean, apiCalls: number, totals: Totals, error: PassResult["error"]): PassResult {

@@ -238,6 +238,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       unchanged: 0,
       removed: 0,
       vanished: 0,
+      problems: 0,
       error: {
         name: "ForbiddenError",
         code: "FORBIDDEN",

@@ -1,5 +1,6 @@
 import { usableConnectionIds } from "./connections.js";
-import type { ConnectionStatus, EngineStatus, EventStatus, ForbiddenRace } from "./engine-types.js";
+import type { ConnectionStatus, EngineStatus, EventStatus, ForbiddenRace, ProblemRunStatus } from "./engine-types.js";
+import type { SyncRun } from "./store.js";
 import type { ResolvedOptions } from "./options.js";
 import { allowedIntervalMs, tierAt } from "./policy.js";
 
@@ -16,11 +17,12 @@ export async function buildStatus(options: ResolvedOptions, running: boolean, cl
   const now = clock.now();
   const providers = new Set(options.adapters.keys());
   const keys = [...new Set(options.connections.map((c) => c.budgetKey))];
-  const [stored, budgets, discoveries, failedRuns] = await Promise.all([
+  const [stored, budgets, discoveries, failedRuns, problemRuns] = await Promise.all([
     store.listEvents(),
     store.getBudgets({ now, keys }),
     store.lastDiscoveries({ connectionIds: options.connections.map((c) => c.id) }),
     store.listRuns({ limit: 200, status: "failed" }),
+    store.listRuns({ limit: 20, withProblems: true }),
   ]);
   const events: EventStatus[] = stored
     .filter((e) => providers.has(e.provider))
@@ -65,7 +67,30 @@ export async function buildStatus(options: ResolvedOptions, running: boolean, cl
       clockSkewMs: clocks?.providerSkewMs(c.id) ?? null,
     };
   });
-  return { owner: options.owner, running, now, events, connections, budgets, databaseClockSkewMs: clocks?.databaseSkewMs ?? null };
+  return {
+    owner: options.owner,
+    running,
+    now,
+    events,
+    connections,
+    budgets,
+    databaseClockSkewMs: clocks?.databaseSkewMs ?? null,
+    problemRuns: problemRuns.filter((r) => r.problems > 0 && providers.has(r.provider)).map(problemRun),
+  };
+}
+
+function problemRun(r: SyncRun): ProblemRunStatus {
+  return {
+    runId: r.id,
+    connectionId: r.connectionId,
+    provider: r.provider,
+    raceId: r.raceId,
+    eventIds: r.eventIds,
+    kind: r.kind,
+    startedAt: r.startedAt,
+    problems: r.problems,
+    sample: r.problemSample,
+  };
 }
 
 /** The races refused to one connection, one entry per race, from the events' forbidden links. */

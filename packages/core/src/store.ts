@@ -1,13 +1,33 @@
 import type {
   EventRef,
+  FieldProblem,
   PassKind,
   Race,
   Registration,
   RegistrationStatus,
   Removal,
   RemovalReason,
+  SkippedRow,
   TierName,
 } from "./types.js";
+
+/**
+ * One problem a page had with provider data: a field stored as null (`skipped: false`, the
+ * registration was written) or a row that could not be stored at all (`skipped: true`).
+ */
+export interface RowProblem {
+  readonly registrationId: string | null;
+  readonly eventId: string | null;
+  readonly field: string;
+  readonly reason: string;
+  readonly skipped: boolean;
+}
+
+/** A field problem as kept on a stored registration. */
+export interface StoredFieldProblem extends FieldProblem {
+  /** When this field's problem was first seen on the registration (kept while it persists). */
+  readonly firstSeenAt: Date;
+}
 
 /** An error as stored and emitted: plain data, no stack, no secret. */
 export interface SerializedError {
@@ -113,6 +133,12 @@ export interface MarkForbiddenArgs {
 }
 
 export interface StoredRegistration extends Registration {
+  /**
+   * The fields of the last written version that failed their checks (stored as null; `raw`
+   * keeps what was sent). Empty when the row is clean. Rewritten with each write of the row, a
+   * field's `firstSeenAt` kept while its problem persists.
+   */
+  readonly problems: readonly StoredFieldProblem[];
   readonly status: RegistrationStatus;
   readonly removedReason: RemovalReason | null;
   readonly newRegistrationId: string | null;
@@ -197,6 +223,11 @@ export interface CommitPageArgs {
    * Upserted by (provider, registrationId). A row is written only when a column differs; one
    * whose `modifiedAt` is older than the stored row's is skipped. A row that arrives through the
    * registrations feed is `active` (a `vanished` one comes back).
+   *
+   * Rows are checked with core's `checkPage` (both stores store the same): a field that fails its
+   * check is stored as null and recorded in the registration's `problems`; `raw` is made storable;
+   * a row that cannot be stored at all (no usable id, an unknown event) is skipped. Bad provider
+   * data never fails the page; each such problem is returned in `problems` and counted on the run.
    */
   readonly registrations?: readonly Registration[] | undefined;
   /**
@@ -205,6 +236,8 @@ export interface CommitPageArgs {
    * and the raw row, so nothing the provider sent is lost.
    */
   readonly removals?: readonly Removal[] | undefined;
+  /** Rows the adapter could not read at all: recorded on the run as skipped problems. */
+  readonly skipped?: readonly SkippedRow[] | undefined;
   /** Backfill progress this page advances (set on every event of the pass). */
   readonly backfillAfter?: string | undefined;
   /** Present on the last page of a pass. */
@@ -218,6 +251,8 @@ export interface PageWriteResult {
   /** Registrations whose status a removal row changed. */
   readonly removed: number;
   readonly vanish?: { readonly vanished: number; readonly active: number; readonly refused: boolean } | undefined;
+  /** Every problem of the page's provider data (skipped rows and nulled fields), in page order. */
+  readonly problems?: readonly RowProblem[] | undefined;
 }
 
 export interface FailRunArgs {
@@ -254,6 +289,10 @@ export interface SyncRun {
   readonly rowsUnchanged: number;
   readonly rowsRemoved: number;
   readonly error: SerializedError | null;
+  /** Problems with provider data the run's committed pages had (skipped rows and nulled fields). */
+  readonly problems: number;
+  /** The first problems of the run (at most 20), for an operator to start from. */
+  readonly problemSample: readonly RowProblem[];
 }
 
 /**
@@ -384,8 +423,8 @@ export interface SyncStore {
   /** Records a pass as failed, applies the backoff patches and releases the leases. Rows and cursors stay. */
   failRun(args: FailRunArgs): Promise<void>;
 
-  /** Recent runs, newest first. */
-  listRuns(args?: { readonly limit?: number; readonly eventId?: string; readonly status?: RunStatus }): Promise<SyncRun[]>;
+  /** Recent runs, newest first; with `withProblems`, only runs that recorded problems with provider data. */
+  listRuns(args?: { readonly limit?: number; readonly eventId?: string; readonly status?: RunStatus; readonly withProblems?: boolean }): Promise<SyncRun[]>;
 
   /** Stored registrations (status included), ordered by registration id. For tests and tools. */
   listRegistrations(args: { readonly provider: string; readonly eventIds?: readonly string[]; readonly raceId?: string }): Promise<StoredRegistration[]>;

@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { ConfigError, createSyncEngine, type EngineEvents, type EventRef, type SerializedError } from "@project88/core";
+import { ConfigError, createSyncEngine, type EngineEvents, type EventRef, type RowProblem, type SerializedError, type SkippedRace } from "@project88/core";
 import { createMemoryStore, createScriptedAdapter, generateDataset } from "@project88/core/testing";
 import { budgetKeyOf, connection, createHarness, settle } from "./engine-harness.js";
 
@@ -109,6 +109,20 @@ describe("events", () => {
       expectTypeOf(p.until).toEqualTypeOf<Date>();
       expectTypeOf(p.pauseReason).toEqualTypeOf<string | null>();
     });
+    engine.on("sync:invalid", (p) => {
+      expectTypeOf(p.problems).toEqualTypeOf<readonly RowProblem[]>();
+      expectTypeOf(p.count).toEqualTypeOf<number>();
+      expectTypeOf(p.feed).toEqualTypeOf<"registrations" | "removals">();
+    });
+    expectTypeOf<RowProblem>().toEqualTypeOf<{
+      readonly registrationId: string | null;
+      readonly eventId: string | null;
+      readonly field: string;
+      readonly reason: string;
+      readonly skipped: boolean;
+    }>();
+    engine.on("discovery:finish", (p) => expectTypeOf(p.skipped).toEqualTypeOf<readonly SkippedRace[]>());
+    engine.on("sync:finish", (p) => expectTypeOf(p.problems).toEqualTypeOf<number>());
     expectTypeOf<EngineEvents["engine:stop"]>().toEqualTypeOf<{ readonly owner: string; readonly graceful: boolean }>();
     // @ts-expect-error unknown event names do not compile
     engine.on("sync:done", () => undefined);

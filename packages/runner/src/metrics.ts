@@ -37,6 +37,13 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers,
   });
+  const rowProblems = new Counter({
+    name: `${p}row_problems_total`,
+    help: "Bad provider data on committed pages: fields stored as null (kind=field) and rows not stored (kind=skipped).",
+    labelNames: ["connection", "kind"],
+    registers,
+  });
+  const discoverySkipped = new Counter({ name: `${p}discovery_skipped_total`, help: "Races and events discovery could not read and skipped.", labelNames: ["connection"], registers });
   const throttled = new Counter({ name: `${p}budget_throttled_total`, help: "Times a connection's budget was paused by the provider.", labelNames: ["connection"], registers });
   const engineErrors = new Counter({
     name: `${p}engine_errors_total`,
@@ -101,9 +108,14 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
         apiErrors.inc({ connection: e.connectionId, code: e.error.code });
         passes.inc({ connection: e.connectionId, kind: e.kind, result: "failed" });
       };
-      const onDiscovery = (e: { connectionId: string; apiCalls: number; error: { code: string } | null }) => {
+      const onDiscovery = (e: { connectionId: string; apiCalls: number; error: { code: string } | null; skipped: readonly unknown[] }) => {
         apiCalls.inc({ connection: e.connectionId, purpose: "discovery" }, e.apiCalls);
         if (e.error) apiErrors.inc({ connection: e.connectionId, code: e.error.code });
+        if ((e.skipped?.length ?? 0) > 0) discoverySkipped.inc({ connection: e.connectionId }, e.skipped.length);
+      };
+      const onInvalid = (e: { connectionId: string; count: number; skipped: number }) => {
+        if (e.count > e.skipped) rowProblems.inc({ connection: e.connectionId, kind: "field" }, e.count - e.skipped);
+        if (e.skipped > 0) rowProblems.inc({ connection: e.connectionId, kind: "skipped" }, e.skipped);
       };
       const onThrottled = (e: { connectionId: string }) => throttled.inc({ connection: e.connectionId });
       const onOver = (e: { connectionId: string }) => overBudget.inc({ connection: e.connectionId });
@@ -111,6 +123,7 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
       engine.on("sync:page", onPage);
       engine.on("sync:finish", onFinish);
       engine.on("sync:error", onError);
+      engine.on("sync:invalid", onInvalid);
       engine.on("discovery:finish", onDiscovery);
       engine.on("budget:throttled", onThrottled);
       engine.on("budget:over", onOver);
@@ -119,6 +132,7 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
         engine.off("sync:page", onPage);
         engine.off("sync:finish", onFinish);
         engine.off("sync:error", onError);
+        engine.off("sync:invalid", onInvalid);
         engine.off("discovery:finish", onDiscovery);
         engine.off("budget:throttled", onThrottled);
         engine.off("budget:over", onOver);

@@ -1,4 +1,4 @@
-import type { EngineStatus, SerializedError } from "@project88/core";
+import type { EngineStatus, RowProblem, SerializedError } from "@project88/core";
 
 /** One event in `status --json` and `/status`. Instants are ISO strings. */
 export interface EventStatusJson {
@@ -50,6 +50,19 @@ export interface ConnectionStatusJson {
   readonly clockSkewMs: number | null;
 }
 
+/** A recent pass that met bad provider data, in `status --json` and `/status`. */
+export interface ProblemRunJson {
+  readonly runId: string;
+  readonly connectionId: string;
+  readonly raceId: string;
+  readonly eventIds: readonly string[];
+  readonly kind: string;
+  readonly startedAt: string;
+  readonly problems: number;
+  /** The run's first problems: registration, event, field, reason, and whether the row was skipped. */
+  readonly sample: readonly RowProblem[];
+}
+
 /** The document `status --json` prints and `/status` serves. */
 export interface StatusJson {
   readonly now: string;
@@ -59,6 +72,8 @@ export interface StatusJson {
   readonly databaseClockSkewMs: number | null;
   readonly events: readonly EventStatusJson[];
   readonly connections: readonly ConnectionStatusJson[];
+  /** Recent passes whose pages had bad provider data (rows skipped or fields stored as null), newest first. */
+  readonly problemRuns: readonly ProblemRunJson[];
 }
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
@@ -102,6 +117,16 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       lastDiscoveryAt: iso(c.lastDiscovery?.finishedAt),
       forbiddenRaces: c.forbiddenRaces.map((r) => ({ ...r, since: r.since.toISOString() })),
       clockSkewMs: c.clockSkewMs ?? null,
+    })),
+    problemRuns: (status.problemRuns ?? []).map((r) => ({
+      runId: r.runId,
+      connectionId: r.connectionId,
+      raceId: r.raceId,
+      eventIds: r.eventIds,
+      kind: r.kind,
+      startedAt: r.startedAt.toISOString(),
+      problems: r.problems,
+      sample: r.sample,
     })),
   };
 }

@@ -36,6 +36,16 @@ export function renderStatusText(status: EngineStatus, tierOrder: readonly strin
       );
     }
   }
+  const problemRuns = status.problemRuns ?? [];
+  if (problemRuns.length > 0) {
+    // Bad provider data never stops a page; this is where an operator sees which rows need a person.
+    lines.push("", `Bad provider data in recent passes (${problemRuns.length}):`);
+    for (const r of problemRuns) {
+      const first = r.sample[0];
+      const example = first ? `, e.g. registration ${first.registrationId ?? "(no id)"}: ${first.reason}` : "";
+      lines.push(`  run ${r.runId} ${r.kind} race ${r.raceId} (${r.connectionId}) ${rel(r.startedAt, status.now)}: ${r.problems} problem(s)${example}`);
+    }
+  }
   return `${lines.join("\n")}\n`;
 }
 

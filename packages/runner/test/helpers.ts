@@ -98,5 +98,6 @@ export function engineStatus(events: readonly EventStatus[] = [eventStatus()]): 
     ],
     budgets: [],
     databaseClockSkewMs: 150,
+    problemRuns: [],
   };
 }

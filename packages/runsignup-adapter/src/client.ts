@@ -16,6 +16,7 @@ import {
   parseRetryAfter,
   timeoutError,
 } from "./error-map.js";
+import { parseJsonExact } from "./json.js";
 import { createConnectionPools } from "./pools.js";
 import { readBodyText } from "./read-body.js";
 import { findErrorEnvelope } from "./schemas.js";
@@ -180,7 +181,7 @@ export function createRunSignupClient(options: ClientOptions): RunSignupClient {
       if (httpError !== null) throw httpError;
       let json: unknown;
       try {
-        json = JSON.parse(res.body);
+        json = parseJsonExact(res.body);
       } catch {
         throw garbageBodyError(what, res.status, res.body, String(res.headers["content-type"] ?? ""));
       }

@@ -41,6 +41,7 @@ function listRuns(state: MemoryState, args?: Parameters<SyncStore["listRuns"]>[0
   const runs = [...state.runs.values()]
     .filter((run) => args?.eventId === undefined || run.eventIds.includes(args.eventId))
     .filter((run) => args?.status === undefined || run.status === args.status)
+    .filter((run) => args?.withProblems !== true || run.problems > 0)
     .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.seq - a.seq);
   const limited = args?.limit === undefined ? runs : runs.slice(0, Math.max(0, args.limit));
   return limited.map(({ seq: _seq, owner: _owner, ...run }) => copy(run));
@@ -87,6 +88,8 @@ function startRun(state: MemoryState, prefix: string, args: Parameters<SyncStore
     rowsUnchanged: 0,
     rowsRemoved: 0,
     error: null,
+    problems: 0,
+    problemSample: [],
     seq: state.seq,
     owner: args.owner,
   });

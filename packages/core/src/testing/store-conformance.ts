@@ -4,6 +4,7 @@ import { budgetTests } from "./store-conformance-budget.js";
 import { claimTests } from "./store-conformance-claims.js";
 import { discoveryTests } from "./store-conformance-discovery.js";
 import { forbiddenTests } from "./store-conformance-forbidden.js";
+import { problemTests } from "./store-conformance-problems.js";
 import { runTests } from "./store-conformance-runs.js";
 import { writeTests } from "./store-conformance-writes.js";
 import { createContext, type StoreTest, type StoreTestContext } from "./store-fixtures.js";
@@ -55,6 +56,7 @@ export function runStoreConformance(api: ConformanceTestApi, options: StoreConfo
   const prefix = options.name ?? "SyncStore conformance";
   api.describe(`${prefix}: discovery`, () => discoveryTests(test));
   api.describe(`${prefix}: page writes`, () => writeTests(test));
+  api.describe(`${prefix}: bad provider data`, () => problemTests(test));
   api.describe(`${prefix}: claims and leases`, () => claimTests(test));
   api.describe(`${prefix}: forbidden links`, () => forbiddenTests(test));
   api.describe(`${prefix}: runs`, () => runTests(test));

@@ -5,6 +5,7 @@
  * `last_modified` does, so `modified_after_timestamp` semantics can be driven exactly.
  */
 import type { RemovalReason } from "@project88/core";
+import { Malformations } from "./malformed.js";
 import { createRng, generatePerson, type Person, type Rng } from "./people.js";
 
 /** One partner's credentials. A key sees only the races it was granted. */
@@ -115,6 +116,8 @@ export class FakeDataset {
   /** Removal feed per event, ascending by registration id. */
   readonly removed = new Map<number, FakeRemoval[]>();
   readonly registrations = new Map<number, FakeRegistration>();
+  /** Edits to what is served (malformed rows and races); the data itself stays well-formed. */
+  readonly malformed = new Malformations();
   #nextRace = 100_001;
   #nextEvent = 600_001;
   #nextRegistration = 40_000_001;
