@@ -8,11 +8,12 @@ import type { EngineStatus, PassResult, PlanReport, RunOnceResult, SyncEngine, S
 import { AbortedError, ClockSkewError, NotFoundError } from "./errors.js";
 import type { EngineEventArgs } from "./events.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
+import { createHistoryPruner } from "./history.js";
 import { serializeError } from "./pass-failure.js";
 import { buildPlan } from "./plan.js";
 import { createScheduler } from "./scheduler.js";
 import { createLeaseKeeper } from "./lease-keeper.js";
-import { buildStatus } from "./status.js";
+import { buildStatus, createSummaryCache } from "./status.js";
 import type { EventRef } from "./types.js";
 
 /** Default grace `stop()` gives running passes before it aborts their requests. */
@@ -25,6 +26,8 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   readonly #scheduler;
   readonly #discovery;
   readonly #watch;
+  readonly #history;
+  readonly #summaries;
   readonly #databaseClock;
   /** Aborts running passes' requests when `stop` gives up waiting. */
   #passAbort = new AbortController();
@@ -51,6 +54,8 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     this.#scheduler = createScheduler({ ...deps, signal: () => this.#passAbort.signal });
     this.#discovery = createDiscovery({ ...deps, signal: () => this.#discoveryAbort.signal });
     this.#watch = createBudgetWatch(deps);
+    this.#history = createHistoryPruner(deps);
+    this.#summaries = createSummaryCache(this.#options);
   }
 
   async start(): Promise<void> {
@@ -86,6 +91,8 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
           const started = await this.#scheduler.fill();
           this.#scheduler.drainResults();
           if (started > 0) continue;
+          // History is pruned only in a round with nothing to start: syncing always goes first.
+          await this.#history.maybePrune();
         } else {
           await this.#scheduler.releaseHeld();
         }
@@ -202,10 +209,16 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
 
   async status(): Promise<EngineStatus> {
     const slots = this.#slots;
-    return buildStatus(this.#options, this.#running, {
-      providerSkewMs: (connectionId) => slots.get(connectionId)?.providerClock.skewMs ?? null,
+    const clocks = {
+      providerSkewMs: (connectionId: string) => slots.get(connectionId)?.providerClock.skewMs ?? null,
       databaseSkewMs: this.#databaseClock.skewMs,
-    });
+    };
+    return buildStatus(this.#options, this.#running, clocks, this.#summaries);
+  }
+
+  async ready(): Promise<boolean> {
+    await this.#options.store.ping();
+    return this.#running;
   }
 
   async plan(hours = 24): Promise<PlanReport> {

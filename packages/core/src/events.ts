@@ -156,6 +156,14 @@ export interface EngineEvents {
   };
   /** This process lost the lease on events it was syncing; their pass was abandoned. */
   "lease:lost": { readonly owner: string; readonly events: readonly EventRef[] };
+  /** The engine pruned a batch of its own history (old runs, old status changes). */
+  "history:pruned": {
+    /** Finished runs deleted (their counts went into their events' history summaries). */
+    readonly runs: number;
+    /** Registration status changes deleted. */
+    readonly statusChanges: number;
+    readonly durationMs: number;
+  };
   /**
    * The engine recovered on its own from an error that no pass or discovery owns: a store outage
    * in the loop's claim round (`loop`), a race task that threw outside its passes (`pass`), a

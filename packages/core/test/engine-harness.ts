@@ -24,6 +24,8 @@ export interface HarnessOptions {
   readonly adapter?: ScriptedAdapter;
   readonly owner?: string;
   readonly pollMs?: number;
+  readonly history?: SyncEngineOptions["history"];
+  readonly recentEventsMs?: number;
 }
 
 /** One connection with the default budget. */
@@ -39,7 +41,7 @@ export function budgetKeyOf(id = "c1"): string {
 const ALL: (keyof EngineEvents)[] = [
   "engine:start", "engine:stop", "discovery:start", "discovery:finish", "discovery:skipped", "race:new", "event:new", "event:changed",
   "sync:start", "sync:page", "sync:finish", "sync:error", "sync:invalid", "reconcile:refused", "budget:throttled", "budget:over",
-  "schedule:late", "lease:lost", "engine:error", "clock:skew", "listener:error", "race:forbidden",
+  "schedule:late", "lease:lost", "history:pruned", "engine:error", "clock:skew", "listener:error", "race:forbidden",
 ];
 
 /** Builds a harness; the engine is created but not started. */
@@ -56,6 +58,8 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     owner: options.owner ?? "test-engine",
     pollMs: options.pollMs ?? 1000,
     random: () => 0.5,
+    ...(options.history === undefined ? {} : { history: options.history }),
+    ...(options.recentEventsMs === undefined ? {} : { recentEventsMs: options.recentEventsMs }),
   });
   const log: Harness["log"] = [];
   for (const name of ALL) engine.on(name, (payload: unknown) => log.push({ name, payload, at: clock.now() }));

@@ -60,6 +60,20 @@ export const scheduleSchema = z.strictObject(
   ),
 ) as unknown as z.ZodType<ScheduleFile, Record<string, unknown>>;
 
+/**
+ * Retention of the engine's own history. `runsMaxAge` defaults to 90 days; `statusChangesMaxAge`
+ * to keeping every change. `null` keeps that table whole.
+ */
+const positiveDuration = durationSchema.refine((ms) => ms > 0, "must be longer than zero");
+
+export const historySchema = z.strictObject({
+  runsMaxAge: positiveDuration.nullable().optional(),
+  statusChangesMaxAge: positiveDuration.nullable().optional(),
+  batchSize: z.number().int("must be a whole number").positive("must be positive").max(100_000, "at most 100000").optional(),
+  /** How long a finished event stays on the status page and in `/status`. */
+  recentEvents: durationSchema.optional(),
+});
+
 const connectionSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, '.', '_' or '-' (at most 64)"),
   provider: z.literal("runsignup", { error: 'unsupported provider (this runner knows "runsignup")' }),
@@ -84,7 +98,6 @@ const connectionSchema = z.strictObject({
 });
 
 /** A duration longer than zero (the network and clock settings). */
-const positiveDuration = durationSchema.refine((ms) => ms > 0, "must be longer than zero");
 
 /**
  * How the RunSignUp client uses the network (the adapter's options). Each connection has its
@@ -111,19 +124,41 @@ export const clockSchema = z.strictObject({
 export const configFileSchema = z
   .strictObject({
     $schema: z.string().optional(),
-    database: z.strictObject({ url: secretInputSchema.optional() }).optional(),
+    database: z
+      .strictObject({
+        url: secretInputSchema.optional(),
+        ssl: z
+          .union([
+            z.boolean(),
+            z.strictObject({
+              rejectUnauthorized: z.boolean().optional(),
+              ca: z.string().min(1).optional(),
+              cert: z.string().min(1).optional(),
+              key: secretInputSchema.optional(),
+              servername: z.string().min(1).optional(),
+            }),
+          ])
+          .optional(),
+        connectTimeout: durationSchema.optional(),
+        keepAlive: z.union([z.boolean(), durationSchema.refine((ms) => ms > 0, "must be longer than zero")]).optional(),
+        statementTimeout: durationSchema.optional(),
+        idleInTransactionTimeout: durationSchema.optional(),
+      })
+      .optional(),
     schema: z
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, "lower-case letters, digits and '_', starting with a letter or '_'")
       .default("project88_sync"),
     connections: z.array(connectionSchema).min(1, "needs at least one connection"),
     schedule: scheduleSchema.optional(),
+    history: historySchema.optional(),
     runsignup: runsignupSchema.optional(),
     clock: clockSchema.optional(),
     http: z
       .strictObject({
         port: z.number().int("must be a whole number").min(0).max(65_535, "must be a port number (0 disables)").optional(),
         host: z.string().min(1).optional(),
+        token: secretInputSchema.optional(),
       })
       .optional(),
   })

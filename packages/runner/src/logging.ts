@@ -86,6 +86,7 @@ const EVENT_LEVELS: { readonly [K in EngineEventName]: Level | ((payload: Engine
   "budget:over": "info",
   "schedule:late": "warn",
   "lease:lost": "warn",
+  "history:pruned": "info",
   "engine:error": "error",
   "clock:skew": (p) => (p.exceeded ? "warn" : "info"),
   "listener:error": "error",

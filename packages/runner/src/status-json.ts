@@ -1,4 +1,5 @@
 import type { EngineStatus, RowProblem, SerializedError } from "@project88/core";
+import { scrubError, scrubPersonal, scrubProblem } from "./personal.js";
 
 /** One event in `status --json` and `/status`. Instants are ISO strings. */
 export interface EventStatusJson {
@@ -68,6 +69,8 @@ export interface StatusJson {
   readonly now: string;
   readonly owner: string;
   readonly running: boolean;
+  /** Totals over every stored event; `events` lists only the working set (not done, or recently ended). */
+  readonly summary: { readonly events: number; readonly done: number; readonly activeRegistrations: number };
   /** This host's clock minus the database's at the engine's latest check (ms); null when not checked. */
   readonly databaseClockSkewMs: number | null;
   readonly events: readonly EventStatusJson[];
@@ -85,6 +88,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
     now: status.now.toISOString(),
     owner: status.owner,
     running: status.running,
+    summary: { events: status.summary.events, done: status.summary.done, activeRegistrations: status.summary.activeRegistrations },
     databaseClockSkewMs: status.databaseClockSkewMs ?? null,
     events: events.map((e) => ({
       provider: e.provider,
@@ -101,7 +105,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       registrations: e.registrations,
       failures: e.failures,
       late: e.late,
-      lastError: e.lastError,
+      lastError: scrubError(e.lastError),
       forbiddenConnectionIds: e.forbidden.map((f) => f.connectionId),
     })),
     connections: status.connections.map((c) => ({
@@ -113,9 +117,9 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       inFlight: c.inFlight,
       maxInFlight: c.maxInFlight,
       pausedUntil: iso(c.pausedUntil),
-      lastError: c.lastError,
+      lastError: scrubError(c.lastError),
       lastDiscoveryAt: iso(c.lastDiscovery?.finishedAt),
-      forbiddenRaces: c.forbiddenRaces.map((r) => ({ ...r, since: r.since.toISOString() })),
+      forbiddenRaces: c.forbiddenRaces.map((r) => ({ ...r, since: r.since.toISOString(), error: { ...r.error, message: scrubPersonal(r.error.message) } })),
       clockSkewMs: c.clockSkewMs ?? null,
     })),
     problemRuns: (status.problemRuns ?? []).map((r) => ({
@@ -126,7 +130,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       kind: r.kind,
       startedAt: r.startedAt.toISOString(),
       problems: r.problems,
-      sample: r.sample,
+      sample: r.sample.map(scrubProblem),
     })),
   };
 }

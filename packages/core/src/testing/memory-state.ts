@@ -1,5 +1,5 @@
 import { StoreError } from "../errors.js";
-import type { BudgetLimits, DiscoveryRecord, ForbiddenLink, SerializedError, StoredEvent, StoredRegistration, SyncRun, SyncState, SyncStatePatch } from "../store.js";
+import type { BudgetLimits, DiscoveryRecord, EventHistorySummary, ForbiddenLink, SerializedError, StoredEvent, StoredRegistration, SyncRun, SyncState, SyncStatePatch } from "../store.js";
 import type { Race, SyncEvent } from "../types.js";
 
 /** A stored race (without its events, which live in their own map). */
@@ -52,6 +52,8 @@ export interface MemoryState {
   runs: Map<string, MutableRun>;
   buckets: Map<string, BucketRow>;
   discoveries: MutableDiscovery[];
+  /** What pruning removed, per event key. */
+  histories: Map<string, { -readonly [K in keyof EventHistorySummary]: EventHistorySummary[K] }>;
   seq: number;
 }
 
@@ -68,6 +70,7 @@ export function createMemoryState(): MemoryState {
     runs: new Map(),
     buckets: new Map(),
     discoveries: [],
+    histories: new Map(),
     seq: 0,
   };
 }
