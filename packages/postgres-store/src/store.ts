@@ -126,6 +126,7 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
     pauseBudget: (args) => budgets.pauseBudget(ctx, args),
     getBudgets: (args) => budgets.getBudgets(ctx, args),
     beginDiscovery: (args) => discovery.beginDiscovery(ctx, args),
+    renewDiscovery: (args) => discovery.renewDiscovery(ctx, args),
     finishDiscovery: (args) => discovery.finishDiscovery(ctx, args),
     lastDiscoveries: (args) => discovery.lastDiscoveries(ctx, args),
     databaseNow: () => databaseNow(ctx),
