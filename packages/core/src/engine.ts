@@ -1,13 +1,26 @@
 import { EventEmitter } from "eventemitter3";
 import { createBudgetWatch } from "./budget-watch.js";
-import { createConnectionSlots } from "./connections.js";
+import { applyConnections, createConnectionSlots } from "./connections.js";
 import { createDiscovery } from "./discovery.js";
 import { safeEmit } from "./emitter.js";
-import type { EngineStatus, PassResult, PlanReport, RunOnceResult, SyncEngine, SyncEngineOptions } from "./engine-types.js";
+import type {
+  ConnectionInput,
+  ConnectionsChange,
+  EngineStatus,
+  ForgetSubject,
+  PassResult,
+  PlanReport,
+  PurgeResult,
+  RunOnceResult,
+  SyncEngine,
+  SyncEngineOptions,
+} from "./engine-types.js";
 import { AbortedError, NotFoundError } from "./errors.js";
 import type { EngineEventArgs } from "./events.js";
-import { resolveOptions, type ResolvedOptions } from "./options.js";
+import { forgetSubject } from "./forget.js";
+import { resolveConnections, resolveOptions, type ResolvedOptions } from "./options.js";
 import { buildPlan } from "./plan.js";
+import { createRetention } from "./retention.js";
 import { createScheduler } from "./scheduler.js";
 import { buildStatus } from "./status.js";
 import type { EventRef } from "./types.js";
@@ -22,6 +35,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   readonly #scheduler;
   readonly #discovery;
   readonly #watch;
+  readonly #retention;
   /** Aborts running passes' requests when `stop` gives up waiting. */
   #passAbort = new AbortController();
   /** Wakes the loop from its idle sleep (stop). */
@@ -40,6 +54,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     this.#scheduler = createScheduler({ ...deps, signal: () => this.#passAbort.signal });
     this.#discovery = createDiscovery(deps);
     this.#watch = createBudgetWatch(deps);
+    this.#retention = createRetention(deps);
   }
 
   async start(): Promise<void> {
@@ -58,6 +73,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
       try {
         await this.#discovery.runDue();
         await this.#watch.maybeCheck();
+        await this.#retention.maybeRun();
         const started = await this.#scheduler.fill();
         this.#scheduler.drainResults();
         if (started > 0) continue;
@@ -159,6 +175,24 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
 
   async plan(hours = 24): Promise<PlanReport> {
     return buildPlan(this.#options, hours);
+  }
+
+  async setConnections(list: readonly ConnectionInput[]): Promise<ConnectionsChange> {
+    // Validated whole first: a bad list changes nothing.
+    const next = resolveConnections(list, new Set(this.#options.adapters.keys()));
+    const change = applyConnections(this.#slots, next, this.#options);
+    this.#options.connections = next;
+    if (change.removed.length > 0) await this.#scheduler.releaseHeldFor(change.removed);
+    if (change.added.length + change.updated.length + change.removed.length > 0) safeEmit(this, "connections:changed", change);
+    return change;
+  }
+
+  async purge(options: { readonly days?: number } = {}): Promise<PurgeResult> {
+    return this.#retention.purge(options.days);
+  }
+
+  async forget(subject: ForgetSubject): Promise<{ readonly registrations: number }> {
+    return forgetSubject(this.#options, this, subject);
   }
 }
 

@@ -110,6 +110,17 @@ export interface EngineEvents {
   };
   /** This process lost the lease on events it was syncing; their pass was abandoned. */
   "lease:lost": { readonly owner: string; readonly events: readonly EventRef[] };
+  /**
+   * A page brought back registrations of a person `forget` erased: the provider still sends
+   * them, so they were stored again. Ids only.
+   */
+  "privacy:returned": PassInfo & { readonly registrations: readonly { readonly registrationId: string; readonly userId: string | null }[] };
+  /** Retention anonymised registrations of events that ended before `endedBefore`. */
+  "privacy:anonymised": { readonly endedBefore: Date; readonly anonymised: number; readonly batches: number };
+  /** `forget` erased a person (ids only). */
+  "privacy:forgotten": { readonly provider: string; readonly registrationId: string | null; readonly userId: string | null; readonly registrations: number };
+  /** `setConnections` changed the engine's connections (ids only, never a secret). */
+  "connections:changed": { readonly added: readonly string[]; readonly updated: readonly string[]; readonly removed: readonly string[]; readonly interrupted: readonly string[] };
   /** A listener threw; the engine carried on. */
   "listener:error": { readonly event: string; readonly error: unknown };
 }

@@ -9,6 +9,7 @@ import type { EngineEventArgs, PassInfo } from "./events.js";
 import type { ResolvedConnection, ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { failureStates, isInterruption, pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { finishStates } from "./pass-states.js";
+import { applyRawPolicy } from "./privacy.js";
 import { BACKFILL_PRIORITY, priorityOf, removalsDue, tierAt } from "./policy.js";
 import type { PassFinish, StoredEvent } from "./store.js";
 import type { EventRef, PassKind, Page } from "./types.js";
@@ -114,6 +115,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
         });
         add(totals, result);
         safeEmit(emitter, "sync:page", { ...passInfo, feed: kind, rows: page.rows.length, ...pick(result) });
+        if (result.returned !== undefined && result.returned.length > 0) safeEmit(emitter, "privacy:returned", { ...passInfo, registrations: result.returned });
         if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, seen, result.vanish.active);
         if (isLast) {
           finished = true;
@@ -131,11 +133,12 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     const regPages = adapter.fetchRegistrations(conn, { ...base, modifiedSince, after: resumeAfter }, ctx);
     await feed("registrations", regPages, !removalsRan, (page) => {
       if (vanishing) for (const row of page.rows) seen.push(row.registrationId);
-      return { registrations: page.rows };
+      // The connection's raw policy applies before anything reaches the store.
+      return { registrations: applyRawPolicy(page.rows, conn.raw) };
     });
     if (removalsRan) {
       const remPages = adapter.fetchRemovals(conn, { ...base, modifiedSince: removalsSince }, ctx);
-      await feed("removals", remPages, true, (page) => ({ removals: page.rows }));
+      await feed("removals", remPages, true, (page) => ({ removals: applyRawPolicy(page.rows, conn.raw) }));
     }
     for (const state of finishedStates) if (state.nextDueAt != null) deps.onNextDue?.(state.nextDueAt);
     safeEmit(emitter, "sync:finish", { ...info, apiCalls: counter.calls(), ...totals, durationMs: clock.now().getTime() - signpost.getTime(), cursorAt });

@@ -35,6 +35,8 @@ export interface Scheduler {
   fill(dueBy?: Date): Promise<number>;
   /** Hands back the leases of races claimed but not started (stop). */
   releaseHeld(): Promise<void>;
+  /** Hands back the leases of races held for these connections (removed by `setConnections`). */
+  releaseHeldFor(connectionIds: readonly string[]): Promise<void>;
   /** Runs already-claimed events (used by `syncEvent`). */
   runClaimed(events: readonly StoredEvent[], full: boolean): Promise<PassResult[]>;
   /** Resolves when any running race task ends (at once when none runs). */
@@ -83,18 +85,20 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       return [];
     }
     const out: PassResult[] = [];
+    // Stops with the engine (stop timeout) and with the connection (removed, or new credentials).
+    const signal = AbortSignal.any([deps.signal(), slot.abort.signal]);
     slot.running++;
     try {
       const plans = groupIntoPasses(events, now, schedule, full);
       for (let i = 0; i < plans.length; i++) {
         const plan = plans[i];
         if (plan === undefined) continue;
-        if (deps.signal().aborted) {
+        if (signal.aborted) {
           // Stopping: hand back the passes of this race that have not started.
           await release(plans.slice(i).flatMap((p) => p.events));
           break;
         }
-        out.push(await runPass({ options, emitter, conn: slot.conn, adapter, budget: slot.budget, signal: deps.signal(), onNextDue: hint }, plan));
+        out.push(await runPass({ options, emitter, conn: slot.conn, adapter, budget: slot.budget, signal, onNextDue: hint }, plan));
       }
     } finally {
       slot.running--;
@@ -235,6 +239,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       }
       ensureHeldHeartbeat();
       return started;
+    },
+    releaseHeldFor(connectionIds) {
+      const events: StoredEvent[] = [];
+      for (const id of connectionIds) {
+        for (let race = held.take(id); race !== undefined; race = held.take(id)) events.push(...race);
+      }
+      return events.length === 0 ? Promise.resolve() : release(events);
     },
     releaseHeld() {
       if (heldTimer !== null) clock.clearTimeout(heldTimer);

@@ -1,5 +1,5 @@
 import { LeaseLostError, StoreError } from "@project88/core";
-import type { CommitPageArgs, PageWriteResult, Registration, Removal, StoredRegistration } from "@project88/core";
+import type { CommitPageArgs, ForgottenReturn, PageWriteResult, Registration, Removal, StoredRegistration } from "@project88/core";
 import { HELD } from "./claims.js";
 import { preferLz4Compression } from "./compression.js";
 import type { SqlQueryable } from "./sql-client.js";
@@ -101,14 +101,20 @@ function upsertSql(s: string): string {
                IS DISTINCT FROM (${REG_COLUMNS.map((c) => `t.${c}`).join(", ")}, 'active', NULL::text, NULL::text))
     ON CONFLICT (provider, registration_id) DO UPDATE SET
       ${REG_COLUMNS.map((c) => `${c} = excluded.${c}`).join(", ")},
-      status = 'active', removed_reason = NULL, new_registration_id = NULL, updated_at = excluded.updated_at,
+      status = 'active', removed_reason = NULL, new_registration_id = NULL, updated_at = excluded.updated_at, anonymised_at = NULL,
       status_changed_at = CASE WHEN r.status = 'active' THEN r.status_changed_at ELSE excluded.updated_at END
     WHERE (r.modified_at IS NULL OR excluded.modified_at IS NULL OR excluded.modified_at >= r.modified_at)
       AND (${differs}, r.status, r.removed_reason, r.new_registration_id)
           IS DISTINCT FROM (${incoming}, 'active', NULL::text, NULL::text)
-    RETURNING (xmax = 0) AS inserted
+    RETURNING (xmax = 0) AS inserted, r.registration_id, r.user_id
   )
-  SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM written`;
+  SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated,
+    -- Written rows of a person forget erased: the provider still sends them (ids only).
+    (SELECT json_agg(json_build_object('registrationId', w.registration_id, 'userId', w.user_id) ORDER BY w.registration_id)
+       FROM written w
+      WHERE EXISTS (SELECT 1 FROM ${s}.forgotten f WHERE f.provider = $1
+              AND ((f.kind = 'registration' AND f.subject_id = w.registration_id) OR (f.kind = 'user' AND f.subject_id = w.user_id)))) AS returned
+  FROM written`;
 }
 
 /** The normalised columns of each row, named after the registrations columns `json_populate_recordset` fills. */
@@ -143,14 +149,14 @@ export async function writeRegistrations(
   provider: string,
   now: Date,
   input: readonly Registration[],
-): Promise<{ inserted: number; updated: number; unchanged: number }> {
-  if (input.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+): Promise<{ inserted: number; updated: number; unchanged: number; returned: ForgottenReturn[] }> {
+  if (input.length === 0) return { inserted: 0, updated: 0, unchanged: 0, returned: [] };
   const { rows, raws } = prepare(provider, input, "registration");
   const records = JSON.stringify(registrationRecords(rows));
-  const result = await q.query<{ inserted: number; updated: number }>(upsertSql(s), [provider, now, records, rawLines(raws)]);
+  const result = await q.query<{ inserted: number; updated: number; returned: ForgottenReturn[] | null }>(upsertSql(s), [provider, now, records, rawLines(raws)]);
   const inserted = result.rows[0]?.inserted ?? 0;
   const updated = result.rows[0]?.updated ?? 0;
-  return { inserted, updated, unchanged: input.length - inserted - updated };
+  return { inserted, updated, unchanged: input.length - inserted - updated, returned: result.rows[0]?.returned ?? [] };
 }
 
 /**
@@ -262,9 +268,10 @@ export async function commitPage(ctx: StoreContext, args: CommitPageArgs): Promi
           [args.provider, [...args.eventIds], args.backfillAfter, args.now],
         );
       }
-      const counts = { ...regs, removed };
+      const { returned, ...written } = regs;
+      const counts = { ...written, removed };
       const vanish = await finishPass(tx, s, args, counts);
-      return vanish ? { ...counts, vanish } : counts;
+      return { ...counts, ...(vanish ? { vanish } : {}), ...(returned.length > 0 ? { returned } : {}) };
     },
     { operation: "commitPage" },
   );

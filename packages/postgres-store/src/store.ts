@@ -10,6 +10,7 @@ import { type MigrateResult, migrate } from "./migrate.js";
 import * as pages from "./pages.js";
 import { createPgClient } from "./pg-client.js";
 import { createPgliteClient } from "./pglite-client.js";
+import * as privacy from "./privacy.js";
 import type { StoreContext } from "./rows.js";
 import * as runs from "./runs.js";
 import type { SqlClient } from "./sql-client.js";
@@ -109,6 +110,8 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
     beginDiscovery: (args) => discovery.beginDiscovery(ctx, args),
     finishDiscovery: (args) => discovery.finishDiscovery(ctx, args),
     lastDiscoveries: (args) => discovery.lastDiscoveries(ctx, args),
+    anonymiseEnded: (args) => privacy.anonymiseEnded(ctx, args),
+    forget: (args) => privacy.forget(ctx, args),
     close: () => db.close(),
   };
   if (options.migrate ?? true) {

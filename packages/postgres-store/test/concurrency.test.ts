@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createPostgresStore, type PostgresStore } from "@project88/postgres-store";
 import { useTestSchema } from "./db.js";
+import { loadMigrations } from "../src/migrate.js";
 import { race } from "./fixtures.js";
 
 const db = useTestSchema("store_concurrency");
@@ -24,11 +25,13 @@ describe("concurrency on real PostgreSQL", () => {
     const schema = `${db.get().schema}_mig`;
     const [a, b] = await Promise.all([0, 1].map(() => createPostgresStore({ connectionString, schema, migrate: false })));
     try {
+      const versions = (await loadMigrations()).map((m) => m.version);
+      const latest = Math.max(...versions);
       const results = await Promise.all([a!.migrate(), b!.migrate()]);
-      expect(results.map((r) => r.applied).flat()).toEqual([1]);
-      expect(results.map((r) => r.version)).toEqual([1, 1]);
-      const rows = await db.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations`);
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(results.map((r) => r.applied).flat()).toEqual(versions);
+      expect(results.map((r) => r.version)).toEqual([latest, latest]);
+      const rows = await db.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
+      expect(rows).toEqual(versions.map((version) => ({ version })));
     } finally {
       await closeAll([a!, b!]);
       await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -14,6 +14,7 @@ import {
   type MutableRun,
 } from "./memory-state.js";
 import { registrationProblem, removalProblem } from "../rows.js";
+import { returnedRows } from "./memory-privacy.js";
 import { deepEqual, invalidRowError } from "./row-validation.js";
 
 const COLUMNS = [
@@ -98,12 +99,19 @@ function validateCommit(state: MemoryState, args: CommitPageArgs): MutableRun {
   return run;
 }
 
-function upsertRegistrations(state: MemoryState, rows: readonly Registration[], now: Date, result: { inserted: number; updated: number; unchanged: number }): void {
+function upsertRegistrations(
+  state: MemoryState,
+  rows: readonly Registration[],
+  now: Date,
+  result: { inserted: number; updated: number; unchanged: number },
+  written: Registration[],
+): void {
   for (const row of rows) {
     const stored = state.registrations.get(key(row.provider, row.registrationId));
     if (stored === undefined) {
       putRegistration(state, { ...copy(row), status: "active", removedReason: null, newRegistrationId: null, firstSeenAt: new Date(now), updatedAt: new Date(now) });
       result.inserted++;
+      written.push(row);
       continue;
     }
     const older = row.modifiedAt !== null && stored.modifiedAt !== null && row.modifiedAt.getTime() < stored.modifiedAt.getTime();
@@ -113,7 +121,10 @@ function upsertRegistrations(state: MemoryState, rows: readonly Registration[], 
     }
     const next: MutableRegistration = { ...copy(row), status: "active", removedReason: null, newRegistrationId: null, firstSeenAt: stored.firstSeenAt, updatedAt: new Date(now) };
     putRegistration(state, next);
+    // The row holds what the provider sent again: retention may anonymise it anew.
+    state.anonymised.delete(key(row.provider, row.registrationId));
     result.updated++;
+    written.push(row);
   }
 }
 
@@ -187,7 +198,9 @@ function applyVanish(state: MemoryState, args: CommitPageArgs): PageWriteResult[
 export function commitPage(state: MemoryState, args: CommitPageArgs): PageWriteResult {
   const run = validateCommit(state, args);
   const counts = { inserted: 0, updated: 0, unchanged: 0 };
-  upsertRegistrations(state, args.registrations ?? [], args.now, counts);
+  const written: Registration[] = [];
+  upsertRegistrations(state, args.registrations ?? [], args.now, counts, written);
+  const returned = returnedRows(state, written);
   const removed = applyRemovals(state, args);
   for (const eventId of args.eventIds) {
     const sync = state.states.get(key(args.provider, eventId));
@@ -197,7 +210,7 @@ export function commitPage(state: MemoryState, args: CommitPageArgs): PageWriteR
   run.rowsUpdated += counts.updated;
   run.rowsUnchanged += counts.unchanged;
   run.rowsRemoved += removed;
-  const result: PageWriteResult = { ...counts, removed };
+  const result: PageWriteResult = returned.length > 0 ? { ...counts, removed, returned } : { ...counts, removed };
   const finish = args.finish;
   if (finish === undefined) return result;
   const vanish = applyVanish(state, args);

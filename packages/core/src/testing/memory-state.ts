@@ -50,7 +50,16 @@ export interface MemoryState {
   runs: Map<string, MutableRun>;
   buckets: Map<string, BucketRow>;
   discoveries: MutableDiscovery[];
+  /** Registration keys anonymised since they were last written (retention skips them). */
+  anonymised: Set<string>;
+  /** Tombstones of `forget`: `tombstone(provider, kind, id)` → when. */
+  forgotten: Map<string, Date>;
   seq: number;
+}
+
+/** Map key of a `forget` tombstone. */
+export function tombstone(provider: string, kind: "registration" | "user", id: string): string {
+  return `${provider}\u0000${kind}\u0000${id}`;
 }
 
 /** An empty state. */
@@ -65,6 +74,8 @@ export function createMemoryState(): MemoryState {
     runs: new Map(),
     buckets: new Map(),
     discoveries: [],
+    anonymised: new Set(),
+    forgotten: new Map(),
     seq: 0,
   };
 }

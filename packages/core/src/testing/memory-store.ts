@@ -3,6 +3,7 @@ import type { StoredEvent, StoredRegistration, SyncRun, SyncStore } from "../sto
 import { getBudgets, pauseBudget, releaseBudget, takeBudget } from "./memory-budget.js";
 import { claimDue, claimEvents, releaseLeases, renewLeases, updateSchedule } from "./memory-claims.js";
 import { commitPage, failRun } from "./memory-commit.js";
+import { anonymiseEnded, forget } from "./memory-privacy.js";
 import { beginDiscovery, finishDiscovery, lastDiscoveries, saveDiscovery } from "./memory-discovery.js";
 import { compareIds, copy, createMemoryState, key, toStoredEvent, type MemoryState } from "./memory-state.js";
 
@@ -136,6 +137,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     beginDiscovery: (args) => run("beginDiscovery", () => beginDiscovery(state, args)),
     finishDiscovery: (args) => run("finishDiscovery", () => finishDiscovery(state, args)),
     lastDiscoveries: (args) => run("lastDiscoveries", () => lastDiscoveries(state, args)),
+    anonymiseEnded: (args) => run("anonymiseEnded", () => anonymiseEnded(state, args)),
+    forget: (args) => run("forget", () => forget(state, args)),
     close() {
       closed = true;
       return Promise.resolve();

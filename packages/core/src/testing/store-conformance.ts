@@ -3,6 +3,7 @@ import type { ConformanceTestApi } from "./conformance-api.js";
 import { budgetTests } from "./store-conformance-budget.js";
 import { claimTests } from "./store-conformance-claims.js";
 import { discoveryTests } from "./store-conformance-discovery.js";
+import { privacyTests } from "./store-conformance-privacy.js";
 import { runTests } from "./store-conformance-runs.js";
 import { writeTests } from "./store-conformance-writes.js";
 import { createContext, type StoreTestContext } from "./store-fixtures.js";
@@ -58,4 +59,5 @@ export function runStoreConformance(api: ConformanceTestApi, options: StoreConfo
   api.describe(`${prefix}: claims and leases`, () => claimTests(test));
   api.describe(`${prefix}: runs`, () => runTests(test));
   api.describe(`${prefix}: budgets`, () => budgetTests(test));
+  api.describe(`${prefix}: personal data`, () => privacyTests(test));
 }
