@@ -24,6 +24,7 @@ export interface HarnessOptions {
   readonly adapter?: ScriptedAdapter;
   readonly owner?: string;
   readonly pollMs?: number;
+  readonly retention?: SyncEngineOptions["retention"];
 }
 
 /** One connection with the default budget. */
@@ -34,7 +35,8 @@ export function connection(id = "c1", extra: Partial<SyncEngineOptions["connecti
 const ALL: (keyof EngineEvents)[] = [
   "engine:start", "engine:stop", "discovery:start", "discovery:finish", "race:new", "event:new", "event:changed",
   "sync:start", "sync:page", "sync:finish", "sync:error", "reconcile:refused", "budget:throttled", "budget:over",
-  "schedule:late", "lease:lost", "listener:error",
+  "schedule:late", "lease:lost", "listener:error", "privacy:returned", "privacy:anonymised", "privacy:forgotten",
+  "connections:changed",
 ];
 
 /** Builds a harness; the engine is created but not started. */
@@ -51,6 +53,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     owner: options.owner ?? "test-engine",
     pollMs: options.pollMs ?? 1000,
     random: () => 0.5,
+    retention: options.retention,
   });
   const log: Harness["log"] = [];
   for (const name of ALL) engine.on(name, (payload: unknown) => log.push({ name, payload, at: clock.now() }));
