@@ -23,7 +23,7 @@ const schema = z.object({
   discoveryDaysBack: z.number().int().min(0).max(3650).default(1),
   discoveryDaysAhead: z.number().int().min(0).max(3650).default(365),
   raceDetail: z.enum(["auto", "always"]).default("auto"),
-  includeQuestions: z.boolean().default(true),
+  includeQuestions: z.boolean().default(false),
   userAgent: z.string().min(1).default("project88-sync (+https://github.com/project88)"),
   onRequest: z.custom<(info: RequestInfo) => void>((v) => typeof v === "function", "expected a function").optional(),
 });
@@ -48,7 +48,11 @@ export interface RunSignupAdapterOptions {
   discoveryDaysAhead?: number;
   /** `auto`: `GET /race/:id` only when the list lacks events or a time zone; `always`: for every race. */
   raceDetail?: "auto" | "always";
-  /** Ask for `question_responses` on participants (kept in `raw`). Default true. */
+  /**
+   * Ask for `question_responses` on participants (kept in `raw`) for connections that do not say
+   * (`Connection.includeQuestions` wins). Default false: answers often hold emergency contacts
+   * and medical notes, so they are fetched only when asked for.
+   */
   includeQuestions?: boolean;
   userAgent?: string;
   /** Called after every request with a redacted URL, the status and the duration. Must not throw. */
