@@ -15,6 +15,8 @@ export interface RunnerConfig {
   readonly schema: string;
   readonly connections: readonly ConnectionInput[];
   readonly schedule: ScheduleInput;
+  /** Personal-data retention; null when off (the default). */
+  readonly retention: { readonly days: number; readonly batchSize?: number | undefined } | null;
   /** Tier names in order of urgency (for the status page), `done` last. */
   readonly tierOrder: readonly string[];
   readonly http: { readonly port: number; readonly host: string };
@@ -130,6 +132,8 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
       maxInFlight: connection.maxInFlight,
       burst: connection.burst,
       budgetKey: connection.budgetKey,
+      includeQuestions: connection.includeQuestions ?? false,
+      raw: connection.raw ?? "full",
     };
   });
 
@@ -155,6 +159,7 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
     schema: file.schema,
     connections,
     schedule,
+    retention: file.retention ?? null,
     tierOrder: [...tierNames.filter((name) => name !== "done"), "done"],
     http: { port: file.http?.port ?? DEFAULT_HTTP_PORT, host: file.http?.host ?? "0.0.0.0" },
     secrets: secrets.filter((s) => s.reveal() !== ""),

@@ -83,6 +83,10 @@ const EVENT_LEVELS: { readonly [K in EngineEventName]: Level | ((payload: Engine
   "budget:over": "info",
   "schedule:late": "warn",
   "lease:lost": "warn",
+  "privacy:returned": "warn",
+  "privacy:anonymised": "info",
+  "privacy:forgotten": "info",
+  "connections:changed": "info",
   "listener:error": "error",
 };
 

@@ -67,6 +67,7 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
       store: opened.store,
       connections: config.connections,
       schedule: config.schedule,
+      retention: config.retention ?? undefined,
       ...(args.pollMs === undefined ? {} : { pollMs: args.pollMs }),
     });
     const errors = createErrorLog({ secrets: config.secrets });
