@@ -5,7 +5,7 @@ import { callsForRace } from "./estimate.js";
 import type { EngineEventArgs } from "./events.js";
 import { byRace } from "./grouping.js";
 import type { ResolvedOptions } from "./options.js";
-import { priorityOf, tierAt } from "./policy.js";
+import { currentPriority, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
 
 const HOUR_MS = 3_600_000;
@@ -82,7 +82,7 @@ export function createBudgetWatch(deps: { readonly options: ResolvedOptions; rea
     for (const e of due) {
       if (e.state.backfilledAt === null) continue;
       const tier = tierAt(e.startsAt, now, schedule);
-      const priority = priorityOf(tier.index, schedule);
+      const priority = currentPriority(e.startsAt, true, now, schedule);
       if (priority !== e.state.priority || tier.name !== e.state.tier) patches.push({ provider: e.provider, eventId: e.eventId, tier: tier.name, priority });
     }
     if (patches.length > 0) await store.updateSchedule({ now, patches });

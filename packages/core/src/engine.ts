@@ -19,6 +19,7 @@ import { AbortedError, NotFoundError } from "./errors.js";
 import type { EngineEventArgs } from "./events.js";
 import { forgetSubject } from "./forget.js";
 import { resolveConnections, resolveOptions, type ResolvedOptions } from "./options.js";
+import { serializeError } from "./pass-failure.js";
 import { buildPlan } from "./plan.js";
 import { createRetention } from "./retention.js";
 import { createScheduler } from "./scheduler.js";
@@ -77,8 +78,10 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
         const started = await this.#scheduler.fill();
         this.#scheduler.drainResults();
         if (started > 0) continue;
-      } catch {
-        // A store hiccup must not end the loop; the next round retries.
+      } catch (error) {
+        // A store hiccup must not end the loop; the next round retries. Say so: an outage must
+        // not look like an idle engine.
+        safeEmit(this, "engine:error", { phase: "loop", error: serializeError(error) });
       }
       if (signal.aborted) break;
       // Wake when a pass ends (a slot frees up), when work this process scheduled falls due, or
@@ -118,7 +121,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
         await this.#scheduler.allDone();
       }
     }
-    await this.#scheduler.releaseHeld().catch(() => undefined);
+    await this.#scheduler.releaseHeld().catch((error: unknown) => safeEmit(this, "engine:error", { phase: "shutdown", error: serializeError(error) }));
     if (wasRunning || !graceful) safeEmit(this, "engine:stop", { owner: this.owner, graceful });
   }
 

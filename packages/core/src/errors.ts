@@ -118,7 +118,3 @@ export class AbortedError extends SyncError {
   }
 }
 
-/** True for errors the engine may retry after a backoff. Unknown errors count as retryable. */
-export function isRetryable(error: unknown): boolean {
-  return error instanceof SyncError ? error.retryable : true;
-}

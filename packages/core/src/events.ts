@@ -121,11 +121,20 @@ export interface EngineEvents {
   "privacy:forgotten": { readonly provider: string; readonly registrationId: string | null; readonly userId: string | null; readonly registrations: number };
   /** `setConnections` changed the engine's connections (ids only, never a secret). */
   "connections:changed": { readonly added: readonly string[]; readonly updated: readonly string[]; readonly removed: readonly string[]; readonly interrupted: readonly string[] };
+  /**
+   * The engine recovered on its own from an error that no pass or discovery owns: a store outage
+   * in the loop's claim round (`loop`), a race task that threw outside its passes (`pass`), or a
+   * failure while handing back leases on stop (`shutdown`). It carries on; the next round retries.
+   */
+  "engine:error": { readonly phase: EngineErrorPhase; readonly error: SerializedError };
   /** A listener threw; the engine carried on. */
   "listener:error": { readonly event: string; readonly error: unknown };
 }
 
 export type EngineEventName = keyof EngineEvents;
+
+/** Where the engine recovered from an error on its own (`engine:error`). */
+export type EngineErrorPhase = "loop" | "pass" | "shutdown";
 
 /**
  * The event map in the shape eventemitter3 types listeners from (one argument: the payload), so

@@ -7,10 +7,10 @@ export type * from "./store.js";
 export type * from "./events.js";
 export type * from "./engine-types.js";
 export { createSyncEngine } from "./engine.js";
+/** The token-bucket arithmetic every store's `takeBudget` and `getBudgets` share. */
+export { checkBudgetLimits, decideTake, refillBucket, refillRatePerMs, type StoredBucket, type RefilledBucket, type TakeDecisionArgs } from "./token-bucket.js";
 export { createBudget, type CreateBudgetOptions, type PrioritizedBudget } from "./budget.js";
-export { resolveOptions, resolveSchedule, DONE_TIER, type ResolvedOptions, type ResolvedSchedule, type ResolvedTier, type ResolvedConnection } from "./options.js";
-export { tierAt, nextBoundary, scheduleAfter, priorityOf, BACKFILL_PRIORITY, type TierAt, type NextSchedule } from "./policy.js";
-export { modifiedSinceFor } from "./cursor.js";
-export { backoffDelayMs } from "./backoff.js";
-export { safeEmit } from "./emitter.js";
-export { isCalendarDate, registrationProblem, removalProblem } from "./rows.js";
+export { resolveOptions, resolveSchedule, type ResolvedOptions, type ResolvedSchedule, type ResolvedTier, type ResolvedConnection } from "./options.js";
+export { tierAt, type TierAt } from "./policy.js";
+/** Row checks a store runs before it writes a page (the memory store and postgres-store share them). */
+export { registrationProblem, removalProblem } from "./rows.js";

@@ -10,7 +10,7 @@ import type { ResolvedConnection, ResolvedOptions, ResolvedSchedule } from "./op
 import { failureStates, isInterruption, pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { finishStates } from "./pass-states.js";
 import { applyRawPolicy } from "./privacy.js";
-import { BACKFILL_PRIORITY, priorityOf, removalsDue, tierAt } from "./policy.js";
+import { currentPriority, removalsDue } from "./policy.js";
 import type { PassFinish, StoredEvent } from "./store.js";
 import type { EventRef, PassKind, Page } from "./types.js";
 
@@ -234,7 +234,7 @@ async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly St
 /** How urgent the pass's requests are when they queue for the budget: its most urgent event now. */
 function passPriority(plan: PassPlan, at: Date, schedule: ResolvedSchedule): number {
   return Math.min(
-    ...plan.events.map((e) => (e.state.backfilledAt === null ? BACKFILL_PRIORITY : priorityOf(tierAt(e.startsAt, at, schedule).index, schedule))),
+    ...plan.events.map((e) => currentPriority(e.startsAt, e.state.backfilledAt !== null, at, schedule)),
   );
 }
 

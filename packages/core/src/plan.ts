@@ -1,7 +1,7 @@
 import type { PlanConnection, PlanReport } from "./engine-types.js";
 import { fullPullPages } from "./estimate.js";
 import type { ResolvedOptions, ResolvedSchedule } from "./options.js";
-import { BACKFILL_PRIORITY, priorityOf, reconcileDueAfter, removalsDueAfter, scheduleAfter, tierAt } from "./policy.js";
+import { currentPriority, reconcileDueAfter, removalsDueAfter, scheduleAfter, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
 import type { TierName } from "./types.js";
 
@@ -97,7 +97,7 @@ function simulateRace(events: readonly StoredEvent[], now: Date, end: number, sc
       if (isFull) full += fullPullPages(s.event.activeRegistrations);
       else incremental = true;
       if (!s.backfilled || s.removalsDue === null || s.removalsDue <= t) removals = true;
-      priority = Math.min(priority, s.backfilled ? priorityOf(tier.index, schedule) : BACKFILL_PRIORITY);
+      priority = Math.min(priority, currentPriority(s.event.startsAt, s.backfilled, at, schedule));
       share.events.set(s.event.eventId, { provider: s.event.provider, eventId: s.event.eventId, raceId: s.event.raceId, tier: tier.name });
       // Advance the event as its pass would.
       if (isFull) s.reconcileDue = reconcileDueAfter(s.event.startsAt, at, schedule)?.getTime() ?? null;

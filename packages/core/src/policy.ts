@@ -60,6 +60,14 @@ export function priorityOf(tierIndex: number, schedule: ResolvedSchedule): numbe
 /** Priority of a backfill: right after the most urgent tier. */
 export const BACKFILL_PRIORITY = 1;
 
+/**
+ * The claim priority an event has at `at`: a backfill's until its first full pull commits, then
+ * its tier's. The one rule the scheduler, a pass's budget queue, the budget watch and `plan` share.
+ */
+export function currentPriority(startsAt: Date, backfilled: boolean, at: Date, schedule: ResolvedSchedule): number {
+  return backfilled ? priorityOf(tierAt(startsAt, at, schedule).index, schedule) : BACKFILL_PRIORITY;
+}
+
 /** The scheduling fields an event moves to after a pass at `at`. */
 export interface NextSchedule {
   readonly tier: TierName;

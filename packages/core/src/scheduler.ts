@@ -8,7 +8,8 @@ import { byRace, groupIntoPasses } from "./grouping.js";
 import { createHeldRaces } from "./held-races.js";
 import type { ResolvedOptions } from "./options.js";
 import { runPass } from "./pass.js";
-import { allowedIntervalMs, BACKFILL_PRIORITY, priorityOf, tierAt } from "./policy.js";
+import { serializeError } from "./pass-failure.js";
+import { allowedIntervalMs, currentPriority as currentPriorityOf, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
 
 /** Priority of the most urgent tier: its races may use the extra pass lane of a busy connection. */
@@ -123,7 +124,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       (r) => {
         results.push(...r);
       },
-      () => undefined,
+      // A pass records its own failures; this is an error around them (releasing a lease, say).
+      (error: unknown) => safeEmit(emitter, "engine:error", { phase: "pass", error: serializeError(error) }),
     );
     const entry = settled.finally(() => running.delete(entry));
     running.add(entry);
@@ -185,8 +187,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
   /** An event's priority at `now` by the policy (the stored one may predate a tier change). */
   function currentPriority(event: StoredEvent, now: Date): number {
-    if (event.state.backfilledAt === null) return BACKFILL_PRIORITY;
-    return priorityOf(tierAt(event.startsAt, now, schedule).index, schedule);
+    return currentPriorityOf(event.startsAt, event.state.backfilledAt !== null, now, schedule);
   }
 
   /** Keeps the leases of held races alive; a race whose lease is lost is forgotten. */

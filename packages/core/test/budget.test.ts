@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelayMs, createBudget } from "@project88/core";
+import { createBudget } from "@project88/core";
+import { backoffDelayMs } from "../src/backoff.js";
 import { createMemoryStore, ManualClock } from "@project88/core/testing";
 
 describe("createBudget", () => {

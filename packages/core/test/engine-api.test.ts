@@ -73,6 +73,17 @@ describe("events", () => {
     expect((errors[0]?.error as Error).message).toBe("listener bug");
   });
 
+  it("a once listener runs for the first event only; a plain one for every event", async () => {
+    const h = createHarness({ start: "2026-07-01T06:30:00Z", dataset: generateDataset({ races: 2, base }) });
+    let once = 0;
+    let every = 0;
+    h.engine.once("sync:start", () => once++);
+    h.engine.on("sync:start", () => every++);
+    await settle(h.clock, h.engine.runOnce());
+    expect(every).toBe(2);
+    expect(once).toBe(1);
+  });
+
   it("payloads are typed", () => {
     const engine = createSyncEngine({ adapters: [createScriptedAdapter()], store: createMemoryStore(), connections: [connection()] });
     engine.on("sync:finish", (p) => {

@@ -66,6 +66,20 @@ describe("failed passes", () => {
   });
 });
 
+describe("errors the engine recovers from", () => {
+  it("a store outage in the claim loop is reported as engine:error and the next round syncs", async () => {
+    const h = createHarness({ start: "2026-07-01T06:30:00Z", dataset: data(), pageSize: 100 });
+    h.store.failNext("claimDue", new StoreError("[memory-store] connection dropped", { retryable: true }));
+    await h.engine.start();
+    for (let i = 0; i < 30 && h.events("sync:finish").length === 0; i++) await h.clock.advance(1000);
+    await h.engine.stop();
+    const errors = h.events("engine:error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ phase: "loop", error: { code: "STORE", message: "[memory-store] connection dropped" } });
+    expect(h.events("sync:finish").length).toBeGreaterThan(0);
+  });
+});
+
 describe("crash mid-backfill", () => {
   it("a new engine resumes the backfill from the last committed page", async () => {
     const store = createMemoryStore();

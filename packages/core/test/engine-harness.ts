@@ -35,7 +35,7 @@ export function connection(id = "c1", extra: Partial<SyncEngineOptions["connecti
 const ALL: (keyof EngineEvents)[] = [
   "engine:start", "engine:stop", "discovery:start", "discovery:finish", "race:new", "event:new", "event:changed",
   "sync:start", "sync:page", "sync:finish", "sync:error", "reconcile:refused", "budget:throttled", "budget:over",
-  "schedule:late", "lease:lost", "listener:error", "privacy:returned", "privacy:anonymised", "privacy:forgotten",
+  "schedule:late", "lease:lost", "engine:error", "listener:error", "privacy:returned", "privacy:anonymised", "privacy:forgotten",
   "connections:changed",
 ];
 

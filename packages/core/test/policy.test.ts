@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { nextBoundary, resolveSchedule, scheduleAfter, tierAt, type SyncEvent } from "@project88/core";
+import { resolveSchedule, type SyncEvent } from "@project88/core";
+import { currentPriority, nextBoundary, scheduleAfter, tierAt } from "../src/policy.js";
 import { createHarness } from "./engine-harness.js";
 import { zonedToUtc } from "./zoned.js";
 
@@ -18,6 +19,17 @@ describe("tier policy on UTC instants", () => {
     expect(tierAt(start, new Date("2026-07-17T14:29:59Z"), schedule).name).toBe("low");
     expect(tierAt(start, new Date("2026-07-18T15:29:59Z"), schedule).name).toBe("high");
     expect(tierAt(start, new Date("2026-07-18T15:30:00Z"), schedule).name).toBe("done");
+  });
+
+  it.each([
+    ["a backfill, whatever its tier", "2026-07-18T11:00:00Z", false, 1],
+    ["a backfill of a finished event", "2026-07-19T00:00:00Z", false, 1],
+    ["high tier", "2026-07-18T10:30:00Z", true, 0],
+    ["medium tier", "2026-07-18T10:29:59Z", true, 2],
+    ["low tier", "2026-07-15T00:00:00Z", true, 3],
+    ["the final reconciliation, last", "2026-07-18T15:30:00Z", true, 4],
+  ] as const)("current priority: %s", (_label, at, backfilled, priority) => {
+    expect(currentPriority(start, backfilled, new Date(at), schedule)).toBe(priority);
   });
 
   it("the next due instant is one interval later but never after the next boundary", () => {

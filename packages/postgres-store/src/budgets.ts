@@ -1,48 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { StoreError } from "@project88/core";
-import type { BudgetLimits, BudgetState, BudgetTake, TakeBudgetArgs } from "@project88/core";
+import { checkBudgetLimits, decideTake, refillBucket } from "@project88/core";
+import type { BudgetState, BudgetTake, TakeBudgetArgs } from "@project88/core";
 import type { StoreContext } from "./rows.js";
 import { addMs } from "./sql.js";
 
 const HOUR_MS = 3_600_000;
-/** How soon a caller refused for `in-flight` should look again: slots free within a request. */
-const IN_FLIGHT_POLL_MS = 250;
 /** Grants older than this are pruned; an hour is needed for `callsLastHour`, the rest is audit. */
 const GRANT_KEEP_MS = 24 * HOUR_MS;
-
-/** Float slack so a caller that waited exactly `retryInMs` finds its token. */
-const EPSILON = 1e-9;
-
-function checkLimits(key: string, limits: BudgetLimits): void {
-  const { callsPerHour, burst, maxInFlight } = limits;
-  const ok = Number.isFinite(callsPerHour) && Number.isFinite(burst) && burst >= 1 && callsPerHour >= burst && Number.isInteger(maxInFlight) && maxInFlight >= 1;
-  if (!ok) {
-    throw new StoreError(
-      `[postgres-store] budget ${key}: limits ${JSON.stringify(limits)} need burst >= 1, callsPerHour >= burst and an integer maxInFlight >= 1`,
-      { retryable: false },
-    );
-  }
-}
 
 interface BudgetRow {
   tokens: number | null;
   refilled_at: Date;
   paused_until: Date | null;
-}
-
-/** Refill rate per millisecond: `(callsPerHour - burst)` per hour, never negative. */
-function ratePerMs(limits: BudgetLimits): number {
-  return Math.max(0, limits.callsPerHour - limits.burst) / HOUR_MS;
-}
-
-/**
- * Tokens in the bucket at `now`. Time only moves forward: a `now` earlier than the last refill
- * (another process's clock behind ours) adds nothing, so skewed callers cannot mint tokens.
- */
-function refill(row: { tokens: number | null; refilled_at: Date }, limits: BudgetLimits, now: Date): { tokens: number; at: Date } {
-  if (row.tokens === null) return { tokens: limits.burst, at: now > row.refilled_at ? now : row.refilled_at };
-  const elapsed = Math.max(0, now.getTime() - row.refilled_at.getTime());
-  return { tokens: Math.min(limits.burst, row.tokens + elapsed * ratePerMs(limits)), at: elapsed > 0 ? now : row.refilled_at };
 }
 
 /**
@@ -53,7 +22,7 @@ function refill(row: { tokens: number | null; refilled_at: Date }, limits: Budge
 export async function takeBudget(ctx: StoreContext, args: TakeBudgetArgs): Promise<BudgetTake> {
   const { s } = ctx;
   const { key, now, limits } = args;
-  checkLimits(key, limits);
+  checkBudgetLimits("postgres-store", key, limits);
   return ctx.db.transaction(
     async (tx): Promise<BudgetTake> => {
       // A new key starts with a full bucket (tokens null = full).
@@ -67,31 +36,26 @@ export async function takeBudget(ctx: StoreContext, args: TakeBudgetArgs): Promi
         [key],
       );
       const row = locked.rows[0]!;
-      if (row.paused_until && row.paused_until > now) {
-        return { granted: false, reason: "paused", retryInMs: row.paused_until.getTime() - now.getTime() };
-      }
-      const bucket = refill(row, limits, now);
-      if (bucket.tokens < 1 - EPSILON) {
-        const rate = ratePerMs(limits);
-        const retryInMs = rate > 0 ? Math.max(1, Math.ceil((1 - bucket.tokens) / rate)) : HOUR_MS;
-        return { granted: false, reason: "tokens", retryInMs };
-      }
       await tx.query(`DELETE FROM ${s}.budget_slots WHERE connection_key = $1 AND expires_at <= $2`, [key, now]);
       const slots = await tx.query<{ n: number; soonest: Date | null }>(
         `SELECT count(*)::int AS n, min(expires_at) AS soonest FROM ${s}.budget_slots WHERE connection_key = $1`,
         [key],
       );
-      const held = slots.rows[0];
-      if ((held?.n ?? 0) >= limits.maxInFlight) {
-        const soonest = held?.soonest ? held.soonest.getTime() - now.getTime() : IN_FLIGHT_POLL_MS;
-        return { granted: false, reason: "in-flight", retryInMs: Math.max(1, Math.min(IN_FLIGHT_POLL_MS, soonest)) };
-      }
+      const decision = decideTake({
+        bucket: { tokens: row.tokens, refilledAt: row.refilled_at },
+        limits,
+        now,
+        pausedUntil: row.paused_until,
+        inFlight: slots.rows[0]?.n ?? 0,
+        soonestSlotExpiry: slots.rows[0]?.soonest ?? null,
+      });
+      if (!decision.granted) return decision;
+      const tokensLeft = decision.bucket.tokens;
       const slotId = randomUUID();
-      const tokensLeft = Math.max(0, bucket.tokens - 1);
       await tx.query(
         `UPDATE ${s}.budgets SET tokens = $2, refilled_at = $3, calls_per_hour = $4, burst = $5, max_in_flight = $6, updated_at = $7
          WHERE connection_key = $1`,
-        [key, tokensLeft, bucket.at, limits.callsPerHour, limits.burst, limits.maxInFlight, now],
+        [key, tokensLeft, decision.bucket.refilledAt, limits.callsPerHour, limits.burst, limits.maxInFlight, now],
       );
       await tx.query(
         `INSERT INTO ${s}.budget_slots (slot_id, connection_key, owner, taken_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
@@ -162,12 +126,12 @@ export async function getBudgets(ctx: StoreContext, args: { readonly now: Date; 
   );
   return result.rows.map((r) => {
     const limits = r.calls_per_hour !== null && r.burst !== null ? { callsPerHour: r.calls_per_hour, burst: r.burst, maxInFlight: r.max_in_flight ?? 0 } : null;
-    const bucket = limits ? refill(r, limits, args.now) : { tokens: r.tokens ?? 0, at: r.refilled_at };
+    const bucket = limits ? refillBucket({ tokens: r.tokens, refilledAt: r.refilled_at }, limits, args.now) : { tokens: r.tokens ?? 0, refilledAt: r.refilled_at };
     const paused = r.paused_until && r.paused_until > args.now;
     return {
       key: r.connection_key,
       tokens: bucket.tokens,
-      refilledAt: bucket.at,
+      refilledAt: bucket.refilledAt,
       pausedUntil: paused ? r.paused_until : null,
       pauseReason: paused ? r.pause_reason : null,
       inFlight: r.in_flight,

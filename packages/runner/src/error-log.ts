@@ -4,7 +4,7 @@ import type { EngineEmitter } from "./logging.js";
 /** One recent failure, as the status page lists it. */
 export interface RecentError {
   readonly at: Date;
-  readonly what: "sync" | "discovery" | "throttled" | "lease";
+  readonly what: "sync" | "discovery" | "throttled" | "lease" | "engine";
   readonly connectionId: string | null;
   readonly raceId: string | null;
   readonly eventIds: readonly string[];
@@ -43,12 +43,16 @@ export function createErrorLog(options: { readonly size?: number; readonly secre
         push({ what: "throttled", connectionId: e.connectionId, raceId: null, eventIds: [], code: "THROTTLED", message: `${e.reason} (paused until ${e.until.toISOString()})` });
       const onLease = (e: { events: readonly { eventId: string }[] }) =>
         push({ what: "lease", connectionId: null, raceId: null, eventIds: e.events.map((x) => x.eventId), code: "LEASE_LOST", message: "lease lost; pass abandoned" });
+      const onEngine = (e: { phase: string; error: { code: string; message: string } }) =>
+        push({ what: "engine", connectionId: null, raceId: null, eventIds: [], code: e.error.code, message: `${e.phase}: ${e.error.message}` });
       engine.on("sync:error", onSync);
+      engine.on("engine:error", onEngine);
       engine.on("discovery:finish", onDiscovery);
       engine.on("budget:throttled", onThrottled);
       engine.on("lease:lost", onLease);
       return () => {
         engine.off("sync:error", onSync);
+        engine.off("engine:error", onEngine);
         engine.off("discovery:finish", onDiscovery);
         engine.off("budget:throttled", onThrottled);
         engine.off("lease:lost", onLease);

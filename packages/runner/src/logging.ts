@@ -106,6 +106,7 @@ const EVENT_LEVELS: { readonly [K in EngineEventName]: Level | ((payload: Engine
   "privacy:anonymised": "info",
   "privacy:forgotten": "info",
   "connections:changed": "info",
+  "engine:error": "error",
   "listener:error": "error",
 };
 

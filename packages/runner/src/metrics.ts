@@ -38,6 +38,12 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
     registers,
   });
   const throttled = new Counter({ name: `${p}budget_throttled_total`, help: "Times a connection's budget was paused by the provider.", labelNames: ["connection"], registers });
+  const engineErrors = new Counter({
+    name: `${p}engine_errors_total`,
+    help: "Errors the engine recovered from on its own (a store outage in the claim loop, say), per phase.",
+    labelNames: ["phase"],
+    registers,
+  });
   const overBudget = new Counter({ name: `${p}budget_over_total`, help: "Rounds whose due work exceeded a connection's budget.", labelNames: ["connection"], registers });
   const tokens = new Gauge({ name: `${p}budget_tokens`, help: "Call tokens left in a connection's bucket.", labelNames: ["connection"], registers });
   const callsLastHour = new Gauge({ name: `${p}budget_calls_last_hour`, help: "Calls granted to a connection in the last hour.", labelNames: ["connection"], registers });
@@ -89,12 +95,14 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
       };
       const onThrottled = (e: { connectionId: string }) => throttled.inc({ connection: e.connectionId });
       const onOver = (e: { connectionId: string }) => overBudget.inc({ connection: e.connectionId });
+      const onEngineError = (e: { phase: string }) => engineErrors.inc({ phase: e.phase });
       engine.on("sync:page", onPage);
       engine.on("sync:finish", onFinish);
       engine.on("sync:error", onError);
       engine.on("discovery:finish", onDiscovery);
       engine.on("budget:throttled", onThrottled);
       engine.on("budget:over", onOver);
+      engine.on("engine:error", onEngineError);
       return () => {
         engine.off("sync:page", onPage);
         engine.off("sync:finish", onFinish);
@@ -102,6 +110,7 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
         engine.off("discovery:finish", onDiscovery);
         engine.off("budget:throttled", onThrottled);
         engine.off("budget:over", onOver);
+        engine.off("engine:error", onEngineError);
       };
     },
     observeRequest(info) {

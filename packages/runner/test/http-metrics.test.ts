@@ -21,6 +21,7 @@ describe("metrics and HTTP endpoints", () => {
     emitter.emit("sync:finish", { ...pass, apiCalls: 3, inserted: 7, updated: 2, unchanged: 1, removed: 0, vanished: 0, durationMs: 1500, cursorAt: new Date() });
     emitter.emit("sync:error", { ...pass, error: { name: "ProviderError", code: "PROVIDER", message: "x", retryable: true }, failures: 1, retryAt: null });
     emitter.emit("discovery:finish", { connectionId: "acme", provider: "runsignup", races: 1, newRaces: 1, newEvents: 1, changedEvents: 0, apiCalls: 2, durationMs: 5, error: null });
+    emitter.emit("engine:error", { phase: "loop", error: { name: "StoreError", code: "STORE", message: "connection refused", retryable: true } });
     metrics.observeRequest({ connectionId: "acme", status: 200, durationMs: 120, error: null });
     metrics.observeRequest({ connectionId: "acme", status: 200, durationMs: 80, error: "[runsignup] error 14 throttled" });
     metrics.updateFromStatus(engineStatus());
@@ -33,6 +34,7 @@ describe("metrics and HTTP endpoints", () => {
     expect(text).toContain('project88_sync_budget_tokens{connection="acme"} 17.5');
     expect(text).toContain('project88_sync_events{tier="high"} 1');
     expect(text).toContain("project88_sync_late_events 0");
+    expect(text).toContain('project88_sync_engine_errors_total{phase="loop"} 1');
     expect(text).toContain('project88_sync_http_requests_total{connection="acme",status="200",outcome="ok"} 1');
     expect(text).toContain('project88_sync_http_requests_total{connection="acme",status="200",outcome="error"} 1');
     expect(text).toContain('project88_sync_last_discovery_timestamp_seconds{connection="acme"}');

@@ -25,8 +25,6 @@ import { toEpochSeconds } from "./time.js";
 /** The RunSignUp adapter: a `ProviderAdapter` plus its defaults and a way to close its sockets. */
 export interface RunSignupAdapter extends ProviderAdapter {
   readonly provider: "runsignup";
-  /** The configured discovery window around `now` (default: yesterday to +365 days). */
-  discoveryWindow(now: Date): DiscoveryWindow;
   /** Closes the keep-alive pools it opened. The adapter must not be used afterwards. */
   close(): Promise<void>;
 }
@@ -172,12 +170,6 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
     listRaces,
     fetchRegistrations: (conn, args, ctx) => feed(conn, args, ctx, "participants", readParticipants(args.raceId)),
     fetchRemovals: (conn, args, ctx) => feed(conn, args, ctx, "removed-participants", readRemovals(args.raceId)),
-    discoveryWindow(now) {
-      return {
-        from: new Date(now.getTime() - o.discoveryDaysBack * DAY_MS),
-        to: new Date(now.getTime() + o.discoveryDaysAhead * DAY_MS),
-      };
-    },
     close: () => client.close(),
   };
 }

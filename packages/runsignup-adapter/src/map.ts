@@ -65,17 +65,6 @@ export function mapRace(race: RaceBody, path = "race"): Race {
   };
 }
 
-/**
- * A race's `created`/`last_modified` as UTC instants. RunSignUp sends them as minute-precision
- * US Eastern strings; they are too coarse for a high-water mark, but show that a race changed.
- */
-export function raceTimestamps(race: Pick<RaceBody, "created" | "last_modified">): { createdAt: Date | null; modifiedAt: Date | null } {
-  return {
-    createdAt: zonedInstant(race.created, EASTERN, "race.created"),
-    modifiedAt: zonedInstant(race.last_modified, EASTERN, "race.last_modified"),
-  };
-}
-
 /** One active participant row. `eventId` is the element's event, used when the row lacks one. */
 export function mapParticipant(row: ParticipantBody, raceId: string, eventId: string, path: string): Registration {
   const user = row.user ?? null;

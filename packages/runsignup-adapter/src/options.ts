@@ -20,8 +20,6 @@ const schema = z.object({
   racePageSize: z.number().int().min(1).max(MAX_RACES_PER_PAGE).default(MAX_RACES_PER_PAGE),
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000),
   connectionsPerOrigin: z.number().int().min(1).max(64).default(2),
-  discoveryDaysBack: z.number().int().min(0).max(3650).default(1),
-  discoveryDaysAhead: z.number().int().min(0).max(3650).default(365),
   raceDetail: z.enum(["auto", "always"]).default("auto"),
   includeQuestions: z.boolean().default(false),
   userAgent: z.string().min(1).default("project88-sync (+https://github.com/project88)"),
@@ -42,10 +40,6 @@ export interface RunSignupAdapterOptions {
   timeoutMs?: number;
   /** Keep-alive sockets per origin in the default Pool (default 2, RunSignUp's concurrency rule). */
   connectionsPerOrigin?: number;
-  /** Default discovery window for `discoveryWindow(now)`: days back (default 1) … */
-  discoveryDaysBack?: number;
-  /** … and days ahead (default 365). */
-  discoveryDaysAhead?: number;
   /** `auto`: `GET /race/:id` only when the list lacks events or a time zone; `always`: for every race. */
   raceDetail?: "auto" | "always";
   /**

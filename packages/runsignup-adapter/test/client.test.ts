@@ -122,8 +122,8 @@ describe("HTTP and body mapping", () => {
         .intercept({ path: (p) => (seen.push(p), true), method: "GET" })
         .reply(200, endpoint === "participants" ? "[]" : '{"removed_participants":[]}');
       const adapter = createRunSignupAdapter({ dispatcher: agent, ...options });
-      const feed = endpoint === "participants" ? adapter.fetchRegistrations(connection, args, callContext()) : adapter.fetchRemovals(connection, args, callContext());
-      await collect(feed).catch(() => undefined);
+      if (endpoint === "participants") await collect(adapter.fetchRegistrations(connection, args, callContext())).catch(() => undefined);
+      else await collect(adapter.fetchRemovals(connection, args, callContext())).catch(() => undefined);
       return new URL(`https://runsignup.com${seen[0]}`).searchParams.get("include_questions");
     }
     expect(await questionsParam(conn)).toBeNull();

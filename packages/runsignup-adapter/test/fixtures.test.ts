@@ -2,18 +2,11 @@ import { readdirSync } from "node:fs";
 import { AuthError, NotFoundError, SchemaError, secret, type Connection } from "@project88/core";
 import { MockAgent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  createRunSignupAdapter,
-  findErrorEnvelope,
-  mapParticipant,
-  mapRace,
-  nextAfter,
-  parseBody,
-  participantsSchema,
-  raceDetailSchema,
-  raceListSchema,
-  raceTimestamps,
-} from "../src/index.js";
+import { createRunSignupAdapter } from "../src/index.js";
+import { mapParticipant, mapRace } from "../src/map.js";
+import { nextAfter } from "../src/paging.js";
+import { EASTERN, parseZonedDateTime } from "../src/time.js";
+import { findErrorEnvelope, parseBody, participantsSchema, raceDetailSchema, raceListSchema } from "../src/schemas.js";
 import { callContext, collect } from "./support/budget.js";
 import { fixture, fixturesDir, fixtureText } from "./support/fixtures.js";
 
@@ -68,8 +61,8 @@ describe("recorded fixtures", () => {
     expect(races[0]!.raw).toMatchObject({ fb_page_id: "chillycheeks5K", is_registration_open: "F" });
     // created "8/14/2014 12:20" (EDT) and last_modified "11/15/2018 10:35" (EST).
     const last = list.races.at(-1)!.race;
-    expect(iso(raceTimestamps(last).createdAt)).toBe("2014-08-14T16:20:00.000Z");
-    expect(iso(raceTimestamps(last).modifiedAt)).toBe("2018-11-15T15:35:00.000Z");
+    expect(iso(parseZonedDateTime(last.created as string, EASTERN))).toBe("2014-08-14T16:20:00.000Z");
+    expect(iso(parseZonedDateTime(last.last_modified as string, EASTERN))).toBe("2018-11-15T15:35:00.000Z");
   });
 
   it("race-detail.json: no timezone means New York; event times become UTC", () => {
@@ -81,9 +74,9 @@ describe("recorded fixtures", () => {
       ["661817", "6 hr", "2023-02-10T23:00:00.000Z", "2023-02-11T05:00:00.000Z"],
     ]);
     expect(race.events[0]!.raw).toMatchObject({ race_event_days_id: 243601 });
-    const stamps = raceTimestamps(parseBody(raceDetailSchema, fixture("race-detail.json"), "race 85675"));
-    expect(iso(stamps.createdAt)).toBe("2020-01-20T21:55:00.000Z");
-    expect(iso(stamps.modifiedAt)).toBe("2023-02-09T02:39:00.000Z");
+    const body = parseBody(raceDetailSchema, fixture("race-detail.json"), "race 85675");
+    expect(iso(parseZonedDateTime(body.created as string, EASTERN))).toBe("2020-01-20T21:55:00.000Z");
+    expect(iso(parseZonedDateTime(body.last_modified as string, EASTERN))).toBe("2023-02-09T02:39:00.000Z");
   });
 
   it("race-detail.json also parses when wrapped in an array", () => {

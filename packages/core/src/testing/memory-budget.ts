@@ -1,38 +1,16 @@
-import { StoreError } from "../errors.js";
-import type { BudgetLimits, BudgetState, BudgetTake, TakeBudgetArgs } from "../store.js";
+import { checkBudgetLimits, decideTake, refillBucket } from "../token-bucket.js";
+import type { BudgetState, BudgetTake, TakeBudgetArgs } from "../store.js";
 import type { BucketRow, MemoryState } from "./memory-state.js";
 
 const HOUR_MS = 3_600_000;
-/** How soon a caller refused for `in-flight` should look again: slots free when responses arrive. */
-export const IN_FLIGHT_POLL_MS = 250;
-/** Float slack so a caller that waited exactly `retryInMs` finds its token. */
-const EPSILON = 1e-9;
-
-function checkLimits(key: string, limits: BudgetLimits): void {
-  const { callsPerHour, burst, maxInFlight } = limits;
-  if (!(Number.isFinite(callsPerHour) && Number.isFinite(burst) && burst >= 1 && callsPerHour >= burst && Number.isInteger(maxInFlight) && maxInFlight >= 1)) {
-    throw new StoreError(
-      `[memory-store] budget ${key}: limits ${JSON.stringify(limits)} need burst >= 1, callsPerHour >= burst and an integer maxInFlight >= 1`,
-      { retryable: false },
-    );
-  }
-}
 
 function bucketOf(state: MemoryState, key: string, now: Date): BucketRow {
   let bucket = state.buckets.get(key);
   if (bucket === undefined) {
-    bucket = { tokens: null, refilledAt: new Date(now), ratePerMs: 0, burst: 0, pausedUntil: null, pauseReason: null, slots: new Map(), grants: [] };
+    bucket = { tokens: null, refilledAt: new Date(now), limits: null, pausedUntil: null, pauseReason: null, slots: new Map(), grants: [] };
     state.buckets.set(key, bucket);
   }
   return bucket;
-}
-
-/** Adds the refill since `refilledAt`; time never runs backwards in the bucket. */
-function refill(bucket: BucketRow, now: Date): void {
-  const elapsed = now.getTime() - bucket.refilledAt.getTime();
-  if (bucket.tokens === null || elapsed <= 0) return;
-  bucket.tokens = Math.min(bucket.burst, bucket.tokens + elapsed * bucket.ratePerMs);
-  bucket.refilledAt = new Date(now);
 }
 
 function prune(bucket: BucketRow, now: number): void {
@@ -45,32 +23,24 @@ function prune(bucket: BucketRow, now: number): void {
 
 /** `SyncStore.takeBudget`: one token and one slot together, or the reason and wait. */
 export function takeBudget(state: MemoryState, args: TakeBudgetArgs): BudgetTake {
-  checkLimits(args.key, args.limits);
+  checkBudgetLimits("memory-store", args.key, args.limits);
   const now = args.now.getTime();
   const bucket = bucketOf(state, args.key, args.now);
   prune(bucket, now);
-  refill(bucket, args.now);
-  bucket.burst = args.limits.burst;
-  bucket.ratePerMs = (args.limits.callsPerHour - args.limits.burst) / HOUR_MS;
-  if (bucket.tokens === null) {
-    bucket.tokens = args.limits.burst;
-    bucket.refilledAt = new Date(args.now);
-  }
-  bucket.tokens = Math.min(bucket.tokens, bucket.burst);
-  if (bucket.pausedUntil !== null && bucket.pausedUntil.getTime() > now) {
-    return { granted: false, reason: "paused", retryInMs: bucket.pausedUntil.getTime() - now };
-  }
-  if (bucket.tokens < 1 - EPSILON) {
-    // With no refill (callsPerHour === burst) the bucket never refills: say "an hour".
-    const retryInMs = bucket.ratePerMs > 0 ? Math.max(1, Math.ceil((1 - bucket.tokens) / bucket.ratePerMs)) : HOUR_MS;
-    return { granted: false, reason: "tokens", retryInMs };
-  }
-  if (bucket.slots.size >= args.limits.maxInFlight) {
-    let soonest = Infinity;
-    for (const expiresAt of bucket.slots.values()) soonest = Math.min(soonest, expiresAt - now);
-    return { granted: false, reason: "in-flight", retryInMs: Math.max(1, Math.min(IN_FLIGHT_POLL_MS, soonest)) };
-  }
-  bucket.tokens = Math.max(0, bucket.tokens - 1);
+  let soonest: number | null = null;
+  for (const expiresAt of bucket.slots.values()) soonest = soonest === null ? expiresAt : Math.min(soonest, expiresAt);
+  const decision = decideTake({
+    bucket,
+    limits: args.limits,
+    now: args.now,
+    pausedUntil: bucket.pausedUntil,
+    inFlight: bucket.slots.size,
+    soonestSlotExpiry: soonest === null ? null : new Date(soonest),
+  });
+  if (!decision.granted) return decision;
+  bucket.tokens = decision.bucket.tokens;
+  bucket.refilledAt = new Date(decision.bucket.refilledAt);
+  bucket.limits = args.limits;
   state.seq++;
   const slotId = `slot-${state.seq}`;
   bucket.slots.set(slotId, now + Math.max(1, args.slotTtlMs));
@@ -105,12 +75,12 @@ export function getBudgets(state: MemoryState, args: { readonly now: Date; reado
     const bucket = state.buckets.get(key);
     if (bucket === undefined) continue;
     prune(bucket, now);
-    refill(bucket, args.now);
+    const refilled = bucket.limits === null ? { tokens: bucket.tokens ?? 0, refilledAt: bucket.refilledAt } : refillBucket(bucket, bucket.limits, args.now);
     const paused = bucket.pausedUntil !== null && bucket.pausedUntil.getTime() > now;
     out.push({
       key,
-      tokens: bucket.tokens ?? 0,
-      refilledAt: new Date(bucket.refilledAt),
+      tokens: refilled.tokens,
+      refilledAt: new Date(refilled.refilledAt),
       pausedUntil: paused && bucket.pausedUntil !== null ? new Date(bucket.pausedUntil) : null,
       pauseReason: paused ? bucket.pauseReason : null,
       inFlight: bucket.slots.size,

@@ -1,5 +1,5 @@
 import { StoreError } from "../errors.js";
-import type { DiscoveryRecord, StoredEvent, StoredRegistration, SyncRun, SyncState, SyncStatePatch } from "../store.js";
+import type { BudgetLimits, DiscoveryRecord, StoredEvent, StoredRegistration, SyncRun, SyncState, SyncStatePatch } from "../store.js";
 import type { Race, SyncEvent } from "../types.js";
 
 /** A stored race (without its events, which live in their own map). */
@@ -28,8 +28,8 @@ export type MutableDiscovery = { -readonly [K in keyof DiscoveryRecord]: Discove
 export interface BucketRow {
   tokens: number | null;
   refilledAt: Date;
-  ratePerMs: number;
-  burst: number;
+  /** The limits of the last take (the store learns limits only from `takeBudget`). */
+  limits: BudgetLimits | null;
   pausedUntil: Date | null;
   pauseReason: string | null;
   /** slotId → expiry (ms since epoch). */

@@ -1,7 +1,5 @@
 import type { BudgetLimits, BudgetTake } from "../store.js";
-import type { StoreTest } from "./store-conformance.js";
-import type { StoreTestContext } from "./store-fixtures.js";
-import { at, T0 } from "./store-fixtures.js";
+import { at, T0, type StoreTest, type StoreTestContext } from "./store-fixtures.js";
 
 const HOUR = 3_600_000;
 const TTL = 30_000;

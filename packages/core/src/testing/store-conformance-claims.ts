@@ -1,5 +1,4 @@
-import type { StoreTest } from "./store-conformance.js";
-import { at, eventIdsOf, makeRace, seedRace, T0 } from "./store-fixtures.js";
+import { at, eventIdsOf, makeRace, seedRace, T0, type StoreTest } from "./store-fixtures.js";
 
 const MIN = 60_000;
 

@@ -1,5 +1,4 @@
-import type { StoreTest } from "./store-conformance.js";
-import { at, eventIdsOf, makeRace, makeRegistration, seedRace, startPass, T0 } from "./store-fixtures.js";
+import { at, eventIdsOf, makeRace, makeRegistration, seedRace, startPass, T0, type StoreTest } from "./store-fixtures.js";
 
 const HOUR = 3_600_000;
 

@@ -1,6 +1,5 @@
 import type { SerializedError } from "../store.js";
-import type { StoreTest } from "./store-conformance.js";
-import { at, eventIdsOf, makeRace, makeRegistration, seedRace, startPass, T0 } from "./store-fixtures.js";
+import { at, eventIdsOf, makeRace, makeRegistration, seedRace, startPass, T0, type StoreTest } from "./store-fixtures.js";
 
 const FAILURE: SerializedError = { name: "ProviderError", code: "PROVIDER", message: "[scripted] race 1: HTTP 503", retryable: true };
 

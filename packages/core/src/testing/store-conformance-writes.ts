@@ -1,8 +1,7 @@
 import { LeaseLostError, StoreError } from "../errors.js";
 import type { Registration } from "../types.js";
 import { rejectionOf } from "./conformance-api.js";
-import type { StoreTest } from "./store-conformance.js";
-import { at, eventIdsOf, makeRace, makeRegistration, makeRemoval, seedRace, startPass, storedById, T0 } from "./store-fixtures.js";
+import { at, eventIdsOf, makeRace, makeRegistration, makeRemoval, seedRace, startPass, storedById, T0, type StoreTest } from "./store-fixtures.js";
 
 /** commitPage: atomicity, changed-rows-only upserts, removals and reconciliation. */
 export function writeTests(test: StoreTest): void {

@@ -6,7 +6,7 @@ import { discoveryTests } from "./store-conformance-discovery.js";
 import { privacyTests } from "./store-conformance-privacy.js";
 import { runTests } from "./store-conformance-runs.js";
 import { writeTests } from "./store-conformance-writes.js";
-import { createContext, type StoreTestContext } from "./store-fixtures.js";
+import { createContext, type StoreTest, type StoreTestContext } from "./store-fixtures.js";
 
 /** How the suite gets a store. */
 export interface StoreConformanceOptions {
@@ -27,8 +27,7 @@ export interface StoreConformanceOptions {
   readonly name?: string | undefined;
 }
 
-/** One conformance test: a name and a body run against a fresh context. */
-export type StoreTest = (name: string, body: (ctx: StoreTestContext) => Promise<void>) => void;
+export type { StoreTest } from "./store-fixtures.js";
 
 /**
  * Registers the suite every `SyncStore` must pass: one `it` per guarantee of the `SyncStore`

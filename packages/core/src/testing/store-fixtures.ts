@@ -3,6 +3,12 @@ import type { SyncStore } from "../store.js";
 import type { ConformanceExpectation } from "./conformance-api.js";
 import { uniqueId } from "./conformance-api.js";
 
+/**
+ * One conformance test: a name and a body run against a fresh context. Declared here, beside the
+ * context, so the suite's section files import from the fixtures and never from the suite.
+ */
+export type StoreTest = (name: string, body: (ctx: StoreTestContext) => Promise<void>) => void;
+
 /** The instant every store test starts at. */
 export const T0 = new Date("2026-06-01T12:00:00Z");
 
