@@ -1,6 +1,6 @@
 import type { ResolvedSchedule } from "./options.js";
 import { reconcileDueAfter, removalsDueAfter, scheduleAfter, tierAt } from "./policy.js";
-import type { StoredEvent, SyncStatePatch } from "./store.js";
+import type { StoredEvent, SyncState, SyncStatePatch } from "./store.js";
 import type { PassKind } from "./types.js";
 
 /** What a successful pass did, as far as the next schedule is concerned. */
@@ -47,4 +47,12 @@ export function finishStates(events: readonly StoredEvent[], outcome: PassOutcom
     const next = scheduleAfter(event.startsAt, at, schedule, reconcileDueAt);
     return { ...patch, reconcileDueAt, tier: next.tier, priority: next.priority, nextDueAt: next.nextDueAt };
   });
+}
+
+/** A state with a patch's present fields applied (absent fields stay), as a store applies it. */
+export function patchedState(state: SyncState, patch: SyncStatePatch | undefined): SyncState {
+  if (patch === undefined) return state;
+  const next: Record<string, unknown> = { ...state };
+  for (const [field, value] of Object.entries(patch)) if (field !== "eventId" && value !== undefined) next[field] = value;
+  return next as unknown as SyncState;
 }

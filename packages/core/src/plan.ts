@@ -1,7 +1,8 @@
 import type { PlanConnection, PlanReport } from "./engine-types.js";
 import { fullPullPages } from "./estimate.js";
 import type { ResolvedOptions, ResolvedSchedule } from "./options.js";
-import { currentPriority, reconcileDueAfter, removalsDueAfter, scheduleAfter, tierAt } from "./policy.js";
+import { finishStates, patchedState } from "./pass-states.js";
+import { currentPriority, passKindFor, removalsDue, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
 import type { TierName } from "./types.js";
 
@@ -67,47 +68,41 @@ export async function buildPlan(options: ResolvedOptions, hours: number): Promis
   return { generatedAt: now, hours: span, connections };
 }
 
-/** The calls of one race per forecast hour, replaying each event's schedule. */
+/**
+ * The calls of one race per forecast hour, replaying each event's schedule with the engine's own
+ * rules: `passKindFor` picks the pass, `removalsDue` decides the removal feed, and `finishStates`
+ * moves the state exactly as a committed pass does.
+ */
 function simulateRace(events: readonly StoredEvent[], now: Date, end: number, schedule: ResolvedSchedule): (HourShare | undefined)[] {
   const shares: (HourShare | undefined)[] = [];
   const sim = events
     .filter((e) => e.state.nextDueAt !== null)
-    .map((e) => ({
-      event: e,
-      due: Math.max(now.getTime(), (e.state.nextDueAt as Date).getTime()),
-      backfilled: e.state.backfilledAt !== null,
-      removalsDue: e.state.removalsDueAt?.getTime() ?? null,
-      reconcileDue: e.state.reconcileDueAt?.getTime() ?? null,
-    }));
+    .map((e) => ({ event: e, due: Math.max(now.getTime(), (e.state.nextDueAt as Date).getTime()) }));
   for (let guard = 0; guard < 100_000 && sim.length > 0; guard++) {
     const t = Math.min(...sim.map((s) => s.due));
     if (t >= end) break;
     const at = new Date(t);
-    const dueNow = sim.filter((s) => s.due <= t);
-    let calls = 0;
     let full = 0;
     let incremental = false;
     let removals = false;
     let priority = Infinity;
     const h = Math.floor((t - now.getTime()) / HOUR_MS);
     const share = shares[h] ?? { calls: 0, priority: Infinity, events: new Map() };
-    for (const s of dueNow) {
-      const tier = tierAt(s.event.startsAt, at, schedule);
-      const isFull = !s.backfilled || tier.index < 0 || (s.reconcileDue !== null && s.reconcileDue <= t);
-      if (isFull) full += fullPullPages(s.event.activeRegistrations);
-      else incremental = true;
-      if (!s.backfilled || s.removalsDue === null || s.removalsDue <= t) removals = true;
-      priority = Math.min(priority, currentPriority(s.event.startsAt, s.backfilled, at, schedule));
-      share.events.set(s.event.eventId, { provider: s.event.provider, eventId: s.event.eventId, raceId: s.event.raceId, tier: tier.name });
-      // Advance the event as its pass would.
-      if (isFull) s.reconcileDue = reconcileDueAfter(s.event.startsAt, at, schedule)?.getTime() ?? null;
-      s.backfilled = true;
-      s.removalsDue = removalsDueAfter(s.event.startsAt, at, schedule)?.getTime() ?? null;
-      const next = tier.index < 0 && isFull ? null : scheduleAfter(s.event.startsAt, at, schedule, s.reconcileDue === null ? null : new Date(s.reconcileDue)).nextDueAt;
+    for (const s of sim.filter((x) => x.due <= t)) {
+      const { event } = s;
+      const kind = passKindFor(event.startsAt, event.state, at, schedule);
+      if (kind === "incremental") incremental = true;
+      else full += fullPullPages(event.activeRegistrations);
+      const removalsRan = kind === "backfill" || removalsDue(event.state, at);
+      if (removalsRan) removals = true;
+      priority = Math.min(priority, currentPriority(event.startsAt, event.state.backfilledAt !== null, at, schedule));
+      share.events.set(event.eventId, { provider: event.provider, eventId: event.eventId, raceId: event.raceId, tier: tierAt(event.startsAt, at, schedule).name });
+      const [patch] = finishStates([event], { kind, signpost: at, cursorAt: at, removalsRan, resumed: false }, schedule);
+      s.event = { ...event, state: patchedState(event.state, patch) };
+      const next = s.event.state.nextDueAt;
       s.due = next === null ? Infinity : Math.max(next.getTime(), t + 1);
     }
-    calls += full + (incremental ? 1 : 0) + (removals ? 1 : 0);
-    share.calls += calls;
+    share.calls += full + (incremental ? 1 : 0) + (removals ? 1 : 0);
     share.priority = Math.min(share.priority, priority);
     shares[h] = share;
     for (let i = sim.length - 1; i >= 0; i--) if (sim[i]?.due === Infinity) sim.splice(i, 1);

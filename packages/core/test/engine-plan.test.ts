@@ -19,6 +19,28 @@ describe("plan", () => {
     expect(conn?.lateEvents).toEqual([]);
   });
 
+  it("forecasts the removal feed at its own cadence, as the engine then runs it", async () => {
+    const t0 = new Date("2026-07-01T06:00:00Z");
+    // Medium tier every 15 min from t0+6h, the removal feed hourly: 4 passes an hour, one with removals.
+    const schedule = { removalsEveryMs: HOUR };
+    const h = createHarness({ start: t0, schedule, dataset: generateDataset({ races: 1, base: new Date(t0.getTime() + 30 * HOUR), eventOffsetsMs: [0] }) });
+    await settle(h.clock, h.engine.runOnce());
+    const plan = await h.engine.plan(20);
+    const forecast = plan.connections[0]?.hours.map((hour) => hour.calls) ?? [];
+    const sent = h.adapter.calls.length;
+    await h.engine.start();
+    await h.clock.advance(20 * HOUR);
+    await h.engine.stop();
+    const actual = new Array(20).fill(0);
+    // Discovery (18:00 UTC) is outside the forecast: only sync calls are compared.
+    for (const call of h.adapter.calls.slice(sent).filter((c) => c.kind !== "listRaces")) {
+      const hour = Math.floor((call.at.getTime() - t0.getTime()) / HOUR);
+      if (hour < 20) actual[hour]++;
+    }
+    expect(forecast.slice(7, 20)).toEqual(new Array(13).fill(5));
+    expect(forecast).toEqual(actual);
+  });
+
   it("names the least urgent events that will not fit on an over-budget morning", async () => {
     const t0 = new Date("2026-07-01T02:00:00Z");
     // 20 races due in high within 4 h, plus 20 far-away races in low: the high ones alone exceed 1000/h.
