@@ -14,3 +14,5 @@ export { resolveOptions, resolveSchedule, type ResolvedOptions, type ResolvedSch
 export { tierAt, type TierAt } from "./policy.js";
 /** Row checks a store runs before it writes a page (the memory store and postgres-store share them). */
 export { registrationProblem, removalProblem } from "./rows.js";
+/** The personal fields of a registration that retention and `forget` clear (stores share the list). */
+export { PERSONAL_FIELDS, type PersonalField } from "./privacy.js";

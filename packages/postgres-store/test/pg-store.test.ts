@@ -1,9 +1,10 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StoreError } from "@project88/core";
+import { PERSONAL_FIELDS, StoreError } from "@project88/core";
 import { runStoreConformance } from "@project88/core/testing";
 import { createPostgresStore, type PostgresStore } from "@project88/postgres-store";
 import { useTestSchema } from "./db.js";
+import { PERSONAL_COLUMNS } from "../src/privacy.js";
 import { storeCases } from "./store-cases.js";
 
 const db = useTestSchema("store_pg");
@@ -39,6 +40,11 @@ describe("postgres store on PostgreSQL", () => {
       ["active", "transferred"],
       ["transferred", "active"],
     ]);
+  });
+
+  it("clears exactly core's personal fields (as columns) and raw", () => {
+    const snake = PERSONAL_FIELDS.map((f) => f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+    expect([...PERSONAL_COLUMNS]).toEqual([...snake, "raw"]);
   });
 
   it("forget deletes the person's status history and leaves a tombstone naming only ids", async () => {
