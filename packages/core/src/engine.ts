@@ -74,7 +74,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
       try {
         await this.#discovery.runDue();
         await this.#watch.maybeCheck();
-        await this.#retention.maybeRun();
+        this.#retention.maybeRun();
         const started = await this.#scheduler.fill();
         this.#scheduler.drainResults();
         if (started > 0) continue;
@@ -105,6 +105,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     this.#loopAbort?.abort();
     await this.#loop;
     this.#loop = null;
+    await this.#retention.stop();
     const { clock } = this.#options;
     let graceful = true;
     if (this.#scheduler.runningCount > 0) {

@@ -124,7 +124,8 @@ export interface EngineEvents {
   /**
    * The engine recovered on its own from an error that no pass or discovery owns: a store outage
    * in the loop's claim round (`loop`), a race task that threw outside its passes (`pass`), or a
-   * failure while handing back leases on stop (`shutdown`). It carries on; the next round retries.
+   * failure while handing back leases on stop (`shutdown`), or a failed background retention purge
+   * (`retention`, tried again an hour later). It carries on; the next round retries.
    */
   "engine:error": { readonly phase: EngineErrorPhase; readonly error: SerializedError };
   /** A listener threw; the engine carried on. */
@@ -134,7 +135,7 @@ export interface EngineEvents {
 export type EngineEventName = keyof EngineEvents;
 
 /** Where the engine recovered from an error on its own (`engine:error`). */
-export type EngineErrorPhase = "loop" | "pass" | "shutdown";
+export type EngineErrorPhase = "loop" | "pass" | "shutdown" | "retention";
 
 /**
  * The event map in the shape eventemitter3 types listeners from (one argument: the payload), so

@@ -149,6 +149,20 @@ describe("retention", () => {
     await settle(h.clock, h.engine.stop());
   });
 
+  it("a failed background purge is reported as engine:error and tried again an hour later, not a day", async () => {
+    const h = await synced({ retention: { days: 30 } });
+    h.clock.set(new Date(base.getTime() + 40 * DAY));
+    h.store.failNext("anonymiseEnded");
+    await h.engine.start();
+    await h.clock.advance(2000);
+    expect(h.events("engine:error").map((e) => e.phase)).toEqual(["retention"]);
+    expect((await h.store.listRegistrations({ provider: "scripted" })).some((r) => r.firstName !== null)).toBe(true);
+    h.clock.set(new Date(h.clock.now().getTime() + 3_600_000));
+    await h.clock.advance(2000);
+    expect((await h.store.listRegistrations({ provider: "scripted" })).every((r) => r.firstName === null && r.raw === null)).toBe(true);
+    await settle(h.clock, h.engine.stop());
+  });
+
   it("purge() runs it now in batches; without retention it needs days", async () => {
     const h = await synced({ retention: { days: 30, batchSize: 3 } as never });
     h.clock.set(new Date(base.getTime() + 40 * DAY));
