@@ -215,8 +215,9 @@ export interface SyncEngine extends EventEmitter<EngineEventArgs> {
    * are released and its running passes aborted (their events stay due for any connection that
    * sees them, with no failure recorded); its data is kept. A connection whose credentials, base
    * URL, provider or privacy settings changed has its running passes aborted too, so nothing
-   * runs on with the old secret; a budget change applies to the next request. A list that does
-   * not validate is a `ConfigError` naming its paths, and nothing changes.
+   * runs on with the old secret; a budget change applies to the next request. An empty list is
+   * allowed (the engine idles). A list that does not validate is a `ConfigError` naming its
+   * paths, and nothing changes.
    */
   setConnections(connections: readonly ConnectionInput[]): Promise<ConnectionsChange>;
   /**
