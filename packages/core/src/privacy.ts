@@ -34,9 +34,8 @@ export function keepRaw(raw: unknown, policy: RawPolicy): unknown {
   if (policy === "full") return raw;
   if (policy === "none" || raw === null || typeof raw !== "object" || Array.isArray(raw)) return null;
   const source = raw as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const field of policy.keep) if (Object.hasOwn(source, field)) out[field] = source[field];
-  return out;
+  // fromEntries defines own properties: a provider field named `__proto__` stays a plain field.
+  return Object.fromEntries(policy.keep.filter((field) => Object.hasOwn(source, field)).map((field) => [field, source[field]]));
 }
 
 /** The rows with their `raw` reduced by the policy (the same array when it keeps everything). */
