@@ -5,44 +5,8 @@ import type { EngineEventArgs } from "./events.js";
 import type { BudgetState, DiscoveryRecord, SerializedError, SyncStore } from "./store.js";
 import type { Connection, EventRef, PassKind, TierName } from "./types.js";
 
-/** One scheduling tier: applies while the time until the start is at most `withinMs`. */
-export interface TierInput {
-  readonly name: TierName;
-  /** The tier applies when the start is at most this far ahead (ms). The widest tier may omit it. */
-  readonly withinMs?: number | undefined;
-  /** Sync every this many ms while in the tier. */
-  readonly everyMs: number;
-}
-
-/**
- * Schedule options (all optional; defaults in parentheses). Validated once with zod; a bad value
- * is a `ConfigError` naming its path.
- */
-export interface ScheduleInput {
-  /** Tiers, most urgent first (high: within 4 h, every 1 min; medium: 24 h, 15 min; low: 240 min). */
-  readonly tiers?: readonly TierInput[] | undefined;
-  /** Syncing stops this long after the start; then one final reconciliation (1 h). */
-  readonly stopAfterStartMs?: number | undefined;
-  /** UTC times of day discovery runs at, `HH:MM` (["06:00", "18:00"]). */
-  readonly discoveryTimes?: readonly string[] | undefined;
-  /** Discovery lists races from `now - lookBehindMs` to `now + lookAheadMs` (1 day, 365 days). */
-  readonly discoveryLookBehindMs?: number | undefined;
-  readonly discoveryLookAheadMs?: number | undefined;
-  /** Subtracted from the cursor for `modifiedSince` (60 s). */
-  readonly overlapMs?: number | undefined;
-  /** The removal feed runs with every pass within this long of the start (1 h)... */
-  readonly removalsEveryPassWithinMs?: number | undefined;
-  /** ...and at most this often otherwise (15 min). */
-  readonly removalsEveryMs?: number | undefined;
-  /** Daily reconciliation applies to events starting within this long (7 days); every `reconcileEveryMs` (24 h). */
-  readonly reconcileWithinMs?: number | undefined;
-  readonly reconcileEveryMs?: number | undefined;
-  /** A reconciliation that would mark more than this share of an event's registrations vanished is refused (0.2). */
-  readonly maxVanishShare?: number | undefined;
-  /** Backoff after failures: base, cap (30 s, 30 min), with full jitter. */
-  readonly backoffBaseMs?: number | undefined;
-  readonly backoffMaxMs?: number | undefined;
-}
+export type { ScheduleInput, TierInput } from "./schedule-schema.js";
+import type { ScheduleInput } from "./schedule-schema.js";
 
 /** A connection as given to the engine; budget fields default to RunSignUp's rule (1000/h, 2 in flight). */
 export type ConnectionInput = Omit<Connection, "budgetKey" | "callsPerHour" | "maxInFlight"> & {

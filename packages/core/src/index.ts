@@ -10,6 +10,7 @@ export { createSyncEngine } from "./engine.js";
 /** The token-bucket arithmetic every store's `takeBudget` and `getBudgets` share. */
 export { checkBudgetLimits, decideTake, refillBucket, refillRatePerMs, type StoredBucket, type RefilledBucket, type TakeDecisionArgs } from "./token-bucket.js";
 export { createBudget, type CreateBudgetOptions, type PrioritizedBudget } from "./budget.js";
+export { SCHEDULE_OPTION_NAMES } from "./schedule-schema.js";
 export { resolveOptions, resolveSchedule, type ResolvedOptions, type ResolvedSchedule, type ResolvedTier, type ResolvedConnection } from "./options.js";
 export { tierAt, type TierAt } from "./policy.js";
 /** Row checks a store runs before it writes a page (the memory store and postgres-store share them). */

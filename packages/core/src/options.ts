@@ -5,67 +5,10 @@ import type { ConnectionInput, SyncEngineOptions } from "./engine-types.js";
 import { ConfigError } from "./errors.js";
 import { Secret } from "./secret.js";
 import type { SyncStore } from "./store.js";
+import { DONE_TIER, scheduleSchema, type ResolvedSchedule, type ResolvedTier } from "./schedule-schema.js";
 import type { Connection, RawPolicy } from "./types.js";
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-/** The name of the pseudo-tier an event enters once syncing has stopped after its start. */
-export const DONE_TIER = "done";
-
-const positiveMs = z.number().int().positive();
-const nonNegativeMs = z.number().int().nonnegative();
-
-const tierSchema = z.object({
-  name: z.string().min(1).refine((n) => n !== DONE_TIER, { message: `"${DONE_TIER}" is reserved` }),
-  withinMs: positiveMs.optional(),
-  everyMs: positiveMs,
-});
-
-const DEFAULT_TIERS = [
-  { name: "high", withinMs: 4 * HOUR, everyMs: MINUTE },
-  { name: "medium", withinMs: 24 * HOUR, everyMs: 15 * MINUTE },
-  { name: "low", everyMs: 240 * MINUTE },
-];
-
-const scheduleSchema = z
-  .object({
-    tiers: z.array(tierSchema).min(1).default(DEFAULT_TIERS),
-    stopAfterStartMs: nonNegativeMs.default(HOUR),
-    discoveryTimes: z
-      .array(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: "expected HH:MM (UTC)" }))
-      .min(1)
-      .default(["06:00", "18:00"]),
-    discoveryLookBehindMs: nonNegativeMs.default(DAY),
-    discoveryLookAheadMs: positiveMs.default(365 * DAY),
-    overlapMs: nonNegativeMs.default(MINUTE),
-    removalsEveryPassWithinMs: nonNegativeMs.default(HOUR),
-    removalsEveryMs: positiveMs.default(15 * MINUTE),
-    reconcileWithinMs: nonNegativeMs.default(7 * DAY),
-    reconcileEveryMs: positiveMs.default(DAY),
-    maxVanishShare: z.number().min(0).max(1).default(0.2),
-    backoffBaseMs: positiveMs.default(30_000),
-    backoffMaxMs: positiveMs.default(30 * MINUTE),
-  })
-  .superRefine((s, ctx) => {
-    const names = new Set<string>();
-    s.tiers.forEach((tier, i) => {
-      if (names.has(tier.name)) ctx.addIssue({ code: "custom", path: ["tiers", i, "name"], message: "duplicate tier name" });
-      names.add(tier.name);
-      const last = i === s.tiers.length - 1;
-      if (tier.withinMs === undefined && !last) {
-        ctx.addIssue({ code: "custom", path: ["tiers", i, "withinMs"], message: "only the last (widest) tier may omit withinMs" });
-      }
-      const prev = s.tiers[i - 1]?.withinMs;
-      if (i > 0 && tier.withinMs !== undefined && prev !== undefined && tier.withinMs <= prev) {
-        ctx.addIssue({ code: "custom", path: ["tiers", i, "withinMs"], message: "tiers must be ordered most urgent first (withinMs increasing)" });
-      }
-    });
-    if (s.backoffMaxMs < s.backoffBaseMs) {
-      ctx.addIssue({ code: "custom", path: ["backoffMaxMs"], message: "must be at least backoffBaseMs" });
-    }
-  });
+export { DONE_TIER, type ResolvedSchedule, type ResolvedTier };
 
 const isAdapter = (v: unknown): v is ProviderAdapter =>
   typeof v === "object" &&
@@ -113,7 +56,7 @@ const optionsSchema = z
     clock: z.custom<Clock>(isClock, { message: "expected a Clock" }).optional(),
     owner: z.string().min(1).optional(),
     leaseMs: z.number().int().min(1000).default(60_000),
-    pollMs: positiveMs.default(1000),
+    pollMs: z.number().int().positive().default(1000),
     random: z.custom<() => number>((v) => typeof v === "function", { message: "expected a function" }).optional(),
     retention: z
       .strictObject({
@@ -149,12 +92,6 @@ function connectionIssues(list: unknown, providers: ReadonlySet<string>): { path
   });
   return issues;
 }
-
-/** Schedule options with every default applied. */
-export type ResolvedSchedule = z.output<typeof scheduleSchema>;
-
-/** A resolved tier. */
-export type ResolvedTier = ResolvedSchedule["tiers"][number];
 
 /** A connection with its budget and privacy fields resolved (burst, raw policy, questions). */
 export type ResolvedConnection = Connection & { readonly burst: number; readonly raw: RawPolicy; readonly includeQuestions: boolean };

@@ -1,4 +1,4 @@
-import { ConfigError } from "@project88/core";
+import { ConfigError, SCHEDULE_OPTION_NAMES, type ScheduleInput } from "@project88/core";
 import { checkBaseUrl } from "@project88/runsignup-adapter";
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
@@ -25,33 +25,40 @@ export const durationSchema = z.union([z.number(), z.string()]).transform((value
   return ms;
 });
 
-const positiveDuration = durationSchema.refine((ms) => ms > 0, "must be longer than zero");
+/** A tier as written: `within` and `every` are durations (core's `withinMs`/`everyMs`). */
+const tierSchema = z.strictObject({ name: z.string(), within: durationSchema.optional(), every: durationSchema });
 
-const tierSchema = z.strictObject({
-  name: z
-    .string()
-    .min(1, "must not be empty")
-    .refine((name) => name !== "done", '"done" is reserved for events past their start'),
-  within: positiveDuration.optional(),
-  every: positiveDuration,
-});
+/** The file's name of a core schedule option: durations drop their `Ms` (`overlapMs` is `overlap`). */
+export function scheduleFileKey(name: string): string {
+  return name.replace(/Ms$/, "");
+}
 
-/** Schedule settings; each maps onto core's `ScheduleInput` (durations become `...Ms`). */
-export const scheduleSchema = z.strictObject({
-  tiers: z.array(tierSchema).min(1, "needs at least one tier").optional(),
-  stopAfterStart: durationSchema.optional(),
-  discoveryTimes: z.array(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM (UTC)")).optional(),
-  discoveryLookBehind: durationSchema.optional(),
-  discoveryLookAhead: durationSchema.optional(),
-  overlap: durationSchema.optional(),
-  removalsEveryPassWithin: durationSchema.optional(),
-  removalsEvery: durationSchema.optional(),
-  reconcileWithin: durationSchema.optional(),
-  reconcileEvery: positiveDuration.optional(),
-  maxVanishShare: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").optional(),
-  backoffBase: positiveDuration.optional(),
-  backoffMax: positiveDuration.optional(),
-});
+type FileKey<K extends string> = K extends `${infer Base}Ms` ? Base : K;
+
+/** Schedule settings as written: core's options under their file names, durations in ms once parsed. */
+export type ScheduleFile = {
+  readonly [K in keyof ScheduleInput as FileKey<K & string>]?: K extends "tiers"
+    ? readonly z.output<typeof tierSchema>[]
+    : K extends `${string}Ms`
+      ? number
+      : ScheduleInput[K];
+};
+
+/**
+ * Schedule settings: exactly core's schedule options (`SCHEDULE_OPTION_NAMES`), each `...Ms` one
+ * spelt without `Ms` and given as a duration. The file's schema only parses durations and refuses
+ * unknown keys; the values are checked by core's own schema (the runner puts its paths back into
+ * the file's words), so no schedule rule is written twice.
+ */
+export const scheduleSchema = z.strictObject(
+  Object.fromEntries(
+    SCHEDULE_OPTION_NAMES.map((name) => {
+      if (name === "tiers") return [name, z.array(tierSchema).optional()];
+      if (name.endsWith("Ms")) return [scheduleFileKey(name), durationSchema.optional()];
+      return [name, z.unknown().optional()];
+    }),
+  ),
+) as unknown as z.ZodType<ScheduleFile, Record<string, unknown>>;
 
 const connectionSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, '.', '_' or '-' (at most 64)"),
@@ -119,10 +126,6 @@ export const configFileSchema = z
       }
       seen.add(connection.id);
     });
-    const schedule = config.schedule;
-    if (schedule?.backoffBase !== undefined && schedule.backoffMax !== undefined && schedule.backoffMax < schedule.backoffBase) {
-      ctx.addIssue({ code: "custom", path: ["schedule", "backoffMax"], message: "must not be shorter than backoffBase" });
-    }
   });
 
 /** The file as written. */

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { ConfigError, resolveSchedule, Secret, type ConnectionInput, type ScheduleInput } from "@project88/core";
+import { ConfigError, resolveSchedule, SCHEDULE_OPTION_NAMES, Secret, type ConnectionInput, type ScheduleInput } from "@project88/core";
 import type { z } from "zod";
-import { configFileSchema, type ConfigFile, type SecretInput } from "./config-schema.js";
+import { configFileSchema, scheduleFileKey, type ConfigFile, type SecretInput } from "./config-schema.js";
 
 /** Where the database comes from, so the runner can say so at start. */
 export type DatabaseSource = "config" | "DATABASE_URL" | "embedded";
@@ -69,28 +69,22 @@ function resolveSecret(input: SecretInput, path: string, env: Env, issues: { pat
   return new Secret(value);
 }
 
+/** The file's schedule under core's names (`overlap` becomes `overlapMs`); core validates it. */
 function toSchedule(file: ConfigFile["schedule"]): ScheduleInput {
   if (!file) return {};
-  return {
-    tiers: file.tiers?.map((tier) => ({ name: tier.name, withinMs: tier.within, everyMs: tier.every })),
-    stopAfterStartMs: file.stopAfterStart,
-    discoveryTimes: file.discoveryTimes,
-    discoveryLookBehindMs: file.discoveryLookBehind,
-    discoveryLookAheadMs: file.discoveryLookAhead,
-    overlapMs: file.overlap,
-    removalsEveryPassWithinMs: file.removalsEveryPassWithin,
-    removalsEveryMs: file.removalsEvery,
-    reconcileWithinMs: file.reconcileWithin,
-    reconcileEveryMs: file.reconcileEvery,
-    maxVanishShare: file.maxVanishShare,
-    backoffBaseMs: file.backoffBase,
-    backoffMaxMs: file.backoffMax,
-  };
+  const values = file as Readonly<Record<string, unknown>>;
+  const out: Record<string, unknown> = {};
+  for (const name of SCHEDULE_OPTION_NAMES) {
+    const value = values[scheduleFileKey(name)];
+    if (value === undefined) continue;
+    out[name] = name === "tiers" ? (file.tiers ?? []).map((tier) => ({ name: tier.name, withinMs: tier.within, everyMs: tier.every })) : value;
+  }
+  return out as ScheduleInput;
 }
 
 /** Core's path (`schedule.tiers.1.withinMs`) in the file's words (`schedule.tiers[1].within`). */
 function fileSchedulePath(path: string): string {
-  return formatPath(path.split(".").map((part) => (/^\d+$/.test(part) ? Number(part) : part.replace(/Ms$/, ""))));
+  return formatPath(path.split(".").map((part) => (/^\d+$/.test(part) ? Number(part) : scheduleFileKey(part))));
 }
 
 /** Core's own schedule rules (tier order, widest tier last) are checked before anything starts. */

@@ -28,6 +28,31 @@ describe("configuration", () => {
     expect(config.tierOrder).toEqual(["high", "medium", "low", "done"]);
   });
 
+  it("takes every schedule option core has, under its file name, and lets core check the values", () => {
+    const schedule = {
+      stopAfterStart: "2h", discoveryTimes: ["05:30"], discoveryLookBehind: "2d", discoveryLookAhead: "30d", overlap: "90s",
+      removalsEveryPassWithin: "2h", removalsEvery: "30m", reconcileWithin: "3d", reconcileEvery: "12h", maxVanishShare: 0.5,
+      backoffBase: "10s", backoffMax: "5m",
+    };
+    const config = parseConfig({ ...good(), schedule }, { env });
+    expect(config.schedule).toEqual({
+      stopAfterStartMs: 7_200_000, discoveryTimes: ["05:30"], discoveryLookBehindMs: 172_800_000, discoveryLookAheadMs: 2_592_000_000,
+      overlapMs: 90_000, removalsEveryPassWithinMs: 7_200_000, removalsEveryMs: 1_800_000, reconcileWithinMs: 259_200_000,
+      reconcileEveryMs: 43_200_000, maxVanishShare: 0.5, backoffBaseMs: 10_000, backoffMaxMs: 300_000,
+    });
+    const issues = (bad: Record<string, unknown>) => {
+      try {
+        parseConfig({ ...good(), schedule: bad }, { env });
+      } catch (e) {
+        return (e as ConfigError).issues;
+      }
+      return [];
+    };
+    expect(issues({ overlapMs: 60_000 })[0]?.path).toBe("schedule.overlapMs");
+    expect(issues({ backoffBase: "10m", backoffMax: "1m" })).toEqual([{ path: "schedule.backoffMax", message: "must be at least backoffBaseMs" }]);
+    expect(issues({ maxVanishShare: 2 })[0]?.path).toBe("schedule.maxVanishShare");
+  });
+
   it("uses the embedded database with neither database.url nor DATABASE_URL", () => {
     const config = parseConfig(good(), { env });
     expect(config.databaseSource).toBe("embedded");
