@@ -13,7 +13,8 @@ function setup(connections = [connection("a"), connection("b")]) {
   const clock = new ManualClock(start);
   const data = generateDataset({ races: 2, base, registrationsPerEvent: PEOPLE });
   const [first, second] = data.races;
-  const races = [{ ...first!, visibleTo: ["a"] }, { ...second!, visibleTo: ["b"] }];
+  if (first === undefined || second === undefined) throw new Error("fixture: two races");
+  const races = [{ ...first, visibleTo: ["a"] }, { ...second, visibleTo: ["b"] }];
   const inner = createScriptedAdapter({ clock, dataset: { ...data, races }, pageSize: 10, delayMs: 1000 });
   /** The credential value each registrations request was sent with. */
   const keys: string[] = [];
@@ -27,7 +28,7 @@ function setup(connections = [connection("a"), connection("b")]) {
     },
   });
   const h = createHarness({ clock, adapter, connections });
-  return { h, keys, onlyA: races[0]!.raceId, onlyB: races[1]!.raceId };
+  return { h, keys, onlyA: first.raceId, onlyB: second.raceId };
 }
 
 describe("setConnections", () => {
