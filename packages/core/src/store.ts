@@ -193,8 +193,9 @@ export interface PageWriteResult {
   readonly removed: number;
   readonly vanish?: { readonly vanished: number; readonly active: number; readonly refused: boolean } | undefined;
   /**
-   * Rows this page wrote (inserted or updated) that belong to a forgotten person (a tombstone of
-   * `forget` names the registration or its user): the provider still sends them. Ids only.
+   * Rows this page wrote (registrations inserted or updated, and removals of registrations the
+   * store had not seen, which bring their raw row) that belong to a forgotten person (a tombstone
+   * of `forget` names the registration or its user): the provider still sends them. Ids only.
    * Absent or empty when none.
    */
   readonly returned?: readonly ForgottenReturn[] | undefined;

@@ -164,8 +164,8 @@ export async function writeRegistrations(
  * (a re-registration came after it) is skipped; an unknown registration is inserted with the
  * removal's raw row so nothing the provider sent is lost.
  */
-async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: Date, input: readonly Removal[]): Promise<number> {
-  if (input.length === 0) return 0;
+async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: Date, input: readonly Removal[]): Promise<{ removed: number; returned: ForgottenReturn[] }> {
+  if (input.length === 0) return { removed: 0, returned: [] };
   const { rows, raws } = prepare(provider, input, "removal of registration");
   const records = rows.map((r) => ({
     registration_id: r.registrationId,
@@ -175,7 +175,7 @@ async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: 
     new_registration_id: r.newRegistrationId,
     modified_at: r.modifiedAt,
   }));
-  const result = await q.query<{ removed: number }>(
+  const result = await q.query<{ removed: number; returned: ForgottenReturn[] | null }>(
     `WITH written AS (
        INSERT INTO ${s}.registrations AS r (provider, registration_id, race_id, event_id, modified_at, status, removed_reason,
          new_registration_id, raw, first_seen_at, updated_at, status_changed_at)
@@ -188,11 +188,16 @@ async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: 
        WHERE (r.modified_at IS NULL OR excluded.modified_at IS NULL OR excluded.modified_at >= r.modified_at)
          AND (r.status, r.removed_reason, r.new_registration_id)
              IS DISTINCT FROM (excluded.status, excluded.removed_reason, excluded.new_registration_id)
-       RETURNING 1)
-     SELECT count(*)::int AS removed FROM written`,
+       RETURNING (xmax = 0) AS inserted, r.registration_id)
+     SELECT count(*)::int AS removed,
+       -- A forgotten registration first seen through the removal feed: its raw row was stored.
+       (SELECT json_agg(json_build_object('registrationId', w.registration_id, 'userId', NULL) ORDER BY w.registration_id)
+          FROM written w
+         WHERE w.inserted AND EXISTS (SELECT 1 FROM ${s}.forgotten f WHERE f.provider = $1 AND f.kind = 'registration' AND f.subject_id = w.registration_id)) AS returned
+     FROM written`,
     [provider, now, JSON.stringify(records), rawLines(raws)],
   );
-  return result.rows[0]?.removed ?? 0;
+  return { removed: result.rows[0]?.removed ?? 0, returned: result.rows[0]?.returned ?? [] };
 }
 
 /** Locks the pass's events and throws `LeaseLostError` unless `owner` holds every lease. */
@@ -261,14 +266,15 @@ export async function commitPage(ctx: StoreContext, args: CommitPageArgs): Promi
       await assertPage(tx, s, args);
       if ((args.registrations?.length ?? 0) + (args.removals?.length ?? 0) > 0) await preferLz4Compression(tx);
       const regs = await writeRegistrations(tx, s, args.provider, args.now, args.registrations ?? []);
-      const removed = await writeRemovals(tx, s, args.provider, args.now, args.removals ?? []);
+      const { removed, returned: returnedByRemovals } = await writeRemovals(tx, s, args.provider, args.now, args.removals ?? []);
       if (args.backfillAfter !== undefined) {
         await tx.query(
           `UPDATE ${s}.sync_state SET backfill_after = $3, updated_at = $4 WHERE provider = $1 AND event_id = ANY($2::text[])`,
           [args.provider, [...args.eventIds], args.backfillAfter, args.now],
         );
       }
-      const { returned, ...written } = regs;
+      const { returned: returnedByRows, ...written } = regs;
+      const returned = [...returnedByRows, ...returnedByRemovals];
       const counts = { ...written, removed };
       const vanish = await finishPass(tx, s, args, counts);
       return { ...counts, ...(vanish ? { vanish } : {}), ...(returned.length > 0 ? { returned } : {}) };

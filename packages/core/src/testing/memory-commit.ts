@@ -1,5 +1,5 @@
 import { LeaseLostError, StoreError } from "../errors.js";
-import type { CommitPageArgs, FailRunArgs, PageWriteResult } from "../store.js";
+import type { CommitPageArgs, FailRunArgs, ForgottenReturn, PageWriteResult } from "../store.js";
 import type { Registration } from "../types.js";
 import {
   applyPatch,
@@ -9,6 +9,7 @@ import {
   key,
   putRegistration,
   registrationsOf,
+  tombstone,
   type MemoryState,
   type MutableRegistration,
   type MutableRun,
@@ -128,11 +129,13 @@ function upsertRegistrations(
   }
 }
 
-function applyRemovals(state: MemoryState, args: CommitPageArgs): number {
+function applyRemovals(state: MemoryState, args: CommitPageArgs, returned: ForgottenReturn[]): number {
   let removed = 0;
   for (const row of args.removals ?? []) {
     const stored = state.registrations.get(key(row.provider, row.registrationId));
     if (stored === undefined) {
+      // A forgotten registration first seen through the removal feed: its raw row is stored.
+      if (state.forgotten.has(tombstone(row.provider, "registration", row.registrationId))) returned.push({ registrationId: row.registrationId, userId: null });
       // Keep what the provider sent even about a registration we never saw as active.
       putRegistration(state, {
         provider: row.provider,
@@ -201,7 +204,7 @@ export function commitPage(state: MemoryState, args: CommitPageArgs): PageWriteR
   const written: Registration[] = [];
   upsertRegistrations(state, args.registrations ?? [], args.now, counts, written);
   const returned = returnedRows(state, written);
-  const removed = applyRemovals(state, args);
+  const removed = applyRemovals(state, args, returned);
   for (const eventId of args.eventIds) {
     const sync = state.states.get(key(args.provider, eventId));
     if (sync !== undefined && args.backfillAfter !== undefined) sync.backfillAfter = args.backfillAfter;

@@ -172,6 +172,25 @@ export function privacyTests(test: StoreTest): void {
     ctx.expect((await storedById(ctx, race)).get(fresh)?.firstName).toBe("Ada");
   });
 
+  test("a forgotten registration first seen through the removal feed is stored and named in returned", async (ctx) => {
+    const race = await seedRace(ctx, makeRace(ctx));
+    const eventId = race.events[0]?.eventId as string;
+    const ghost = ctx.id("ghost-");
+    ctx.expect(await ctx.store.forget({ now: T0, provider: ctx.provider, registrationId: ghost })).toEqual({ registrations: 0 });
+    const owner = ctx.id("owner-");
+    const result = await ctx.store.commitPage({
+      owner,
+      now: at(1000),
+      runId: await startPass(ctx, race, owner, { now: at(1000) }),
+      provider: ctx.provider,
+      eventIds: [eventId],
+      removals: [makeRemoval(race, eventId, ghost, "removed"), makeRemoval(race, eventId, ctx.id("other-"), "removed")],
+      finish: { apiCalls: 1, states: [] },
+    });
+    ctx.expect(result.returned).toEqual([{ registrationId: ghost, userId: null }]);
+    ctx.expect((await storedById(ctx, race)).get(ghost)?.status).toBe("removed");
+  });
+
   test("forget needs exactly one of registrationId and userId", async (ctx) => {
     ctx.expect(await rejectionOf(ctx.store.forget({ now: T0, provider: ctx.provider }))).toBeInstanceOf(StoreError);
     ctx.expect(await rejectionOf(ctx.store.forget({ now: T0, provider: ctx.provider, registrationId: "1", userId: "2" }))).toBeInstanceOf(StoreError);
