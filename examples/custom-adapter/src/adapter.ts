@@ -79,6 +79,9 @@ export function createRaceNestAdapter(options: RaceNestAdapterOptions = {}): Pro
       });
       status = res.status;
       retryAfter = res.headers.get("retry-after");
+      // The provider's clock, so the engine keeps cursors behind it if this host runs ahead.
+      const date = res.headers.get("date");
+      if (date !== null && !Number.isNaN(Date.parse(date))) ctx.observeServerTime?.(new Date(date));
       body = await res.text();
     } catch (error) {
       if (ctx.signal.aborted) throw new AbortedError(`[racenest] ${what}: aborted`, { cause: error });

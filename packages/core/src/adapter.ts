@@ -29,6 +29,15 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** The engine's current instant, for adapters that need one (date windows). */
   readonly now: Date;
+  /**
+   * Reports the provider's own clock: call it with the instant the provider stamped on each
+   * response (an HTTP `Date` header), as soon as the response arrives. The engine compares it
+   * with its clock and, when this host runs ahead of the provider, keeps cursors that much
+   * earlier, so a `modifiedSince` never skips changes the provider stamped with its slower
+   * clock. Optional both ways: an adapter whose provider states no time does not call it, and a
+   * caller that does not track skew leaves it out. It must not throw; adapters ignore it if it does.
+   */
+  readonly observeServerTime?: ((serverTime: Date) => void) | undefined;
 }
 
 /** The date window discovery lists races in. */
@@ -72,4 +81,11 @@ export interface ProviderAdapter {
 
   /** The removal feed (refunds, cancellations, transfers, deferrals), page by page. */
   fetchRemovals(conn: Connection, args: FetchRegistrationsArgs, ctx: CallContext): AsyncIterable<RemovalPage>;
+
+  /**
+   * Optional: frees what the adapter holds for one connection (its keep-alive sockets), for
+   * whoever removes a connection from a running engine. Requests of the connection still in
+   * flight finish first; a later call with the connection opens its resources again.
+   */
+  closeConnection?(connectionId: string): Promise<void>;
 }

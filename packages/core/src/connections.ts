@@ -1,6 +1,7 @@
 import { createBudget, type PrioritizedBudget } from "./budget.js";
 import type { ConnectionsChange } from "./engine-types.js";
 import { AbortedError } from "./errors.js";
+import { createProviderClock, type ProviderClock, type SkewReport } from "./clock-skew.js";
 import type { ResolvedConnection, ResolvedOptions } from "./options.js";
 import { sameRawPolicy } from "./privacy.js";
 import { createSemaphore, type Semaphore } from "./semaphore.js";
@@ -16,22 +17,40 @@ export interface ConnectionSlot {
   local: Semaphore;
   /** In-process token queue, shared like `local` by the connections of one budget key. */
   queue: Semaphore;
+  /** This host's clock against the connection's provider, measured from every response. */
+  providerClock: ProviderClock;
   /** Passes (race tasks) this process runs on the connection now. */
   running: number;
   /** Aborted when the connection is removed or its credentials change: its running passes stop. */
   abort: AbortController;
 }
 
-/** One budget per connection; slots expire at two leases (a dead process). */
-export function createConnectionSlots(options: ResolvedOptions): Map<string, ConnectionSlot> {
+/** Hears a connection's clock-skew reports. */
+export type SkewListener = (conn: ResolvedConnection, report: SkewReport) => void;
+
+/**
+ * One budget per connection; slots expire at two leases (a dead process). `onSkew` hears each
+ * connection's clock-skew reports.
+ */
+export function createConnectionSlots(options: ResolvedOptions, onSkew: SkewListener = () => undefined): Map<string, ConnectionSlot> {
   const slots = new Map<string, ConnectionSlot>();
-  for (const conn of options.connections) slots.set(conn.id, newSlot(conn, slots, options));
+  for (const conn of options.connections) slots.set(conn.id, newSlot(conn, slots, options, onSkew));
   return slots;
 }
 
-function newSlot(conn: ResolvedConnection, slots: ReadonlyMap<string, ConnectionSlot>, options: ResolvedOptions): ConnectionSlot {
+function newSlot(conn: ResolvedConnection, slots: ReadonlyMap<string, ConnectionSlot>, options: ResolvedOptions, onSkew: SkewListener): ConnectionSlot {
   const { local, queue } = gatesFor(conn, slots);
-  return { conn, budget: budgetFor(conn, local, queue, options), local, queue, running: 0, abort: new AbortController() };
+  const slot: ConnectionSlot = {
+    conn,
+    budget: budgetFor(conn, local, queue, options),
+    local,
+    queue,
+    running: 0,
+    abort: new AbortController(),
+    // Reports name the slot's connection as it is now (a reload may have updated it).
+    providerClock: createProviderClock(options.clock, (report) => onSkew(slot.conn, report)),
+  };
+  return slot;
 }
 
 /**
@@ -77,7 +96,12 @@ function sameAccess(a: ResolvedConnection, b: ResolvedConnection): boolean {
  * which leave their events due, unfailed, to be rerun with the new settings; removed ids are
  * dropped and their running passes aborted. Returns the ids by kind of change.
  */
-export function applyConnections(slots: Map<string, ConnectionSlot>, next: readonly ResolvedConnection[], options: ResolvedOptions): ConnectionsChange {
+export function applyConnections(
+  slots: Map<string, ConnectionSlot>,
+  next: readonly ResolvedConnection[],
+  options: ResolvedOptions,
+  onSkew: SkewListener = () => undefined,
+): ConnectionsChange {
   const added: string[] = [];
   const updated: string[] = [];
   const removed: string[] = [];
@@ -93,7 +117,7 @@ export function applyConnections(slots: Map<string, ConnectionSlot>, next: reado
   for (const conn of next) {
     const slot = slots.get(conn.id);
     if (slot === undefined) {
-      slots.set(conn.id, newSlot(conn, slots, options));
+      slots.set(conn.id, newSlot(conn, slots, options, onSkew));
       added.push(conn.id);
       continue;
     }

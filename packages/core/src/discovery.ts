@@ -66,7 +66,8 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
     try {
       const window = { from: new Date(started.getTime() - schedule.discoveryLookBehindMs), to: new Date(started.getTime() + schedule.discoveryLookAheadMs) };
       const races: Race[] = [];
-      for await (const race of adapter.listRaces(conn, window, { budget: counter.budget, signal: new AbortController().signal, now: started })) races.push(race);
+      const ctx = { budget: counter.budget, signal: new AbortController().signal, now: started, observeServerTime: slot.providerClock.observe };
+      for await (const race of adapter.listRaces(conn, window, ctx)) races.push(race);
       const now = clock.now();
       const diff = await store.saveDiscovery({ connectionId: conn.id, provider: conn.provider, races, now, newEventPriority: BACKFILL_PRIORITY });
       if (diff.changedEvents.length > 0) {

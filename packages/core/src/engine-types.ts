@@ -34,6 +34,15 @@ export interface SyncEngineOptions {
   /** Random source for jitter (tests make it deterministic). */
   readonly random?: (() => number) | undefined;
   /**
+   * The most this host's clock may differ from the database's `now()` (30 s; null: never
+   * checked). Checked at `start()`, `runOnce()`, `discover()` and `syncEvent()` (a `ClockSkewError`
+   * when over) and every `clockCheckEveryMs` while running (no new work is claimed while over;
+   * `clock:skew` tells). Skipped for a store without `databaseNow`.
+   */
+  readonly maxClockSkewMs?: number | null | undefined;
+  /** How often a running engine compares its clock with the database's (5 min). */
+  readonly clockCheckEveryMs?: number | undefined;
+  /**
    * Personal-data retention (off when absent): registrations of events that ended (`endsAt`, else
    * `startsAt`) more than `days` days ago are anonymised once a day by the running engine and by
    * `purge()`, `batchSize` (1000) rows per store transaction.
@@ -121,6 +130,12 @@ export interface ConnectionStatus {
   readonly pausedUntil: Date | null;
   readonly lastError: SerializedError | null;
   readonly lastDiscovery: DiscoveryRecord | null;
+  /**
+   * This host's clock minus the provider's, in ms, from the latest response of this connection
+   * (positive: this host runs ahead, and cursors are kept that much earlier); null before any
+   * response in this process. Worth showing beyond 5 s (`SKEW_REPORT_MS`).
+   */
+  readonly clockSkewMs: number | null;
 }
 
 export interface EngineStatus {
@@ -130,6 +145,8 @@ export interface EngineStatus {
   readonly events: readonly EventStatus[];
   readonly connections: readonly ConnectionStatus[];
   readonly budgets: readonly BudgetState[];
+  /** This host's clock minus the database's `now()` at the latest check, in ms; null when never checked. */
+  readonly databaseClockSkewMs: number | null;
 }
 
 /** One hour of a connection's forecast. */
@@ -157,7 +174,11 @@ export interface PlanReport {
 /** The engine. All methods are safe to call while the loop runs. */
 export interface SyncEngine extends EventEmitter<EngineEventArgs> {
   readonly owner: string;
-  /** Starts the loop: discovery when due, then due passes as their time comes. */
+  /**
+   * Starts the loop: discovery when due, then due passes as their time comes. Rejects with a
+   * `ClockSkewError` (nothing started) when this host's clock and the database's differ by more
+   * than `maxClockSkewMs`.
+   */
   start(): Promise<void>;
   /**
    * Stops claiming, lets each page in flight commit (or abandons it unwritten after `timeoutMs`),

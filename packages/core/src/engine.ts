@@ -1,6 +1,7 @@
 import { EventEmitter } from "eventemitter3";
 import { createBudgetWatch } from "./budget-watch.js";
-import { applyConnections, createConnectionSlots } from "./connections.js";
+import { applyConnections, createConnectionSlots, type SkewListener } from "./connections.js";
+import { createDatabaseClock } from "./database-clock.js";
 import { createDiscovery } from "./discovery.js";
 import { safeEmit } from "./emitter.js";
 import type {
@@ -15,7 +16,7 @@ import type {
   SyncEngine,
   SyncEngineOptions,
 } from "./engine-types.js";
-import { AbortedError, NotFoundError } from "./errors.js";
+import { AbortedError, ClockSkewError, NotFoundError } from "./errors.js";
 import type { EngineEventArgs } from "./events.js";
 import { forgetSubject } from "./forget.js";
 import { resolveConnections, resolveOptions, type ResolvedOptions } from "./options.js";
@@ -37,6 +38,10 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   readonly #discovery;
   readonly #watch;
   readonly #retention;
+  readonly #databaseClock;
+  /** Hears every connection's clock-skew reports, those `setConnections` adds included. */
+  readonly #onSkew: SkewListener = (conn, report) =>
+    safeEmit(this, "clock:skew", { source: "provider", connectionId: conn.id, provider: conn.provider, ...report });
   /** Aborts running passes' requests when `stop` gives up waiting. */
   #passAbort = new AbortController();
   /** Wakes the loop from its idle sleep (stop). */
@@ -50,7 +55,8 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     super();
     this.#options = resolveOptions(input);
     this.owner = this.#options.owner;
-    this.#slots = createConnectionSlots(this.#options);
+    this.#slots = createConnectionSlots(this.#options, this.#onSkew);
+    this.#databaseClock = createDatabaseClock(this.#options, this);
     const deps = { options: this.#options, emitter: this, slots: this.#slots };
     this.#scheduler = createScheduler({ ...deps, signal: () => this.#passAbort.signal });
     this.#discovery = createDiscovery(deps);
@@ -59,6 +65,14 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   }
 
   async start(): Promise<void> {
+    if (this.#running) return;
+    // A host whose clock disagrees with the database's must not take leases at all. A database
+    // that cannot answer now is the loop's to retry, as for every other store call.
+    try {
+      await this.#databaseClock.ensure(true);
+    } catch (error) {
+      if (error instanceof ClockSkewError) throw error;
+    }
     if (this.#running) return;
     this.#running = true;
     this.#stopping = false;
@@ -72,12 +86,18 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     const { clock, pollMs } = this.#options;
     while (!signal.aborted) {
       try {
-        await this.#discovery.runDue();
-        await this.#watch.maybeCheck();
-        this.#retention.maybeRun();
-        const started = await this.#scheduler.fill();
-        this.#scheduler.drainResults();
-        if (started > 0) continue;
+        // While the clocks disagree, claim nothing and hand back held races (`clock:skew` said
+        // so); passes already running finish.
+        if (await this.#databaseClock.allowsWork()) {
+          await this.#discovery.runDue();
+          await this.#watch.maybeCheck();
+          this.#retention.maybeRun();
+          const started = await this.#scheduler.fill();
+          this.#scheduler.drainResults();
+          if (started > 0) continue;
+        } else {
+          await this.#scheduler.releaseHeld();
+        }
       } catch (error) {
         // A store hiccup must not end the loop; the next round retries. Say so: an outage must
         // not look like an idle engine.
@@ -128,6 +148,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
 
   async runOnce(): Promise<RunOnceResult> {
     this.#stopping = false;
+    await this.#databaseClock.ensure();
     const discovered = await this.#discovery.runDue();
     const dueBy = this.#options.clock.now();
     await this.#watch.check(dueBy);
@@ -143,11 +164,13 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   }
 
   async discover(options: { readonly connectionIds?: readonly string[] } = {}): Promise<void> {
+    await this.#databaseClock.ensure();
     await this.#discovery.runNow(options.connectionIds);
   }
 
   async syncEvent(ref: EventRef, options: { readonly full?: boolean } = {}): Promise<PassResult> {
     const { store, clock, owner, leaseMs } = this.#options;
+    await this.#databaseClock.ensure();
     const known = await store.listEvents({ refs: [ref] });
     if (known.length === 0) throw new NotFoundError(`[core] ${ref.provider} event ${ref.eventId} is not known; run discovery first`);
     const claimed = await store.claimEvents({ owner, now: clock.now(), leaseMs, refs: [ref] });
@@ -174,7 +197,11 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   }
 
   async status(): Promise<EngineStatus> {
-    return buildStatus(this.#options, this.#running);
+    const slots = this.#slots;
+    return buildStatus(this.#options, this.#running, {
+      providerSkewMs: (connectionId) => slots.get(connectionId)?.providerClock.skewMs ?? null,
+      databaseSkewMs: this.#databaseClock.skewMs,
+    });
   }
 
   async plan(hours = 24): Promise<PlanReport> {
@@ -184,7 +211,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   async setConnections(list: readonly ConnectionInput[]): Promise<ConnectionsChange> {
     // Validated whole first: a bad list changes nothing.
     const next = resolveConnections(list, new Set(this.#options.adapters.keys()));
-    const change = applyConnections(this.#slots, next, this.#options);
+    const change = applyConnections(this.#slots, next, this.#options, this.#onSkew);
     this.#options.connections = next;
     if (change.removed.length > 0) await this.#scheduler.releaseHeldFor(change.removed);
     if (change.added.length + change.updated.length + change.removed.length > 0) safeEmit(this, "connections:changed", change);

@@ -46,6 +46,35 @@ export class ConfigError extends SyncError {
   }
 }
 
+/**
+ * This host's clock and the database's differ by more than the engine allows (`maxClockSkewMs`).
+ * Leases and budget refills are computed from each process's own clock and compared in the
+ * shared database, so a process with a wrong clock would hold leases too long or take another's
+ * too soon, and refill budgets too fast or too slow; it refuses to claim work instead.
+ */
+export class ClockSkewError extends ConfigError {
+  /** This host's clock at the comparison. */
+  readonly localTime: Date;
+  /** The database's `now()` at the comparison. */
+  readonly databaseTime: Date;
+  /** `localTime - databaseTime` in ms: positive when this host runs ahead. */
+  readonly skewMs: number;
+  readonly limitMs: number;
+  constructor(localTime: Date, databaseTime: Date, limitMs: number) {
+    const skewMs = localTime.getTime() - databaseTime.getTime();
+    const by = `${(Math.abs(skewMs) / 1000).toFixed(1)} s`;
+    const message =
+      `[core] this host's clock (${localTime.toISOString()}) and the database's (${databaseTime.toISOString()}) differ by ${by}, ` +
+      `more than the ${limitMs / 1000} s allowed (maxClockSkewMs): leases and budgets shared with other processes would be wrong; ` +
+      "correct the host's time (NTP) or raise maxClockSkewMs";
+    super(message, [{ path: "maxClockSkewMs", message: `clocks differ by ${by}` }]);
+    this.localTime = localTime;
+    this.databaseTime = databaseTime;
+    this.skewMs = skewMs;
+    this.limitMs = limitMs;
+  }
+}
+
 /** The provider rejected the credentials (RunSignUp 6, 7, 13): pause that connection and alert. */
 export class AuthError extends SyncError {
   constructor(message: string, options: SyncErrorOptions = {}) {

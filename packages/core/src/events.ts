@@ -128,6 +128,29 @@ export interface EngineEvents {
    * (`retention`, tried again an hour later). It carries on; the next round retries.
    */
   "engine:error": { readonly phase: EngineErrorPhase; readonly error: SerializedError };
+  /**
+   * This host's clock differs from another clock the engine relies on. `source: "provider"`: a
+   * connection's responses carry a provider time (its `Date` header) more than 5 s away; when this
+   * host runs ahead, every cursor of the connection is kept `skewMs` earlier so no change is
+   * skipped. Emitted when the skew first goes beyond 5 s, moves by 5 s or more, and (with
+   * `exceeded: false`) when it comes back within 5 s. `source: "database"`: the database's `now()`
+   * differs by more than `maxClockSkewMs`, so leases and budgets shared with other processes would
+   * be wrong; the engine claims no work until the clocks agree again (`exceeded: false`).
+   */
+  "clock:skew": {
+    readonly source: "provider" | "database";
+    /** The connection whose provider was measured; null for the database. */
+    readonly connectionId: string | null;
+    readonly provider: string | null;
+    /** This host's clock minus the other clock, in ms: positive when this host runs ahead. */
+    readonly skewMs: number;
+    /** This host's clock at the measurement. */
+    readonly localTime: Date;
+    /** The other clock at the measurement (the provider's `Date` header, the database's `now()`). */
+    readonly remoteTime: Date;
+    /** True while the skew is beyond its limit (5 s for a provider, `maxClockSkewMs` for the database). */
+    readonly exceeded: boolean;
+  };
   /** A listener threw; the engine carried on. */
   "listener:error": { readonly event: string; readonly error: unknown };
 }

@@ -17,3 +17,5 @@ export { tierAt, type TierAt } from "./policy.js";
 export { registrationProblem, removalProblem } from "./rows.js";
 /** The personal fields of a registration that retention and `forget` clear (stores share the list). */
 export { PERSONAL_FIELDS, type PersonalField } from "./privacy.js";
+/** A provider clock skew beyond this is reported (`clock:skew`) and worth showing in a status. */
+export { SKEW_REPORT_MS } from "./clock-skew.js";

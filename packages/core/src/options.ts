@@ -64,6 +64,8 @@ const optionsSchema = z
         batchSize: z.number().int().positive().max(100_000).default(1000),
       })
       .optional(),
+    maxClockSkewMs: z.number().int().positive().nullable().default(30_000),
+    clockCheckEveryMs: z.number().int().positive().default(300_000),
   })
 ;
 
@@ -115,6 +117,9 @@ export interface ResolvedOptions {
   readonly leaseMs: number;
   readonly pollMs: number;
   readonly random: () => number;
+  /** Null: the database clock is never compared. */
+  readonly maxClockSkewMs: number | null;
+  readonly clockCheckEveryMs: number;
 }
 
 /** Validates schedule options alone (used by `plan` tooling and tests). */
@@ -144,6 +149,8 @@ export function resolveOptions(input: SyncEngineOptions): ResolvedOptions {
     leaseMs: o.leaseMs,
     pollMs: o.pollMs,
     random: o.random ?? Math.random,
+    maxClockSkewMs: o.maxClockSkewMs,
+    clockCheckEveryMs: o.clockCheckEveryMs,
   };
 }
 

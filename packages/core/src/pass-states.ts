@@ -10,6 +10,11 @@ export interface PassOutcome {
   readonly signpost: Date;
   /** The cursor to commit (the signpost, or an earlier attempt's for a resumed backfill). */
   readonly cursorAt: Date;
+  /**
+   * The removal feed's new cursor: the signpost moved back by the provider clock's skew when this
+   * host runs ahead (default: the signpost).
+   */
+  readonly removalsCursorAt?: Date | undefined;
   readonly removalsRan: boolean;
   /** A backfill that resumed after a crash: it could not see every row, so it is no reconciliation. */
   readonly resumed: boolean;
@@ -30,7 +35,7 @@ export function finishStates(events: readonly StoredEvent[], outcome: PassOutcom
 
     const patch: { -readonly [K in keyof SyncStatePatch]: SyncStatePatch[K] } = { eventId: event.eventId, cursorAt: outcome.cursorAt };
     if (outcome.removalsRan) {
-      patch.removalsCursorAt = at;
+      patch.removalsCursorAt = outcome.removalsCursorAt ?? at;
       patch.removalsDueAt = removalsDueAfter(event.startsAt, at, schedule);
     }
     if (outcome.kind === "backfill") {

@@ -1,6 +1,7 @@
 import type { EventEmitter } from "eventemitter3";
 import type { CallContext, FetchRegistrationsArgs, ProviderAdapter } from "./adapter.js";
 import { countingBudget, type PrioritizedBudget } from "./budget.js";
+import type { ProviderClock } from "./clock-skew.js";
 import { backfillCursor, modifiedSinceFor } from "./cursor.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
@@ -29,6 +30,8 @@ export interface PassDeps {
   readonly conn: ResolvedConnection;
   readonly adapter: ProviderAdapter;
   readonly budget: PrioritizedBudget;
+  /** The connection's clock skew: signposts move back by it when this host runs ahead of the provider. */
+  readonly providerClock?: ProviderClock | undefined;
   /** Aborted when the engine gives up on the pass (stop timeout). */
   readonly signal: AbortSignal;
   /** Told when the pass's events are next due, so the loop can wake exactly then. */
@@ -62,6 +65,18 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
   if (deps.signal.aborted) onOuterAbort();
   else deps.signal.addEventListener("abort", onOuterAbort, { once: true });
   const stopHeartbeat = startHeartbeat(deps, refs, controller);
+  // The signpost in the provider's time: moved back by the largest skew known before or measured
+  // during the pass, so the cursor is never later than the provider's clock was at the signpost.
+  let correctionMs = deps.providerClock?.correctionMs() ?? 0;
+  const providerSignpost = () => new Date(signpost.getTime() - correctionMs);
+  const clockOf = deps.providerClock;
+  const observeServerTime =
+    clockOf === undefined
+      ? undefined
+      : (serverTime: Date) => {
+          clockOf.observe(serverTime);
+          correctionMs = Math.max(correctionMs, clockOf.correctionMs());
+        };
   const totals: Totals = { inserted: 0, updated: 0, unchanged: 0, removed: 0, vanished: 0 };
   let runId: string | null = null;
   let info: PassInfo | null = null;
@@ -69,14 +84,14 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     runId = await store.startRun({ owner, now: signpost, connectionId: conn.id, provider: plan.provider, raceId: plan.raceId, eventIds, kind: plan.kind });
     info = { runId, connectionId: conn.id, provider: plan.provider, raceId: plan.raceId, eventIds, kind: plan.kind };
     const resumeAfter = plan.kind === "backfill" ? (events[0]?.state.backfillAfter ?? undefined) : undefined;
-    let cursorAt = signpost;
+    const firstAttempt = plan.kind === "backfill" ? oldest(events.map((e) => e.state.cursorAt)) : null;
+    const cursorOf = () => (plan.kind === "backfill" ? backfillCursor(providerSignpost(), firstAttempt) : providerSignpost());
+    let cursorAt = cursorOf();
     if (plan.kind === "backfill") {
-      const firstAttempt = oldest(events.map((e) => e.state.cursorAt));
-      cursorAt = backfillCursor(signpost, firstAttempt);
       // Remember the first attempt's signpost: a crash after some pages must not lose changes made to them.
       const fresh = events.filter((e) => e.state.cursorAt === null);
       if (fresh.length > 0) {
-        await store.updateSchedule({ now: clock.now(), patches: fresh.map((e) => ({ provider: e.provider, eventId: e.eventId, cursorAt: signpost })) });
+        await store.updateSchedule({ now: clock.now(), patches: fresh.map((e) => ({ provider: e.provider, eventId: e.eventId, cursorAt: providerSignpost() })) });
       }
     }
     const modifiedSince = plan.kind === "incremental" ? modifiedSinceFor(events.map((e) => e.state.cursorAt), schedule.overlapMs) : undefined;
@@ -89,14 +104,15 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
 
     let finishedStates: PassFinish["states"] = [];
     const finish = (): PassFinish => {
-      finishedStates = finishStates(events, { kind: plan.kind, signpost, cursorAt, removalsRan, resumed }, schedule);
+      cursorAt = cursorOf();
+      finishedStates = finishStates(events, { kind: plan.kind, signpost, cursorAt, removalsCursorAt: providerSignpost(), removalsRan, resumed }, schedule);
       return {
         apiCalls: counter.calls(),
         states: finishedStates,
         vanish: vanishing ? { seenRegistrationIds: seen, maxShare: schedule.maxVanishShare } : undefined,
       };
     };
-    const ctx: CallContext = { budget: counter.budget, signal: controller.signal, now: signpost };
+    const ctx: CallContext = { budget: counter.budget, signal: controller.signal, now: signpost, observeServerTime };
     const base: FetchRegistrationsArgs = { raceId: plan.raceId, eventIds };
     const passInfo = info;
     const feed = async <Row>(kind: "registrations" | "removals", pages: AsyncIterable<Page<Row>>, last: boolean, toArgs: (page: Page<Row>) => object) => {

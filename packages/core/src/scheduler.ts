@@ -99,7 +99,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           await release(plans.slice(i).flatMap((p) => p.events));
           break;
         }
-        out.push(await runPass({ options, emitter, conn: slot.conn, adapter, budget: slot.budget, signal, onNextDue: hint }, plan));
+        out.push(
+          await runPass({ options, emitter, conn: slot.conn, adapter, budget: slot.budget, providerClock: slot.providerClock, signal, onNextDue: hint }, plan),
+        );
       }
     } finally {
       slot.running--;

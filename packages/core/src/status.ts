@@ -2,8 +2,15 @@ import type { ConnectionStatus, EngineStatus, EventStatus } from "./engine-types
 import type { ResolvedOptions } from "./options.js";
 import { allowedIntervalMs, tierAt } from "./policy.js";
 
-/** Builds `status()`: every event with its tier and lateness, every connection with its budget. */
-export async function buildStatus(options: ResolvedOptions, running: boolean): Promise<EngineStatus> {
+/** What the engine measured of other clocks, for `status()`. */
+export interface ClockReadings {
+  /** A connection's latest provider skew (ms), or null. */
+  providerSkewMs(connectionId: string): number | null;
+  readonly databaseSkewMs: number | null;
+}
+
+/** Builds `status()`: every event with its tier and lateness, every connection with its budget and clock skew. */
+export async function buildStatus(options: ResolvedOptions, running: boolean, clocks?: ClockReadings): Promise<EngineStatus> {
   const { store, clock, schedule } = options;
   const now = clock.now();
   const providers = new Set(options.adapters.keys());
@@ -52,7 +59,8 @@ export async function buildStatus(options: ResolvedOptions, running: boolean): P
       pausedUntil: budget?.pausedUntil ?? null,
       lastError: failedRuns.find((r) => r.connectionId === c.id)?.error ?? null,
       lastDiscovery: discoveries.find((d) => d.connectionId === c.id) ?? null,
+      clockSkewMs: clocks?.providerSkewMs(c.id) ?? null,
     };
   });
-  return { owner: options.owner, running, now, events, connections, budgets };
+  return { owner: options.owner, running, now, events, connections, budgets, databaseClockSkewMs: clocks?.databaseSkewMs ?? null };
 }

@@ -428,6 +428,15 @@ export interface SyncStore {
    */
   forget(args: ForgetArgs): Promise<{ readonly registrations: number }>;
 
+  /**
+   * Optional: the database's own clock now (PostgreSQL: `clock_timestamp()`). This is the one
+   * method that reads a clock other than the engine's: the engine compares it with its clock at
+   * start and every `clockCheckEveryMs`, and claims no work while they differ by more than
+   * `maxClockSkewMs` (leases and budgets written by processes with different clocks would be
+   * wrong). A store without a clock of its own leaves it out, and the check is skipped.
+   */
+  databaseNow?(): Promise<Date>;
+
   /** Releases the store's resources (pools it created). Idempotent. */
   close(): Promise<void>;
 }

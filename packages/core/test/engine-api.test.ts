@@ -97,6 +97,13 @@ describe("events", () => {
     });
     engine.on("budget:over", (p) => expectTypeOf(p.deferred).toEqualTypeOf<readonly EventRef[]>());
     engine.on("schedule:late", (p) => expectTypeOf(p.lateByMs).toEqualTypeOf<number>());
+    engine.on("clock:skew", (p) => {
+      expectTypeOf(p.source).toEqualTypeOf<"provider" | "database">();
+      expectTypeOf(p.connectionId).toEqualTypeOf<string | null>();
+      expectTypeOf(p.skewMs).toEqualTypeOf<number>();
+      expectTypeOf(p.remoteTime).toEqualTypeOf<Date>();
+      expectTypeOf(p.exceeded).toEqualTypeOf<boolean>();
+    });
     expectTypeOf<EngineEvents["engine:stop"]>().toEqualTypeOf<{ readonly owner: string; readonly graceful: boolean }>();
     // @ts-expect-error unknown event names do not compile
     engine.on("sync:done", () => undefined);

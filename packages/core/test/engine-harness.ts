@@ -35,8 +35,8 @@ export function connection(id = "c1", extra: Partial<SyncEngineOptions["connecti
 const ALL: (keyof EngineEvents)[] = [
   "engine:start", "engine:stop", "discovery:start", "discovery:finish", "race:new", "event:new", "event:changed",
   "sync:start", "sync:page", "sync:finish", "sync:error", "reconcile:refused", "budget:throttled", "budget:over",
-  "schedule:late", "lease:lost", "engine:error", "listener:error", "privacy:returned", "privacy:anonymised", "privacy:forgotten",
-  "connections:changed",
+  "schedule:late", "lease:lost", "engine:error", "clock:skew", "listener:error", "privacy:returned", "privacy:anonymised",
+  "privacy:forgotten", "connections:changed",
 ];
 
 /** Builds a harness; the engine is created but not started. */

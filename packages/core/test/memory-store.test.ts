@@ -22,6 +22,12 @@ async function seeded() {
 }
 
 describe("memory store extras", () => {
+  it("answers databaseNow from the clock it was given, and has no databaseNow without one", async () => {
+    expect(createMemoryStore().databaseNow).toBeUndefined();
+    const store = createMemoryStore({ now: () => new Date("2026-03-01T12:00:05Z") });
+    expect(await store.databaseNow?.()).toEqual(new Date("2026-03-01T12:00:05Z"));
+  });
+
   it("failNext makes the next call of a method fail before it writes anything", async () => {
     const { store, runId } = await seeded();
     store.failNext("commitPage");

@@ -5,6 +5,7 @@ import type pg from "pg";
 import * as budgets from "./budgets.js";
 import * as catalog from "./catalog.js";
 import * as claims from "./claims.js";
+import { databaseNow } from "./clock.js";
 import * as discovery from "./discovery.js";
 import { type MigrateResult, migrate } from "./migrate.js";
 import * as pages from "./pages.js";
@@ -52,6 +53,8 @@ export interface PostgresStore extends SyncStore {
   readonly driver: "pg" | "pglite";
   /** Applies pending migrations; safe to call from several processes at once. */
   migrate(): Promise<MigrateResult>;
+  /** The database server's clock (`clock_timestamp()`), which the engine compares with its own. */
+  databaseNow(): Promise<Date>;
 }
 
 function resolveClient(options: PostgresStoreOptions): SqlClient {
@@ -112,6 +115,7 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
     lastDiscoveries: (args) => discovery.lastDiscoveries(ctx, args),
     anonymiseEnded: (args) => privacy.anonymiseEnded(ctx, args),
     forget: (args) => privacy.forget(ctx, args),
+    databaseNow: () => databaseNow(ctx),
     close: () => db.close(),
   };
   if (options.migrate ?? true) {

@@ -27,6 +27,15 @@ async function seedPass(store: PostgresStore, owner = "owner-a") {
  * the file's shared store.
  */
 export function storeCases(store: () => PostgresStore): void {
+  it("databaseNow reads the database server's clock (here on this host: within a few seconds of ours)", async () => {
+    const before = Date.now();
+    const at = await store().databaseNow();
+    const after = Date.now();
+    expect(at).toBeInstanceOf(Date);
+    expect(at.getTime()).toBeGreaterThan(before - 5_000);
+    expect(at.getTime()).toBeLessThan(after + 5_000);
+  });
+
   it("a page with one invalid row writes nothing, leaves the backfill position, and names the registration", async () => {
     const s = store();
     const { provider, runId, reg } = await seedPass(s);

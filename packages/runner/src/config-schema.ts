@@ -99,6 +99,30 @@ export const retentionSchema = z.strictObject({
   batchSize: z.number().int("must be a whole number").positive("must be positive").max(100_000, "at most 100000").optional(),
 });
 
+/** A duration longer than zero (the network and clock settings). */
+const positiveDuration = durationSchema.refine((ms) => ms > 0, "must be longer than zero");
+
+/**
+ * How the RunSignUp client uses the network (the adapter's options). Each connection has its
+ * own keep-alive pool; every timeout starts once the request has a socket.
+ */
+export const runsignupSchema = z.strictObject({
+  connectionsPerOrigin: z.number().int("must be a whole number").min(1, "must be at least 1").max(64, "must be at most 64").optional(),
+  connectTimeout: positiveDuration.optional(),
+  headersTimeout: positiveDuration.optional(),
+  bodyTimeout: positiveDuration.optional(),
+  maxResponseBytes: z.number().int("must be a whole number").min(1024, "must be at least 1024").max(2 ** 31 - 1, "must be below 2 GiB").optional(),
+});
+
+/**
+ * The check of this host's clock against the database's: leases and budgets shared between
+ * processes need clocks that agree. `maxSkew: null` turns it off.
+ */
+export const clockSchema = z.strictObject({
+  maxSkew: positiveDuration.nullable().optional(),
+  checkEvery: positiveDuration.optional(),
+});
+
 /** The whole configuration file. */
 export const configFileSchema = z
   .strictObject({
@@ -111,6 +135,8 @@ export const configFileSchema = z
     connections: z.array(connectionSchema).min(1, "needs at least one connection"),
     schedule: scheduleSchema.optional(),
     retention: retentionSchema.optional(),
+    runsignup: runsignupSchema.optional(),
+    clock: clockSchema.optional(),
     http: z
       .strictObject({
         port: z.number().int("must be a whole number").min(0).max(65_535, "must be a port number (0 disables)").optional(),

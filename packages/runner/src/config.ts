@@ -20,8 +20,21 @@ export interface RunnerConfig {
   /** Tier names in order of urgency (for the status page), `done` last. */
   readonly tierOrder: readonly string[];
   readonly http: { readonly port: number; readonly host: string };
+  /** The engine's check of this host's clock against the database's (absent: core's defaults, 30 s and 5 min). */
+  readonly clock?: { readonly maxClockSkewMs?: number | null | undefined; readonly clockCheckEveryMs?: number | undefined } | undefined;
+  /** How the RunSignUp adapter uses the network (absent: the adapter's defaults). */
+  readonly runsignup?: RunSignupSettings | undefined;
   /** Every secret of the configuration, for redaction of anything built from them. */
   readonly secrets: readonly Secret[];
+}
+
+/** The RunSignUp adapter's network options the configuration may set (`runsignup` in the file). */
+export interface RunSignupSettings {
+  readonly connectionsPerOrigin?: number | undefined;
+  readonly connectTimeoutMs?: number | undefined;
+  readonly headersTimeoutMs?: number | undefined;
+  readonly bodyTimeoutMs?: number | undefined;
+  readonly maxResponseBytes?: number | undefined;
 }
 
 /** The default configuration file, relative to the working directory. */
@@ -80,6 +93,19 @@ function toSchedule(file: ConfigFile["schedule"]): ScheduleInput {
     out[name] = name === "tiers" ? (file.tiers ?? []).map((tier) => ({ name: tier.name, withinMs: tier.within, everyMs: tier.every })) : value;
   }
   return out as ScheduleInput;
+}
+
+function toRunSignupSettings(file: ConfigFile["runsignup"]): RunSignupSettings | undefined {
+  if (!file) return undefined;
+  const settings: RunSignupSettings = {
+    connectionsPerOrigin: file.connectionsPerOrigin,
+    connectTimeoutMs: file.connectTimeout,
+    headersTimeoutMs: file.headersTimeout,
+    bodyTimeoutMs: file.bodyTimeout,
+    maxResponseBytes: file.maxResponseBytes,
+  };
+  // Absent keys stay absent, so the adapter's defaults apply to them.
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as RunSignupSettings;
 }
 
 /** Core's path (`schedule.tiers.1.withinMs`) in the file's words (`schedule.tiers[1].within`). */
@@ -155,6 +181,8 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
     schedule,
     retention: file.retention ?? null,
     tierOrder: [...tierNames.filter((name) => name !== "done"), "done"],
+    runsignup: toRunSignupSettings(file.runsignup),
+    clock: file.clock && { maxClockSkewMs: file.clock.maxSkew, clockCheckEveryMs: file.clock.checkEvery },
     http: { port: file.http?.port ?? DEFAULT_HTTP_PORT, host: file.http?.host ?? "0.0.0.0" },
     secrets: secrets.filter((s) => s.reveal() !== ""),
   };

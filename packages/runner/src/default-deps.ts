@@ -20,8 +20,9 @@ export async function openPostgresStore(args: OpenStoreArgs): Promise<OpenedStor
 export const defaultDeps: RunnerDeps = {
   openStore: openPostgresStore,
   // The adapter's onRequest sees a redacted URL; only the id, status and timing are passed on.
-  createAdapters: (hooks = {}) => [
+  createAdapters: (hooks = {}, settings = {}) => [
     createRunSignupAdapter({
+      ...settings.runsignup,
       onRequest: hooks.onRequest
         ? (info) => hooks.onRequest?.({ connectionId: info.connectionId, status: info.status, durationMs: info.durationMs, error: info.error })
         : undefined,

@@ -1,4 +1,5 @@
 import type { ProviderAdapter, Secret, SyncEngine, SyncEngineOptions, SyncStore } from "@project88/core";
+import type { RunSignupSettings } from "./config.js";
 
 /** Where the runner's store lives. */
 export interface OpenStoreArgs {
@@ -31,12 +32,17 @@ export interface AdapterHooks {
   readonly onRequest?: (info: RequestObservation) => void;
 }
 
+/** The configuration's settings for the adapters (the `runsignup` section). */
+export interface AdapterSettings {
+  readonly runsignup?: RunSignupSettings | undefined;
+}
+
 /**
  * The pieces the runner assembles. The defaults are the RunSignUp adapter, the PostgreSQL store
  * and core's engine; tests and embedders may replace any of them.
  */
 export interface RunnerDeps {
   openStore(args: OpenStoreArgs): Promise<OpenedStore>;
-  createAdapters(hooks?: AdapterHooks): readonly ProviderAdapter[];
+  createAdapters(hooks?: AdapterHooks, settings?: AdapterSettings): readonly ProviderAdapter[];
   createEngine(options: SyncEngineOptions): SyncEngine;
 }

@@ -11,6 +11,7 @@ export {
   DEFAULT_CONFIG_PATH,
   DEFAULT_HTTP_PORT,
   type RunnerConfig,
+  type RunSignupSettings,
   type DatabaseSource,
   type Env,
 } from "./config.js";
@@ -26,5 +27,5 @@ export { toStatusJson, type StatusJson, type EventStatusJson, type ConnectionSta
 export { renderStatusText, renderPlanText } from "./status-text.js";
 export { escapeHtml, formatInZone } from "./html.js";
 export { openRuntime, describeDatabase, EMBEDDED_DIR, type Runtime, type OpenRuntimeArgs } from "./runtime.js";
-export type { RunnerDeps, OpenStoreArgs, OpenedStore } from "./deps.js";
+export type { RunnerDeps, OpenStoreArgs, OpenedStore, AdapterHooks, AdapterSettings } from "./deps.js";
 export { defaultDeps, openPostgresStore } from "./default-deps.js";

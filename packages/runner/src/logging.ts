@@ -107,6 +107,7 @@ const EVENT_LEVELS: { readonly [K in EngineEventName]: Level | ((payload: Engine
   "privacy:forgotten": "info",
   "connections:changed": "info",
   "engine:error": "error",
+  "clock:skew": (p) => (p.exceeded ? "warn" : "info"),
   "listener:error": "error",
 };
 

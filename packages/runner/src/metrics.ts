@@ -55,6 +55,12 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
   const registrations = new Gauge({ name: `${p}registrations`, help: "Active registrations stored across all events.", registers });
   /** Connection ids the per-connection gauges were last set for. */
   let shown = new Set<string>();
+  const clockSkew = new Gauge({
+    name: `${p}clock_skew_seconds`,
+    help: "This host's clock minus another's (provider: per connection, from its Date header; database: connection=\"\"), positive when this host runs ahead.",
+    labelNames: ["connection", "against"],
+    registers,
+  });
   const lastDiscovery = new Gauge({ name: `${p}last_discovery_timestamp_seconds`, help: "When each connection's last discovery finished (Unix time).", labelNames: ["connection"], registers });
   const requests = new Counter({
     name: `${p}http_requests_total`,
@@ -139,7 +145,9 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
         paused.set(labels, c.pausedUntil && c.pausedUntil > status.now ? 1 : 0);
         const finished = c.lastDiscovery?.finishedAt;
         if (finished) lastDiscovery.set(labels, finished.getTime() / 1000);
+        if (typeof c.clockSkewMs === "number") clockSkew.set({ connection: c.id, against: "provider" }, c.clockSkewMs / 1000);
       }
+      if (typeof status.databaseClockSkewMs === "number") clockSkew.set({ connection: "", against: "database" }, status.databaseClockSkewMs / 1000);
       eventsByTier.reset();
       let late = 0;
       let active = 0;

@@ -61,13 +61,15 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
       logger.info({ applied: result.applied, version: result.version }, result.applied.length > 0 ? "migrations applied" : "schema up to date");
     }
     const metrics = createMetrics();
-    const adapters = deps.createAdapters({ onRequest: (info) => metrics.observeRequest(info) });
+    const adapters = deps.createAdapters({ onRequest: (info) => metrics.observeRequest(info) }, { runsignup: config.runsignup });
     const engine = deps.createEngine({
       adapters,
       store: opened.store,
       connections: config.connections,
       schedule: config.schedule,
       retention: config.retention ?? undefined,
+      ...(config.clock?.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: config.clock.maxClockSkewMs }),
+      ...(config.clock?.clockCheckEveryMs === undefined ? {} : { clockCheckEveryMs: config.clock.clockCheckEveryMs }),
       ...(args.pollMs === undefined ? {} : { pollMs: args.pollMs }),
     });
     const errors = createErrorLog({ secrets: config.secrets });

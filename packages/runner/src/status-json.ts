@@ -31,6 +31,8 @@ export interface ConnectionStatusJson {
   readonly pausedUntil: string | null;
   readonly lastError: SerializedError | null;
   readonly lastDiscoveryAt: string | null;
+  /** This host's clock minus the provider's (ms) from the latest response; positive: ahead. Null before any. */
+  readonly clockSkewMs: number | null;
 }
 
 /** The document `status --json` prints and `/status` serves. */
@@ -38,6 +40,8 @@ export interface StatusJson {
   readonly now: string;
   readonly owner: string;
   readonly running: boolean;
+  /** This host's clock minus the database's at the engine's latest check (ms); null when not checked. */
+  readonly databaseClockSkewMs: number | null;
   readonly events: readonly EventStatusJson[];
   readonly connections: readonly ConnectionStatusJson[];
 }
@@ -51,6 +55,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
     now: status.now.toISOString(),
     owner: status.owner,
     running: status.running,
+    databaseClockSkewMs: status.databaseClockSkewMs ?? null,
     events: events.map((e) => ({
       provider: e.provider,
       eventId: e.eventId,
@@ -79,6 +84,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       pausedUntil: iso(c.pausedUntil),
       lastError: c.lastError,
       lastDiscoveryAt: iso(c.lastDiscovery?.finishedAt),
+      clockSkewMs: c.clockSkewMs ?? null,
     })),
   };
 }

@@ -1,4 +1,5 @@
 import type { EngineStatus, EventStatus } from "@project88/core";
+import { describeSkew, notableSkew } from "./clock-text.js";
 import { formatDuration } from "./duration.js";
 import type { RecentError } from "./error-log.js";
 import { escapeHtml as h, formatInZone } from "./html.js";
@@ -82,7 +83,8 @@ function budgetSection(status: EngineStatus): string {
     .map((c) => {
       const share = c.callsPerHour > 0 ? Math.min(1, c.callsLastHour / c.callsPerHour) : 0;
       const paused = c.pausedUntil && c.pausedUntil > status.now ? `<span class="badge late">paused ${h(relative(c.pausedUntil, status.now))}</span>` : "";
-      return `<tr><td data-label="Connection"><strong>${h(c.id)}</strong>${paused}<div class="muted">${h(c.provider)}</div></td>
+      const skew = notableSkew(c.clockSkewMs) ? `<div class="badge late">${h(describeSkew(c.clockSkewMs, c.provider))}</div>` : "";
+      return `<tr><td data-label="Connection"><strong>${h(c.id)}</strong>${paused}<div class="muted">${h(c.provider)}</div>${skew}</td>
 <td data-label="Calls last hour"><div class="bar${share > 0.9 ? " hot" : ""}"><span style="width:${(share * 100).toFixed(1)}%"></span></div><div class="muted">${h(c.callsLastHour)} / ${h(c.callsPerHour)} per hour</div></td>
 <td data-label="Tokens" class="num">${h(Math.floor(c.tokens))}</td><td data-label="In flight" class="num">${h(c.inFlight)} / ${h(c.maxInFlight)}</td>
 <td data-label="Last discovery">${h(relative(c.lastDiscovery?.finishedAt ?? null, status.now))}</td>

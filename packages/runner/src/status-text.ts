@@ -1,4 +1,5 @@
 import type { EngineStatus, PlanReport } from "@project88/core";
+import { describeSkew, notableSkew } from "./clock-text.js";
 import { formatDuration } from "./duration.js";
 import { formatInZone } from "./html.js";
 
@@ -14,8 +15,10 @@ export function renderStatusText(status: EngineStatus, tierOrder: readonly strin
   for (const c of status.connections) {
     const paused = c.pausedUntil && c.pausedUntil > status.now ? `, paused until ${c.pausedUntil.toISOString()}` : "";
     const error = c.lastError ? `, last error ${c.lastError.code}: ${c.lastError.message}` : "";
-    lines.push(`  ${c.id} (${c.provider}): ${c.callsLastHour}/${c.callsPerHour} calls in the last hour, ${Math.floor(c.tokens)} tokens${paused}${error}`);
+    const skew = notableSkew(c.clockSkewMs) ? `, ${describeSkew(c.clockSkewMs, c.provider)}${c.clockSkewMs > 0 ? " (cursors kept that much earlier)" : ""}` : "";
+    lines.push(`  ${c.id} (${c.provider}): ${c.callsLastHour}/${c.callsPerHour} calls in the last hour, ${Math.floor(c.tokens)} tokens${paused}${skew}${error}`);
   }
+  if (notableSkew(status.databaseClockSkewMs)) lines.push(`  Database: ${describeSkew(status.databaseClockSkewMs, "the database's")}`);
   const tiers = [...tierOrder, ...new Set(status.events.map((e) => e.tier).filter((t) => !tierOrder.includes(t)))];
   for (const tier of tiers) {
     const events = status.events.filter((e) => e.tier === tier).sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());

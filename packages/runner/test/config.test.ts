@@ -28,6 +28,19 @@ describe("configuration", () => {
     expect(config.tierOrder).toEqual(["high", "medium", "low", "done"]);
   });
 
+  it("maps the runsignup section onto the adapter's network options, leaving absent keys to its defaults", () => {
+    const config = parseConfig({ ...good(), runsignup: { connectionsPerOrigin: 4, connectTimeout: "5s", headersTimeout: "20s", bodyTimeout: "45s", maxResponseBytes: 1048576 } }, { env });
+    expect(config.runsignup).toEqual({ connectionsPerOrigin: 4, connectTimeoutMs: 5000, headersTimeoutMs: 20_000, bodyTimeoutMs: 45_000, maxResponseBytes: 1048576 });
+    expect(parseConfig({ ...good(), runsignup: { headersTimeout: "10s" } }, { env }).runsignup).toEqual({ headersTimeoutMs: 10_000 });
+    expect(parseConfig(good(), { env }).runsignup).toBeUndefined();
+  });
+
+  it("maps the clock section onto the engine's database clock check (null turns it off)", () => {
+    expect(parseConfig({ ...good(), clock: { maxSkew: "10s", checkEvery: "1m" } }, { env }).clock).toEqual({ maxClockSkewMs: 10_000, clockCheckEveryMs: 60_000 });
+    expect(parseConfig({ ...good(), clock: { maxSkew: null } }, { env }).clock).toEqual({ maxClockSkewMs: null, clockCheckEveryMs: undefined });
+    expect(parseConfig(good(), { env }).clock).toBeUndefined();
+  });
+
   it("takes every schedule option core has, under its file name, and lets core check the values", () => {
     const schedule = {
       stopAfterStart: "2h", discoveryTimes: ["05:30"], discoveryLookBehind: "2d", discoveryLookAhead: "30d", overlap: "90s",

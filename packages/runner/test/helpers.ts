@@ -76,6 +76,7 @@ export function engineStatus(events: readonly EventStatus[] = [eventStatus()]): 
           apiCalls: 4,
           error: null,
         },
+        clockSkewMs: 800,
       },
       {
         id: "zenith",
@@ -89,8 +90,10 @@ export function engineStatus(events: readonly EventStatus[] = [eventStatus()]): 
         pausedUntil: new Date(NOW.getTime() + 60_000),
         lastError: { name: "RateLimitedError", code: "RATE_LIMITED", message: "[runsignup] error 14 <throttled>", retryable: true },
         lastDiscovery: null,
+        clockSkewMs: null,
       },
     ],
     budgets: [],
+    databaseClockSkewMs: 150,
   };
 }

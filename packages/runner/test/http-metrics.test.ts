@@ -32,6 +32,9 @@ describe("metrics and HTTP endpoints", () => {
     expect(text).toContain('project88_sync_rows_written_total{kind="inserted"} 7');
     expect(text).toContain('project88_sync_sync_duration_seconds_count{kind="incremental"} 1');
     expect(text).toContain('project88_sync_budget_tokens{connection="acme"} 17.5');
+    expect(text).toContain('project88_sync_clock_skew_seconds{connection="acme",against="provider"} 0.8');
+    expect(text).toContain('project88_sync_clock_skew_seconds{connection="",against="database"} 0.15');
+    expect(text).not.toContain('project88_sync_clock_skew_seconds{connection="zenith"');
     expect(text).toContain('project88_sync_events{tier="high"} 1');
     expect(text).toContain("project88_sync_late_events 0");
     expect(text).toContain('project88_sync_engine_errors_total{phase="loop"} 1');

@@ -25,6 +25,8 @@ import { toEpochSeconds } from "./time.js";
 /** The RunSignUp adapter: a `ProviderAdapter` plus its defaults and a way to close its sockets. */
 export interface RunSignupAdapter extends ProviderAdapter {
   readonly provider: "runsignup";
+  /** Closes the keep-alive pools of one connection (removed from the engine); in-flight requests finish first. */
+  closeConnection(connectionId: string): Promise<void>;
   /** Closes the keep-alive pools it opened. The adapter must not be used afterwards. */
   close(): Promise<void>;
 }
@@ -55,8 +57,11 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
   const client = createRunSignupClient({
     baseUrl: o.baseUrl,
     dispatcher: o.dispatcher,
-    timeoutMs: o.timeoutMs,
+    connectTimeoutMs: o.connectTimeoutMs,
+    headersTimeoutMs: o.headersTimeoutMs,
+    bodyTimeoutMs: o.bodyTimeoutMs,
     connectionsPerOrigin: o.connectionsPerOrigin,
+    maxResponseBytes: o.maxResponseBytes,
     userAgent: o.userAgent,
     onRequest: o.onRequest,
   });
@@ -170,6 +175,7 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
     listRaces,
     fetchRegistrations: (conn, args, ctx) => feed(conn, args, ctx, "participants", readParticipants(args.raceId)),
     fetchRemovals: (conn, args, ctx) => feed(conn, args, ctx, "removed-participants", readRemovals(args.raceId)),
+    closeConnection: (connectionId) => client.closeConnection(connectionId),
     close: () => client.close(),
   };
 }

@@ -1,10 +1,12 @@
 /**
- * The RunSignUp HTTP client: undici with one keep-alive Pool per origin, a deadline per request,
- * the engine's AbortSignal honoured, every request charged to the connection's budget first,
- * credentials revealed only where the URL is built and redacted from everything it reports.
+ * The RunSignUp HTTP client: undici with a keep-alive Pool per connection and origin, timeouts
+ * that start when the request is on the wire, the engine's AbortSignal honoured, every request
+ * charged to the connection's budget first, bodies read up to a size limit, the provider's clock
+ * reported from each `Date` header, and credentials revealed only where the URL is built and
+ * redacted from everything it reports.
  */
-import { AbortedError, ConfigError, redact, type CallContext, type Connection, type Secret } from "@project88/core";
-import { Pool, request, type Dispatcher } from "undici";
+import { AbortedError, ConfigError, redact, SyncError, type CallContext, type Connection, type Secret } from "@project88/core";
+import { request, type Dispatcher } from "undici";
 import { checkBaseUrl } from "./base-url.js";
 import {
   errorForHttpStatus,
@@ -14,6 +16,8 @@ import {
   parseRetryAfter,
   timeoutError,
 } from "./error-map.js";
+import { createConnectionPools } from "./pools.js";
+import { readBodyText } from "./read-body.js";
 import { findErrorEnvelope } from "./schemas.js";
 
 /** What the client reports about each request it finished (the URL is already redacted). */
@@ -29,8 +33,12 @@ export interface RequestInfo {
 export interface ClientOptions {
   readonly baseUrl: string;
   readonly dispatcher?: Dispatcher | undefined;
-  readonly timeoutMs: number;
-  readonly connectionsPerOrigin: number;
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+  /** Sockets of each connection's pool; absent: the connection's `maxInFlight`. */
+  readonly connectionsPerOrigin?: number | undefined;
+  readonly maxResponseBytes: number;
   readonly userAgent: string;
   readonly onRequest?: ((info: RequestInfo) => void) | undefined;
 }
@@ -46,6 +54,8 @@ export interface ClientRequest {
 export interface RunSignupClient {
   /** Sends the request and returns the parsed JSON body, or throws a typed `SyncError`. */
   get(conn: Connection, req: ClientRequest, ctx: CallContext): Promise<unknown>;
+  /** Closes one connection's pools (the connection was removed); its requests in flight finish first. */
+  closeConnection(connectionId: string): Promise<void>;
   /** Closes the pools this client opened (not an injected dispatcher). */
   close(): Promise<void>;
 }
@@ -62,7 +72,7 @@ function authFor(conn: Connection): Auth {
     return { query: {}, headers: { authorization: `Bearer ${bearerToken.reveal()}` }, secrets: [bearerToken] };
   }
   if (apiKey !== undefined && apiSecret !== undefined) {
-    return { query: { api_key: apiKey.reveal(), api_secret: apiSecret.reveal() }, headers: {}, secrets: [apiSecret] };
+    return { query: { api_key: apiKey.reveal(), api_secret: apiSecret.reveal() }, headers: {}, secrets: [apiKey, apiSecret] };
   }
   throw new ConfigError(`[runsignup] connection ${conn.id}: credentials need apiKey and apiSecret, or bearerToken`, [
     { path: `connections.${conn.id}.credentials`, message: "expected apiKey+apiSecret or bearerToken" },
@@ -73,9 +83,21 @@ function abortedError(what: string, reason: unknown): AbortedError {
   return new AbortedError(`[runsignup] ${what}: aborted`, { cause: reason instanceof Error ? reason : undefined });
 }
 
+/** The credentials' query parameters, whatever their value, in a URL that is reported. */
+const CREDENTIAL_PARAMS = /([?&](?:api_key|api_secret)=)[^&#]*/g;
+
+/** The provider's clock from a `Date` header, or null when absent or unreadable. */
+function serverTimeOf(headers: Dispatcher.ResponseData["headers"]): Date | null {
+  const raw = headers.date;
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (value === undefined) return null;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : new Date(at);
+}
+
 /** Creates the client. Options are already validated by the adapter. */
 export function createRunSignupClient(options: ClientOptions): RunSignupClient {
-  const pools = new Map<string, Pool>();
+  const pools = createConnectionPools(options);
   const checkedBases = new Map<string, string>();
 
   function baseFor(conn: Connection): string {
@@ -88,49 +110,36 @@ export function createRunSignupClient(options: ClientOptions): RunSignupClient {
     return base;
   }
 
-  function dispatcherFor(origin: string): Dispatcher {
-    if (options.dispatcher !== undefined) return options.dispatcher;
-    let pool = pools.get(origin);
-    if (pool === undefined) {
-      pool = new Pool(origin, {
-        connections: options.connectionsPerOrigin,
-        keepAliveTimeout: 30_000,
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
-        connect: { timeout: options.timeoutMs },
-      });
-      pools.set(origin, pool);
-    }
-    return pool;
-  }
-
-  async function send(url: URL, auth: Auth, what: string, ctx: CallContext, scrub: (s: string) => string) {
-    const deadline = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      deadline.abort(new Error("deadline"));
-    }, options.timeoutMs);
-    const onAbort = () => deadline.abort(ctx.signal.reason);
-    ctx.signal.addEventListener("abort", onAbort, { once: true });
+  /**
+   * One request on the connection's own pool. No wall-clock deadline: undici's headers timeout
+   * starts when the request is written to a socket, and its body timeout bounds each silence while
+   * the body streams, so time spent waiting for a budget slot or a socket never counts against it.
+   */
+  async function send(conn: Connection, url: URL, auth: Auth, what: string, ctx: CallContext, scrub: (s: string) => string, seen: { status: number | null }) {
     try {
       const res = await request(url, {
         method: "GET",
-        dispatcher: dispatcherFor(url.origin),
+        dispatcher: options.dispatcher ?? pools.dispatcherFor(conn, url.origin),
         headers: { accept: "application/json", "user-agent": options.userAgent, ...auth.headers },
-        signal: deadline.signal,
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
+        signal: ctx.signal,
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: options.bodyTimeoutMs,
       });
-      const body = await res.body.text();
+      seen.status = res.statusCode;
+      const serverTime = serverTimeOf(res.headers);
+      if (serverTime !== null) {
+        try {
+          ctx.observeServerTime?.(serverTime);
+        } catch {
+          // An observer that throws must not fail the request.
+        }
+      }
+      const body = await readBodyText(res, options.maxResponseBytes, what);
       return { status: res.statusCode, headers: res.headers, body };
     } catch (error) {
       if (ctx.signal.aborted) throw abortedError(what, ctx.signal.reason);
-      if (timedOut) throw timeoutError(what, options.timeoutMs);
-      throw errorForNetworkFailure(error, what, scrub);
-    } finally {
-      clearTimeout(timer);
-      ctx.signal.removeEventListener("abort", onAbort);
+      if (error instanceof SyncError) throw error;
+      throw timeoutError(error, what, options) ?? errorForNetworkFailure(error, what, scrub);
     }
   }
 
@@ -155,13 +164,12 @@ export function createRunSignupClient(options: ClientOptions): RunSignupClient {
       throw error;
     }
     const started = performance.now();
-    let status: number | null = null;
+    const seen: { status: number | null } = { status: null };
     let failure: string | null = null;
     try {
       // The budget may grant a slot in the same turn the signal aborts: never send then.
       if (ctx.signal.aborted) throw abortedError(what, ctx.signal.reason);
-      const res = await send(url, auth, what, ctx, scrub);
-      status = res.status;
+      const res = await send(conn, url, auth, what, ctx, scrub, seen);
       const retryAfterMs = parseRetryAfter(res.headers["retry-after"], ctx.now);
       const httpError = errorForHttpStatus(res.status, what, retryAfterMs);
       if (httpError !== null) throw httpError;
@@ -185,8 +193,8 @@ export function createRunSignupClient(options: ClientOptions): RunSignupClient {
         options.onRequest?.({
           connectionId: conn.id,
           method: "GET",
-          url: scrub(url.toString()),
-          status,
+          url: scrub(url.toString().replace(CREDENTIAL_PARAMS, "$1[redacted]")),
+          status: seen.status,
           durationMs: Math.round(performance.now() - started),
           error: failure,
         });
@@ -198,10 +206,7 @@ export function createRunSignupClient(options: ClientOptions): RunSignupClient {
 
   return {
     get,
-    async close() {
-      const all = [...pools.values()];
-      pools.clear();
-      await Promise.all(all.map((p) => p.close()));
-    },
+    closeConnection: (connectionId) => pools.closeConnection(connectionId),
+    close: () => pools.closeAll(),
   };
 }

@@ -66,9 +66,28 @@ export function errorForNetworkFailure(error: unknown, what: string, redactText:
   return new ProviderError(`[runsignup] ${what}: ${kind}${code === "" ? "" : ` ${code}`}: ${detail}`, { cause, retryable: true });
 }
 
-/** A request that hit the client's own deadline. */
-export function timeoutError(what: string, timeoutMs: number): ProviderError {
-  return new ProviderError(`[runsignup] ${what}: no complete response within ${timeoutMs} ms`, { retryable: true });
+/** Which of the client's timeouts a request hit, with its length. */
+export interface Timeouts {
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+}
+
+const TIMEOUT_CODES: Record<string, (t: Timeouts) => string> = {
+  UND_ERR_CONNECT_TIMEOUT: (t) => `no connection within ${t.connectTimeoutMs} ms`,
+  UND_ERR_HEADERS_TIMEOUT: (t) => `no response headers within ${t.headersTimeoutMs} ms of sending the request`,
+  UND_ERR_BODY_TIMEOUT: (t) => `the response body stalled for ${t.bodyTimeoutMs} ms`,
+};
+
+/**
+ * A request that hit one of the client's timeouts, as a retryable `ProviderError` naming which
+ * one; null when `error` is not a timeout. Every timeout starts once the request has a socket.
+ */
+export function timeoutError(error: unknown, what: string, timeouts: Timeouts): ProviderError | null {
+  const code = typeof error === "object" && error !== null && "code" in error ? String((error as { code: unknown }).code) : "";
+  const describe = TIMEOUT_CODES[code];
+  if (describe === undefined) return null;
+  return new ProviderError(`[runsignup] ${what}: ${describe(timeouts)}`, { cause: Object.assign(new Error(code), { code }), retryable: true });
 }
 
 /** A 2xx body that is not JSON: an HTML error page from a proxy, or JSON cut off mid-way. */

@@ -10,4 +10,4 @@ export { createRunSignupAdapter, type RunSignupAdapter } from "./adapter.js";
 export { DEFAULT_BASE_URL, checkBaseUrl } from "./base-url.js";
 export type { RequestInfo } from "./client.js";
 export { PROVIDER } from "./map.js";
-export { MAX_PARTICIPANTS_PER_PAGE, MAX_RACES_PER_PAGE, type RunSignupAdapterOptions } from "./options.js";
+export { DEFAULT_MAX_RESPONSE_BYTES, MAX_PARTICIPANTS_PER_PAGE, MAX_RACES_PER_PAGE, type RunSignupAdapterOptions } from "./options.js";

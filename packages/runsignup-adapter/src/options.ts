@@ -9,6 +9,9 @@ import { checkBaseUrl, DEFAULT_BASE_URL } from "./base-url.js";
 import type { RequestInfo } from "./client.js";
 import { formatPath } from "./schemas.js";
 
+/** The largest response body read by default (64 MiB); a larger one is abandoned while streaming. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
 /** RunSignUp's documented maxima. */
 export const MAX_PARTICIPANTS_PER_PAGE = 2500;
 export const MAX_RACES_PER_PAGE = 1000;
@@ -19,7 +22,11 @@ const schema = z.object({
   pageSize: z.number().int().min(1).max(MAX_PARTICIPANTS_PER_PAGE).default(MAX_PARTICIPANTS_PER_PAGE),
   racePageSize: z.number().int().min(1).max(MAX_RACES_PER_PAGE).default(MAX_RACES_PER_PAGE),
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000),
-  connectionsPerOrigin: z.number().int().min(1).max(64).default(2),
+  connectTimeoutMs: z.number().int().min(1).max(600_000).default(10_000),
+  headersTimeoutMs: z.number().int().min(1).max(600_000).optional(),
+  bodyTimeoutMs: z.number().int().min(1).max(600_000).optional(),
+  connectionsPerOrigin: z.number().int().min(1).max(64).optional(),
+  maxResponseBytes: z.number().int().min(1024).max(2 ** 31 - 1).default(DEFAULT_MAX_RESPONSE_BYTES),
   raceDetail: z.enum(["auto", "always"]).default("auto"),
   includeQuestions: z.boolean().default(false),
   userAgent: z.string().min(1).default("project88-sync (+https://github.com/project88)"),
@@ -30,16 +37,34 @@ const schema = z.object({
 export interface RunSignupAdapterOptions {
   /** REST root, default `https://runsignup.com/Rest`. https only, except to loopback hosts. */
   baseUrl?: string;
-  /** An undici dispatcher for every request (tests, proxies). Default: a keep-alive Pool per origin. */
+  /** An undici dispatcher for every request (tests, proxies). Default: a keep-alive Pool per connection and origin. */
   dispatcher?: Dispatcher;
   /** Participants per request, at most 2500 (default 2500). */
   pageSize?: number;
   /** Races per `GET /races` page, at most 1000 (default 1000). */
   racePageSize?: number;
-  /** Deadline of one request, headers and body together (default 30 s). */
+  /**
+   * Default of `headersTimeoutMs` and `bodyTimeoutMs` (30 s). No timer runs while a request waits
+   * for its budget slot or a socket: each one starts when the request is on the wire.
+   */
   timeoutMs?: number;
-  /** Keep-alive sockets per origin in the default Pool (default 2, RunSignUp's concurrency rule). */
+  /** Longest wait for a new socket's TCP (and TLS) handshake (10 s). */
+  connectTimeoutMs?: number;
+  /** Longest wait for the response headers, from the moment the request was sent (`timeoutMs`). */
+  headersTimeoutMs?: number;
+  /** Longest silence while the body streams in (`timeoutMs`). */
+  bodyTimeoutMs?: number;
+  /**
+   * Sockets of each connection's own keep-alive Pool. Default: the connection's `maxInFlight`, so
+   * a request holding a budget slot never waits for a socket, and never behind another
+   * connection's traffic (every connection has its own pool).
+   */
   connectionsPerOrigin?: number;
+  /**
+   * The largest response body read (64 MiB). A larger one (by `Content-Length`, or counted while
+   * it streams) is abandoned at the limit and fails as a retryable `ProviderError` naming its size.
+   */
+  maxResponseBytes?: number;
   /** `auto`: `GET /race/:id` only when the list lacks events or a time zone; `always`: for every race. */
   raceDetail?: "auto" | "always";
   /**
@@ -53,7 +78,11 @@ export interface RunSignupAdapterOptions {
   onRequest?: (info: RequestInfo) => void;
 }
 
-export type ResolvedOptions = z.output<typeof schema>;
+/** Options after validation, every timeout resolved. */
+export type ResolvedOptions = Omit<z.output<typeof schema>, "headersTimeoutMs" | "bodyTimeoutMs"> & {
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+};
 
 /** Validates options; throws `ConfigError` naming every bad path. */
 export function resolveOptions(input: RunSignupAdapterOptions = {}): ResolvedOptions {
@@ -62,5 +91,11 @@ export function resolveOptions(input: RunSignupAdapterOptions = {}): ResolvedOpt
     const issues = result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
     throw new ConfigError(`[runsignup] invalid adapter options: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
   }
-  return { ...result.data, baseUrl: checkBaseUrl(result.data.baseUrl) };
+  const o = result.data;
+  return {
+    ...o,
+    baseUrl: checkBaseUrl(o.baseUrl),
+    headersTimeoutMs: o.headersTimeoutMs ?? o.timeoutMs,
+    bodyTimeoutMs: o.bodyTimeoutMs ?? o.timeoutMs,
+  };
 }

@@ -14,6 +14,12 @@ export type SyncStoreMethod = Exclude<keyof SyncStore, "close">;
 export interface MemoryStoreOptions {
   /** Prefix of run ids, so runs of two stores in one test are told apart. Default `run`. */
   readonly runIdPrefix?: string;
+  /**
+   * The "database clock" `databaseNow()` answers with. The memory store lives in the engine's
+   * process and has no clock of its own, so without it `databaseNow` is absent and the engine
+   * skips its clock check; give it to test that check (a clock that disagrees with the engine's).
+   */
+  readonly now?: () => Date;
 }
 
 /**
@@ -94,6 +100,7 @@ function startRun(state: MemoryState, prefix: string, args: Parameters<SyncStore
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const state = createMemoryState();
   const prefix = options.runIdPrefix ?? "run";
+  const databaseClock = options.now;
   const failures = new Map<string, unknown[]>();
   const calls: Record<string, number> = {};
   let closed = false;
@@ -139,6 +146,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     lastDiscoveries: (args) => run("lastDiscoveries", () => lastDiscoveries(state, args)),
     anonymiseEnded: (args) => run("anonymiseEnded", () => anonymiseEnded(state, args)),
     forget: (args) => run("forget", () => forget(state, args)),
+    ...(databaseClock === undefined ? {} : { databaseNow: () => run("databaseNow", () => new Date(databaseClock().getTime())) }),
     close() {
       closed = true;
       return Promise.resolve();

@@ -43,6 +43,16 @@ export function runTests(test: StoreTest): void {
     ctx.expect((await ctx.store.listRuns({ eventId: e1, limit: 1 })).map((r) => r.id)).toEqual([second]);
   });
 
+  test("databaseNow, where the store has a clock, reads a valid instant that does not go back", async (ctx) => {
+    const read = ctx.store.databaseNow;
+    if (read === undefined) return; // optional: the engine skips its clock check
+    const first = await read.call(ctx.store);
+    const second = await read.call(ctx.store);
+    ctx.expect(first).toBeInstanceOf(Date);
+    ctx.expect(Number.isNaN(first.getTime())).toBe(false);
+    ctx.expect(second.getTime()).toBeGreaterThanOrEqual(first.getTime());
+  });
+
   test("close can be called twice", async (ctx) => {
     await ctx.store.close();
     await ctx.store.close();

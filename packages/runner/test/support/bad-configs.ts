@@ -35,5 +35,9 @@ export const BAD: readonly (readonly [string, Mutator, string, string])[] = [
   ["database url env missing", (c) => ({ ...c, database: { url: { env: "NO_DB_URL_HERE" } } }), "database.url", "NO_DB_URL_HERE"],
   ["widest tier not last", (c) => { c.schedule.tiers.reverse(); return c; }, "schedule.tiers[0].within", "only the last"],
   ["not an object", () => [1, 2], "(root)", "object"],
+  ["tiny response limit", (c) => ({ ...c, runsignup: { maxResponseBytes: 10 } }), "runsignup.maxResponseBytes", "at least 1024"],
+  ["bad headers timeout", (c) => ({ ...c, runsignup: { headersTimeout: "0s" } }), "runsignup.headersTimeout", "longer than zero"],
+  ["bad clock skew", (c) => ({ ...c, clock: { maxSkew: "soon" } }), "clock.maxSkew", "duration"],
+  ["unknown runsignup key", (c) => ({ ...c, runsignup: { timeout: "5s" } }), "runsignup.timeout", "unknown key"],
 ];
 

@@ -13,7 +13,10 @@ import { createRng, type Rng } from "./people.js";
  * - `slow`: the real response after `delayMs` (default 5 s), beyond a client's timeout;
  * - `throttle`: error 14 as an HTTP 200 envelope;
  * - `http429`: status 429 with `Retry-After` (seconds, default 7);
- * - `error`: any provider error code as an HTTP 200 envelope (`code`, default 4).
+ * - `error`: any provider error code as an HTTP 200 envelope (`code`, default 4);
+ * - `oversize`: status 200 and a JSON body of `bytes` bytes (default 20 MiB), streamed without a
+ *   `Content-Length` unless `declareLength`; the call log counts what was written before the
+ *   client hung up.
  */
 export type FaultKind =
   | "http500"
@@ -26,7 +29,8 @@ export type FaultKind =
   | "slow"
   | "throttle"
   | "http429"
-  | "error";
+  | "error"
+  | "oversize";
 
 /** Which endpoint a request hit. */
 export type FakeEndpoint = "races" | "race" | "participants" | "removed-participants" | "other";
@@ -41,12 +45,19 @@ export interface FaultSpec {
   readonly retryAfterSeconds?: number;
   /** For `error`. */
   readonly code?: number;
+  /** For `oversize`: the body's size in bytes. */
+  readonly bytes?: number;
+  /** For `oversize`: send a `Content-Length` header (default: chunked, size unknown up front). */
+  readonly declareLength?: boolean;
+  /** Only requests authenticated with this api_key (default: any key). */
+  readonly apiKey?: string;
 }
 
 interface RateRule {
   readonly rate: number;
   readonly kinds: readonly FaultKind[];
   readonly endpoint?: FakeEndpoint | undefined;
+  readonly apiKey?: string | undefined;
 }
 
 /** The server's fault plan; tests reach it as `server.faults`. */
@@ -65,9 +76,9 @@ export class FaultController {
     return this;
   }
 
-  /** From now on, each matching request fails with probability `rate`, with one of `kinds`. */
-  setRate(rate: number, kinds: readonly FaultKind[], endpoint?: FakeEndpoint): this {
-    this.#rules.push({ rate, kinds, endpoint });
+  /** From now on, each matching request (of `apiKey`'s key, when given) fails with probability `rate`, with one of `kinds`. */
+  setRate(rate: number, kinds: readonly FaultKind[], endpoint?: FakeEndpoint, apiKey?: string): this {
+    this.#rules.push({ rate, kinds, endpoint, apiKey });
     return this;
   }
 
@@ -83,12 +94,14 @@ export class FaultController {
     return this.#queue.length;
   }
 
-  /** The fault for a request to `endpoint`, if any (consumes a scripted one). */
-  take(endpoint: FakeEndpoint): FaultSpec | null {
-    const i = this.#queue.findIndex((f) => f.endpoint === undefined || f.endpoint === endpoint);
+  /** The fault for a request to `endpoint` by `apiKey` (null: unauthenticated), if any (consumes a scripted one). */
+  take(endpoint: FakeEndpoint, apiKey: string | null = null): FaultSpec | null {
+    const matches = (f: { endpoint?: FakeEndpoint | undefined; apiKey?: string | undefined }) =>
+      (f.endpoint === undefined || f.endpoint === endpoint) && (f.apiKey === undefined || f.apiKey === apiKey);
+    const i = this.#queue.findIndex(matches);
     if (i >= 0) return this.#queue.splice(i, 1)[0]!;
     for (const rule of this.#rules) {
-      if (rule.endpoint !== undefined && rule.endpoint !== endpoint) continue;
+      if (!matches(rule)) continue;
       if (this.#rng.next() < rule.rate) return { kind: rule.kinds[Math.floor(this.#rng.next() * rule.kinds.length)]!, endpoint };
     }
     return null;

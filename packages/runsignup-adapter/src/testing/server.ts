@@ -25,6 +25,8 @@ export interface FakeCall {
   /** The authenticated key's api_key, or null when credentials were wrong or missing. */
   readonly apiKey: string | null;
   readonly bearer: boolean;
+  /** Which TCP connection carried the request, numbered from 1 in order of arrival. */
+  readonly socket: number;
   /** Requests of this key in flight when this one arrived (itself included). */
   readonly inFlight: number;
   /** Set when the per-key limits turned the call into error 14. */
@@ -35,6 +37,8 @@ export interface FakeCall {
   errorCode: number | null;
   /** Rows served (participants, removals or races). */
   rows: number;
+  /** Body bytes handed to the socket (for `oversize`: those written before the client hung up). */
+  bytesSent: number;
   done: boolean;
 }
 
@@ -49,6 +53,13 @@ export interface FakeServerOptions {
   readonly season?: SeasonOptions | FakeSeason;
   /** The fake's clock for a dataset it creates and for the rolling-hour limit. */
   readonly now?: () => Date;
+  /**
+   * How far the fake's clock runs from `now` (or from the dataset's clock), in ms; negative: the
+   * fake is behind. Its `Date` header, the modified timestamps of its mutations and its rolling
+   * hour all follow the shifted clock, as a provider whose clock differs from the client's.
+   * Default 0; assignable on the running fake (`fake.clockOffsetMs`).
+   */
+  readonly clockOffsetMs?: number;
   readonly csvPaging?: CsvPaging;
   readonly limits?: Partial<FakeLimits>;
   readonly faultSeed?: number;
@@ -69,6 +80,10 @@ export interface FakeRunSignup {
   readonly limiter: KeyLimiter;
   /** The CSV paging reading in force; assignable while running. */
   csvPaging: CsvPaging;
+  /** The fake clock's offset (see `FakeServerOptions.clockOffsetMs`); assignable while running. */
+  clockOffsetMs: number;
+  /** The fake's own clock (offset included): what its `Date` header and mutations say. */
+  now(): Date;
   /** A core `Connection` for a key (or a season partner's index) pointing at this server. */
   connection(key: FakeKey | number, options?: FakeConnectionOptions): Connection;
   /** Calls of one key (by api_key). */
@@ -103,6 +118,36 @@ function toRequest(req: IncomingMessage, origin: string): Request {
   return new Request(new URL(req.url ?? "/", origin), { method: req.method ?? "GET", headers });
 }
 
+/**
+ * Writes a JSON string body of `bytes` bytes in 64 KiB chunks, waiting for the socket to drain,
+ * and stops when the client hangs up. Returns the bytes handed to the socket.
+ */
+async function streamOversize(res: ServerResponse, bytes: number, declareLength: boolean, at: Date): Promise<number> {
+  const headers: Record<string, string | number> = { "content-type": "application/json", date: at.toUTCString() };
+  if (declareLength) headers["content-length"] = bytes;
+  res.writeHead(200, headers);
+  const chunk = Buffer.alloc(64 * 1024, "x");
+  let sent = 0;
+  const write = (part: Buffer) => {
+    sent += part.length;
+    return res.write(part);
+  };
+  let gone = false;
+  const closed = new Promise<void>((resolve) =>
+    res.once("close", () => {
+      gone = true;
+      resolve();
+    }),
+  );
+  write(Buffer.from('"'));
+  while (sent < bytes - 1 && !gone) {
+    const part = chunk.subarray(0, Math.min(chunk.length, bytes - 1 - sent));
+    if (!write(part)) await Promise.race([new Promise<void>((resolve) => res.once("drain", resolve)), closed]);
+  }
+  if (!gone) res.end('"');
+  return gone ? sent : sent + 1;
+}
+
 /** Starts the fake on loopback. Resolve `url` and build Connections with `connection()`. */
 export async function startFakeRunSignup(options: FakeServerOptions = {}): Promise<FakeRunSignup> {
   const season =
@@ -111,13 +156,20 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
     throw new Error("fake RunSignUp: give either a dataset or a season, not both");
   }
   const dataset = options.dataset ?? season?.dataset ?? new FakeDataset({ now: options.now });
-  const now = options.now ?? (() => dataset.now());
-  const settings = { csvPaging: options.csvPaging ?? ("per-element" as CsvPaging) };
+  const settings = { csvPaging: options.csvPaging ?? ("per-element" as CsvPaging), clockOffsetMs: options.clockOffsetMs ?? 0 };
+  // The fake owns its dataset's clock from here on, so mutations are stamped with the offset too.
+  const datasetClock = dataset.now;
+  const shifted = (at: Date) => new Date(at.getTime() + settings.clockOffsetMs);
+  dataset.now = () => shifted(datasetClock.call(dataset));
+  const given = options.now;
+  const now = given === undefined ? () => dataset.now() : () => shifted(given());
   const handlers = createRunSignupHandlers(dataset, { basePath: BASE_PATH, csvPaging: () => settings.csvPaging });
   const limiter = new KeyLimiter(options.limits ?? {}, now);
   const faults = new FaultController(options.faultSeed);
   const calls: FakeCall[] = [];
   const timers = new Set<NodeJS.Timeout>();
+  const socketIds = new WeakMap<object, number>();
+  let sockets = 0;
   let origin = "";
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -126,7 +178,7 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
     const endpoint = endpointOf(url.pathname);
     const key = keyOf(dataset, request);
     const verdict = key === null ? null : limiter.enter(key.apiKey);
-    const fault = faults.take(endpoint);
+    const fault = faults.take(endpoint, key?.apiKey ?? null);
     const query = Object.fromEntries([...url.searchParams].filter(([k]) => k !== "api_secret"));
     const call: FakeCall = {
       seq: calls.length + 1,
@@ -136,12 +188,14 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
       query,
       apiKey: key?.apiKey ?? null,
       bearer: request.headers.has("authorization"),
+      socket: socketIds.get(req.socket) ?? 0,
       inFlight: verdict?.inFlight ?? 1,
       throttled: verdict !== null && !verdict.allowed ? verdict.reason : null,
       fault: fault?.kind ?? null,
       status: null,
       errorCode: null,
       rows: 0,
+      bytesSent: 0,
       done: false,
     };
     calls.push(call);
@@ -162,13 +216,14 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
       response.headers.forEach((v, k) => {
         if (k !== ROWS_HEADER && k !== ERROR_HEADER && k !== "content-length") headers[k] = v;
       });
-      res.writeHead(response.status, { ...headers, "content-length": Buffer.byteLength(body) });
+      call.bytesSent = Buffer.byteLength(body);
+      res.writeHead(response.status, { ...headers, date: now().toUTCString(), "content-length": call.bytesSent });
       res.end(body);
     };
 
     if (call.throttled !== null) return send(errorEnvelope(14));
     if (fault !== null) {
-      const handled = await applyFault(fault, req, send);
+      const handled = await applyFault(fault, req, send, res, call);
       if (handled) return;
     }
     const response = await getResponse(handlers, request, { baseUrl: origin });
@@ -176,8 +231,12 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
   }
 
   /** Applies a fault; true when it fully answered (or killed) the request. */
-  async function applyFault(fault: FaultSpec, req: IncomingMessage, send: (r: Response) => Promise<void>): Promise<boolean> {
+  async function applyFault(fault: FaultSpec, req: IncomingMessage, send: (r: Response) => Promise<void>, res: ServerResponse, call: FakeCall): Promise<boolean> {
     switch (fault.kind) {
+      case "oversize":
+        call.status = 200;
+        call.bytesSent = await streamOversize(res, fault.bytes ?? 20 * 1024 * 1024, fault.declareLength === true, now());
+        return true;
       case "reset":
         req.socket.destroy();
         return true;
@@ -223,6 +282,7 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
       }
     });
   });
+  server.on("connection", (socket) => socketIds.set(socket, ++sockets));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
@@ -246,6 +306,13 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
     set csvPaging(mode: CsvPaging) {
       settings.csvPaging = mode;
     },
+    get clockOffsetMs() {
+      return settings.clockOffsetMs;
+    },
+    set clockOffsetMs(ms: number) {
+      settings.clockOffsetMs = ms;
+    },
+    now,
     connection(key, connectionOptions) {
       const k = typeof key === "number" ? season?.partners[key]?.key : key;
       if (k === undefined) throw new Error(`fake RunSignUp: no season partner ${String(key)}`);

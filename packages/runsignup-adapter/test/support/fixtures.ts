@@ -1,17 +1,15 @@
 import { readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-// The fixtures live beside the repository (../shared), never copied into it. The repository
-// root is four directories above this one (packages/runsignup-adapter/test/support).
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
-
-/** The directory of the recorded RunSignUp responses. */
-export const fixturesDir = join(repoRoot, "..", "shared", "fixtures", "runsignup");
+/**
+ * The directory of the recorded RunSignUp responses, inside the repository (see its
+ * PROVENANCE.md), so a clone of the repository alone runs its tests.
+ */
+export const fixturesDir = fileURLToPath(new URL("../fixtures/runsignup/", import.meta.url));
 
 /** A fixture's text, byte for byte. */
 export function fixtureText(name: string): string {
-  return readFileSync(join(fixturesDir, name), "utf8");
+  return readFileSync(new URL(name, new URL("../fixtures/runsignup/", import.meta.url)), "utf8");
 }
 
 /** A fixture, parsed. */
