@@ -211,9 +211,16 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   async setConnections(list: readonly ConnectionInput[]): Promise<ConnectionsChange> {
     // Validated whole first: a bad list changes nothing.
     const next = resolveConnections(list, new Set(this.#options.adapters.keys()));
+    const previous = this.#options.connections;
     const change = applyConnections(this.#slots, next, this.#options, this.#onSkew);
     this.#options.connections = next;
     if (change.removed.length > 0) await this.#scheduler.releaseHeldFor(change.removed);
+    for (const id of change.removed) {
+      // The adapter frees what it holds for the connection (sockets) once its requests end.
+      const provider = previous.find((c) => c.id === id)?.provider;
+      const adapter = provider === undefined ? undefined : this.#options.adapters.get(provider);
+      await adapter?.closeConnection?.(id).catch(() => undefined);
+    }
     if (change.added.length + change.updated.length + change.removed.length > 0) safeEmit(this, "connections:changed", change);
     return change;
   }

@@ -18,8 +18,11 @@ function setup(connections = [connection("a"), connection("b")]) {
   const inner = createScriptedAdapter({ clock, dataset: { ...data, races }, pageSize: 10, delayMs: 1000 });
   /** The credential value each registrations request was sent with. */
   const keys: string[] = [];
+  /** Connections whose adapter resources were freed. */
+  const closed: string[] = [];
   const adapter = new Proxy(inner, {
     get(target, property, receiver) {
+      if (property === "closeConnection") return async (id: string) => void closed.push(id);
       if (property !== "fetchRegistrations") return Reflect.get(target, property, receiver);
       return (conn: Connection, ...rest: Parameters<ScriptedAdapter["fetchRegistrations"]> extends [unknown, ...infer R] ? R : never) => {
         keys.push(`${conn.id}=${conn.credentials.key?.reveal()}`);
@@ -28,7 +31,7 @@ function setup(connections = [connection("a"), connection("b")]) {
     },
   });
   const h = createHarness({ clock, adapter, connections });
-  return { h, keys, onlyA: first.raceId, onlyB: second.raceId };
+  return { h, keys, closed, onlyA: first.raceId, onlyB: second.raceId };
 }
 
 describe("setConnections", () => {
@@ -47,7 +50,7 @@ describe("setConnections", () => {
   });
 
   it("removes a connection: its running pass is aborted without a failure, its leases released, its data kept", async () => {
-    const { h, onlyA, onlyB } = setup();
+    const { h, closed, onlyA, onlyB } = setup();
     await h.engine.start();
     await h.clock.advance(8_500); // discovery done, both backfills a few pages in
     const before = (await h.store.listRegistrations({ provider: "scripted", raceId: onlyA })).length;
@@ -55,6 +58,7 @@ describe("setConnections", () => {
     expect(before).toBeLessThan(PEOPLE);
     const change = await h.engine.setConnections([connection("b")]);
     expect(change).toEqual({ added: [], updated: [], removed: ["a"], interrupted: ["a"] });
+    expect(closed).toEqual(["a"]);
     h.adapter.resetLog();
     await h.clock.advance(60_000);
     expect(h.adapter.calls.filter((c) => c.connectionId === "a")).toEqual([]);
