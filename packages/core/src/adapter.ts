@@ -1,4 +1,4 @@
-import type { Connection, Race, RegistrationPage, RemovalPage } from "./types.js";
+import type { Connection, Race, RegistrationPage, RemovalPage, SkippedRace } from "./types.js";
 
 /** A granted request slot: call `release()` exactly once when the response has been read. */
 export interface BudgetSlot {
@@ -62,10 +62,16 @@ export interface FetchRegistrationsArgs {
  * Contract (asserted by `runAdapterConformance`):
  * - Every request is charged to `ctx.budget` before it is sent; none is sent after
  *   `ctx.signal` aborts.
- * - Errors are typed `SyncError`s (`AuthError`, `RateLimitedError`, `ProviderError`,
- *   `NotFoundError`, `SchemaError`); an error response is never turned into an empty page.
+ * - Errors are typed `SyncError`s (`AuthError`, `ForbiddenError`, `RateLimitedError`,
+ *   `ProviderError`, `NotFoundError`, `SchemaError`); an error response is never turned into an
+ *   empty page. `AuthError` is for credentials the provider rejects outright (the engine pauses
+ *   the connection); `ForbiddenError` for one race the credentials may not read (the engine
+ *   routes that race through another connection and leaves the connection's other races alone).
  * - Pages follow keyset order: resuming with a page's `after` yields exactly the rows after it.
  *   The last page of a pass has `after === null`.
+ * - Bad provider data in one row never fails a page: a field it cannot read is null with a
+ *   `problems` entry, a row it cannot read at all goes in the page's `skipped` (and still counts
+ *   towards the page being full, so paging moves past it).
  * - Every instant is a UTC `Date`; wall-clock strings are converted with the race's zone here.
  * - The adapter never writes to a store.
  */
@@ -73,8 +79,13 @@ export interface ProviderAdapter {
   /** The provider's name, e.g. `runsignup`: the `provider` of everything it returns. */
   readonly provider: string;
 
-  /** Every race (with its events) the connection can see in the window. */
-  listRaces(conn: Connection, window: DiscoveryWindow, ctx: CallContext): AsyncIterable<Race>;
+  /**
+   * Every race (with its events) the connection can see in the window. A race or event the
+   * adapter cannot read (unknown time zone, unreadable start, a required field missing) is
+   * yielded as a `SkippedRace` instead of failing the discovery; the race is yielded with its
+   * readable events beside the skip of an unreadable one.
+   */
+  listRaces(conn: Connection, window: DiscoveryWindow, ctx: CallContext): AsyncIterable<Race | SkippedRace>;
 
   /** Registrations of some events of one race, page by page, in keyset order. */
   fetchRegistrations(conn: Connection, args: FetchRegistrationsArgs, ctx: CallContext): AsyncIterable<RegistrationPage>;

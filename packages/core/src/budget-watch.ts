@@ -1,5 +1,5 @@
 import type { EventEmitter } from "eventemitter3";
-import { chooseConnection, pausedUntil, tokensOf, type ConnectionSlot } from "./connections.js";
+import { chooseConnection, pausedUntil, tokensOf, usableConnectionIds, type ConnectionSlot } from "./connections.js";
 import { safeEmit } from "./emitter.js";
 import { callsForRace } from "./estimate.js";
 import type { EngineEventArgs } from "./events.js";
@@ -52,7 +52,7 @@ export function createBudgetWatch(deps: { readonly options: ResolvedOptions; rea
     const budgets = await store.getBudgets({ now });
     const perConnection = new Map<string, StoredEvent[][]>();
     for (const race of byRace(due)) {
-      const choice = chooseConnection([...new Set(race.flatMap((e) => e.connectionIds))], slots, budgets, now);
+      const choice = chooseConnection(usableConnectionIds(race), slots, budgets, now);
       if (choice === null || !("slot" in choice)) continue;
       const list = perConnection.get(choice.slot.conn.id) ?? [];
       list.push(race);
@@ -81,8 +81,8 @@ export function createBudgetWatch(deps: { readonly options: ResolvedOptions; rea
     const patches = [];
     for (const e of due) {
       if (e.state.backfilledAt === null) continue;
-      const tier = tierAt(e.startsAt, now, schedule);
-      const priority = currentPriority(e.startsAt, true, now, schedule);
+      const tier = tierAt(e, now, schedule);
+      const priority = currentPriority(e, true, now, schedule);
       if (priority !== e.state.priority || tier.name !== e.state.tier) patches.push({ provider: e.provider, eventId: e.eventId, tier: tier.name, priority });
     }
     if (patches.length > 0) await store.updateSchedule({ now, patches });

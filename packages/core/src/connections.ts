@@ -5,7 +5,7 @@ import { createProviderClock, type ProviderClock, type SkewReport } from "./cloc
 import type { ResolvedConnection, ResolvedOptions } from "./options.js";
 import { sameRawPolicy } from "./privacy.js";
 import { createSemaphore, type Semaphore } from "./semaphore.js";
-import type { BudgetState } from "./store.js";
+import type { BudgetState, StoredEvent } from "./store.js";
 
 /**
  * A connection with its budget and what this process is running on it. `setConnections` updates
@@ -139,6 +139,16 @@ export function applyConnections(
     }
   }
   return { added, updated, removed, interrupted };
+}
+
+/**
+ * The connections a race's events can be synced through: those that see them, less any whose
+ * link the provider refused (a forbidden link never gets the race, even if another event of the
+ * race still lists it unmarked).
+ */
+export function usableConnectionIds(events: readonly Pick<StoredEvent, "connectionIds" | "forbidden">[]): string[] {
+  const refused = new Set(events.flatMap((e) => e.forbidden.map((f) => f.connectionId)));
+  return [...new Set(events.flatMap((e) => e.connectionIds))].filter((id) => !refused.has(id));
 }
 
 /** Tokens a budget key holds now; a key the store has not seen yet starts with a full bucket. */

@@ -8,7 +8,18 @@ import type { EngineEventArgs } from "./events.js";
 import type { ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { BACKFILL_PRIORITY, priorityOf, tierAt } from "./policy.js";
-import type { Race } from "./types.js";
+import { cleanProviderText } from "./provider-text.js";
+import type { Race, SkippedRace } from "./types.js";
+
+function isSkipped(item: Race | SkippedRace): item is SkippedRace {
+  return (item as Partial<SkippedRace>).skipped === true;
+}
+
+/** A skip as reported: its text is provider text, so it is cleaned before any event or log sees it. */
+function cleanSkip(s: SkippedRace): SkippedRace {
+  const id = (v: string | null) => (v === null ? null : cleanProviderText(String(v), 100));
+  return { skipped: true, provider: s.provider, raceId: id(s.raceId), eventId: id(s.eventId), reason: cleanProviderText(String(s.reason)) };
+}
 
 const DAY_MS = 86_400_000;
 
@@ -66,8 +77,13 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
     try {
       const window = { from: new Date(started.getTime() - schedule.discoveryLookBehindMs), to: new Date(started.getTime() + schedule.discoveryLookAheadMs) };
       const races: Race[] = [];
+      const skipped: SkippedRace[] = [];
       const ctx = { budget: counter.budget, signal: new AbortController().signal, now: started, observeServerTime: slot.providerClock.observe };
-      for await (const race of adapter.listRaces(conn, window, ctx)) races.push(race);
+      // A race the adapter could not read is skipped and reported; the rest of the discovery commits.
+      for await (const race of adapter.listRaces(conn, window, ctx)) {
+        if (isSkipped(race)) skipped.push(cleanSkip(race));
+        else races.push(race);
+      }
       const now = clock.now();
       const diff = await store.saveDiscovery({ connectionId: conn.id, provider: conn.provider, races, now, newEventPriority: BACKFILL_PRIORITY });
       if (diff.changedEvents.length > 0) {
@@ -96,6 +112,7 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
         apiCalls: counter.calls(),
         durationMs: clock.now().getTime() - started.getTime(),
         error: null,
+        skipped,
       });
       failures.delete(conn.id);
       return "ran";
@@ -120,6 +137,7 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
         apiCalls: counter.calls(),
         durationMs: now.getTime() - started.getTime(),
         error: serialized,
+        skipped: [],
       });
       return "ran";
     }

@@ -2,7 +2,7 @@ import type { EventEmitter } from "eventemitter3";
 import type { ProviderAdapter } from "./adapter.js";
 import type { Clock } from "./clock.js";
 import type { EngineEventArgs } from "./events.js";
-import type { BudgetState, DiscoveryRecord, SerializedError, SyncStore } from "./store.js";
+import type { BudgetState, DiscoveryRecord, ForbiddenLink, RowProblem, SerializedError, SyncStore } from "./store.js";
 import type { Connection, EventRef, PassKind, TierName } from "./types.js";
 
 export type { ScheduleInput, TierInput } from "./schedule-schema.js";
@@ -10,6 +10,10 @@ import type { ScheduleInput } from "./schedule-schema.js";
 
 /** A connection as given to the engine; budget fields default to RunSignUp's rule (1000/h, 2 in flight). */
 export type ConnectionInput = Omit<Connection, "budgetKey" | "callsPerHour" | "maxInFlight"> & {
+  /**
+   * The budget's key. Default: the provider and a SHA-256 digest of the credentials, so two
+   * connection ids with the same real key share one budget and two different keys never do.
+   */
   readonly budgetKey?: string | undefined;
   readonly callsPerHour?: number | undefined;
   readonly maxInFlight?: number | undefined;
@@ -89,6 +93,8 @@ export interface PassResult {
   readonly unchanged: number;
   readonly removed: number;
   readonly vanished: number;
+  /** Problems with provider data on the pass's committed pages (skipped rows and nulled fields). */
+  readonly problems: number;
   readonly error: SerializedError | null;
 }
 
@@ -116,6 +122,21 @@ export interface EventStatus {
   readonly lastError: SerializedError | null;
   readonly late: boolean;
   readonly connectionIds: readonly string[];
+  /** Connections of `connectionIds` the provider refused this event's race to. */
+  readonly forbidden: readonly ForbiddenLink[];
+}
+
+/** A race the provider refused to a connection's credentials (until discovery sees it again). */
+export interface ForbiddenRace {
+  readonly provider: string;
+  readonly raceId: string;
+  readonly raceName: string;
+  readonly eventIds: readonly string[];
+  /** When the refusal was first recorded. */
+  readonly since: Date;
+  readonly error: SerializedError;
+  /** Whether another connection can still sync the race. */
+  readonly rerouted: boolean;
 }
 
 export interface ConnectionStatus {
@@ -130,12 +151,28 @@ export interface ConnectionStatus {
   readonly pausedUntil: Date | null;
   readonly lastError: SerializedError | null;
   readonly lastDiscovery: DiscoveryRecord | null;
+  /** Races the provider refused to this connection; they are synced through others, or not at all. */
+  readonly forbiddenRaces: readonly ForbiddenRace[];
   /**
    * This host's clock minus the provider's, in ms, from the latest response of this connection
    * (positive: this host runs ahead, and cursors are kept that much earlier); null before any
    * response in this process. Worth showing beyond 5 s (`SKEW_REPORT_MS`).
    */
   readonly clockSkewMs: number | null;
+}
+
+/** A recent pass that met bad provider data (from the store's run history). */
+export interface ProblemRunStatus {
+  readonly runId: string;
+  readonly connectionId: string;
+  readonly provider: string;
+  readonly raceId: string;
+  readonly eventIds: readonly string[];
+  readonly kind: PassKind;
+  readonly startedAt: Date;
+  readonly problems: number;
+  /** The run's first problems (at most 20). */
+  readonly sample: readonly RowProblem[];
 }
 
 export interface EngineStatus {
@@ -145,6 +182,8 @@ export interface EngineStatus {
   readonly events: readonly EventStatus[];
   readonly connections: readonly ConnectionStatus[];
   readonly budgets: readonly BudgetState[];
+  /** The most recent passes (up to 20) that recorded problems with provider data, newest first. */
+  readonly problemRuns: readonly ProblemRunStatus[];
   /** This host's clock minus the database's `now()` at the latest check, in ms; null when never checked. */
   readonly databaseClockSkewMs: number | null;
 }

@@ -189,6 +189,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
       unchanged: 0,
       removed: 0,
       vanished: 0,
+      problems: 0,
       error: { name: "LeaseLostError", code: "LEASE_LOST", message: `[core] ${ref.provider} event ${ref.eventId} is being synced by another process, or no connection of this engine can sync it now`, retryable: true },
     };
     if (claimed.length === 0) return fallback;

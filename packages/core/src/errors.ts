@@ -2,6 +2,7 @@
 export type SyncErrorCode =
   | "CONFIG"
   | "AUTH"
+  | "FORBIDDEN"
   | "RATE_LIMITED"
   | "PROVIDER"
   | "NOT_FOUND"
@@ -75,10 +76,25 @@ export class ClockSkewError extends ConfigError {
   }
 }
 
-/** The provider rejected the credentials (RunSignUp 6, 7, 13): pause that connection and alert. */
+/** The provider rejected the credentials (RunSignUp 6, 13; 7 outside a race): pause that connection and alert. */
 export class AuthError extends SyncError {
   constructor(message: string, options: SyncErrorOptions = {}) {
     super("AUTH", message, { ...options, retryable: false });
+  }
+}
+
+/**
+ * The provider refused one race to these credentials (RunSignUp 7 on a race's participants): a
+ * fact about that race and that connection, not about the key. The engine marks the link
+ * forbidden, syncs the race through another connection that sees it, and leaves the key's other
+ * races alone; discovery seeing the race again for the connection clears the mark.
+ */
+export class ForbiddenError extends SyncError {
+  /** The race refused, when the provider's answer names one. */
+  readonly raceId: string | null;
+  constructor(message: string, raceId: string | null = null, options: SyncErrorOptions = {}) {
+    super("FORBIDDEN", message, { ...options, retryable: false });
+    this.raceId = raceId;
   }
 }
 

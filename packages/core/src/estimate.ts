@@ -20,7 +20,7 @@ export function fullPullPages(rows: number): number {
 export function callsForRace(events: readonly StoredEvent[], now: Date, schedule: ResolvedSchedule): number {
   const kinds = new Map<string, { rows: number; removals: boolean }>();
   for (const event of events) {
-    const kind = passKindFor(event.startsAt, event.state, now, schedule);
+    const kind = passKindFor(event, event.state, now, schedule);
     const entry = kinds.get(kind) ?? { rows: 0, removals: false };
     entry.rows += event.activeRegistrations;
     entry.removals ||= kind === "backfill" || removalsDue(event.state, now);

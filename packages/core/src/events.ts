@@ -1,5 +1,5 @@
-import type { SerializedError } from "./store.js";
-import type { EventRef, PassKind, TierName } from "./types.js";
+import type { RowProblem, SerializedError } from "./store.js";
+import type { EventRef, PassKind, SkippedRace, TierName } from "./types.js";
 
 /** Which paged feed a page came from. */
 export type Feed = "registrations" | "removals";
@@ -37,6 +37,8 @@ export interface EngineEvents {
     readonly apiCalls: number;
     readonly durationMs: number;
     readonly error: SerializedError | null;
+    /** Races and events the provider sent that could not be read; skipped, the rest was stored. */
+    readonly skipped: readonly SkippedRace[];
   };
   /** Discovery stored a race it had not seen. */
   "race:new": { readonly connectionId: string; readonly provider: string; readonly raceId: string };
@@ -69,6 +71,8 @@ export interface EngineEvents {
     readonly unchanged: number;
     readonly removed: number;
     readonly vanished: number;
+    /** Problems with provider data on the pass's pages (see `sync:invalid`). */
+    readonly problems: number;
     readonly durationMs: number;
     readonly cursorAt: Date;
   };
@@ -78,6 +82,34 @@ export interface EngineEvents {
     readonly failures: number;
     /** When the events are due again (backoff), or null when they will not be retried. */
     readonly retryAt: Date | null;
+  };
+  /**
+   * A committed page had bad provider data: fields stored as null (the registration was written,
+   * `raw` keeps what was sent) or rows that could not be stored at all (`skipped`). The rest of
+   * the page committed. `problems` lists at most 20; `count` is the page's total.
+   */
+  "sync:invalid": PassInfo & {
+    readonly feed: Feed;
+    /** Problems on the page in all. */
+    readonly count: number;
+    /** How many of them are rows that were not stored at all. */
+    readonly skipped: number;
+    readonly problems: readonly RowProblem[];
+  };
+  /**
+   * The provider refused a race to a connection's credentials (RunSignUp 7 on its participants).
+   * The link is marked forbidden until discovery sees the race again for that connection; the
+   * connection is not paused and its other races go on. `otherConnectionIds` are the connections
+   * the race can still be synced through (empty: nobody can sync it for now).
+   */
+  "race:forbidden": {
+    readonly connectionId: string;
+    readonly provider: string;
+    readonly raceId: string;
+    /** Events of the race linked to the connection that were marked. */
+    readonly eventIds: readonly string[];
+    readonly error: SerializedError;
+    readonly otherConnectionIds: readonly string[];
   };
   /** A reconciliation would have marked too many registrations vanished; it marked none. */
   "reconcile:refused": PassInfo & { readonly wouldVanish: number; readonly active: number; readonly maxShare: number };

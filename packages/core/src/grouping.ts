@@ -11,7 +11,7 @@ import type { StoredEvent } from "./store.js";
 export function groupIntoPasses(events: readonly StoredEvent[], now: Date, schedule: ResolvedSchedule, forceFull = false): PassPlan[] {
   const groups = new Map<string, PassPlan & { events: StoredEvent[] }>();
   for (const event of events) {
-    let kind = passKindFor(event.startsAt, event.state, now, schedule);
+    let kind = passKindFor(event, event.state, now, schedule);
     if (forceFull && kind === "incremental") kind = "reconcile";
     const position = kind === "backfill" ? (event.state.backfillAfter ?? "") : "";
     const groupKey = `${event.provider}\u0000${event.raceId}\u0000${kind}\u0000${position}`;

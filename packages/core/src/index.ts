@@ -12,9 +12,17 @@ export { checkBudgetLimits, decideTake, refillBucket, refillRatePerMs, type Stor
 export { createBudget, type CreateBudgetOptions, type PrioritizedBudget } from "./budget.js";
 export { SCHEDULE_OPTION_NAMES } from "./schedule-schema.js";
 export { resolveOptions, resolveSchedule, type ResolvedOptions, type ResolvedSchedule, type ResolvedTier, type ResolvedConnection } from "./options.js";
-export { tierAt, type TierAt } from "./policy.js";
-/** Row checks a store runs before it writes a page (the memory store and postgres-store share them). */
-export { registrationProblem, removalProblem } from "./rows.js";
+export { tierAt, type EventTiming, type TierAt } from "./policy.js";
+/** The default budget key of a connection: a digest of its credentials, never the credentials. */
+export { credentialBudgetKey } from "./credential-key.js";
+/**
+ * Row checks a store runs before it writes a page (the memory store and postgres-store share
+ * them): bad provider data never fails a page; fields go null with a problem, unstorable rows are skipped.
+ */
+export { checkPage, withoutUnknownEvents, registrationProblem, removalProblem, PROBLEM_SAMPLE_SIZE, type CheckedPage } from "./rows.js";
+export { rawJsonText } from "./raw-json.js";
+/** Provider text on its way into an error message or a problem (adapters clean `error_msg` with it). */
+export { cleanProviderText } from "./provider-text.js";
 /** The personal fields of a registration that retention and `forget` clear (stores share the list). */
 export { PERSONAL_FIELDS, type PersonalField } from "./privacy.js";
 /** A provider clock skew beyond this is reported (`clock:skew`) and worth showing in a status. */

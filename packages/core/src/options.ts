@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { ProviderAdapter } from "./adapter.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { ConnectionInput, SyncEngineOptions } from "./engine-types.js";
+import { credentialBudgetKey } from "./credential-key.js";
 import { ConfigError } from "./errors.js";
 import { Secret } from "./secret.js";
 import type { SyncStore } from "./store.js";
@@ -160,7 +161,8 @@ function toResolvedConnection(c: z.output<typeof connectionSchema>): ResolvedCon
     provider: c.provider,
     credentials: c.credentials,
     baseUrl: c.baseUrl,
-    budgetKey: c.budgetKey ?? `${c.provider}:${c.id}`,
+    // By default the credential itself is the key: one real key under two ids shares a budget.
+    budgetKey: c.budgetKey ?? credentialBudgetKey(c.provider, c.credentials),
     callsPerHour: c.callsPerHour,
     maxInFlight: c.maxInFlight,
     burst: c.burst,

@@ -1,6 +1,7 @@
 import { backoffDelayMs } from "./backoff.js";
-import { AbortedError, AuthError, LeaseLostError, NotFoundError, RateLimitedError, SyncError } from "./errors.js";
+import { AbortedError, AuthError, ForbiddenError, LeaseLostError, NotFoundError, RateLimitedError, SyncError } from "./errors.js";
 import type { ResolvedConnection, ResolvedOptions } from "./options.js";
+import { cleanProviderText } from "./provider-text.js";
 import type { SerializedError, StoredEvent, SyncStatePatch } from "./store.js";
 
 /** How long a connection whose credentials were rejected is paused before it is tried again. */
@@ -8,11 +9,18 @@ export const AUTH_PAUSE_MS = 60 * 60_000;
 /** Pause after a throttling answer that did not say how long to wait. */
 export const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
 
-/** A plain, secret-free description of any thrown value. */
+/**
+ * A plain, secret-free description of any thrown value. Name and message are cleaned of control
+ * characters and lone surrogates and cut to 500 characters: provider text in a message must not
+ * stop the failure from being stored (a NUL made `failRun` fail) or flood a log line.
+ */
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof SyncError) return error.toJSON();
-  if (error instanceof Error) return { name: error.name, code: "INTERNAL", message: error.message, retryable: true };
-  return { name: "Error", code: "INTERNAL", message: String(error), retryable: true };
+  const plain = error instanceof SyncError
+    ? error.toJSON()
+    : error instanceof Error
+      ? { name: error.name, code: "INTERNAL", message: error.message, retryable: true }
+      : { name: "Error", code: "INTERNAL", message: String(error), retryable: true };
+  return { ...plain, name: cleanProviderText(plain.name, 100), message: cleanProviderText(plain.message) };
 }
 
 /** The connection pause a failure calls for, if any. */
@@ -37,7 +45,8 @@ export function isInterruption(error: unknown): boolean {
 
 /**
  * The backoff patches of a failed pass. A pass interrupted by `stop` keeps the events due as they
- * were; one that lost its lease retries after a lease; a vanished race or event is not retried; everything else backs off
+ * were; one that lost its lease retries after a lease; a vanished race or event is not retried; a
+ * race refused to the connection stays due as it was (for another connection); everything else backs off
  * exponentially with jitter, and no sooner than the connection's pause ends.
  */
 export function failureStates(
@@ -46,6 +55,8 @@ export function failureStates(
   now: Date,
   options: ResolvedOptions,
   pause: ConnectionPause | null,
+  /** For a `ForbiddenError`: the store kept the link's forbidden mark (otherwise back off). */
+  forbiddenMarked = true,
 ): { readonly states: SyncStatePatch[]; readonly retryAt: Date | null; readonly failures: number } {
   const serialized = serializeError(error);
   if (error instanceof LeaseLostError) {
@@ -64,6 +75,18 @@ export function failureStates(
     return {
       states: events.map((e) => ({ eventId: e.eventId, nextDueAt: null, failures: e.state.failures + 1, lastError: serialized })),
       retryAt: null,
+      failures,
+    };
+  }
+  if (error instanceof ForbiddenError && forbiddenMarked) {
+    // Refused to this connection only: still due as it was (keeping its place in the claim
+    // order), so the next claim routes the race through another connection that sees it; with
+    // none, it waits, unclaimable, until discovery sees the race again for this connection.
+    const dueAt = (e: StoredEvent) => e.state.nextDueAt ?? now;
+    const retryAt = new Date(Math.min(...events.map((e) => dueAt(e).getTime())));
+    return {
+      states: events.map((e) => ({ eventId: e.eventId, nextDueAt: dueAt(e), failures: e.state.failures + 1, lastError: serialized })),
+      retryAt,
       failures,
     };
   }

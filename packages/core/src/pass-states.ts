@@ -30,13 +30,13 @@ export function finishStates(events: readonly StoredEvent[], outcome: PassOutcom
   return events.map((event) => {
     const reconciled = outcome.kind === "reconcile" || (outcome.kind === "backfill" && !outcome.resumed);
     let reconcileDueAt = event.state.reconcileDueAt;
-    if (reconciled) reconcileDueAt = reconcileDueAfter(event.startsAt, at, schedule);
+    if (reconciled) reconcileDueAt = reconcileDueAfter(event, at, schedule);
     else if (outcome.kind === "backfill") reconcileDueAt = at; // resumed: reconcile right after
 
     const patch: { -readonly [K in keyof SyncStatePatch]: SyncStatePatch[K] } = { eventId: event.eventId, cursorAt: outcome.cursorAt };
     if (outcome.removalsRan) {
       patch.removalsCursorAt = outcome.removalsCursorAt ?? at;
-      patch.removalsDueAt = removalsDueAfter(event.startsAt, at, schedule);
+      patch.removalsDueAt = removalsDueAfter(event, at, schedule);
     }
     if (outcome.kind === "backfill") {
       patch.backfillAfter = null;
@@ -44,12 +44,12 @@ export function finishStates(events: readonly StoredEvent[], outcome: PassOutcom
     }
     if (reconciled) patch.lastReconciledAt = at;
 
-    const done = tierAt(event.startsAt, at, schedule).index < 0;
+    const done = tierAt(event, at, schedule).index < 0;
     if (done && reconciled) {
-      const next = scheduleAfter(event.startsAt, at, schedule, null);
+      const next = scheduleAfter(event, at, schedule, null);
       return { ...patch, tier: next.tier, priority: next.priority, nextDueAt: null, reconcileDueAt: null };
     }
-    const next = scheduleAfter(event.startsAt, at, schedule, reconcileDueAt);
+    const next = scheduleAfter(event, at, schedule, reconcileDueAt);
     return { ...patch, reconcileDueAt, tier: next.tier, priority: next.priority, nextDueAt: next.nextDueAt };
   });
 }

@@ -5,14 +5,16 @@ import type { ProviderClock } from "./clock-skew.js";
 import { backfillCursor, modifiedSinceFor } from "./cursor.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
-import { AbortedError, LeaseLostError } from "./errors.js";
+import { AbortedError, ForbiddenError, LeaseLostError } from "./errors.js";
 import type { EngineEventArgs, PassInfo } from "./events.js";
+import { recordForbidden } from "./forbidden.js";
 import type { ResolvedConnection, ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { failureStates, isInterruption, pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { finishStates } from "./pass-states.js";
 import { applyRawPolicy } from "./privacy.js";
 import { currentPriority, removalsDue } from "./policy.js";
-import type { PassFinish, StoredEvent } from "./store.js";
+import { PROBLEM_SAMPLE_SIZE } from "./rows.js";
+import type { PageWriteResult, PassFinish, StoredEvent } from "./store.js";
 import type { EventRef, PassKind, Page } from "./types.js";
 
 /** One pass to run: events of one race, one kind, leased by this engine. */
@@ -21,6 +23,8 @@ export interface PassPlan {
   readonly raceId: string;
   readonly provider: string;
   readonly events: readonly StoredEvent[];
+  /** Read the removal feed whatever its cadence (`syncEvent`: bring the event up to date now). */
+  readonly alwaysRemovals?: boolean | undefined;
 }
 
 /** What a pass needs from the engine. */
@@ -44,6 +48,8 @@ interface Totals {
   unchanged: number;
   removed: number;
   vanished: number;
+  /** Problems with provider data the committed pages had (see `sync:invalid`). */
+  problems: number;
 }
 
 /**
@@ -77,7 +83,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
           clockOf.observe(serverTime);
           correctionMs = Math.max(correctionMs, clockOf.correctionMs());
         };
-  const totals: Totals = { inserted: 0, updated: 0, unchanged: 0, removed: 0, vanished: 0 };
+  const totals: Totals = { inserted: 0, updated: 0, unchanged: 0, removed: 0, vanished: 0, problems: 0 };
   let runId: string | null = null;
   let info: PassInfo | null = null;
   try {
@@ -95,11 +101,15 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
       }
     }
     const modifiedSince = plan.kind === "incremental" ? modifiedSinceFor(events.map((e) => e.state.cursorAt), schedule.overlapMs) : undefined;
-    const removalsRan = plan.kind === "backfill" || events.some((e) => removalsDue(e.state, signpost));
+    let removalsRan = plan.kind === "backfill" || plan.alwaysRemovals === true || events.some((e) => removalsDue(e.state, signpost));
     const removalsSince = plan.kind === "backfill" ? undefined : modifiedSinceFor(events.map((e) => e.state.removalsCursorAt), schedule.overlapMs);
     const resumed = resumeAfter !== undefined;
     const vanishing = plan.kind === "reconcile" || (plan.kind === "backfill" && !resumed);
     const seen: string[] = [];
+    // Registrations rows that could not be read have ids nobody knows, so a full pull that met any
+    // cannot tell a vanished registration from an unreadable one: it vanishes nothing then.
+    let unreadable = 0;
+    const vanishShare = () => (unreadable > 0 ? 0 : schedule.maxVanishShare);
     safeEmit(emitter, "sync:start", { ...info, modifiedSince: modifiedSince ?? null });
 
     let finishedStates: PassFinish["states"] = [];
@@ -109,16 +119,17 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
       return {
         apiCalls: counter.calls(),
         states: finishedStates,
-        vanish: vanishing ? { seenRegistrationIds: seen, maxShare: schedule.maxVanishShare } : undefined,
+        vanish: vanishing ? { seenRegistrationIds: seen, maxShare: vanishShare() } : undefined,
       };
     };
     const ctx: CallContext = { budget: counter.budget, signal: controller.signal, now: signpost, observeServerTime };
     const base: FetchRegistrationsArgs = { raceId: plan.raceId, eventIds };
     const passInfo = info;
-    const feed = async <Row>(kind: "registrations" | "removals", pages: AsyncIterable<Page<Row>>, last: boolean, toArgs: (page: Page<Row>) => object) => {
-      let finished = false;
+    /** Streams one feed; `closes` says whether its last page completes the pass. True when it did. */
+    const feed = async <Row>(kind: "registrations" | "removals", pages: AsyncIterable<Page<Row>>, closes: (last: Page<Row>) => boolean, toArgs: (page: Page<Row>) => object) => {
       for await (const page of pages) {
         const isLast = page.after === null;
+        const last = isLast && closes(page);
         const result = await store.commitPage({
           owner,
           now: clock.now(),
@@ -131,30 +142,40 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
         });
         add(totals, result);
         safeEmit(emitter, "sync:page", { ...passInfo, feed: kind, rows: page.rows.length, ...pick(result) });
+        reportProblems(deps, passInfo, kind, result.problems);
         if (result.returned !== undefined && result.returned.length > 0) safeEmit(emitter, "privacy:returned", { ...passInfo, registrations: result.returned });
-        if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, seen, result.vanish.active);
-        if (isLast) {
-          finished = true;
-          break;
-        }
+        if (kind === "registrations") unreadable += result.problems?.filter((p) => p.skipped).length ?? 0;
+        if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, seen, result.vanish.active, vanishShare());
+        if (isLast) return last;
         if (controller.signal.aborted) throw controller.signal.reason;
       }
-      if (!finished && last) {
+      if (closes({ rows: [], after: null })) {
         // A feed that ended without a closing page still completes the pass.
         const result = await store.commitPage({ owner, now: clock.now(), runId: passInfo.runId, provider: plan.provider, eventIds, finish: finish() });
         add(totals, result);
+        return true;
       }
+      return false;
     };
 
     const regPages = adapter.fetchRegistrations(conn, { ...base, modifiedSince, after: resumeAfter }, ctx);
-    await feed("registrations", regPages, !removalsRan, (page) => {
+    // Without the removal feed, an empty last page with nothing inserted before closes the pass
+    // in its own transaction (the common race-morning pass); any other ending decides below.
+    const closed = await feed("registrations", regPages, (last) => !removalsRan && totals.inserted === 0 && last.rows.length === 0, (page) => {
       if (vanishing) for (const row of page.rows) seen.push(row.registrationId);
+      unreadable += page.skipped?.length ?? 0;
       // The connection's raw policy applies before anything reaches the store.
-      return { registrations: applyRawPolicy(page.rows, conn.raw) };
+      return { registrations: applyRawPolicy(page.rows, conn.raw), skipped: page.skipped };
     });
+    // A pass that inserted registrations reads the removal feed too, whatever its cadence: a
+    // transfer appears as a new registration before the old one's removal, and until the removal
+    // feed runs both would stand as active.
+    if (!closed && totals.inserted > 0) removalsRan = true;
     if (removalsRan) {
       const remPages = adapter.fetchRemovals(conn, { ...base, modifiedSince: removalsSince }, ctx);
-      await feed("removals", remPages, true, (page) => ({ removals: applyRawPolicy(page.rows, conn.raw) }));
+      await feed("removals", remPages, () => true, (page) => ({ removals: applyRawPolicy(page.rows, conn.raw), skipped: page.skipped }));
+    } else if (!closed) {
+      await feed("registrations", emptyFeed(), () => true, () => ({}));
     }
     for (const state of finishedStates) if (state.nextDueAt != null) deps.onNextDue?.(state.nextDueAt);
     safeEmit(emitter, "sync:finish", { ...info, apiCalls: counter.calls(), ...totals, durationMs: clock.now().getTime() - signpost.getTime(), cursorAt });
@@ -188,7 +209,8 @@ async function recordFailure(
     await store.pauseBudget({ key: conn.budgetKey, now, until: pause.until, reason: pause.reason }).catch(() => undefined);
     safeEmit(emitter, "budget:throttled", throttledPayload(conn, pause));
   }
-  const { states, retryAt, failures } = failureStates(plan.events, error, now, options, pause);
+  const marked = error instanceof ForbiddenError && (await recordForbidden(options, emitter, conn, plan, error, serialized, now));
+  const { states, retryAt, failures } = failureStates(plan.events, error, now, options, pause, marked);
   if (retryAt !== null) deps.onNextDue?.(retryAt);
   const eventIds = plan.events.map((e) => e.eventId);
   if (runId !== null) {
@@ -235,7 +257,7 @@ function startHeartbeat(deps: PassDeps, refs: readonly EventRef[], controller: A
   };
 }
 
-async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly StoredEvent[], seen: readonly string[], active: number): Promise<void> {
+async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly StoredEvent[], seen: readonly string[], active: number, maxShare: number): Promise<void> {
   const seenSet = new Set(seen);
   let wouldVanish = 0;
   try {
@@ -244,15 +266,18 @@ async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly St
   } catch {
     wouldVanish = Math.ceil(active * deps.options.schedule.maxVanishShare);
   }
-  safeEmit(deps.emitter, "reconcile:refused", { ...info, wouldVanish, active, maxShare: deps.options.schedule.maxVanishShare });
+  safeEmit(deps.emitter, "reconcile:refused", { ...info, wouldVanish, active, maxShare });
 }
 
 /** How urgent the pass's requests are when they queue for the budget: its most urgent event now. */
 function passPriority(plan: PassPlan, at: Date, schedule: ResolvedSchedule): number {
   return Math.min(
-    ...plan.events.map((e) => currentPriority(e.startsAt, e.state.backfilledAt !== null, at, schedule)),
+    ...plan.events.map((e) => currentPriority(e, e.state.backfilledAt !== null, at, schedule)),
   );
 }
+
+/** A feed with no pages: lets a pass whose last page did not close it commit its completion alone. */
+async function* emptyFeed(): AsyncIterable<Page<never>> {}
 
 function oldest(dates: readonly (Date | null)[]): Date | null {
   let best: Date | null = null;
@@ -260,16 +285,24 @@ function oldest(dates: readonly (Date | null)[]): Date | null {
   return best;
 }
 
+/** Emits `sync:invalid` for a page whose provider data had problems (the page committed anyway). */
+function reportProblems(deps: PassDeps, info: PassInfo, feed: "registrations" | "removals", problems: PageWriteResult["problems"]): void {
+  if (problems === undefined || problems.length === 0) return;
+  const skipped = problems.filter((p) => p.skipped).length;
+  safeEmit(deps.emitter, "sync:invalid", { ...info, feed, count: problems.length, skipped, problems: problems.slice(0, PROBLEM_SAMPLE_SIZE) });
+}
+
 function pick(r: { inserted: number; updated: number; unchanged: number; removed: number }) {
   return { inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, removed: r.removed };
 }
 
-function add(totals: Totals, r: { inserted: number; updated: number; unchanged: number; removed: number; vanish?: { vanished: number } | undefined }): void {
+function add(totals: Totals, r: PageWriteResult): void {
   totals.inserted += r.inserted;
   totals.updated += r.updated;
   totals.unchanged += r.unchanged;
   totals.removed += r.removed;
   totals.vanished += r.vanish?.vanished ?? 0;
+  totals.problems += r.problems?.length ?? 0;
 }
 
 function result(plan: PassPlan, connectionId: string, runId: string | null, ok: boolean, apiCalls: number, totals: Totals, error: PassResult["error"]): PassResult {

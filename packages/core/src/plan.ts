@@ -1,3 +1,4 @@
+import { usableConnectionIds } from "./connections.js";
 import type { PlanConnection, PlanReport } from "./engine-types.js";
 import { fullPullPages } from "./estimate.js";
 import type { ResolvedOptions, ResolvedSchedule } from "./options.js";
@@ -38,7 +39,7 @@ export async function buildPlan(options: ResolvedOptions, hours: number): Promis
     const shares = simulateRace(events, now, end, options.schedule);
     const total = shares.reduce((n, s) => n + (s?.calls ?? 0), 0);
     // Give the race to the connection that sees it with the least planned load (as the engine spreads by tokens).
-    const ids = new Set(events.flatMap((e) => e.connectionIds));
+    const ids = new Set(usableConnectionIds(events));
     const candidates = options.connections.filter((c) => ids.has(c.id));
     if (candidates.length === 0 || total === 0) continue;
     const target = candidates.reduce((best, c) => ((perConn.get(c.id)?.total ?? 0) < (perConn.get(best.id)?.total ?? 0) ? c : best));
@@ -90,13 +91,13 @@ function simulateRace(events: readonly StoredEvent[], now: Date, end: number, sc
     const share = shares[h] ?? { calls: 0, priority: Infinity, events: new Map() };
     for (const s of sim.filter((x) => x.due <= t)) {
       const { event } = s;
-      const kind = passKindFor(event.startsAt, event.state, at, schedule);
+      const kind = passKindFor(event, event.state, at, schedule);
       if (kind === "incremental") incremental = true;
       else full += fullPullPages(event.activeRegistrations);
       const removalsRan = kind === "backfill" || removalsDue(event.state, at);
       if (removalsRan) removals = true;
-      priority = Math.min(priority, currentPriority(event.startsAt, event.state.backfilledAt !== null, at, schedule));
-      share.events.set(event.eventId, { provider: event.provider, eventId: event.eventId, raceId: event.raceId, tier: tierAt(event.startsAt, at, schedule).name });
+      priority = Math.min(priority, currentPriority(event, event.state.backfilledAt !== null, at, schedule));
+      share.events.set(event.eventId, { provider: event.provider, eventId: event.eventId, raceId: event.raceId, tier: tierAt(event, at, schedule).name });
       const [patch] = finishStates([event], { kind, signpost: at, cursorAt: at, removalsRan, resumed: false }, schedule);
       s.event = { ...event, state: patchedState(event.state, patch) };
       const next = s.event.state.nextDueAt;

@@ -8,6 +8,26 @@ import type { PassKind, TierName } from "./types.js";
  * 10:30 UTC whatever the zone or the daylight-saving season.
  */
 
+/**
+ * An event's timing as the policy reads it: its start and, when the provider gives one, its end
+ * (multi-day, virtual and relay events). A bare `Date` is a start with no end.
+ */
+export type EventTiming = Date | { readonly startsAt: Date; readonly endsAt?: Date | null | undefined };
+
+function startMs(timing: EventTiming): number {
+  return timing instanceof Date ? timing.getTime() : timing.startsAt.getTime();
+}
+
+/**
+ * The instant syncing stops: `stopAfterStartMs` after the event's end when it has one (an event
+ * running for days stays in the most urgent tier while it runs), otherwise after its start.
+ */
+export function stopInstant(timing: EventTiming, schedule: ResolvedSchedule): number {
+  const start = startMs(timing);
+  const end = timing instanceof Date ? null : (timing.endsAt?.getTime() ?? null);
+  return Math.max(start, end ?? start) + schedule.stopAfterStartMs;
+}
+
 /** Where an event stands at one instant. */
 export interface TierAt {
   /** Index into `schedule.tiers`, or -1 once syncing has stopped (`done`). */
@@ -17,10 +37,13 @@ export interface TierAt {
   readonly everyMs: number | null;
 }
 
-/** The tier of an event starting at `startsAt`, seen at `at`. */
-export function tierAt(startsAt: Date, at: Date, schedule: ResolvedSchedule): TierAt {
-  const untilStart = startsAt.getTime() - at.getTime();
-  if (untilStart <= -schedule.stopAfterStartMs) return { index: -1, name: DONE_TIER, everyMs: null };
+/**
+ * The tier of an event, seen at `at`: by the time until its start, the most urgent tier from the
+ * start until `stopAfterStartMs` after its end (or start, without an end), then `done`.
+ */
+export function tierAt(timing: EventTiming, at: Date, schedule: ResolvedSchedule): TierAt {
+  const untilStart = startMs(timing) - at.getTime();
+  if (at.getTime() >= stopInstant(timing, schedule)) return { index: -1, name: DONE_TIER, everyMs: null };
   const tiers = schedule.tiers;
   for (let i = 0; i < tiers.length; i++) {
     const tier = tiers[i] as ResolvedTier;
@@ -33,17 +56,17 @@ export function tierAt(startsAt: Date, at: Date, schedule: ResolvedSchedule): Ti
 
 /**
  * The first instant after `at` where the event changes tier: entering a more urgent tier
- * (`startsAt - withinMs`) or stopping (`startsAt + stopAfterStartMs`). Null once done.
+ * (`startsAt - withinMs`) or stopping (`stopInstant`). Null once done.
  */
-export function nextBoundary(startsAt: Date, at: Date, schedule: ResolvedSchedule): Date | null {
+export function nextBoundary(timing: EventTiming, at: Date, schedule: ResolvedSchedule): Date | null {
   const t = at.getTime();
-  const s = startsAt.getTime();
+  const s = startMs(timing);
   let best: number | null = null;
   const consider = (instant: number): void => {
     if (instant > t && (best === null || instant < best)) best = instant;
   };
   for (const tier of schedule.tiers) if (tier.withinMs !== undefined) consider(s - tier.withinMs);
-  consider(s + schedule.stopAfterStartMs);
+  consider(stopInstant(timing, schedule));
   return best === null ? null : new Date(best);
 }
 
@@ -64,8 +87,8 @@ export const BACKFILL_PRIORITY = 1;
  * The claim priority an event has at `at`: a backfill's until its first full pull commits, then
  * its tier's. The one rule the scheduler, a pass's budget queue, the budget watch and `plan` share.
  */
-export function currentPriority(startsAt: Date, backfilled: boolean, at: Date, schedule: ResolvedSchedule): number {
-  return backfilled ? priorityOf(tierAt(startsAt, at, schedule).index, schedule) : BACKFILL_PRIORITY;
+export function currentPriority(timing: EventTiming, backfilled: boolean, at: Date, schedule: ResolvedSchedule): number {
+  return backfilled ? priorityOf(tierAt(timing, at, schedule).index, schedule) : BACKFILL_PRIORITY;
 }
 
 /** The scheduling fields an event moves to after a pass at `at`. */
@@ -80,8 +103,8 @@ export interface NextSchedule {
  * (the next point of the tier's grid), never after the next tier boundary (so it enters a more urgent tier exactly on time) nor after
  * a planned reconciliation.
  */
-export function scheduleAfter(startsAt: Date, at: Date, schedule: ResolvedSchedule, reconcileDueAt: Date | null): NextSchedule {
-  const tier = tierAt(startsAt, at, schedule);
+export function scheduleAfter(timing: EventTiming, at: Date, schedule: ResolvedSchedule, reconcileDueAt: Date | null): NextSchedule {
+  const tier = tierAt(timing, at, schedule);
   if (tier.everyMs === null) {
     // Done: the final reconciliation is due now (or has just run: the caller then sets null).
     return { tier: tier.name, priority: priorityOf(-1, schedule), nextDueAt: new Date(at) };
@@ -90,7 +113,7 @@ export function scheduleAfter(startsAt: Date, at: Date, schedule: ResolvedSchedu
   // the same tier falls due at the same instant, so one call keeps covering them all even when
   // they entered the tier at different times. The gap is never longer than the interval.
   let next = (Math.floor(at.getTime() / tier.everyMs) + 1) * tier.everyMs;
-  const boundary = nextBoundary(startsAt, at, schedule);
+  const boundary = nextBoundary(timing, at, schedule);
   if (boundary !== null) next = Math.min(next, boundary.getTime());
   if (reconcileDueAt !== null) next = Math.min(next, Math.max(reconcileDueAt.getTime(), at.getTime()));
   return { tier: tier.name, priority: priorityOf(tier.index, schedule), nextDueAt: new Date(next) };
@@ -101,18 +124,18 @@ export function scheduleAfter(startsAt: Date, at: Date, schedule: ResolvedSchedu
  * within `reconcileWithinMs` of its start, and none once the final reconciliation at `done` will
  * cover it.
  */
-export function reconcileDueAfter(startsAt: Date, at: Date, schedule: ResolvedSchedule): Date | null {
-  const s = startsAt.getTime();
+export function reconcileDueAfter(timing: EventTiming, at: Date, schedule: ResolvedSchedule): Date | null {
+  const s = startMs(timing);
   const next = Math.max(at.getTime() + schedule.reconcileEveryMs, s - schedule.reconcileWithinMs);
-  return next >= s + schedule.stopAfterStartMs ? null : new Date(next);
+  return next >= stopInstant(timing, schedule) ? null : new Date(next);
 }
 
 /**
  * When the removal feed is next due after one at `at`: with every pass (null) close to the
  * start, otherwise `removalsEveryMs` later but no later than entering that final window.
  */
-export function removalsDueAfter(startsAt: Date, at: Date, schedule: ResolvedSchedule): Date | null {
-  const everyPassFrom = startsAt.getTime() - schedule.removalsEveryPassWithinMs;
+export function removalsDueAfter(timing: EventTiming, at: Date, schedule: ResolvedSchedule): Date | null {
+  const everyPassFrom = startMs(timing) - schedule.removalsEveryPassWithinMs;
   if (at.getTime() >= everyPassFrom) return null;
   return new Date(Math.min(at.getTime() + schedule.removalsEveryMs, everyPassFrom));
 }
@@ -123,15 +146,15 @@ export function removalsDue(state: SyncState, now: Date): boolean {
 }
 
 /** Which pass an event needs at `now`. */
-export function passKindFor(startsAt: Date, state: SyncState, now: Date, schedule: ResolvedSchedule): PassKind {
+export function passKindFor(timing: EventTiming, state: SyncState, now: Date, schedule: ResolvedSchedule): PassKind {
   if (state.backfilledAt === null) return "backfill";
-  if (tierAt(startsAt, now, schedule).index < 0) return "reconcile";
+  if (tierAt(timing, now, schedule).index < 0) return "reconcile";
   if (state.reconcileDueAt !== null && state.reconcileDueAt.getTime() <= now.getTime()) return "reconcile";
   return "incremental";
 }
 
 /** The interval an event's tier allows at `at` (the lowest tier's interval at `done`, for lateness). */
-export function allowedIntervalMs(startsAt: Date, at: Date, schedule: ResolvedSchedule): number {
-  const tier = tierAt(startsAt, at, schedule);
+export function allowedIntervalMs(timing: EventTiming, at: Date, schedule: ResolvedSchedule): number {
+  const tier = tierAt(timing, at, schedule);
   return tier.everyMs ?? (schedule.tiers[schedule.tiers.length - 1] as ResolvedTier).everyMs;
 }

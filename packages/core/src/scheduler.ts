@@ -1,6 +1,6 @@
 import type { EventEmitter } from "eventemitter3";
 import type { TimerHandle } from "./clock.js";
-import { chooseConnection, passLimit, type ConnectionSlot } from "./connections.js";
+import { chooseConnection, passLimit, usableConnectionIds, type ConnectionSlot } from "./connections.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
 import type { EngineEventArgs } from "./events.js";
@@ -77,7 +77,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const release = (events: readonly StoredEvent[]) =>
     store.releaseLeases({ owner, now: clock.now(), refs: events.map((e) => ({ provider: e.provider, eventId: e.eventId })) });
 
-  async function runRace(events: readonly StoredEvent[], slot: ConnectionSlot, full: boolean): Promise<PassResult[]> {
+  /** Runs a race's passes on one connection; `manual` (syncEvent) reads the removal feed in each. */
+  async function runRace(events: readonly StoredEvent[], slot: ConnectionSlot, full: boolean, manual = false): Promise<PassResult[]> {
     const now = clock.now();
     reportLateness(events, now);
     const adapter = options.adapters.get(slot.conn.provider);
@@ -92,16 +93,21 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     try {
       const plans = groupIntoPasses(events, now, schedule, full);
       for (let i = 0; i < plans.length; i++) {
-        const plan = plans[i];
-        if (plan === undefined) continue;
+        const planned = plans[i];
+        if (planned === undefined) continue;
+        const plan = manual ? { ...planned, alwaysRemovals: true } : planned;
         if (signal.aborted) {
           // Stopping: hand back the passes of this race that have not started.
           await release(plans.slice(i).flatMap((p) => p.events));
           break;
         }
-        out.push(
-          await runPass({ options, emitter, conn: slot.conn, adapter, budget: slot.budget, providerClock: slot.providerClock, signal, onNextDue: hint }, plan),
-        );
+        const passResult = await runPass({ options, emitter, conn: slot.conn, adapter, budget: slot.budget, providerClock: slot.providerClock, signal, onNextDue: hint }, plan);
+        out.push(passResult);
+        if (passResult.error?.code === "FORBIDDEN") {
+          // The race is refused to this connection: its other passes go to another connection.
+          await release(plans.slice(i + 1).flatMap((p) => p.events));
+          break;
+        }
       }
     } finally {
       slot.running--;
@@ -114,8 +120,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const dueAt = event.state.nextDueAt;
       if (dueAt === null) continue;
       const lateByMs = now.getTime() - dueAt.getTime();
-      if (lateByMs > allowedIntervalMs(event.startsAt, dueAt, schedule)) {
-        const tier = event.state.backfilledAt === null ? "backfill" : tierAt(event.startsAt, dueAt, schedule).name;
+      if (lateByMs > allowedIntervalMs(event, dueAt, schedule)) {
+        const tier = event.state.backfilledAt === null ? "backfill" : tierAt(event, dueAt, schedule).name;
         safeEmit(emitter, "schedule:late", { provider: event.provider, eventId: event.eventId, raceId: event.raceId, tier, dueAt, lateByMs });
       }
     }
@@ -152,7 +158,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const due = dueBy === undefined ? race : race.filter((e) => e.state.nextDueAt !== null && e.state.nextDueAt.getTime() <= dueBy.getTime());
       for (const e of race) if (!due.includes(e)) handBack.push(e);
       if (due.length === 0) continue;
-      const ids = [...new Set(due.flatMap((e) => e.connectionIds))];
+      const ids = usableConnectionIds(due);
       const urgent = Math.min(...due.map((e) => currentPriority(e, now))) <= URGENT;
       const choice = chooseConnection(ids, slots, budgets, now, true, urgent);
       if (choice === null) {
@@ -187,9 +193,43 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return { started, held: heldNow };
   }
 
+  /**
+   * For `syncEvent`: when every connection of this engine that sees the events is refused their
+   * race, a result that says so (rather than "busy"), naming the connections.
+   */
+  function refusedEverywhere(events: readonly StoredEvent[], full: boolean): PassResult | null {
+    const ours = [...new Set(events.flatMap((e) => e.connectionIds))].filter((id) => slots.has(id));
+    const refused = events.flatMap((e) => e.forbidden).filter((f) => ours.includes(f.connectionId));
+    const first = events[0];
+    if (first === undefined || ours.length === 0 || usableConnectionIds(events).some((id) => slots.has(id))) return null;
+    const ids = [...new Set(refused.map((f) => f.connectionId))].sort();
+    return {
+      runId: null,
+      connectionId: null,
+      provider: first.provider,
+      raceId: first.raceId,
+      eventIds: events.map((e) => e.eventId),
+      kind: full ? "reconcile" : "incremental",
+      ok: false,
+      apiCalls: 0,
+      inserted: 0,
+      updated: 0,
+      unchanged: 0,
+      removed: 0,
+      vanished: 0,
+      problems: 0,
+      error: {
+        name: "ForbiddenError",
+        code: "FORBIDDEN",
+        message: `[core] ${first.provider} race ${first.raceId} is refused to ${ids.join(", ")} (every connection of this engine that sees it); discovery seeing it again clears that`,
+        retryable: false,
+      },
+    };
+  }
+
   /** An event's priority at `now` by the policy (the stored one may predate a tier change). */
   function currentPriority(event: StoredEvent, now: Date): number {
-    return currentPriorityOf(event.startsAt, event.state.backfilledAt !== null, now, schedule);
+    return currentPriorityOf(event, event.state.backfilledAt !== null, now, schedule);
   }
 
   /** Keeps the leases of held races alive; a race whose lease is lost is forgotten. */
@@ -259,12 +299,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     async runClaimed(events, full) {
       const now = clock.now();
       const budgets = await store.getBudgets({ now });
-      const choice = chooseConnection([...new Set(events.flatMap((e) => e.connectionIds))], slots, budgets, now);
+      const choice = chooseConnection(usableConnectionIds(events), slots, budgets, now);
       if (choice === null || "paused" in choice || "busy" in choice) {
         await release(events);
-        return [];
+        const refused = refusedEverywhere(events, full);
+        return refused === null ? [] : [refused];
       }
-      const task = runRace(events, choice.slot, full);
+      const task = runRace(events, choice.slot, full, true);
       track(task.then(() => []));
       return task;
     },

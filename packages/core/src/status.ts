@@ -1,4 +1,6 @@
-import type { ConnectionStatus, EngineStatus, EventStatus } from "./engine-types.js";
+import { usableConnectionIds } from "./connections.js";
+import type { ConnectionStatus, EngineStatus, EventStatus, ForbiddenRace, ProblemRunStatus } from "./engine-types.js";
+import type { SyncRun } from "./store.js";
 import type { ResolvedOptions } from "./options.js";
 import { allowedIntervalMs, tierAt } from "./policy.js";
 
@@ -15,17 +17,18 @@ export async function buildStatus(options: ResolvedOptions, running: boolean, cl
   const now = clock.now();
   const providers = new Set(options.adapters.keys());
   const keys = [...new Set(options.connections.map((c) => c.budgetKey))];
-  const [stored, budgets, discoveries, failedRuns] = await Promise.all([
+  const [stored, budgets, discoveries, failedRuns, problemRuns] = await Promise.all([
     store.listEvents(),
     store.getBudgets({ now, keys }),
     store.lastDiscoveries({ connectionIds: options.connections.map((c) => c.id) }),
     store.listRuns({ limit: 200, status: "failed" }),
+    store.listRuns({ limit: 20, withProblems: true }),
   ]);
   const events: EventStatus[] = stored
     .filter((e) => providers.has(e.provider))
     .map((e) => {
       const s = e.state;
-      const late = s.nextDueAt !== null && now.getTime() - s.nextDueAt.getTime() > allowedIntervalMs(e.startsAt, s.nextDueAt, schedule);
+      const late = s.nextDueAt !== null && now.getTime() - s.nextDueAt.getTime() > allowedIntervalMs(e, s.nextDueAt, schedule);
       return {
         provider: e.provider,
         eventId: e.eventId,
@@ -34,7 +37,7 @@ export async function buildStatus(options: ResolvedOptions, running: boolean, cl
         name: e.name,
         timezone: e.timezone,
         startsAt: e.startsAt,
-        tier: tierAt(e.startsAt, now, schedule).name,
+        tier: tierAt(e, now, schedule).name,
         nextSyncAt: s.nextDueAt,
         lastSuccessAt: s.lastSuccessAt,
         backfilled: s.backfilledAt !== null,
@@ -43,6 +46,7 @@ export async function buildStatus(options: ResolvedOptions, running: boolean, cl
         lastError: s.lastError,
         late,
         connectionIds: e.connectionIds,
+        forbidden: e.forbidden,
       };
     });
   const connections: ConnectionStatus[] = options.connections.map((c) => {
@@ -59,8 +63,54 @@ export async function buildStatus(options: ResolvedOptions, running: boolean, cl
       pausedUntil: budget?.pausedUntil ?? null,
       lastError: failedRuns.find((r) => r.connectionId === c.id)?.error ?? null,
       lastDiscovery: discoveries.find((d) => d.connectionId === c.id) ?? null,
+      forbiddenRaces: forbiddenRaces(c.id, events),
       clockSkewMs: clocks?.providerSkewMs(c.id) ?? null,
     };
   });
-  return { owner: options.owner, running, now, events, connections, budgets, databaseClockSkewMs: clocks?.databaseSkewMs ?? null };
+  return {
+    owner: options.owner,
+    running,
+    now,
+    events,
+    connections,
+    budgets,
+    databaseClockSkewMs: clocks?.databaseSkewMs ?? null,
+    problemRuns: problemRuns.filter((r) => r.problems > 0 && providers.has(r.provider)).map(problemRun),
+  };
+}
+
+function problemRun(r: SyncRun): ProblemRunStatus {
+  return {
+    runId: r.id,
+    connectionId: r.connectionId,
+    provider: r.provider,
+    raceId: r.raceId,
+    eventIds: r.eventIds,
+    kind: r.kind,
+    startedAt: r.startedAt,
+    problems: r.problems,
+    sample: r.problemSample,
+  };
+}
+
+/** The races refused to one connection, one entry per race, from the events' forbidden links. */
+function forbiddenRaces(connectionId: string, events: readonly EventStatus[]): ForbiddenRace[] {
+  const races = new Map<string, { race: ForbiddenRace; events: EventStatus[] }>();
+  for (const e of events) {
+    const link = e.forbidden.find((f) => f.connectionId === connectionId);
+    if (link === undefined) continue;
+    const key = `${e.provider}\u0000${e.raceId}`;
+    const entry = races.get(key);
+    if (entry === undefined) {
+      races.set(key, {
+        race: { provider: e.provider, raceId: e.raceId, raceName: e.raceName, eventIds: [e.eventId], since: link.since, error: link.error, rerouted: false },
+        events: [e],
+      });
+    } else {
+      entry.events.push(e);
+      const since = link.since.getTime() < entry.race.since.getTime() ? link.since : entry.race.since;
+      entry.race = { ...entry.race, eventIds: [...entry.race.eventIds, e.eventId], since };
+    }
+  }
+  return [...races.values()].map(({ race, events: list }) => ({ ...race, rerouted: usableConnectionIds(list).length > 0 }));
 }

@@ -1,13 +1,33 @@
 import type {
   EventRef,
+  FieldProblem,
   PassKind,
   Race,
   Registration,
   RegistrationStatus,
   Removal,
   RemovalReason,
+  SkippedRow,
   TierName,
 } from "./types.js";
+
+/**
+ * One problem a page had with provider data: a field stored as null (`skipped: false`, the
+ * registration was written) or a row that could not be stored at all (`skipped: true`).
+ */
+export interface RowProblem {
+  readonly registrationId: string | null;
+  readonly eventId: string | null;
+  readonly field: string;
+  readonly reason: string;
+  readonly skipped: boolean;
+}
+
+/** A field problem as kept on a stored registration. */
+export interface StoredFieldProblem extends FieldProblem {
+  /** When this field's problem was first seen on the registration (kept while it persists). */
+  readonly firstSeenAt: Date;
+}
 
 /** An error as stored and emitted: plain data, no stack, no secret. */
 export interface SerializedError {
@@ -82,12 +102,43 @@ export interface StoredEvent {
   readonly endsAt: Date | null;
   /** Connections whose credentials see this event (discovery found it through them). */
   readonly connectionIds: readonly string[];
+  /**
+   * Links of `connectionIds` the provider refused (permission denied on the race), ordered by
+   * connection id. Claims and the engine's choice of connection skip them; the event is synced
+   * through its other connections.
+   */
+  readonly forbidden: readonly ForbiddenLink[];
   readonly state: SyncState;
   /** Registrations with status `active`. */
   readonly activeRegistrations: number;
 }
 
+/** A connection's link to an event that the provider refused to those credentials. */
+export interface ForbiddenLink {
+  readonly connectionId: string;
+  /** When the refusal was recorded (the `now` of `markForbidden`). */
+  readonly since: Date;
+  /** The refusal as the provider gave it (secret-free). */
+  readonly error: SerializedError;
+}
+
+/** Arguments of `SyncStore.markForbidden`. */
+export interface MarkForbiddenArgs {
+  readonly connectionId: string;
+  readonly provider: string;
+  /** Every event of this race linked to the connection is marked. */
+  readonly raceId: string;
+  readonly now: Date;
+  readonly error: SerializedError;
+}
+
 export interface StoredRegistration extends Registration {
+  /**
+   * The fields of the last written version that failed their checks (stored as null; `raw`
+   * keeps what was sent). Empty when the row is clean. Rewritten with each write of the row, a
+   * field's `firstSeenAt` kept while its problem persists.
+   */
+  readonly problems: readonly StoredFieldProblem[];
   readonly status: RegistrationStatus;
   readonly removedReason: RemovalReason | null;
   readonly newRegistrationId: string | null;
@@ -126,7 +177,8 @@ export interface ClaimArgs {
   /** Only events of these providers (the engine's adapters). */
   readonly providers?: readonly string[] | undefined;
   /**
-   * Only events that at least one of these connections sees (discovery found them through it).
+   * Only events that at least one of these connections sees (discovery found them through it)
+   * through a link that is not forbidden (`markForbidden`).
    * The engine passes the connections that have room for another pass, so a process never
    * claims, and so never hoards, the backlog of a connection it cannot serve right now.
    */
@@ -171,6 +223,11 @@ export interface CommitPageArgs {
    * Upserted by (provider, registrationId). A row is written only when a column differs; one
    * whose `modifiedAt` is older than the stored row's is skipped. A row that arrives through the
    * registrations feed is `active` (a `vanished` one comes back).
+   *
+   * Rows are checked with core's `checkPage` (both stores store the same): a field that fails its
+   * check is stored as null and recorded in the registration's `problems`; `raw` is made storable;
+   * a row that cannot be stored at all (no usable id, an unknown event) is skipped. Bad provider
+   * data never fails the page; each such problem is returned in `problems` and counted on the run.
    */
   readonly registrations?: readonly Registration[] | undefined;
   /**
@@ -179,6 +236,8 @@ export interface CommitPageArgs {
    * and the raw row, so nothing the provider sent is lost.
    */
   readonly removals?: readonly Removal[] | undefined;
+  /** Rows the adapter could not read at all: recorded on the run as skipped problems. */
+  readonly skipped?: readonly SkippedRow[] | undefined;
   /** Backfill progress this page advances (set on every event of the pass). */
   readonly backfillAfter?: string | undefined;
   /** Present on the last page of a pass. */
@@ -192,6 +251,8 @@ export interface PageWriteResult {
   /** Registrations whose status a removal row changed. */
   readonly removed: number;
   readonly vanish?: { readonly vanished: number; readonly active: number; readonly refused: boolean } | undefined;
+  /** Every problem of the page's provider data (skipped rows and nulled fields), in page order. */
+  readonly problems?: readonly RowProblem[] | undefined;
   /**
    * Rows this page wrote (registrations inserted or updated, and removals of registrations the
    * store had not seen, which bring their raw row) that belong to a forgotten person (a tombstone
@@ -253,6 +314,10 @@ export interface SyncRun {
   readonly rowsUnchanged: number;
   readonly rowsRemoved: number;
   readonly error: SerializedError | null;
+  /** Problems with provider data the run's committed pages had (skipped rows and nulled fields). */
+  readonly problems: number;
+  /** The first problems of the run (at most 20), for an operator to start from. */
+  readonly problemSample: readonly RowProblem[];
 }
 
 /**
@@ -329,9 +394,21 @@ export interface DiscoveryRecord {
 export interface SyncStore {
   /**
    * Upserts races, events and which connection sees them. A new event gets a sync state that is
-   * due at once (`nextDueAt = now`, `backfilledAt = null`, `priority = newEventPriority`).
+   * due at once (`nextDueAt = now`, `backfilledAt = null`, `priority = newEventPriority`). The
+   * connection's link to every event listed is cleared of a forbidden mark: discovery seeing the
+   * race again for these credentials is the signal to try them again.
    */
   saveDiscovery(args: SaveDiscoveryArgs): Promise<DiscoveryDiff>;
+
+  /**
+   * Marks the links of `connectionId` to every event of race `raceId` forbidden (the provider
+   * refused that race to these credentials), recording `now` and `error`; a link already marked
+   * keeps its first `since`. The links stay: `listEvents` still names the connection in
+   * `connectionIds` and lists the mark in `forbidden`; `claimDue` with `connectionIds` does not
+   * return an event through a forbidden link. Nothing else (state, leases, budgets) changes.
+   * Returns the events whose link was marked (none when the connection does not see the race).
+   */
+  markForbidden(args: MarkForbiddenArgs): Promise<EventRef[]>;
 
   /** Events with their race, state and counts; all of them when `refs` is absent. */
   listEvents(args?: { readonly refs?: readonly EventRef[]; readonly provider?: string }): Promise<StoredEvent[]>;
@@ -343,7 +420,8 @@ export interface SyncStore {
    * Claims due work: chooses up to `maxRaces` races by their most urgent due event (lowest
    * `priority`, then earliest `nextDueAt`) and claims every due (`nextDueAt <= now`) event of
    * each that no other owner holds an unexpired lease on. Two concurrent calls never return the
-   * same event.
+   * same event. With `connectionIds`, an event seen by them only through forbidden links is
+   * neither claimed nor counted.
    */
   claimDue(args: ClaimArgs): Promise<StoredEvent[]>;
 
@@ -365,8 +443,8 @@ export interface SyncStore {
   /** Records a pass as failed, applies the backoff patches and releases the leases. Rows and cursors stay. */
   failRun(args: FailRunArgs): Promise<void>;
 
-  /** Recent runs, newest first. */
-  listRuns(args?: { readonly limit?: number; readonly eventId?: string; readonly status?: RunStatus }): Promise<SyncRun[]>;
+  /** Recent runs, newest first; with `withProblems`, only runs that recorded problems with provider data. */
+  listRuns(args?: { readonly limit?: number; readonly eventId?: string; readonly status?: RunStatus; readonly withProblems?: boolean }): Promise<SyncRun[]>;
 
   /** Stored registrations (status included), ordered by registration id. For tests and tools. */
   listRegistrations(args: { readonly provider: string; readonly eventIds?: readonly string[]; readonly raceId?: string }): Promise<StoredRegistration[]>;

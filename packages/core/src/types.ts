@@ -44,6 +44,43 @@ export type RemovalReason = "removed" | "transferred" | "deferred" | "cleared";
 /** Status of a stored registration. `vanished` is set by reconciliation, never by a feed. */
 export type RegistrationStatus = "active" | RemovalReason | "vanished";
 
+/**
+ * A field of a provider row that failed its check. The field is stored as null, the row's `raw`
+ * keeps what the provider sent, and the problem is recorded on the registration.
+ */
+export interface FieldProblem {
+  /** Core's name of the field (`dob`, `age`, `firstName`, `registeredAt`, `raw`, ...). */
+  readonly field: string;
+  /** Why, in words; provider text in it is cleaned and cut to 500 characters. */
+  readonly reason: string;
+}
+
+/**
+ * A provider row that cannot be stored at all (no usable registration id, no event): it is left
+ * out of the page, recorded in the run's problems, and the rest of the page commits.
+ */
+export interface SkippedRow {
+  /** The id as far as it could be read (cleaned text), or null. */
+  readonly registrationId: string | null;
+  readonly eventId: string | null;
+  readonly field: string;
+  readonly reason: string;
+}
+
+/**
+ * A race or event discovery could not read (an unknown time zone, an unreadable start, a
+ * required field missing). `listRaces` yields it in place of the race (or beside a race whose
+ * other events were readable); discovery skips it, reports it, and the rest commits.
+ */
+export interface SkippedRace {
+  readonly skipped: true;
+  readonly provider: string;
+  readonly raceId: string | null;
+  /** Set when only this event of the race was skipped. */
+  readonly eventId: string | null;
+  readonly reason: string;
+}
+
 /** One participant's entry in an event, normalised. Key: (provider, registrationId). */
 export interface Registration {
   readonly provider: string;
@@ -70,6 +107,8 @@ export interface Registration {
   /** The provider's last-modified instant; a stored row is never replaced by an older one. */
   readonly modifiedAt: Date | null;
   readonly raw: unknown;
+  /** Fields the adapter could not read (each is null here); absent or empty when none. */
+  readonly problems?: readonly FieldProblem[] | undefined;
 }
 
 /** One row of a provider's removal feed (refund, cancellation, transfer, deferral). */
@@ -83,6 +122,8 @@ export interface Removal {
   readonly newRegistrationId: string | null;
   readonly modifiedAt: Date | null;
   readonly raw: unknown;
+  /** Fields the adapter could not read (each is null here); absent or empty when none. */
+  readonly problems?: readonly FieldProblem[] | undefined;
 }
 
 /**
@@ -92,6 +133,8 @@ export interface Removal {
 export interface Page<Row> {
   readonly rows: readonly Row[];
   readonly after: string | null;
+  /** Rows of this page the adapter could not turn into a `Row` (they still count for paging). */
+  readonly skipped?: readonly SkippedRow[] | undefined;
 }
 
 export type RegistrationPage = Page<Registration>;
@@ -108,7 +151,10 @@ export interface Connection {
   readonly credentials: Readonly<Record<string, Secret>>;
   /** Overrides the adapter's default base URL (tests, a provider's test server). */
   readonly baseUrl?: string | undefined;
-  /** The key the budget is kept under. Defaults to `${provider}:${id}`. */
+  /**
+   * The key the budget is kept under. Defaults to the provider and a digest of the credentials
+   * (`runsignup:cred-…`), so connections with the same real key share one budget.
+   */
   readonly budgetKey: string;
   readonly callsPerHour: number;
   readonly maxInFlight: number;

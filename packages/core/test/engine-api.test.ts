@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { ConfigError, createSyncEngine, type EngineEvents, type EventRef, type SerializedError } from "@project88/core";
+import { ConfigError, createSyncEngine, type EngineEvents, type EventRef, type RowProblem, type SerializedError, type SkippedRace } from "@project88/core";
 import { createMemoryStore, createScriptedAdapter, generateDataset } from "@project88/core/testing";
-import { connection, createHarness, settle } from "./engine-harness.js";
+import { budgetKeyOf, connection, createHarness, settle } from "./engine-harness.js";
 
 const base = new Date("2026-07-04T14:00:00Z");
 
@@ -104,6 +104,20 @@ describe("events", () => {
       expectTypeOf(p.remoteTime).toEqualTypeOf<Date>();
       expectTypeOf(p.exceeded).toEqualTypeOf<boolean>();
     });
+    engine.on("sync:invalid", (p) => {
+      expectTypeOf(p.problems).toEqualTypeOf<readonly RowProblem[]>();
+      expectTypeOf(p.count).toEqualTypeOf<number>();
+      expectTypeOf(p.feed).toEqualTypeOf<"registrations" | "removals">();
+    });
+    expectTypeOf<RowProblem>().toEqualTypeOf<{
+      readonly registrationId: string | null;
+      readonly eventId: string | null;
+      readonly field: string;
+      readonly reason: string;
+      readonly skipped: boolean;
+    }>();
+    engine.on("discovery:finish", (p) => expectTypeOf(p.skipped).toEqualTypeOf<readonly SkippedRace[]>());
+    engine.on("sync:finish", (p) => expectTypeOf(p.problems).toEqualTypeOf<number>());
     expectTypeOf<EngineEvents["engine:stop"]>().toEqualTypeOf<{ readonly owner: string; readonly graceful: boolean }>();
     // @ts-expect-error unknown event names do not compile
     engine.on("sync:done", () => undefined);
@@ -178,7 +192,8 @@ describe("syncEvent", () => {
     await settle(h.clock, h.engine.runOnce());
     const ref = { provider: "scripted", eventId: "5000" };
     const inc = await settle(h.clock, h.engine.syncEvent(ref));
-    expect([inc.kind, inc.ok, inc.apiCalls]).toEqual(["incremental", true, 1]); // removal feed not due yet
+    // registrations and the removal feed: an operator's "bring it up to date now" reads it although it is not due
+    expect([inc.kind, inc.ok, inc.apiCalls]).toEqual(["incremental", true, 2]);
     h.adapter.dataset.dropRegistration("100001");
     const full = await settle(h.clock, h.engine.syncEvent(ref, { full: true }));
     expect([full.kind, full.ok, full.vanished]).toEqual(["reconcile", true, 1]);
@@ -199,7 +214,7 @@ describe("status", () => {
       ["5001", "low", true, 10, false],
     ]);
     expect(status.events[0]?.nextSyncAt?.toISOString()).toBe("2026-07-04T11:01:00.000Z");
-    expect(status.connections[0]).toMatchObject({ id: "c1", budgetKey: "scripted:c1", callsPerHour: 1000, maxInFlight: 2, callsLastHour: 3 }); // discovery, then one coalesced backfill: registrations + removals
+    expect(status.connections[0]).toMatchObject({ id: "c1", budgetKey: budgetKeyOf("c1"), callsPerHour: 1000, maxInFlight: 2, callsLastHour: 3 }); // discovery, then one coalesced backfill: registrations + removals
     expect(status.connections[0]?.lastDiscovery?.status).toBe("succeeded");
     await h.clock.advance(10 * 60_000);
     expect((await h.engine.status()).events[0]?.late).toBe(true);

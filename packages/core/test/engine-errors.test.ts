@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AuthError, NotFoundError, RateLimitedError, type SyncStore } from "@project88/core";
 import { createMemoryStore, generateDataset } from "@project88/core/testing";
-import { connection, createHarness, settle } from "./engine-harness.js";
+import { budgetKeyOf, connection, createHarness, settle } from "./engine-harness.js";
 
 const base = new Date("2026-07-04T14:00:00Z");
 const start = "2026-07-01T06:30:00Z";
@@ -17,12 +17,12 @@ async function backfilled(options: Parameters<typeof createHarness>[0] = {}) {
 describe("errors", () => {
   it("rejected credentials pause the connection's budget and say so", async () => {
     const h = await backfilled();
-    h.adapter.failOn({ kind: "registrations", error: new AuthError("[scripted] error 7 Permission Denied") });
+    h.adapter.failOn({ kind: "registrations", error: new AuthError("[scripted] error 6 Key authentication failed") });
     await settle(h.clock, h.engine.runOnce());
     const throttled = h.events("budget:throttled");
     expect(throttled).toHaveLength(1);
-    expect(throttled[0]).toMatchObject({ connectionId: "c1", budgetKey: "scripted:c1", reason: "credentials rejected" });
-    const [budget] = await h.store.getBudgets({ now: h.clock.now(), keys: ["scripted:c1"] });
+    expect(throttled[0]).toMatchObject({ connectionId: "c1", budgetKey: budgetKeyOf("c1"), reason: "credentials rejected" });
+    const [budget] = await h.store.getBudgets({ now: h.clock.now(), keys: [budgetKeyOf("c1")] });
     expect(budget?.pausedUntil?.getTime()).toBe(h.clock.now().getTime() + 3_600_000);
     const [event] = await h.store.listEvents();
     expect(event?.state.nextDueAt?.getTime()).toBeGreaterThanOrEqual(budget?.pausedUntil?.getTime() ?? Infinity);

@@ -1,4 +1,4 @@
-import { createSyncEngine, secret, type EngineEvents, type ScheduleInput, type SyncEngine, type SyncEngineOptions } from "@project88/core";
+import { createSyncEngine, credentialBudgetKey, secret, type EngineEvents, type ScheduleInput, type SyncEngine, type SyncEngineOptions } from "@project88/core";
 import { createMemoryStore, createScriptedAdapter, ManualClock, type MemoryStore, type ScriptedAdapter, type ScriptedDatasetInput } from "@project88/core/testing";
 
 /** A wired engine for tests: memory store, scripted provider, manual clock, event log. */
@@ -32,10 +32,15 @@ export function connection(id = "c1", extra: Partial<SyncEngineOptions["connecti
   return { id, provider: "scripted", credentials: { key: secret(`key-${id}`) }, ...extra };
 }
 
+/** The budget key `connection(id)` gets by default: a digest of its credentials. */
+export function budgetKeyOf(id = "c1"): string {
+  return credentialBudgetKey("scripted", { key: secret(`key-${id}`) });
+}
+
 const ALL: (keyof EngineEvents)[] = [
   "engine:start", "engine:stop", "discovery:start", "discovery:finish", "race:new", "event:new", "event:changed",
-  "sync:start", "sync:page", "sync:finish", "sync:error", "reconcile:refused", "budget:throttled", "budget:over",
-  "schedule:late", "lease:lost", "engine:error", "clock:skew", "listener:error", "privacy:returned", "privacy:anonymised",
+  "sync:start", "sync:page", "sync:finish", "sync:error", "sync:invalid", "reconcile:refused", "budget:throttled", "budget:over",
+  "schedule:late", "lease:lost", "engine:error", "clock:skew", "listener:error", "race:forbidden", "privacy:returned", "privacy:anonymised",
   "privacy:forgotten", "connections:changed",
 ];
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AuthError } from "@project88/core";
 import { generateDataset } from "@project88/core/testing";
-import { connection, createHarness, settle } from "./engine-harness.js";
+import { budgetKeyOf, connection, createHarness, settle } from "./engine-harness.js";
 
 const base = new Date("2026-07-04T14:00:00Z");
 const start = "2026-07-01T06:30:00Z";
@@ -34,7 +34,7 @@ describe("a race visible to two partners' credentials", () => {
     const events = await h.store.listEvents();
     await h.clock.advanceTo(Math.max(...events.map((e) => e.state.nextDueAt?.getTime() ?? 0)));
     // Partner a's credentials are rejected: a's budget is paused for an hour.
-    await h.store.pauseBudget({ key: "scripted:a", now: h.clock.now(), until: new Date(h.clock.now().getTime() + 3_600_000), reason: "credentials rejected" });
+    await h.store.pauseBudget({ key: budgetKeyOf("a"), now: h.clock.now(), until: new Date(h.clock.now().getTime() + 3_600_000), reason: "credentials rejected" });
     h.adapter.resetLog();
     const result = await settle(h.clock, h.engine.runOnce());
     expect(result.failed).toBe(0);
@@ -53,12 +53,12 @@ describe("a race visible to two partners' credentials", () => {
     await settle(h.clock, h.engine.runOnce());
     const events = await h.store.listEvents();
     await h.clock.advanceTo(Math.max(...events.map((e) => e.state.nextDueAt?.getTime() ?? 0)));
-    h.adapter.failOn({ raceId: onlyA.raceId, error: new AuthError("[scripted] error 7 Permission Denied"), times: 100 });
+    h.adapter.failOn({ raceId: onlyA.raceId, error: new AuthError("[scripted] error 6 Key authentication failed"), times: 100 });
     const result = await settle(h.clock, h.engine.runOnce());
     expect(result.passes.find((p) => p.raceId === onlyA.raceId)?.ok).toBe(false);
     expect(result.passes.find((p) => p.raceId === onlyB.raceId)?.ok).toBe(true);
-    const budgets = await h.store.getBudgets({ now: h.clock.now(), keys: ["scripted:a", "scripted:b"] });
-    expect(budgets.find((b) => b.key === "scripted:a")?.pausedUntil).not.toBeNull();
-    expect(budgets.find((b) => b.key === "scripted:b")?.pausedUntil ?? null).toBeNull();
+    const budgets = await h.store.getBudgets({ now: h.clock.now(), keys: [budgetKeyOf("a"), budgetKeyOf("b")] });
+    expect(budgets.find((b) => b.key === budgetKeyOf("a"))?.pausedUntil).not.toBeNull();
+    expect(budgets.find((b) => b.key === budgetKeyOf("b"))?.pausedUntil ?? null).toBeNull();
   });
 });

@@ -50,14 +50,21 @@ describe("memory store extras", () => {
     expect((await store.listEvents())[0]?.state.nextDueAt).toEqual(now);
   });
 
-  it("rejects a removal with an unknown reason, a row of another provider and an unknown event", async () => {
+  it("skips, and reports, a removal with an unknown reason, a row of another provider and one of an unknown event", async () => {
     const { store, runId } = await seeded();
     const base = { owner: "o", now, runId, provider: "p", eventIds: ["e1"] };
-    await expect(store.commitPage({ ...base, registrations: [reg("1", { provider: "q" })] })).rejects.toThrow(/registration 1: provider/);
-    await expect(store.commitPage({ ...base, registrations: [reg("2", { eventId: "nope" })] })).rejects.toThrow(/registration 2: event nope/);
-    await expect(
-      store.commitPage({ ...base, removals: [{ provider: "p", registrationId: "3", raceId: "r1", eventId: "e1", reason: "lost" as never, newRegistrationId: null, modifiedAt: now, raw: {} }] }),
-    ).rejects.toThrow(/removal 3: reason/);
+    const result = await store.commitPage({
+      ...base,
+      registrations: [reg("1", { provider: "q" }), reg("2", { eventId: "nope" }), reg("4")],
+      removals: [{ provider: "p", registrationId: "3", raceId: "r1", eventId: "e1", reason: "lost" as never, newRegistrationId: null, modifiedAt: now, raw: {} }],
+    });
+    expect(result).toMatchObject({ inserted: 1, removed: 0 });
+    expect(result.problems?.map((p) => [p.registrationId, p.field, p.skipped])).toEqual([
+      ["1", "provider", true],
+      ["3", "reason", true],
+      ["2", "eventId", true],
+    ]);
+    expect((await store.listRegistrations({ provider: "p" })).map((r) => r.registrationId)).toEqual(["4"]);
   });
 
   it("refuses work after close", async () => {

@@ -97,7 +97,7 @@ describe("createScriptedAdapter", () => {
     expect(removals).toMatchObject([{ registrationId: second!.registrationId, reason: "transferred", newRegistrationId: "999999" }]);
     adapter.dataset.moveEvent(race.events[0]!.eventId, new Date("2026-05-02T15:00:00Z"));
     const races = [];
-    for await (const r of adapter.listRaces(conn, { from: base, to: new Date("2026-05-03T00:00:00Z") }, ctx)) races.push(r);
+    for await (const r of adapter.listRaces(conn, { from: base, to: new Date("2026-05-03T00:00:00Z") }, ctx)) if (!("skipped" in r)) races.push(r);
     expect(races.find((r) => r.raceId === race.raceId)?.events[0]?.startsAt).toEqual(new Date("2026-05-02T15:00:00Z"));
   });
 });

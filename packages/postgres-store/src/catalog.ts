@@ -16,6 +16,9 @@ export async function loadEvents(q: SqlQueryable, s: string, where: string, para
     `SELECT e.provider, e.event_id, e.race_id, r.name AS race_name, r.timezone, e.name, e.starts_at, e.ends_at,
        (SELECT array_agg(ce.connection_id ORDER BY ce.connection_id) FROM ${s}.connection_events ce
          WHERE ce.provider = e.provider AND ce.event_id = e.event_id) AS connection_ids,
+       (SELECT json_agg(json_build_object('connectionId', ce.connection_id, 'since', ce.forbidden_at, 'error', ce.forbidden_error)
+           ORDER BY ce.connection_id) FROM ${s}.connection_events ce
+         WHERE ce.provider = e.provider AND ce.event_id = e.event_id AND ce.forbidden_at IS NOT NULL) AS forbidden,
        (SELECT count(*)::int FROM ${s}.registrations g
          WHERE g.provider = e.provider AND g.event_id = e.event_id AND g.status = 'active') AS active,
        ${STATE_COLUMNS}
@@ -122,7 +125,10 @@ function validateDiscovery(args: SaveDiscoveryArgs): void {
   }
 }
 
-/** `SyncStore.saveDiscovery`: races, events, connection links and new sync states, in one transaction. */
+/**
+ * `SyncStore.saveDiscovery`: races, events, connection links and new sync states, in one
+ * transaction. Every link the discovery lists is cleared of a forbidden mark.
+ */
 export async function saveDiscovery(ctx: StoreContext, args: SaveDiscoveryArgs): Promise<DiscoveryDiff> {
   validateDiscovery(args);
   const { s } = ctx;
@@ -177,7 +183,8 @@ export async function saveDiscovery(ctx: StoreContext, args: SaveDiscoveryArgs):
     await tx.query(
       `INSERT INTO ${s}.connection_events (connection_id, provider, event_id, first_seen_at, last_seen_at)
        SELECT $1, $2, t.event_id, $4, $4 FROM unnest($3::text[]) AS t(event_id)
-       ON CONFLICT (connection_id, provider, event_id) DO UPDATE SET last_seen_at = excluded.last_seen_at`,
+       ON CONFLICT (connection_id, provider, event_id) DO UPDATE SET last_seen_at = excluded.last_seen_at,
+         forbidden_at = NULL, forbidden_error = NULL`,
       [args.connectionId, args.provider, eventIds, args.now],
     );
     // A new event is due at once: its backfill is the first thing to run.

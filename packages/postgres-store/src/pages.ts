@@ -1,11 +1,10 @@
-import { LeaseLostError, StoreError } from "@project88/core";
-import type { CommitPageArgs, ForgottenReturn, PageWriteResult, Registration, Removal, StoredRegistration } from "@project88/core";
+import { checkPage, LeaseLostError, rawJsonText, StoreError, withoutUnknownEvents } from "@project88/core";
+import type { CheckedPage, CommitPageArgs, FieldProblem, ForgottenReturn, PageWriteResult, Registration, Removal, StoredFieldProblem, StoredRegistration } from "@project88/core";
 import { HELD } from "./claims.js";
 import { preferLz4Compression } from "./compression.js";
 import type { SqlQueryable } from "./sql-client.js";
 import type { StoreContext } from "./rows.js";
 import { RUN_ID, finishPass } from "./runs.js";
-import { checkRows } from "./validate.js";
 
 const REG_COLUMNS = [
   "race_id",
@@ -60,11 +59,11 @@ function rawLines(raws: readonly (string | null)[]): string {
 }
 
 /**
- * Validates every row (duplicates included), then keeps the newest of duplicate ids (ON
- * CONFLICT cannot touch a row twice in one statement). Returns the kept rows and their raw JSON.
+ * Keeps the newest of duplicate ids (ON CONFLICT cannot touch a row twice in one statement).
+ * The rows were checked by core's `checkPage`, so every raw is storable. Returns the kept rows
+ * and their raw JSON.
  */
-function prepare<Row extends Registration | Removal>(provider: string, input: readonly Row[], kind: string): { rows: Row[]; raws: (string | null)[] } {
-  const raws = checkRows(provider, input, kind);
+function prepare<Row extends Registration | Removal>(input: readonly Row[]): { rows: Row[]; raws: (string | null)[] } {
   const byId = new Map<string, number>();
   input.forEach((row, i) => {
     const prev = byId.get(row.registrationId);
@@ -72,7 +71,14 @@ function prepare<Row extends Registration | Removal>(provider: string, input: re
     if (prevAt === undefined || prevAt <= (row.modifiedAt?.getTime() ?? -Infinity)) byId.set(row.registrationId, i);
   });
   const kept = [...byId.values()];
-  return { rows: kept.map((i) => input[i]!), raws: kept.map((i) => raws[i] ?? null) };
+  const rows = kept.map((i) => input[i]!);
+  return { rows, raws: rows.map((r) => rawJsonText(r.raw)) };
+}
+
+/** A row's problems as the `problems` column holds them (null when clean), first seen `now`. */
+function problemsJson(problems: readonly FieldProblem[] | undefined, now: Date): { field: string; reason: string; firstSeenAt: string }[] | null {
+  if (problems === undefined || problems.length === 0) return null;
+  return problems.map((p) => ({ field: p.field, reason: p.reason, firstSeenAt: now.toISOString() }));
 }
 
 /**
@@ -86,10 +92,10 @@ function upsertSql(s: string): string {
   const differs = REG_COLUMNS.map((c) => `r.${c}`).join(", ");
   const incoming = REG_COLUMNS.map((c) => `excluded.${c}`).join(", ");
   return `WITH written AS (
-    INSERT INTO ${s}.registrations AS r (provider, registration_id, ${cols},
+    INSERT INTO ${s}.registrations AS r (provider, registration_id, ${cols}, problems,
       status, removed_reason, new_registration_id, first_seen_at, updated_at, status_changed_at)
-    SELECT $1, t.registration_id, ${REG_COLUMNS.map((c) => `t.${c}`).join(", ")}, 'active', NULL, NULL, $2, $2, $2
-    FROM ${pageRelation(s, ["registration_id", ...REG_COLUMNS.filter((c) => c !== "raw")], "$3", "$4")}
+    SELECT $1, t.registration_id, ${REG_COLUMNS.map((c) => `t.${c}`).join(", ")}, t.problems, 'active', NULL, NULL, $2, $2, $2
+    FROM ${pageRelation(s, ["registration_id", ...REG_COLUMNS.filter((c) => c !== "raw"), "problems"], "$3", "$4")}
     -- Unchanged rows are filtered out before the upsert: ON CONFLICT would lock (and so write)
     -- every row it compares, turning a no-change re-sync into a full rewrite of the page.
     -- LATERAL ... OFFSET 0 (kept from being flattened): one primary-key probe per row, never
@@ -101,6 +107,7 @@ function upsertSql(s: string): string {
                IS DISTINCT FROM (${REG_COLUMNS.map((c) => `t.${c}`).join(", ")}, 'active', NULL::text, NULL::text))
     ON CONFLICT (provider, registration_id) DO UPDATE SET
       ${REG_COLUMNS.map((c) => `${c} = excluded.${c}`).join(", ")},
+      problems = ${MERGED_PROBLEMS},
       status = 'active', removed_reason = NULL, new_registration_id = NULL, updated_at = excluded.updated_at, anonymised_at = NULL,
       status_changed_at = CASE WHEN r.status = 'active' THEN r.status_changed_at ELSE excluded.updated_at END
     WHERE (r.modified_at IS NULL OR excluded.modified_at IS NULL OR excluded.modified_at >= r.modified_at)
@@ -117,8 +124,16 @@ function upsertSql(s: string): string {
   FROM written`;
 }
 
+/**
+ * The written row's problems, each keeping the `firstSeenAt` the stored row had for its field.
+ * Problems are not compared for "changed": they follow from `raw`, which is.
+ */
+const MERGED_PROBLEMS = `(SELECT jsonb_agg(CASE WHEN o.first IS NULL THEN n ELSE jsonb_set(n, '{firstSeenAt}', o.first) END ORDER BY e.i)
+    FROM jsonb_array_elements(excluded.problems) WITH ORDINALITY AS e(n, i)
+    LEFT JOIN LATERAL (SELECT x->'firstSeenAt' AS first FROM jsonb_array_elements(r.problems) AS x WHERE x->>'field' = n->>'field' LIMIT 1) AS o ON true)`;
+
 /** The normalised columns of each row, named after the registrations columns `json_populate_recordset` fills. */
-function registrationRecords(rows: readonly Registration[]): Record<string, unknown>[] {
+function registrationRecords(rows: readonly Registration[], now: Date): Record<string, unknown>[] {
   return rows.map((r) => ({
     registration_id: r.registrationId,
     race_id: r.raceId,
@@ -139,6 +154,7 @@ function registrationRecords(rows: readonly Registration[]): Record<string, unkn
     team_name: r.teamName,
     registered_at: r.registeredAt,
     modified_at: r.modifiedAt,
+    problems: problemsJson(r.problems, now),
   }));
 }
 
@@ -151,8 +167,8 @@ export async function writeRegistrations(
   input: readonly Registration[],
 ): Promise<{ inserted: number; updated: number; unchanged: number; returned: ForgottenReturn[] }> {
   if (input.length === 0) return { inserted: 0, updated: 0, unchanged: 0, returned: [] };
-  const { rows, raws } = prepare(provider, input, "registration");
-  const records = JSON.stringify(registrationRecords(rows));
+  const { rows, raws } = prepare(input);
+  const records = JSON.stringify(registrationRecords(rows, now));
   const result = await q.query<{ inserted: number; updated: number; returned: ForgottenReturn[] | null }>(upsertSql(s), [provider, now, records, rawLines(raws)]);
   const inserted = result.rows[0]?.inserted ?? 0;
   const updated = result.rows[0]?.updated ?? 0;
@@ -166,7 +182,7 @@ export async function writeRegistrations(
  */
 async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: Date, input: readonly Removal[]): Promise<{ removed: number; returned: ForgottenReturn[] }> {
   if (input.length === 0) return { removed: 0, returned: [] };
-  const { rows, raws } = prepare(provider, input, "removal of registration");
+  const { rows, raws } = prepare(input);
   const records = rows.map((r) => ({
     registration_id: r.registrationId,
     race_id: r.raceId,
@@ -174,13 +190,14 @@ async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: 
     removed_reason: r.reason,
     new_registration_id: r.newRegistrationId,
     modified_at: r.modifiedAt,
+    problems: problemsJson(r.problems, now),
   }));
   const result = await q.query<{ removed: number; returned: ForgottenReturn[] | null }>(
     `WITH written AS (
        INSERT INTO ${s}.registrations AS r (provider, registration_id, race_id, event_id, modified_at, status, removed_reason,
-         new_registration_id, raw, first_seen_at, updated_at, status_changed_at)
-       SELECT $1, t.registration_id, t.race_id, t.event_id, t.modified_at, t.removed_reason, t.removed_reason, t.new_registration_id, t.raw, $2, $2, $2
-       FROM ${pageRelation(s, ["registration_id", "race_id", "event_id", "removed_reason", "new_registration_id", "modified_at"], "$3", "$4")}
+         new_registration_id, raw, problems, first_seen_at, updated_at, status_changed_at)
+       SELECT $1, t.registration_id, t.race_id, t.event_id, t.modified_at, t.removed_reason, t.removed_reason, t.new_registration_id, t.raw, t.problems, $2, $2, $2
+       FROM ${pageRelation(s, ["registration_id", "race_id", "event_id", "removed_reason", "new_registration_id", "modified_at", "problems"], "$3", "$4")}
        ON CONFLICT (provider, registration_id) DO UPDATE SET status = excluded.status,
          removed_reason = excluded.removed_reason, new_registration_id = excluded.new_registration_id,
          modified_at = GREATEST(r.modified_at, excluded.modified_at), updated_at = excluded.updated_at,
@@ -217,8 +234,11 @@ async function assertLeases(q: SqlQueryable, s: string, args: CommitPageArgs, op
   }
 }
 
-/** Refuses a page whose run is unknown or finished, or whose rows or patches name foreign events. */
-async function assertPage(q: SqlQueryable, s: string, args: CommitPageArgs): Promise<void> {
+/**
+ * Refuses a page whose run is unknown or finished, or whose patches name events outside the
+ * pass. Rows of events the store does not know are not refused: they are skipped and reported.
+ */
+async function assertPage(q: SqlQueryable, s: string, args: CommitPageArgs, checked: CheckedPage): Promise<CheckedPage> {
   // Run ids are bigint identities; anything else cannot name a run (and must not fail the cast).
   const run = RUN_ID.test(args.runId)
     ? await q.query<{ status: string }>(`SELECT status FROM ${s}.sync_runs WHERE id = $1::bigint FOR UPDATE`, [args.runId])
@@ -236,21 +256,15 @@ async function assertPage(q: SqlQueryable, s: string, args: CommitPageArgs): Pro
   if (share !== undefined && !(share >= 0 && share <= 1)) {
     throw new StoreError(`[postgres-store] commitPage: vanish.maxShare ${share} is not within 0..1`, { retryable: false });
   }
-  const rows = [...(args.registrations ?? []), ...(args.removals ?? [])];
-  if (rows.length === 0) return;
+  const rows = [...checked.registrations, ...checked.removals];
+  if (rows.length === 0) return checked;
   const eventIds = [...new Set(rows.map((r) => r.eventId))];
   const known = await q.query<{ event_id: string }>(
     `SELECT event_id FROM ${s}.events WHERE provider = $1 AND event_id = ANY($2::text[])`,
     [args.provider, eventIds],
   );
   const found = new Set(known.rows.map((r) => r.event_id));
-  const stray = rows.find((r) => !found.has(r.eventId));
-  if (stray) {
-    throw new StoreError(
-      `[postgres-store] commitPage: registration ${JSON.stringify(stray.registrationId)} (${args.provider}) was not written: event ${stray.eventId} is unknown; the page was rolled back`,
-      { retryable: false },
-    );
-  }
+  return withoutUnknownEvents(checked, (eventId) => found.has(eventId));
 }
 
 /**
@@ -260,13 +274,15 @@ async function assertPage(q: SqlQueryable, s: string, args: CommitPageArgs): Pro
  */
 export async function commitPage(ctx: StoreContext, args: CommitPageArgs): Promise<PageWriteResult> {
   const { s } = ctx;
+  // Bad provider data never fails the page: fields go null with a problem, unstorable rows are skipped.
+  const checked = checkPage(args);
   return ctx.db.transaction(
     async (tx) => {
       await assertLeases(tx, s, args, "commitPage");
-      await assertPage(tx, s, args);
-      if ((args.registrations?.length ?? 0) + (args.removals?.length ?? 0) > 0) await preferLz4Compression(tx);
-      const regs = await writeRegistrations(tx, s, args.provider, args.now, args.registrations ?? []);
-      const { removed, returned: returnedByRemovals } = await writeRemovals(tx, s, args.provider, args.now, args.removals ?? []);
+      const page = await assertPage(tx, s, args, checked);
+      if (page.registrations.length + page.removals.length > 0) await preferLz4Compression(tx);
+      const regs = await writeRegistrations(tx, s, args.provider, args.now, page.registrations);
+      const { removed, returned: returnedByRemovals } = await writeRemovals(tx, s, args.provider, args.now, page.removals);
       if (args.backfillAfter !== undefined) {
         await tx.query(
           `UPDATE ${s}.sync_state SET backfill_after = $3, updated_at = $4 WHERE provider = $1 AND event_id = ANY($2::text[])`,
@@ -276,8 +292,9 @@ export async function commitPage(ctx: StoreContext, args: CommitPageArgs): Promi
       const { returned: returnedByRows, ...written } = regs;
       const returned = [...returnedByRows, ...returnedByRemovals];
       const counts = { ...written, removed };
-      const vanish = await finishPass(tx, s, args, counts);
-      return { ...counts, ...(vanish ? { vanish } : {}), ...(returned.length > 0 ? { returned } : {}) };
+      const vanish = await finishPass(tx, s, args, { ...counts, problems: page.problems });
+      const result = { ...counts, problems: page.problems, ...(returned.length > 0 ? { returned } : {}) };
+      return vanish ? { ...result, vanish } : result;
     },
     { operation: "commitPage" },
   );
@@ -305,6 +322,7 @@ interface RegistrationRow {
   registered_at: Date | null;
   modified_at: Date | null;
   raw: unknown;
+  problems: { field: string; reason: string; firstSeenAt: string }[] | null;
   status: StoredRegistration["status"];
   removed_reason: StoredRegistration["removedReason"];
   new_registration_id: string | null;
@@ -319,7 +337,7 @@ export async function listRegistrations(
 ): Promise<StoredRegistration[]> {
   const result = await ctx.db.query<RegistrationRow>(
     `SELECT provider, registration_id, race_id, event_id, user_id, first_name, last_name, gender, to_char(dob, 'YYYY-MM-DD') AS dob,
-       age, bib, chip, email, phone, city, state, country, team_name, registered_at, modified_at, raw, status, removed_reason,
+       age, bib, chip, email, phone, city, state, country, team_name, registered_at, modified_at, raw, problems, status, removed_reason,
        new_registration_id, first_seen_at, updated_at
      FROM ${ctx.s}.registrations
      WHERE provider = $1 AND ($2::text[] IS NULL OR event_id = ANY($2::text[])) AND ($3::text IS NULL OR race_id = $3)
@@ -349,6 +367,7 @@ export async function listRegistrations(
     registeredAt: r.registered_at,
     modifiedAt: r.modified_at,
     raw: r.raw,
+    problems: (r.problems ?? []).map((p): StoredFieldProblem => ({ field: p.field, reason: p.reason, firstSeenAt: new Date(p.firstSeenAt) })),
     status: r.status,
     removedReason: r.removed_reason,
     newRegistrationId: r.new_registration_id,

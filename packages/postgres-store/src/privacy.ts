@@ -24,7 +24,8 @@ export const PERSONAL_COLUMNS = [
   "raw",
 ] as const;
 
-const CLEAR = PERSONAL_COLUMNS.map((c) => `${c} = NULL`).join(", ");
+// `problems` too: a problem's reason quotes the bad value (a malformed date of birth, an email).
+const CLEAR = [...PERSONAL_COLUMNS, "problems"].map((c) => `${c} = NULL`).join(", ");
 
 /**
  * `SyncStore.anonymiseEnded`: one short transaction over at most `limit` rows. Rows another
@@ -57,8 +58,8 @@ export async function anonymiseEnded(ctx: StoreContext, args: AnonymiseArgs): Pr
 }
 
 /**
- * `SyncStore.forget`: clears the person's rows, deletes their status history and records the
- * tombstones, in one transaction. The status trigger does not fire: `status` is not touched.
+ * `SyncStore.forget`: clears the person's rows, deletes their status history and their entries in
+ * the runs' problem samples, and records the tombstones, in one transaction. The status trigger does not fire: `status` is not touched.
  */
 export async function forget(ctx: StoreContext, args: ForgetArgs): Promise<{ registrations: number }> {
   if ((args.registrationId === undefined) === (args.userId === undefined)) {
@@ -78,6 +79,16 @@ export async function forget(ctx: StoreContext, args: ForgetArgs): Promise<{ reg
       const ids = cleared.rows.map((r) => r.registration_id);
       if (args.registrationId !== undefined && !ids.includes(args.registrationId)) ids.push(args.registrationId);
       await tx.query(`DELETE FROM ${s}.registration_status_changes WHERE provider = $1 AND registration_id = ANY($2::text[])`, [args.provider, ids]);
+      // The runs' problem samples name the registration and may quote its bad values.
+      await tx.query(
+        `UPDATE ${s}.sync_runs SET problem_sample = (
+           SELECT coalesce(jsonb_agg(x.e ORDER BY x.n), '[]'::jsonb)
+           FROM jsonb_array_elements(problem_sample) WITH ORDINALITY AS x(e, n)
+           WHERE (x.e->>'registrationId') IS NULL OR NOT (x.e->>'registrationId' = ANY($2::text[])))
+         WHERE provider = $1 AND problems > 0
+           AND EXISTS (SELECT 1 FROM jsonb_array_elements(problem_sample) AS e WHERE e->>'registrationId' = ANY($2::text[]))`,
+        [args.provider, ids],
+      );
       await tx.query(
         `INSERT INTO ${s}.forgotten (provider, kind, subject_id, forgotten_at)
          SELECT $1, 'registration', id, $3::timestamptz FROM unnest($2::text[]) AS id

@@ -1,4 +1,4 @@
-import type { EventRef, SerializedError, StoredEvent, SyncState, SyncStatePatch } from "@project88/core";
+import type { EventRef, ForbiddenLink, SerializedError, StoredEvent, SyncState, SyncStatePatch } from "@project88/core";
 
 /** The store's schema-qualified context, shared by every concern's module. */
 export interface StoreContext {
@@ -42,6 +42,8 @@ export interface EventRow extends StateRow {
   starts_at: Date;
   ends_at: Date | null;
   connection_ids: string[] | null;
+  /** `json_agg` of the forbidden links (instants as ISO text), or null when none. */
+  forbidden: { connectionId: string; since: string; error: SerializedError }[] | null;
   active: number;
 }
 
@@ -81,6 +83,7 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     startsAt: row.starts_at,
     endsAt: row.ends_at,
     connectionIds: row.connection_ids ?? [],
+    forbidden: (row.forbidden ?? []).map((f): ForbiddenLink => ({ connectionId: f.connectionId, since: new Date(f.since), error: f.error })),
     state: toState(row),
     activeRegistrations: row.active,
   };

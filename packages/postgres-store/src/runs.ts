@@ -1,5 +1,5 @@
-import { StoreError } from "@project88/core";
-import type { CommitPageArgs, FailRunArgs, PassKind, RunStatus, SerializedError, StartRunArgs, SyncRun } from "@project88/core";
+import { PROBLEM_SAMPLE_SIZE, StoreError } from "@project88/core";
+import type { CommitPageArgs, FailRunArgs, PassKind, RowProblem, RunStatus, SerializedError, StartRunArgs, SyncRun } from "@project88/core";
 import { applyStatePatch } from "./catalog.js";
 import type { SqlQueryable } from "./sql-client.js";
 import type { StoreContext } from "./rows.js";
@@ -63,16 +63,20 @@ export async function finishPass(
   q: SqlQueryable,
   s: string,
   args: CommitPageArgs,
-  counts: { inserted: number; updated: number; unchanged: number; removed: number },
+  counts: { inserted: number; updated: number; unchanged: number; removed: number; problems: readonly RowProblem[] },
 ): Promise<{ vanished: number; active: number; refused: boolean } | undefined> {
   const finish = args.finish;
   const result = finish?.vanish ? await vanish(q, s, args, finish.vanish.seenRegistrationIds, finish.vanish.maxShare) : undefined;
+  // The run keeps its first problems as a sample: only what can still fit is sent.
+  const sample = JSON.stringify(counts.problems.slice(0, PROBLEM_SAMPLE_SIZE));
   await q.query(
     `UPDATE ${s}.sync_runs SET rows_inserted = rows_inserted + $2, rows_updated = rows_updated + $3,
-       rows_unchanged = rows_unchanged + $4, rows_removed = rows_removed + $5
-       ${finish ? ", status = 'succeeded', finished_at = $6, api_calls = $7" : ""}
+       rows_unchanged = rows_unchanged + $4, rows_removed = rows_removed + $5, problems = problems + $6,
+       problem_sample = CASE WHEN $6 = 0 OR jsonb_array_length(problem_sample) >= ${PROBLEM_SAMPLE_SIZE} THEN problem_sample
+         ELSE (SELECT jsonb_agg(e ORDER BY i) FROM jsonb_array_elements(problem_sample || $7::jsonb) WITH ORDINALITY AS x(e, i) WHERE i <= ${PROBLEM_SAMPLE_SIZE}) END
+       ${finish ? ", status = 'succeeded', finished_at = $8, api_calls = $9" : ""}
      WHERE id = $1::bigint`,
-    [args.runId, counts.inserted, counts.updated, counts.unchanged, counts.removed, ...(finish ? [args.now, finish.apiCalls] : [])],
+    [args.runId, counts.inserted, counts.updated, counts.unchanged, counts.removed, counts.problems.length, sample, ...(finish ? [args.now, finish.apiCalls] : [])],
   );
   if (!finish) return undefined;
   const patches = new Map(finish.states.map((p) => [p.eventId, p]));
@@ -130,18 +134,20 @@ interface RunRow {
   rows_unchanged: number;
   rows_removed: number;
   error: SerializedError | null;
+  problems: number;
+  problem_sample: RowProblem[] | null;
 }
 
 /** `SyncStore.listRuns`: newest first, default 50. */
 export async function listRuns(
   ctx: StoreContext,
-  args: { readonly limit?: number; readonly eventId?: string; readonly status?: RunStatus } = {},
+  args: { readonly limit?: number; readonly eventId?: string; readonly status?: RunStatus; readonly withProblems?: boolean } = {},
 ): Promise<SyncRun[]> {
   const result = await ctx.db.query<RunRow>(
     `SELECT id::text AS id, connection_id, provider, race_id, event_ids, kind, started_at, finished_at, status, api_calls,
-       rows_inserted, rows_updated, rows_unchanged, rows_removed, error
+       rows_inserted, rows_updated, rows_unchanged, rows_removed, error, problems, problem_sample
      FROM ${ctx.s}.sync_runs
-     WHERE ($1::text IS NULL OR $1::text = ANY(event_ids)) AND ($2::text IS NULL OR status = $2)
+     WHERE ($1::text IS NULL OR $1::text = ANY(event_ids)) AND ($2::text IS NULL OR status = $2)${args.withProblems === true ? " AND problems > 0" : ""}
      ORDER BY started_at DESC, id DESC LIMIT $3`,
     [args.eventId ?? null, args.status ?? null, args.limit ?? 50],
     { operation: "listRuns", retry: true },
@@ -162,5 +168,7 @@ export async function listRuns(
     rowsUnchanged: r.rows_unchanged,
     rowsRemoved: r.rows_removed,
     error: r.error,
+    problems: r.problems,
+    problemSample: r.problem_sample ?? [],
   }));
 }

@@ -97,6 +97,7 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
     saveDiscovery: (args) => catalog.saveDiscovery(ctx, args),
     listEvents: (args) => catalog.listEvents(ctx, args),
     updateSchedule: (args) => catalog.updateSchedule(ctx, args),
+    markForbidden: (args) => claims.markForbidden(ctx, args),
     claimDue: (args) => claims.claimDue(ctx, args),
     claimEvents: (args) => claims.claimEvents(ctx, args),
     renewLeases: (args) => claims.renewLeases(ctx, args),

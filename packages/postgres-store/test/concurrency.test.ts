@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createPostgresStore, type PostgresStore } from "@project88/postgres-store";
+import { createPostgresStore, loadMigrations, type PostgresStore } from "@project88/postgres-store";
 import { useTestSchema } from "./db.js";
-import { loadMigrations } from "../src/migrate.js";
 import { race } from "./fixtures.js";
 
 const db = useTestSchema("store_concurrency");
@@ -26,10 +25,10 @@ describe("concurrency on real PostgreSQL", () => {
     const [a, b] = await Promise.all([0, 1].map(() => createPostgresStore({ connectionString, schema, migrate: false })));
     try {
       const versions = (await loadMigrations()).map((m) => m.version);
-      const latest = Math.max(...versions);
+      const newest = versions.at(-1);
       const results = await Promise.all([a!.migrate(), b!.migrate()]);
-      expect(results.map((r) => r.applied).flat()).toEqual(versions);
-      expect(results.map((r) => r.version)).toEqual([latest, latest]);
+      expect(results.map((r) => r.applied).flat().sort((x, y) => x - y)).toEqual(versions);
+      expect(results.map((r) => r.version)).toEqual([newest, newest]);
       const rows = await db.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
       expect(rows).toEqual(versions.map((version) => ({ version })));
     } finally {

@@ -37,6 +37,13 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers,
   });
+  const rowProblems = new Counter({
+    name: `${p}row_problems_total`,
+    help: "Bad provider data on committed pages: fields stored as null (kind=field) and rows not stored (kind=skipped).",
+    labelNames: ["connection", "kind"],
+    registers,
+  });
+  const discoverySkipped = new Counter({ name: `${p}discovery_skipped_total`, help: "Races and events discovery could not read and skipped.", labelNames: ["connection"], registers });
   const throttled = new Counter({ name: `${p}budget_throttled_total`, help: "Times a connection's budget was paused by the provider.", labelNames: ["connection"], registers });
   const engineErrors = new Counter({
     name: `${p}engine_errors_total`,
@@ -50,6 +57,12 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
   const callsPerHour = new Gauge({ name: `${p}budget_calls_per_hour`, help: "A connection's hourly call budget.", labelNames: ["connection"], registers });
   const inFlight = new Gauge({ name: `${p}budget_in_flight`, help: "Requests in flight per connection.", labelNames: ["connection"], registers });
   const paused = new Gauge({ name: `${p}budget_paused`, help: "1 while a connection's budget is paused.", labelNames: ["connection"], registers });
+  const forbiddenRaces = new Gauge({
+    name: `${p}forbidden_races`,
+    help: "Races the provider refuses to a connection's credentials (permission denied), until discovery sees them again.",
+    labelNames: ["connection"],
+    registers,
+  });
   const eventsByTier = new Gauge({ name: `${p}events`, help: "Known events per scheduling tier.", labelNames: ["tier"], registers });
   const lateEvents = new Gauge({ name: `${p}late_events`, help: "Events whose sync is later than their tier allows.", registers });
   const registrations = new Gauge({ name: `${p}registrations`, help: "Active registrations stored across all events.", registers });
@@ -97,9 +110,14 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
         apiErrors.inc({ connection: e.connectionId, code: e.error.code });
         passes.inc({ connection: e.connectionId, kind: e.kind, result: "failed" });
       };
-      const onDiscovery = (e: { connectionId: string; apiCalls: number; error: { code: string } | null }) => {
+      const onDiscovery = (e: { connectionId: string; apiCalls: number; error: { code: string } | null; skipped: readonly unknown[] }) => {
         apiCalls.inc({ connection: e.connectionId, purpose: "discovery" }, e.apiCalls);
         if (e.error) apiErrors.inc({ connection: e.connectionId, code: e.error.code });
+        if ((e.skipped?.length ?? 0) > 0) discoverySkipped.inc({ connection: e.connectionId }, e.skipped.length);
+      };
+      const onInvalid = (e: { connectionId: string; count: number; skipped: number }) => {
+        if (e.count > e.skipped) rowProblems.inc({ connection: e.connectionId, kind: "field" }, e.count - e.skipped);
+        if (e.skipped > 0) rowProblems.inc({ connection: e.connectionId, kind: "skipped" }, e.skipped);
       };
       const onThrottled = (e: { connectionId: string }) => throttled.inc({ connection: e.connectionId });
       const onOver = (e: { connectionId: string }) => overBudget.inc({ connection: e.connectionId });
@@ -107,6 +125,7 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
       engine.on("sync:page", onPage);
       engine.on("sync:finish", onFinish);
       engine.on("sync:error", onError);
+      engine.on("sync:invalid", onInvalid);
       engine.on("discovery:finish", onDiscovery);
       engine.on("budget:throttled", onThrottled);
       engine.on("budget:over", onOver);
@@ -115,6 +134,7 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
         engine.off("sync:page", onPage);
         engine.off("sync:finish", onFinish);
         engine.off("sync:error", onError);
+        engine.off("sync:invalid", onInvalid);
         engine.off("discovery:finish", onDiscovery);
         engine.off("budget:throttled", onThrottled);
         engine.off("budget:over", onOver);
@@ -143,6 +163,7 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
         callsPerHour.set(labels, c.callsPerHour);
         inFlight.set(labels, c.inFlight);
         paused.set(labels, c.pausedUntil && c.pausedUntil > status.now ? 1 : 0);
+        forbiddenRaces.set(labels, c.forbiddenRaces.length);
         const finished = c.lastDiscovery?.finishedAt;
         if (finished) lastDiscovery.set(labels, finished.getTime() / 1000);
         if (typeof c.clockSkewMs === "number") clockSkew.set({ connection: c.id, against: "provider" }, c.clockSkewMs / 1000);

@@ -1,4 +1,4 @@
-import type { EngineStatus, SerializedError } from "@project88/core";
+import type { EngineStatus, RowProblem, SerializedError } from "@project88/core";
 
 /** One event in `status --json` and `/status`. Instants are ISO strings. */
 export interface EventStatusJson {
@@ -17,6 +17,20 @@ export interface EventStatusJson {
   readonly failures: number;
   readonly late: boolean;
   readonly lastError: SerializedError | null;
+  /** Connections the provider refuses this event's race to (error 7), until discovery sees it again. */
+  readonly forbiddenConnectionIds: readonly string[];
+}
+
+/** A race refused to a connection's credentials. */
+export interface ForbiddenRaceJson {
+  readonly provider: string;
+  readonly raceId: string;
+  readonly raceName: string;
+  readonly eventIds: readonly string[];
+  readonly since: string;
+  readonly error: SerializedError;
+  /** Whether another connection still syncs the race. */
+  readonly rerouted: boolean;
 }
 
 /** One connection in `status --json` and `/status`. */
@@ -31,8 +45,22 @@ export interface ConnectionStatusJson {
   readonly pausedUntil: string | null;
   readonly lastError: SerializedError | null;
   readonly lastDiscoveryAt: string | null;
+  readonly forbiddenRaces: readonly ForbiddenRaceJson[];
   /** This host's clock minus the provider's (ms) from the latest response; positive: ahead. Null before any. */
   readonly clockSkewMs: number | null;
+}
+
+/** A recent pass that met bad provider data, in `status --json` and `/status`. */
+export interface ProblemRunJson {
+  readonly runId: string;
+  readonly connectionId: string;
+  readonly raceId: string;
+  readonly eventIds: readonly string[];
+  readonly kind: string;
+  readonly startedAt: string;
+  readonly problems: number;
+  /** The run's first problems: registration, event, field, reason, and whether the row was skipped. */
+  readonly sample: readonly RowProblem[];
 }
 
 /** The document `status --json` prints and `/status` serves. */
@@ -44,6 +72,8 @@ export interface StatusJson {
   readonly databaseClockSkewMs: number | null;
   readonly events: readonly EventStatusJson[];
   readonly connections: readonly ConnectionStatusJson[];
+  /** Recent passes whose pages had bad provider data (rows skipped or fields stored as null), newest first. */
+  readonly problemRuns: readonly ProblemRunJson[];
 }
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
@@ -72,6 +102,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       failures: e.failures,
       late: e.late,
       lastError: e.lastError,
+      forbiddenConnectionIds: e.forbidden.map((f) => f.connectionId),
     })),
     connections: status.connections.map((c) => ({
       id: c.id,
@@ -84,7 +115,18 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       pausedUntil: iso(c.pausedUntil),
       lastError: c.lastError,
       lastDiscoveryAt: iso(c.lastDiscovery?.finishedAt),
+      forbiddenRaces: c.forbiddenRaces.map((r) => ({ ...r, since: r.since.toISOString() })),
       clockSkewMs: c.clockSkewMs ?? null,
+    })),
+    problemRuns: (status.problemRuns ?? []).map((r) => ({
+      runId: r.runId,
+      connectionId: r.connectionId,
+      raceId: r.raceId,
+      eventIds: r.eventIds,
+      kind: r.kind,
+      startedAt: r.startedAt.toISOString(),
+      problems: r.problems,
+      sample: r.sample,
     })),
   };
 }

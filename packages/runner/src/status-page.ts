@@ -41,6 +41,9 @@ function eventRow(e: EventStatus, now: Date): string {
     e.late ? `<span class="badge late">late</span>` : "",
     e.failures > 0 ? `<span class="badge failing" title="${h(e.lastError?.message ?? "")}">failing ×${h(e.failures)}</span>` : "",
     e.backfilled ? "" : `<span class="badge backfill">backfilling</span>`,
+    e.forbidden.length > 0
+      ? `<span class="badge late" title="${h(e.forbidden.map((f) => f.error.message).join("; "))}">forbidden for ${h(e.forbidden.map((f) => f.connectionId).join(", "))}</span>`
+      : "",
   ].join("");
   return `<tr>
 <td data-label="Event"><strong>${h(e.raceName)}</strong><br>${h(e.name)}${badges}<div class="muted">${h(e.provider)}:${h(e.eventId)}</div></td>
@@ -83,12 +86,18 @@ function budgetSection(status: EngineStatus): string {
     .map((c) => {
       const share = c.callsPerHour > 0 ? Math.min(1, c.callsLastHour / c.callsPerHour) : 0;
       const paused = c.pausedUntil && c.pausedUntil > status.now ? `<span class="badge late">paused ${h(relative(c.pausedUntil, status.now))}</span>` : "";
+      const forbidden = c.forbiddenRaces
+        .map(
+          (r) =>
+            `<div class="forbidden"><span class="badge late">forbidden</span> race ${h(r.raceId)} ${h(r.raceName)} since ${h(relative(r.since, status.now))} · ${r.rerouted ? "synced through another connection" : "<strong>not synced by any connection</strong>"}</div>`,
+        )
+        .join("");
       const skew = notableSkew(c.clockSkewMs) ? `<div class="badge late">${h(describeSkew(c.clockSkewMs, c.provider))}</div>` : "";
       return `<tr><td data-label="Connection"><strong>${h(c.id)}</strong>${paused}<div class="muted">${h(c.provider)}</div>${skew}</td>
 <td data-label="Calls last hour"><div class="bar${share > 0.9 ? " hot" : ""}"><span style="width:${(share * 100).toFixed(1)}%"></span></div><div class="muted">${h(c.callsLastHour)} / ${h(c.callsPerHour)} per hour</div></td>
 <td data-label="Tokens" class="num">${h(Math.floor(c.tokens))}</td><td data-label="In flight" class="num">${h(c.inFlight)} / ${h(c.maxInFlight)}</td>
 <td data-label="Last discovery">${h(relative(c.lastDiscovery?.finishedAt ?? null, status.now))}</td>
-<td data-label="Last error">${c.lastError ? `${h(c.lastError.code)}: ${h(c.lastError.message)}` : "—"}</td></tr>`;
+<td data-label="Last error">${c.lastError ? `${h(c.lastError.code)}: ${h(c.lastError.message)}` : "—"}${forbidden}</td></tr>`;
     })
     .join("\n");
   return `<section id="budgets"><h2>Budget per connection</h2><table><thead><tr><th>Connection</th><th>Calls last hour</th><th class="num">Tokens</th><th class="num">In flight</th><th>Last discovery</th><th>Last error</th></tr></thead><tbody>${rows}</tbody></table></section>`;

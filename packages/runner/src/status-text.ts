@@ -17,6 +17,10 @@ export function renderStatusText(status: EngineStatus, tierOrder: readonly strin
     const error = c.lastError ? `, last error ${c.lastError.code}: ${c.lastError.message}` : "";
     const skew = notableSkew(c.clockSkewMs) ? `, ${describeSkew(c.clockSkewMs, c.provider)}${c.clockSkewMs > 0 ? " (cursors kept that much earlier)" : ""}` : "";
     lines.push(`  ${c.id} (${c.provider}): ${c.callsLastHour}/${c.callsPerHour} calls in the last hour, ${Math.floor(c.tokens)} tokens${paused}${skew}${error}`);
+    for (const r of c.forbiddenRaces) {
+      const via = r.rerouted ? "synced through another connection" : "NOT SYNCED by any connection";
+      lines.push(`    FORBIDDEN race ${r.provider}:${r.raceId} ${r.raceName} since ${r.since.toISOString()} (${via}): ${r.error.message}`);
+    }
   }
   if (notableSkew(status.databaseClockSkewMs)) lines.push(`  Database: ${describeSkew(status.databaseClockSkewMs, "the database's")}`);
   const tiers = [...tierOrder, ...new Set(status.events.map((e) => e.tier).filter((t) => !tierOrder.includes(t)))];
@@ -25,10 +29,21 @@ export function renderStatusText(status: EngineStatus, tierOrder: readonly strin
     if (events.length === 0) continue;
     lines.push("", `Tier ${tier} (${events.length}):`);
     for (const e of events) {
-      const flags = [e.late ? "LATE" : "", e.failures > 0 ? `FAILING x${e.failures}` : "", e.backfilled ? "" : "backfilling"].filter(Boolean).join(" ");
+      const forbidden = e.forbidden.length > 0 ? `FORBIDDEN for ${e.forbidden.map((f) => f.connectionId).join(",")}` : "";
+      const flags = [e.late ? "LATE" : "", e.failures > 0 ? `FAILING x${e.failures}` : "", e.backfilled ? "" : "backfilling", forbidden].filter(Boolean).join(" ");
       lines.push(
         `  ${e.provider}:${e.eventId}  ${e.raceName} / ${e.name}  starts ${formatInZone(e.startsAt, e.timezone)}  last ${rel(e.lastSuccessAt, status.now)}  next ${rel(e.nextSyncAt, status.now)}  ${e.registrations} registrations${flags ? `  ${flags}` : ""}`,
       );
+    }
+  }
+  const problemRuns = status.problemRuns ?? [];
+  if (problemRuns.length > 0) {
+    // Bad provider data never stops a page; this is where an operator sees which rows need a person.
+    lines.push("", `Bad provider data in recent passes (${problemRuns.length}):`);
+    for (const r of problemRuns) {
+      const first = r.sample[0];
+      const example = first ? `, e.g. registration ${first.registrationId ?? "(no id)"}: ${first.reason}` : "";
+      lines.push(`  run ${r.runId} ${r.kind} race ${r.raceId} (${r.connectionId}) ${rel(r.startedAt, status.now)}: ${r.problems} problem(s)${example}`);
     }
   }
   return `${lines.join("\n")}\n`;

@@ -41,6 +41,7 @@ export function eventStatus(overrides: Partial<EventStatus> = {}): EventStatus {
     lastError: null,
     late: false,
     connectionIds: ["acme"],
+    forbidden: [],
     ...overrides,
   };
 }
@@ -64,6 +65,7 @@ export function engineStatus(events: readonly EventStatus[] = [eventStatus()]): 
         inFlight: 1,
         pausedUntil: null,
         lastError: null,
+        forbiddenRaces: [],
         lastDiscovery: {
           id: "d1",
           connectionId: "acme",
@@ -90,10 +92,12 @@ export function engineStatus(events: readonly EventStatus[] = [eventStatus()]): 
         pausedUntil: new Date(NOW.getTime() + 60_000),
         lastError: { name: "RateLimitedError", code: "RATE_LIMITED", message: "[runsignup] error 14 <throttled>", retryable: true },
         lastDiscovery: null,
+        forbiddenRaces: [],
         clockSkewMs: null,
       },
     ],
     budgets: [],
     databaseClockSkewMs: 150,
+    problemRuns: [],
   };
 }

@@ -20,7 +20,7 @@ describe("metrics and HTTP endpoints", () => {
     emitter.emit("sync:page", { ...pass, feed: "registrations", rows: 10, inserted: 7, updated: 2, unchanged: 1, removed: 0 });
     emitter.emit("sync:finish", { ...pass, apiCalls: 3, inserted: 7, updated: 2, unchanged: 1, removed: 0, vanished: 0, durationMs: 1500, cursorAt: new Date() });
     emitter.emit("sync:error", { ...pass, error: { name: "ProviderError", code: "PROVIDER", message: "x", retryable: true }, failures: 1, retryAt: null });
-    emitter.emit("discovery:finish", { connectionId: "acme", provider: "runsignup", races: 1, newRaces: 1, newEvents: 1, changedEvents: 0, apiCalls: 2, durationMs: 5, error: null });
+    emitter.emit("discovery:finish", { connectionId: "acme", provider: "runsignup", races: 1, newRaces: 1, newEvents: 1, changedEvents: 0, apiCalls: 2, durationMs: 5, error: null, skipped: [] });
     emitter.emit("engine:error", { phase: "loop", error: { name: "StoreError", code: "STORE", message: "connection refused", retryable: true } });
     metrics.observeRequest({ connectionId: "acme", status: 200, durationMs: 120, error: null });
     metrics.observeRequest({ connectionId: "acme", status: 200, durationMs: 80, error: "[runsignup] error 14 throttled" });

@@ -4,6 +4,7 @@
  */
 import {
   ConfigError,
+  ForbiddenError,
   ProviderError,
   type CallContext,
   type Connection,
@@ -14,12 +15,14 @@ import {
   type Race,
   type Registration,
   type Removal,
+  type SkippedRace,
 } from "@project88/core";
 import { createRunSignupClient } from "./client.js";
-import { mapParticipant, mapRace, mapRemoval, PROVIDER } from "./map.js";
+import { PROVIDER, readParticipants, readRace, readRemovals, type RaceRead } from "./map.js";
 import { resolveOptions, type RunSignupAdapterOptions } from "./options.js";
 import { nextAfter } from "./paging.js";
-import { parseBody, participantsSchema, raceDetailSchema, raceListSchema, removedParticipantsSchema, type RaceBody } from "./schemas.js";
+import { compareIds, type ElementRows } from "./read-rows.js";
+import { parseBody, participantsSchema, raceDetailSchema, raceListSchema, removedParticipantsSchema } from "./schemas.js";
 import { toEpochSeconds } from "./time.js";
 
 /** The RunSignUp adapter: a `ProviderAdapter` plus its defaults and a way to close its sockets. */
@@ -66,22 +69,22 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
     onRequest: o.onRequest,
   });
 
-  async function raceDetail(conn: Connection, raceId: string, window: DiscoveryWindow, ctx: CallContext): Promise<RaceBody> {
+  async function raceDetail(conn: Connection, raceId: string, window: DiscoveryWindow, ctx: CallContext): Promise<RaceRead> {
     const body = await client.get(
       conn,
       { path: `/race/${raceId}`, query: { future_events_only: "F", most_recent_events_only: "F" }, what: `race ${raceId}` },
       ctx,
     );
-    const race = parseBody(raceDetailSchema, body, `race ${raceId}`);
+    const read = readRace(parseBody(raceDetailSchema, body, `race ${raceId}`), `race ${raceId}`);
+    if (read.race === null) return read;
     // Get Race lists past seasons too; keep the events whose day falls in the window.
     const from = window.from.getTime() - DAY_MS;
     const to = window.to.getTime() + DAY_MS;
-    const mapped = mapRace(race, `race ${raceId}`);
-    const keep = new Set(mapped.events.filter((e) => e.startsAt.getTime() >= from && e.startsAt.getTime() <= to).map((e) => e.eventId));
-    return { ...race, events: (race.events ?? []).filter((e) => keep.has(String(e.event_id))) };
+    const events = read.race.events.filter((e) => e.startsAt.getTime() >= from && e.startsAt.getTime() <= to);
+    return { race: { ...read.race, events }, skipped: read.skipped };
   }
 
-  async function* listRaces(conn: Connection, window: DiscoveryWindow, ctx: CallContext): AsyncIterable<Race> {
+  async function* listRaces(conn: Connection, window: DiscoveryWindow, ctx: CallContext): AsyncIterable<Race | SkippedRace> {
     const seen = new Set<string>();
     for (let page = 1; ; page++) {
       const what = `races page ${page}`;
@@ -102,13 +105,31 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
         ctx,
       );
       const list = parseBody(raceListSchema, body, what);
-      for (const [i, { race }] of list.races.entries()) {
-        const raceId = String(race.race_id);
+      for (const [i, { race: body }] of list.races.entries()) {
+        // Each race is read on its own: an unreadable one is skipped and reported, the rest go on.
+        const listed = readRace(body, `${what} races[${i}].race`);
+        if (listed.race === null) {
+          yield* listed.skipped;
+          continue;
+        }
+        const raceId = listed.race.raceId;
         if (seen.has(raceId)) continue; // page-number paging over a changing list may repeat
         seen.add(raceId);
-        const needsDetail = o.raceDetail === "always" || race.events === undefined || !race.timezone;
-        const full = needsDetail ? await raceDetail(conn, raceId, window, ctx) : race;
-        yield mapRace(full, needsDetail ? `race ${raceId}` : `${what} races[${i}].race`);
+        const fields = body as { events?: unknown; timezone?: unknown };
+        const needsDetail = o.raceDetail === "always" || fields.events === undefined || !fields.timezone;
+        let read = listed;
+        if (needsDetail) {
+          try {
+            read = await raceDetail(conn, raceId, window, ctx);
+          } catch (error) {
+            // Listed but not readable with these credentials: not a race this key can sync, and
+            // no reason to fail the discovery of every other race.
+            if (error instanceof ForbiddenError) continue;
+            throw error;
+          }
+        }
+        yield* read.skipped;
+        if (read.race !== null) yield read.race;
       }
       if (list.races.length < o.racePageSize) return;
     }
@@ -120,7 +141,7 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
     args: FetchRegistrationsArgs,
     ctx: CallContext,
     endpoint: "participants" | "removed-participants",
-    read: (body: unknown, what: string) => Row[][],
+    read: (body: unknown, what: string) => ElementRows<Row>[],
   ): AsyncIterable<Page<Row>> {
     checkIds(args);
     let after = args.after;
@@ -139,42 +160,41 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
       const what = `race ${args.raceId} ${endpoint}`;
       const body = await client.get(conn, { path: `/race/${args.raceId}/${endpoint}`, query, what }, ctx);
       const elements = read(body, what);
+      // Unreadable rows count towards an element's size: a full page stays full, so paging goes on past them.
       const next = nextAfter(
-        elements.map((rows) => rows.map((r) => r.registrationId)),
+        elements.map((el) => el.rows.map((r) => r.registrationId)),
         o.pageSize,
+        elements.map((el) => el.size),
       );
-      if (next !== null && after !== undefined && Number(next) <= Number(after)) {
+      if (next !== null && after !== undefined && compareIds(next, after) <= 0) {
         throw new ProviderError(`[runsignup] ${what}: paging made no progress after registration ${after}`, { retryable: false });
       }
       // Rows above `next` (from elements that were not full) come again on the next page; leaving
       // them out keeps pages disjoint, so resuming after a page yields exactly the rows after it.
-      const rows = elements.flat().filter((r) => next === null || Number(r.registrationId) <= Number(next));
-      rows.sort((a, b) => Number(a.registrationId) - Number(b.registrationId));
-      yield { rows, after: next };
+      const rows = elements.flatMap((el) => el.rows).filter((r) => next === null || compareIds(r.registrationId, next) <= 0);
+      rows.sort((a, b) => compareIds(a.registrationId, b.registrationId));
+      const skipped = elements.flatMap((el) => el.skipped);
+      yield skipped.length > 0 ? { rows, after: next, skipped } : { rows, after: next };
       if (next === null) return;
       after = next;
     }
   }
 
-  function readParticipants(raceId: string) {
-    return (body: unknown, what: string): Registration[][] =>
-      parseBody(participantsSchema, body, what).map((el, i) =>
-        (el.participants ?? []).map((row, j) => mapParticipant(row, raceId, String(el.event.event_id), `${what} [${i}].participants[${j}]`)),
-      );
+  function participantsReader(raceId: string) {
+    return (body: unknown, what: string): ElementRows<Registration>[] =>
+      parseBody(participantsSchema, body, what).map((el, i) => readParticipants(el.participants, raceId, String(el.event.event_id), `[${i}].participants`));
   }
 
-  function readRemovals(raceId: string) {
-    return (body: unknown, what: string): Removal[][] =>
-      parseBody(removedParticipantsSchema, body, what).map((el, i) =>
-        (el.event.participants ?? []).map((row, j) => mapRemoval(row, raceId, String(el.event.event_id), `${what} [${i}].event.participants[${j}]`)),
-      );
+  function removalsReader(raceId: string) {
+    return (body: unknown, what: string): ElementRows<Removal>[] =>
+      parseBody(removedParticipantsSchema, body, what).map((el, i) => readRemovals(el.event.participants, raceId, String(el.event.event_id), `[${i}].event.participants`));
   }
 
   return {
     provider: PROVIDER,
     listRaces,
-    fetchRegistrations: (conn, args, ctx) => feed(conn, args, ctx, "participants", readParticipants(args.raceId)),
-    fetchRemovals: (conn, args, ctx) => feed(conn, args, ctx, "removed-participants", readRemovals(args.raceId)),
+    fetchRegistrations: (conn, args, ctx) => feed(conn, args, ctx, "participants", participantsReader(args.raceId)),
+    fetchRemovals: (conn, args, ctx) => feed(conn, args, ctx, "removed-participants", removalsReader(args.raceId)),
     closeConnection: (connectionId) => client.closeConnection(connectionId),
     close: () => client.close(),
   };

@@ -16,6 +16,7 @@ import {
   parseRetryAfter,
   timeoutError,
 } from "./error-map.js";
+import { parseJsonExact } from "./json.js";
 import { createConnectionPools } from "./pools.js";
 import { readBodyText } from "./read-body.js";
 import { findErrorEnvelope } from "./schemas.js";
@@ -41,6 +42,11 @@ export interface ClientOptions {
   readonly maxResponseBytes: number;
   readonly userAgent: string;
   readonly onRequest?: ((info: RequestInfo) => void) | undefined;
+}
+
+/** The race a request is about (`/race/85675/participants` → `85675`), or null (`/races`). */
+function raceOf(path: string): string | null {
+  return /^\/race\/([^/?]+)/i.exec(path)?.[1] ?? null;
 }
 
 /** One GET: a path under the base URL, its parameters, and a name for messages. */
@@ -175,13 +181,13 @@ export function createRunSignupClient(options: ClientOptions): RunSignupClient {
       if (httpError !== null) throw httpError;
       let json: unknown;
       try {
-        json = JSON.parse(res.body);
+        json = parseJsonExact(res.body);
       } catch {
         throw garbageBodyError(what, res.status, res.body, String(res.headers["content-type"] ?? ""));
       }
       const envelope = findErrorEnvelope(json);
       if (envelope !== null) {
-        throw errorForProviderCode(envelope.error_code, scrub(envelope.error_msg ?? ""), what, retryAfterMs);
+        throw errorForProviderCode(envelope.error_code, scrub(envelope.error_msg ?? ""), what, retryAfterMs, raceOf(req.path));
       }
       return json;
     } catch (error) {

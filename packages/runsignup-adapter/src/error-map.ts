@@ -3,9 +3,11 @@
  * HTTP 200 and an `{"error":{…}}` body, so the body is checked before anything reads data, and
  * an error is never turned into an empty page.
  */
-import { AuthError, NotFoundError, ProviderError, RateLimitedError, type SyncError } from "@project88/core";
+import { AuthError, cleanProviderText, ForbiddenError, NotFoundError, ProviderError, RateLimitedError, type SyncError } from "@project88/core";
 
 const AUTH_CODES = new Set([6, 7, 13]);
+/** "Permission Denied": on a race's own endpoints it is about that race, not the key. */
+const PERMISSION_DENIED = 7;
 const NOT_FOUND_CODES = new Set([201, 223, 301]);
 const TRANSIENT_CODES = new Set([4, 5]);
 const THROTTLED = 14;
@@ -19,9 +21,16 @@ export function parseRetryAfter(value: string | string[] | undefined, now: Date)
   return Number.isNaN(at) ? null : Math.max(0, at - now.getTime());
 }
 
-/** The typed error for a RunSignUp `error_code` (`what` names the call: `race 85675 participants`). */
-export function errorForProviderCode(code: number, message: string, what: string, retryAfterMs: number | null): SyncError {
-  const text = `[runsignup] ${what}: error ${code} ${message}`.trim();
+/**
+ * The typed error for a RunSignUp `error_code` (`what` names the call: `race 85675 participants`).
+ * `error_msg` is provider text: cleaned (control characters, lone surrogates) and cut to 500
+ * characters before it becomes part of a message that reaches logs, events and `sync_runs`.
+ * `raceId` is set for calls on one race (`/race/{id}/...`): error 7 there means these credentials
+ * may not read that race (a `ForbiddenError`), while the key still works for its other races.
+ */
+export function errorForProviderCode(code: number, message: string, what: string, retryAfterMs: number | null, raceId: string | null = null): SyncError {
+  const text = cleanProviderText(`[runsignup] ${what}: error ${code} ${message}`.trim());
+  if (code === PERMISSION_DENIED && raceId !== null) return new ForbiddenError(text, raceId);
   if (AUTH_CODES.has(code)) return new AuthError(text);
   if (code === THROTTLED) return new RateLimitedError(text, retryAfterMs);
   if (NOT_FOUND_CODES.has(code)) return new NotFoundError(text);
@@ -60,7 +69,7 @@ const TRANSIENT_NETWORK_CODES = new Set([
  */
 export function errorForNetworkFailure(error: unknown, what: string, redactText: (s: string) => string): ProviderError {
   const code = typeof error === "object" && error !== null && "code" in error ? String((error as { code: unknown }).code) : "";
-  const detail = redactText(error instanceof Error ? error.message : String(error));
+  const detail = cleanProviderText(redactText(error instanceof Error ? error.message : String(error)));
   const cause = Object.assign(new Error(detail), code === "" ? {} : { code });
   const kind = TRANSIENT_NETWORK_CODES.has(code) || code === "" ? "network error" : "request failed";
   return new ProviderError(`[runsignup] ${what}: ${kind}${code === "" ? "" : ` ${code}`}: ${detail}`, { cause, retryable: true });

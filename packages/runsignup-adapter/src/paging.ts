@@ -9,27 +9,44 @@
  *    because rows are upserted by registration id);
  * 2. else if the page as a whole reached `results_per_page`, continue after its largest id;
  * 3. else the pass is complete.
+ *
+ * An element is full by the rows it *sent*, readable or not: a row whose id could not be read
+ * is skipped, but if it were not counted a full page would look short and end the pass, losing
+ * every row after it. Ids compare as exact whole numbers (they may exceed 2^53).
  */
+import { ProviderError } from "@project88/core";
+import { compareIds } from "./read-rows.js";
 
-/** The `after_registration_id` to continue with, or null when the page ends the pass. */
-export function nextAfter(elementIds: readonly (readonly string[])[], resultsPerPage: number): string | null {
-  let smallestFullLast: number | null = null;
-  let largest: number | null = null;
+function maxId(ids: readonly string[]): string | null {
+  let best: string | null = null;
+  for (const id of ids) if (best === null || compareIds(id, best) > 0) best = id;
+  return best;
+}
+
+/**
+ * The `after_registration_id` to continue with, or null when the page ends the pass. `sizes`
+ * gives each element's row count including rows whose id could not be read (default: the
+ * readable ids). Throws a `ProviderError` when a full element has no readable id at all: there
+ * is no position to continue from, and ending the pass there would lose rows.
+ */
+export function nextAfter(elementIds: readonly (readonly string[])[], resultsPerPage: number, sizes?: readonly number[]): string | null {
+  let smallestFullLast: string | null = null;
+  let largest: string | null = null;
   let total = 0;
-  for (const ids of elementIds) {
-    total += ids.length;
-    let elementMax: number | null = null;
-    for (const id of ids) {
-      const n = Number(id);
-      if (elementMax === null || n > elementMax) elementMax = n;
+  elementIds.forEach((ids, i) => {
+    const size = Math.max(sizes?.[i] ?? ids.length, ids.length);
+    total += size;
+    const elementMax = maxId(ids);
+    if (elementMax === null) {
+      if (size >= resultsPerPage) {
+        throw new ProviderError(`[runsignup] a full page of ${size} rows has no readable registration_id; cannot page past it`, { retryable: false });
+      }
+      return;
     }
-    if (elementMax === null) continue;
-    if (largest === null || elementMax > largest) largest = elementMax;
-    if (ids.length >= resultsPerPage && (smallestFullLast === null || elementMax < smallestFullLast)) {
-      smallestFullLast = elementMax;
-    }
-  }
-  if (smallestFullLast !== null) return String(smallestFullLast);
-  if (total >= resultsPerPage && largest !== null) return String(largest);
+    if (largest === null || compareIds(elementMax, largest) > 0) largest = elementMax;
+    if (size >= resultsPerPage && (smallestFullLast === null || compareIds(elementMax, smallestFullLast) < 0)) smallestFullLast = elementMax;
+  });
+  if (smallestFullLast !== null) return smallestFullLast;
+  if (total >= resultsPerPage && largest !== null) return largest;
   return null;
 }

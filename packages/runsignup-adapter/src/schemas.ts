@@ -6,7 +6,7 @@
  * never an empty page. Value shapes follow what recorded responses really carry (ids as numbers
  * or digit strings, `bib_num` as number, string or null, `"T"`/`"F"` flags, `"$55.00"` money).
  */
-import { SchemaError } from "@project88/core";
+import { cleanProviderText, SchemaError } from "@project88/core";
 import { z } from "zod";
 
 /**
@@ -48,17 +48,19 @@ export const raceSchema = z.looseObject({
   created: optionalText,
   last_modified: optionalText,
   address: address.nullish(),
-  events: z.array(eventSchema).optional(),
+  // Events are read one by one (map.ts), so one unreadable event does not lose its race.
+  events: z.array(z.unknown()).optional(),
 });
 
 /** `GET /races`: `{races:[{race:{…}}]}`; no total or "has more" field exists. */
 export const raceListSchema = z.looseObject({
-  races: z.array(z.looseObject({ race: raceSchema })),
+  // Races are read one by one (map.ts): one unreadable race is skipped, not the whole page.
+  races: z.array(z.looseObject({ race: z.unknown() })),
 });
 
 /** `GET /race/:id`: `{race:{…}}`, sometimes wrapped in an array (OpenSplitTime unwraps it). */
 export const raceDetailSchema = z
-  .preprocess((body) => (Array.isArray(body) && body.length > 0 ? body[0] : body), z.looseObject({ race: raceSchema }))
+  .preprocess((body) => (Array.isArray(body) && body.length > 0 ? body[0] : body), z.looseObject({ race: z.unknown() }))
   .transform((body) => body.race);
 
 const user = z.looseObject({
@@ -93,7 +95,8 @@ export const participantSchema = z.looseObject({
  */
 const participantsElement = z.looseObject({
   event: z.looseObject({ event_id: id }),
-  participants: z.array(participantSchema).optional(),
+  // Rows are read one by one (read-rows.ts), so one bad row cannot fail the page.
+  participants: z.array(z.unknown()).optional(),
 });
 export const participantsSchema = z.preprocess(asArray, z.array(participantsElement));
 
@@ -101,7 +104,7 @@ export const participantsSchema = z.preprocess(asArray, z.array(participantsElem
 export const removedParticipantSchema = z.looseObject({
   registration_id: id,
   event_id: id.optional(),
-  removed_reason: z.string(),
+  removed_reason: optionalText,
   new_registration_id: id.nullish(),
   registration_date: optionalText,
   last_modified: z.union([z.string(), z.number()]).nullish(),
@@ -111,7 +114,7 @@ export const removedParticipantSchema = z.looseObject({
 
 /** `GET /race/:id/removed-participants`: here the rows sit *inside* `event.participants`. */
 const removedElement = z.looseObject({
-  event: z.looseObject({ event_id: id, participants: z.array(removedParticipantSchema).optional() }),
+  event: z.looseObject({ event_id: id, participants: z.array(z.unknown()).optional() }),
 });
 export const removedParticipantsSchema = z.preprocess(asArray, z.array(removedElement));
 
@@ -159,7 +162,7 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: s
     .map((i) => `${i.path}: ${i.message}`)
     .join("; ");
   const more = issues.length > 3 ? ` (+${issues.length - 3} more)` : "";
-  throw new SchemaError(`[runsignup] ${what}: response does not match the schema: ${shown}${more}`, issues, {
+  throw new SchemaError(cleanProviderText(`[runsignup] ${what}: response does not match the schema: ${shown}${more}`), issues, {
     cause: result.error,
   });
 }

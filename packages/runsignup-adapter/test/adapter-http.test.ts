@@ -1,8 +1,8 @@
-import { AuthError, NotFoundError, ProviderError, RateLimitedError } from "@project88/core";
+import { AuthError, ForbiddenError, NotFoundError, ProviderError, RateLimitedError } from "@project88/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRunSignupAdapter, type RunSignupAdapter } from "../src/index.js";
 import { fakeConnection, type CsvPaging, type FakeRunSignup } from "../src/testing/index.js";
-import { callContext, collect } from "./support/budget.js";
+import { callContext, collect, onlyRaces } from "./support/budget.js";
 import { startEmptyFake } from "./support/fake.js";
 
 const open: { close(): Promise<void> }[] = [];
@@ -129,7 +129,7 @@ describe("registrations over real HTTP", () => {
     dataset.create(race.events[0]!.eventId);
     const args = { raceId: String(race.raceId), eventIds: [String(race.events[0]!.eventId)] };
     const cases: [number, unknown, boolean][] = [
-      [7, AuthError, false],
+      [7, ForbiddenError, false],
       [6, AuthError, false],
       [13, AuthError, false],
       [14, RateLimitedError, true],
@@ -159,7 +159,8 @@ describe("registrations over real HTTP", () => {
       collect(adapter.fetchRegistrations(c, { raceId, eventIds }, callContext())).catch((e: unknown) => e);
     const wrongKey = fakeConnection({ ...key, apiSecret: "not-the-secret" }, fake.url);
     expect(await fetch(wrongKey)).toBeInstanceOf(AuthError);
-    expect(await fetch(conn, String(theirs.raceId), [String(theirs.events[0]!.eventId)])).toBeInstanceOf(AuthError);
+    // A race the key has no access to is refused (error 7): a fact about that race, not the key.
+    expect(await fetch(conn, String(theirs.raceId), [String(theirs.events[0]!.eventId)])).toBeInstanceOf(ForbiddenError);
     expect(await fetch(conn, "999999")).toBeInstanceOf(NotFoundError);
     expect(await fetch(conn, String(mine.raceId), [String(theirs.events[0]!.eventId)])).toBeInstanceOf(NotFoundError);
     // The same key works as an OAuth bearer token.
@@ -186,7 +187,7 @@ describe("discovery over real HTTP", () => {
     );
     dataset.addRace({ keys: [other], timezone: "America/Chicago", events: [{ startsAt: new Date("2026-07-01T12:00:00Z") }] });
     const window = { from: new Date("2026-01-01T00:00:00Z"), to: new Date("2026-12-31T00:00:00Z") };
-    const races = await collect(adapter.listRaces(conn, window, callContext()));
+    const races = onlyRaces(await collect(adapter.listRaces(conn, window, callContext())));
     expect(races.map((r) => r.raceId).sort()).toEqual(mine.map((r) => String(r.raceId)).sort());
     expect(dataCalls(fake, "races").map((c) => c.query.page)).toEqual(["1", "2", "3"]);
     expect(dataCalls(fake, "race")).toHaveLength(0);
@@ -206,7 +207,7 @@ describe("discovery over real HTTP", () => {
     const race = dataset.addRace({ keys: [key], timezone: "America/Denver", events: [{ startsAt: new Date("2026-06-20T14:30:00Z") }] });
     const window = { from: new Date("2026-05-31T00:00:00Z"), to: new Date("2027-06-01T00:00:00Z") };
     dataset.setEventStart(race.events[0]!.eventId, new Date("2026-06-20T15:00:00Z"));
-    const [got] = await collect(adapter.listRaces(conn, window, callContext()));
+    const [got] = onlyRaces(await collect(adapter.listRaces(conn, window, callContext())));
     expect(got!.events[0]!.startsAt.toISOString()).toBe("2026-06-20T15:00:00.000Z");
     expect(dataCalls(fake, "race")).toHaveLength(1);
     expect(dataCalls(fake, "race")[0]!.query).toMatchObject({ future_events_only: "F", most_recent_events_only: "F" });

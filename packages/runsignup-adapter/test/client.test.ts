@@ -71,7 +71,8 @@ describe("HTTP and body mapping", () => {
   });
 
   it("rejects a body of the wrong shape with a SchemaError instead of an empty page", async () => {
-    for (const body of ["{}", '{"races":[]}', '[{"participants":[]}]', '[{"event":{"event_id":1},"participants":[{"registration_id":"abc"}]}]']) {
+    // A bad row is no bad page (see bad-rows.test.ts); a body whose envelope is wrong is.
+    for (const body of ["{}", '{"races":[]}', '[{"participants":[]}]', '[{"event":{"event_id":"x"},"participants":[]}]', '[{"event":{"event_id":1},"participants":{}}]']) {
       const error = await failure(200, body);
       expect(error, body).toBeInstanceOf(SchemaError);
     }

@@ -1,13 +1,13 @@
 import { readdirSync } from "node:fs";
-import { AuthError, NotFoundError, SchemaError, secret, type Connection } from "@project88/core";
+import { ForbiddenError, NotFoundError, secret, type Connection } from "@project88/core";
 import { MockAgent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRunSignupAdapter } from "../src/index.js";
-import { mapParticipant, mapRace } from "../src/map.js";
+import { mapRace, readParticipants } from "../src/map.js";
 import { nextAfter } from "../src/paging.js";
 import { EASTERN, parseZonedDateTime } from "../src/time.js";
 import { findErrorEnvelope, parseBody, participantsSchema, raceDetailSchema, raceListSchema } from "../src/schemas.js";
-import { callContext, collect } from "./support/budget.js";
+import { callContext, collect, onlyRaces } from "./support/budget.js";
 import { fixture, fixturesDir, fixtureText } from "./support/fixtures.js";
 
 const iso = (d: Date | null | undefined) => d?.toISOString() ?? null;
@@ -60,7 +60,8 @@ describe("recorded fixtures", () => {
     // Unknown fields are kept in raw.
     expect(races[0]!.raw).toMatchObject({ fb_page_id: "chillycheeks5K", is_registration_open: "F" });
     // created "8/14/2014 12:20" (EDT) and last_modified "11/15/2018 10:35" (EST).
-    const last = list.races.at(-1)!.race;
+    // Races are read one by one, so the list keeps each race as sent.
+    const last = list.races.at(-1)!.race as { created: string; last_modified: string };
     expect(iso(parseZonedDateTime(last.created as string, EASTERN))).toBe("2014-08-14T16:20:00.000Z");
     expect(iso(parseZonedDateTime(last.last_modified as string, EASTERN))).toBe("2018-11-15T15:35:00.000Z");
   });
@@ -74,7 +75,7 @@ describe("recorded fixtures", () => {
       ["661817", "6 hr", "2023-02-10T23:00:00.000Z", "2023-02-11T05:00:00.000Z"],
     ]);
     expect(race.events[0]!.raw).toMatchObject({ race_event_days_id: 243601 });
-    const body = parseBody(raceDetailSchema, fixture("race-detail.json"), "race 85675");
+    const body = parseBody(raceDetailSchema, fixture("race-detail.json"), "race 85675") as { created: string; last_modified: string };
     expect(iso(parseZonedDateTime(body.created as string, EASTERN))).toBe("2020-01-20T21:55:00.000Z");
     expect(iso(parseZonedDateTime(body.last_modified as string, EASTERN))).toBe("2023-02-09T02:39:00.000Z");
   });
@@ -117,19 +118,17 @@ describe("recorded fixtures", () => {
       ],
     ],
   ] as const) {
-    it(`${name}: trimmed recording without registration_id is a SchemaError naming the path`, () => {
-      let error: unknown;
-      try {
-        parseBody(participantsSchema, fixture(name), "race 85675 participants");
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(SchemaError);
-      expect((error as SchemaError).issues.map((i) => i.path)).toEqual([
-        "[0].participants[0].registration_id",
-        "[0].participants[1].registration_id",
+    it(`${name}: trimmed recording without registration_id: each row is skipped, naming its path; the page still parses`, () => {
+      const [element] = parseBody(participantsSchema, fixture(name), "race 85675 participants");
+      const read = readParticipants(element!.participants, "85675", "661702", "[0].participants");
+      expect(read.rows).toEqual([]);
+      expect(read.size).toBe(2);
+      expect(read.skipped.map((s) => [s.registrationId, s.eventId, s.field])).toEqual([
+        [null, "661702", "registrationId"],
+        [null, "661702", "registrationId"],
       ]);
-      expect((error as Error).message).toContain("[0].participants[0].registration_id");
+      expect(read.skipped[0]!.reason).toContain("[0].participants[0]: registration_id");
+      expect(read.skipped[1]!.reason).toContain("[0].participants[1]: registration_id");
     });
 
     it(`${name}: with ids restored, rows map to registrations`, () => {
@@ -137,7 +136,8 @@ describe("recorded fixtures", () => {
       body[0]!.participants.forEach((row, i) => (row.registration_id = 1000 + i));
       const [element] = parseBody(participantsSchema, body, "race 85675 participants");
       expect(element!.event.event_id).toBe(661702);
-      const rows = element!.participants!.map((r, i) => mapParticipant(r, "85675", "661702", `[0].participants[${i}]`));
+      const { rows, skipped } = readParticipants(element!.participants, "85675", "661702", "[0].participants");
+      expect(skipped).toEqual([]);
       // raw is the provider's row, verbatim.
       expect(rows.map((r) => r.raw)).toEqual(body[0]!.participants);
       expect(rows.map((r) => [r.userId, r.firstName, r.lastName, r.gender, r.bib, r.age, r.city, r.state, r.dob])).toEqual(people);
@@ -153,7 +153,7 @@ describe("recorded fixtures", () => {
     const elements = parseBody(participantsSchema, fixture("participants-multi-element-with-questions.json"), "race 1 participants");
     expect(elements).toHaveLength(2);
     expect(elements[0]!.participants).toBeUndefined();
-    const rows = elements.flatMap((el) => (el.participants ?? []).map((r) => mapParticipant(r, "1", String(el.event.event_id), "row")));
+    const rows = elements.flatMap((el) => readParticipants(el.participants, "1", String(el.event.event_id), "row").rows);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ registrationId: "1", eventId: "1", age: 45, bib: null, chip: null, userId: null, firstName: null });
     // registration_date "10/21/2011 11:25" is Eastern daylight time; last_modified is epoch seconds.
@@ -194,7 +194,8 @@ describe("recorded responses through the adapter (undici MockAgent)", () => {
   }
 
   for (const [name, cls, code] of [
-    ["error-7-permission-denied.json", AuthError, "AUTH"],
+    // Error 7 on a race's participants: that race is refused to these credentials, not the key.
+    ["error-7-permission-denied.json", ForbiddenError, "FORBIDDEN"],
     ["error-201-race-not-found.json", NotFoundError, "NOT_FOUND"],
     ["error-301-event-not-found.json", NotFoundError, "NOT_FOUND"],
   ] as const) {
@@ -227,7 +228,7 @@ describe("recorded responses through the adapter (undici MockAgent)", () => {
     pool.intercept({ path: /^\/Rest\/race\/85675\?/, method: "GET" }).reply(200, fixtureText("race-detail.json"));
     const adapter = createRunSignupAdapter({ dispatcher: agent });
     const window = { from: new Date("2023-02-01T00:00:00Z"), to: new Date("2023-03-01T00:00:00Z") };
-    const races = await collect(adapter.listRaces(conn, window, callContext()));
+    const races = onlyRaces(await collect(adapter.listRaces(conn, window, callContext())));
     expect(races.map((r) => [r.raceId, r.events.map((e) => e.eventId)])).toEqual([["85675", ["661702", "661703", "661817"]]]);
     agent.assertNoPendingInterceptors();
   });

@@ -1,7 +1,7 @@
 import { StoreError } from "../errors.js";
 import type { ClaimArgs, StoredEvent, SyncStore } from "../store.js";
 import type { EventRef } from "../types.js";
-import { applyPatch, holdsLease, isLeased, key, toStoredEvent, type MemoryState, type MutableState } from "./memory-state.js";
+import { applyPatch, holdsLease, isLeased, key, seesUsably, toStoredEvent, type MemoryState, type MutableState } from "./memory-state.js";
 
 type ClaimEventsArgs = Parameters<SyncStore["claimEvents"]>[0];
 type RenewArgs = Parameters<SyncStore["renewLeases"]>[0];
@@ -34,8 +34,8 @@ export function claimDue(state: MemoryState, args: ClaimArgs): StoredEvent[] {
     if (isLeased(sync, args.now)) continue;
     if (args.providers !== undefined && !args.providers.includes(sync.provider)) continue;
     if (args.connectionIds !== undefined) {
-      const seenBy = state.connectionsByEvent.get(key(sync.provider, sync.eventId));
-      if (!args.connectionIds.some((id) => seenBy?.has(id) === true)) continue;
+      const eventKey = key(sync.provider, sync.eventId);
+      if (!args.connectionIds.some((id) => seesUsably(state, eventKey, id))) continue;
     }
     const raceKey = key(sync.provider, sync.raceId);
     const list = byRace.get(raceKey);

@@ -1,6 +1,6 @@
 import { LeaseLostError, StoreError } from "../errors.js";
-import type { CommitPageArgs, FailRunArgs, ForgottenReturn, PageWriteResult } from "../store.js";
-import type { Registration } from "../types.js";
+import type { CommitPageArgs, FailRunArgs, ForgottenReturn, PageWriteResult, StoredFieldProblem } from "../store.js";
+import type { FieldProblem, Registration } from "../types.js";
 import {
   applyPatch,
   copy,
@@ -14,9 +14,9 @@ import {
   type MutableRegistration,
   type MutableRun,
 } from "./memory-state.js";
-import { registrationProblem, removalProblem } from "../rows.js";
+import { checkPage, PROBLEM_SAMPLE_SIZE, withoutUnknownEvents, type CheckedPage } from "../rows.js";
 import { returnedRows } from "./memory-privacy.js";
-import { deepEqual, invalidRowError } from "./row-validation.js";
+import { deepEqual } from "./row-validation.js";
 
 const COLUMNS = [
   "raceId",
@@ -56,10 +56,12 @@ function runOf(state: MemoryState, runId: string): MutableRun {
 }
 
 /**
- * Everything that can refuse a commit, checked before anything is written: the run, the
- * leases, every row and every state patch. After this returns, applying cannot fail.
+ * Everything that can refuse a commit, checked before anything is written: the run, the leases
+ * and every state patch. Rows never refuse a commit: they are checked with core's `checkPage`
+ * (bad fields null, unstorable rows skipped), as PostgreSQL's store does. After this returns,
+ * applying cannot fail.
  */
-function validateCommit(state: MemoryState, args: CommitPageArgs): MutableRun {
+function validateCommit(state: MemoryState, args: CommitPageArgs): { run: MutableRun; page: CheckedPage } {
   const run = runOf(state, args.runId);
   if (run.status !== "running") {
     throw new StoreError(`[memory-store] run ${args.runId} is ${run.status}; it takes no more pages`, { retryable: false });
@@ -74,20 +76,7 @@ function validateCommit(state: MemoryState, args: CommitPageArgs): MutableRun {
       lost.map((eventId) => ({ provider: args.provider, eventId })),
     );
   }
-  for (const row of args.registrations ?? []) {
-    const problem = registrationProblem(row, args.provider);
-    if (problem !== null) throw invalidRowError("registration", row.registrationId, problem);
-    if (!state.events.has(key(row.provider, row.eventId))) {
-      throw invalidRowError("registration", row.registrationId, `event ${row.eventId} is unknown`);
-    }
-  }
-  for (const row of args.removals ?? []) {
-    const problem = removalProblem(row, args.provider);
-    if (problem !== null) throw invalidRowError("removal", row.registrationId, problem);
-    if (!state.events.has(key(row.provider, row.eventId))) {
-      throw invalidRowError("removal", row.registrationId, `event ${row.eventId} is unknown`);
-    }
-  }
+  const page = withoutUnknownEvents(checkPage(args), (eventId) => state.events.has(key(args.provider, eventId)));
   for (const patch of args.finish?.states ?? []) {
     if (!args.eventIds.includes(patch.eventId)) {
       throw new StoreError(`[memory-store] state patch for event ${patch.eventId} is not part of run ${args.runId}`, { retryable: false });
@@ -97,7 +86,16 @@ function validateCommit(state: MemoryState, args: CommitPageArgs): MutableRun {
   if (share !== undefined && !(share >= 0 && share <= 1)) {
     throw new StoreError(`[memory-store] vanish.maxShare ${share} is not within 0..1`, { retryable: false });
   }
-  return run;
+  return { run, page };
+}
+
+/** A written row's problems, each keeping the first-seen time it had on the stored row. */
+function storedProblems(problems: readonly FieldProblem[] | undefined, previous: readonly StoredFieldProblem[], now: Date): StoredFieldProblem[] {
+  return (problems ?? []).map((p) => ({
+    field: p.field,
+    reason: p.reason,
+    firstSeenAt: new Date(previous.find((q) => q.field === p.field)?.firstSeenAt ?? now),
+  }));
 }
 
 function upsertRegistrations(
@@ -110,7 +108,7 @@ function upsertRegistrations(
   for (const row of rows) {
     const stored = state.registrations.get(key(row.provider, row.registrationId));
     if (stored === undefined) {
-      putRegistration(state, { ...copy(row), status: "active", removedReason: null, newRegistrationId: null, firstSeenAt: new Date(now), updatedAt: new Date(now) });
+      putRegistration(state, { ...copy(row), problems: storedProblems(row.problems, [], now), status: "active", removedReason: null, newRegistrationId: null, firstSeenAt: new Date(now), updatedAt: new Date(now) });
       result.inserted++;
       written.push(row);
       continue;
@@ -120,7 +118,15 @@ function upsertRegistrations(
       result.unchanged++;
       continue;
     }
-    const next: MutableRegistration = { ...copy(row), status: "active", removedReason: null, newRegistrationId: null, firstSeenAt: stored.firstSeenAt, updatedAt: new Date(now) };
+    const next: MutableRegistration = {
+      ...copy(row),
+      problems: storedProblems(row.problems, stored.problems, now),
+      status: "active",
+      removedReason: null,
+      newRegistrationId: null,
+      firstSeenAt: stored.firstSeenAt,
+      updatedAt: new Date(now),
+    };
     putRegistration(state, next);
     // The row holds what the provider sent again: retention may anonymise it anew.
     state.anonymised.delete(key(row.provider, row.registrationId));
@@ -129,9 +135,9 @@ function upsertRegistrations(
   }
 }
 
-function applyRemovals(state: MemoryState, args: CommitPageArgs, returned: ForgottenReturn[]): number {
+function applyRemovals(state: MemoryState, args: CommitPageArgs, page: CheckedPage, returned: ForgottenReturn[]): number {
   let removed = 0;
-  for (const row of args.removals ?? []) {
+  for (const row of page.removals) {
     const stored = state.registrations.get(key(row.provider, row.registrationId));
     if (stored === undefined) {
       // A forgotten registration first seen through the removal feed: its raw row is stored.
@@ -159,6 +165,7 @@ function applyRemovals(state: MemoryState, args: CommitPageArgs, returned: Forgo
         registeredAt: null,
         modifiedAt: row.modifiedAt === null ? null : new Date(row.modifiedAt),
         raw: copy(row.raw),
+        problems: storedProblems(row.problems, [], args.now),
         status: row.reason,
         removedReason: row.reason,
         newRegistrationId: row.newRegistrationId,
@@ -199,12 +206,12 @@ function applyVanish(state: MemoryState, args: CommitPageArgs): PageWriteResult[
 
 /** `SyncStore.commitPage` on the memory state: validate everything, then apply everything. */
 export function commitPage(state: MemoryState, args: CommitPageArgs): PageWriteResult {
-  const run = validateCommit(state, args);
+  const { run, page } = validateCommit(state, args);
   const counts = { inserted: 0, updated: 0, unchanged: 0 };
   const written: Registration[] = [];
-  upsertRegistrations(state, args.registrations ?? [], args.now, counts, written);
+  upsertRegistrations(state, page.registrations, args.now, counts, written);
   const returned = returnedRows(state, written);
-  const removed = applyRemovals(state, args, returned);
+  const removed = applyRemovals(state, args, page, returned);
   for (const eventId of args.eventIds) {
     const sync = state.states.get(key(args.provider, eventId));
     if (sync !== undefined && args.backfillAfter !== undefined) sync.backfillAfter = args.backfillAfter;
@@ -213,7 +220,11 @@ export function commitPage(state: MemoryState, args: CommitPageArgs): PageWriteR
   run.rowsUpdated += counts.updated;
   run.rowsUnchanged += counts.unchanged;
   run.rowsRemoved += removed;
-  const result: PageWriteResult = returned.length > 0 ? { ...counts, removed, returned } : { ...counts, removed };
+  run.problems += page.problems.length;
+  if (run.problemSample.length < PROBLEM_SAMPLE_SIZE) {
+    run.problemSample = [...run.problemSample, ...copy(page.problems.slice(0, PROBLEM_SAMPLE_SIZE - run.problemSample.length))];
+  }
+  const result: PageWriteResult = returned.length > 0 ? { ...counts, removed, problems: page.problems, returned } : { ...counts, removed, problems: page.problems };
   const finish = args.finish;
   if (finish === undefined) return result;
   const vanish = applyVanish(state, args);

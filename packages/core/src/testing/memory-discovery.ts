@@ -1,5 +1,5 @@
 import { StoreError } from "../errors.js";
-import type { DiscoveryDiff, DiscoveryRecord, SaveDiscoveryArgs, SyncStore } from "../store.js";
+import type { DiscoveryDiff, DiscoveryRecord, MarkForbiddenArgs, SaveDiscoveryArgs, SyncStore } from "../store.js";
 import type { EventRef } from "../types.js";
 import { copy, key, newState, type MemoryState, type MutableDiscovery } from "./memory-state.js";
 
@@ -67,9 +67,29 @@ export function saveDiscovery(state: MemoryState, args: SaveDiscoveryArgs): Disc
         state.connectionsByEvent.set(eventKey, connections);
       }
       connections.add(args.connectionId);
+      // Seen again through these credentials: try them again.
+      state.forbiddenByEvent.get(eventKey)?.delete(args.connectionId);
     }
   }
   return { newRaces, newEvents, changedEvents };
+}
+
+/** `SyncStore.markForbidden`: marks the connection's links to the race's events; the first mark's time stays. */
+export function markForbidden(state: MemoryState, args: MarkForbiddenArgs): EventRef[] {
+  const marked: EventRef[] = [];
+  for (const [eventKey, event] of state.events) {
+    if (event.provider !== args.provider || event.raceId !== args.raceId) continue;
+    if (state.connectionsByEvent.get(eventKey)?.has(args.connectionId) !== true) continue;
+    let links = state.forbiddenByEvent.get(eventKey);
+    if (links === undefined) {
+      links = new Map();
+      state.forbiddenByEvent.set(eventKey, links);
+    }
+    const since = links.get(args.connectionId)?.since ?? new Date(args.now);
+    links.set(args.connectionId, { connectionId: args.connectionId, since, error: copy(args.error) });
+    marked.push({ provider: event.provider, eventId: event.eventId });
+  }
+  return marked;
 }
 
 function publicRecord(record: MutableDiscovery): DiscoveryRecord {

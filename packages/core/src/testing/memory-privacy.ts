@@ -8,6 +8,8 @@ function clear(reg: MutableRegistration, now: Date): void {
   const target = reg as Record<string, unknown>;
   for (const field of PERSONAL_FIELDS) target[field] = null;
   reg.raw = null;
+  // A problem's reason quotes the bad value (a malformed date of birth, an email).
+  reg.problems = [];
   reg.updatedAt = new Date(now);
 }
 
@@ -49,6 +51,13 @@ export function forget(state: MemoryState, args: ForgetArgs): { registrations: n
     state.forgotten.set(tombstone(args.provider, "registration", reg.registrationId), now);
     clear(reg, now);
     state.anonymised.add(regKey);
+  }
+  // The runs' problem samples name the registration and may quote its bad values.
+  const ids = new Set(matches.map(([, reg]) => reg.registrationId));
+  if (args.registrationId !== undefined) ids.add(args.registrationId);
+  for (const run of state.runs.values()) {
+    if (run.provider !== args.provider) continue;
+    run.problemSample = run.problemSample.filter((p) => p.registrationId === null || !ids.has(p.registrationId));
   }
   return { registrations: matches.length };
 }

@@ -1,5 +1,5 @@
 import { StoreError } from "../errors.js";
-import type { BudgetLimits, DiscoveryRecord, StoredEvent, StoredRegistration, SyncRun, SyncState, SyncStatePatch } from "../store.js";
+import type { BudgetLimits, DiscoveryRecord, ForbiddenLink, StoredEvent, StoredRegistration, SyncRun, SyncState, SyncStatePatch } from "../store.js";
 import type { Race, SyncEvent } from "../types.js";
 
 /** A stored race (without its events, which live in their own map). */
@@ -43,6 +43,8 @@ export interface MemoryState {
   races: Map<string, RaceRow>;
   events: Map<string, EventRow>;
   connectionsByEvent: Map<string, Set<string>>;
+  /** Forbidden links per event key: connection id → the mark. */
+  forbiddenByEvent: Map<string, Map<string, ForbiddenLink>>;
   states: Map<string, MutableState>;
   registrations: Map<string, MutableRegistration>;
   /** Registration keys per event key, so counts do not scan every registration. */
@@ -68,6 +70,7 @@ export function createMemoryState(): MemoryState {
     races: new Map(),
     events: new Map(),
     connectionsByEvent: new Map(),
+    forbiddenByEvent: new Map(),
     states: new Map(),
     registrations: new Map(),
     registrationsByEvent: new Map(),
@@ -138,6 +141,11 @@ export function applyPatch(state: MutableState, patch: SyncStatePatch): void {
   }
 }
 
+/** True when `connectionId` sees the event through a link that is not forbidden. */
+export function seesUsably(state: MemoryState, eventKey: string, connectionId: string): boolean {
+  return state.connectionsByEvent.get(eventKey)?.has(connectionId) === true && state.forbiddenByEvent.get(eventKey)?.has(connectionId) !== true;
+}
+
 /** True when `owner` holds an unexpired lease on the state at `now`. */
 export function holdsLease(state: MutableState, owner: string, now: Date): boolean {
   return state.leaseOwner === owner && state.leaseExpiresAt !== null && state.leaseExpiresAt.getTime() > now.getTime();
@@ -195,6 +203,9 @@ export function toStoredEvent(state: MemoryState, eventKey: string): StoredEvent
     startsAt: new Date(event.startsAt),
     endsAt: event.endsAt === null ? null : new Date(event.endsAt),
     connectionIds: [...(state.connectionsByEvent.get(eventKey) ?? [])].sort(),
+    forbidden: [...(state.forbiddenByEvent.get(eventKey)?.values() ?? [])]
+      .sort((a, b) => (a.connectionId < b.connectionId ? -1 : a.connectionId > b.connectionId ? 1 : 0))
+      .map(copy),
     state: copy(sync),
     activeRegistrations: active,
   };

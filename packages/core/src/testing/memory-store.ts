@@ -4,7 +4,7 @@ import { getBudgets, pauseBudget, releaseBudget, takeBudget } from "./memory-bud
 import { claimDue, claimEvents, releaseLeases, renewLeases, updateSchedule } from "./memory-claims.js";
 import { commitPage, failRun } from "./memory-commit.js";
 import { anonymiseEnded, forget } from "./memory-privacy.js";
-import { beginDiscovery, finishDiscovery, lastDiscoveries, saveDiscovery } from "./memory-discovery.js";
+import { beginDiscovery, finishDiscovery, lastDiscoveries, markForbidden, saveDiscovery } from "./memory-discovery.js";
 import { compareIds, copy, createMemoryState, key, toStoredEvent, type MemoryState } from "./memory-state.js";
 
 /** Names of the store's methods, for injecting failures. */
@@ -42,6 +42,7 @@ function listRuns(state: MemoryState, args?: Parameters<SyncStore["listRuns"]>[0
   const runs = [...state.runs.values()]
     .filter((run) => args?.eventId === undefined || run.eventIds.includes(args.eventId))
     .filter((run) => args?.status === undefined || run.status === args.status)
+    .filter((run) => args?.withProblems !== true || run.problems > 0)
     .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.seq - a.seq);
   const limited = args?.limit === undefined ? runs : runs.slice(0, Math.max(0, args.limit));
   return limited.map(({ seq: _seq, ...run }) => copy(run));
@@ -88,6 +89,8 @@ function startRun(state: MemoryState, prefix: string, args: Parameters<SyncStore
     rowsUnchanged: 0,
     rowsRemoved: 0,
     error: null,
+    problems: 0,
+    problemSample: [],
     seq: state.seq,
   });
   return id;
@@ -126,6 +129,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       failures.set(method, queued);
     },
     saveDiscovery: (args) => run("saveDiscovery", () => saveDiscovery(state, args)),
+    markForbidden: (args) => run("markForbidden", () => markForbidden(state, args)),
     listEvents: (args) => run("listEvents", () => listEvents(state, args)),
     updateSchedule: (args) => run("updateSchedule", () => updateSchedule(state, args)),
     claimDue: (args) => run("claimDue", () => claimDue(state, args)),

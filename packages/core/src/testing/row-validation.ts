@@ -1,11 +1,3 @@
-import { StoreError } from "../errors.js";
-
-/** The error for a refused row: names the registration so the operator can find it. */
-export function invalidRowError(kind: "registration" | "removal", registrationId: unknown, problem: string): StoreError {
-  const id = typeof registrationId === "string" && registrationId.length > 0 ? registrationId : JSON.stringify(registrationId ?? null);
-  return new StoreError(`[memory-store] ${kind} ${id}: ${problem}; nothing of the page was written`, { retryable: false });
-}
-
 /** Structural equality of JSON-like values (raw provider rows, Dates included). */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;

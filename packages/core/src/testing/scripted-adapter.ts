@@ -29,7 +29,9 @@ export interface ScriptedFailure {
   readonly call?: number | undefined;
   readonly kind?: ScriptedCallKind | undefined;
   readonly raceId?: string | undefined;
-  /** The error to reject with: any `SyncError` (AuthError, RateLimitedError, ...). */
+  /** Only requests made with this connection (a race refused to one partner's credentials). */
+  readonly connectionId?: string | undefined;
+  /** The error to reject with: any `SyncError` (AuthError, ForbiddenError, RateLimitedError, ...). */
   readonly error: SyncError;
   /** How many matching requests fail. Default 1; `Infinity` for every one. */
   readonly times?: number | undefined;
@@ -110,6 +112,7 @@ export function createScriptedAdapter(options: ScriptedAdapterOptions = {}): Scr
       if (f.call !== undefined && f.call !== call.n) continue;
       if (f.kind !== undefined && f.kind !== call.kind) continue;
       if (f.raceId !== undefined && f.raceId !== call.raceId) continue;
+      if (f.connectionId !== undefined && f.connectionId !== call.connectionId) continue;
       entry.left--;
       return f.error;
     }

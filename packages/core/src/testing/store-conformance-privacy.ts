@@ -191,6 +191,32 @@ export function privacyTests(test: StoreTest): void {
     ctx.expect((await storedById(ctx, race)).get(ghost)?.status).toBe("removed");
   });
 
+  test("forget and retention clear the problems that quote a person's bad values, run samples included", async (ctx) => {
+    const era = new Date("1971-03-01T00:00:00Z").getTime();
+    const race = await seedRace(ctx, raceAt(ctx, [{ startsAt: new Date(era - DAY) }]));
+    const eventId = race.events[0]?.eventId as string;
+    const [bad, old] = [ctx.id("bad-"), ctx.id("old-")];
+    const owner = ctx.id("owner-");
+    const runId = await startPass(ctx, race, owner);
+    await ctx.store.commitPage({
+      owner,
+      now: T0,
+      runId,
+      provider: ctx.provider,
+      eventIds: [eventId],
+      registrations: [makeRegistration(race, eventId, bad, { dob: "1990-02-30" }), makeRegistration(race, eventId, old, { dob: "1991-02-30" })],
+      finish: { apiCalls: 1, states: [] },
+    });
+    const sample = async () => ((await ctx.store.listRuns({ eventId }))[0]?.problemSample ?? []).map((p) => p.registrationId);
+    ctx.expect((await sample()).sort()).toEqual([bad, old].sort());
+    ctx.expect((await storedById(ctx, race)).get(bad)?.problems.length).toBe(1);
+    await ctx.store.forget({ now: at(1000), provider: ctx.provider, registrationId: bad });
+    ctx.expect(await sample()).toEqual([old]);
+    ctx.expect((await storedById(ctx, race)).get(bad)?.problems).toEqual([]);
+    await ctx.store.anonymiseEnded({ now: at(2000), endedBefore: new Date(era), limit: 10 });
+    ctx.expect((await storedById(ctx, race)).get(old)?.problems).toEqual([]);
+  });
+
   test("forget needs exactly one of registrationId and userId", async (ctx) => {
     ctx.expect(await rejectionOf(ctx.store.forget({ now: T0, provider: ctx.provider }))).toBeInstanceOf(StoreError);
     ctx.expect(await rejectionOf(ctx.store.forget({ now: T0, provider: ctx.provider, registrationId: "1", userId: "2" }))).toBeInstanceOf(StoreError);

@@ -3,6 +3,8 @@ import type { ConformanceTestApi } from "./conformance-api.js";
 import { budgetTests } from "./store-conformance-budget.js";
 import { claimTests } from "./store-conformance-claims.js";
 import { discoveryTests } from "./store-conformance-discovery.js";
+import { forbiddenTests } from "./store-conformance-forbidden.js";
+import { problemTests } from "./store-conformance-problems.js";
 import { privacyTests } from "./store-conformance-privacy.js";
 import { runTests } from "./store-conformance-runs.js";
 import { writeTests } from "./store-conformance-writes.js";
@@ -32,7 +34,7 @@ export type { StoreTest } from "./store-fixtures.js";
 /**
  * Registers the suite every `SyncStore` must pass: one `it` per guarantee of the `SyncStore`
  * JSDoc (atomic pages, changed rows only, removals never delete, reconciliation with its refusal,
- * disjoint concurrent claims, leases, runs, token-bucket budgets under concurrency, one
+ * disjoint concurrent claims, leases, forbidden links, runs, token-bucket budgets under concurrency, one
  * discovery per slot). Pass your runner's functions, keyv-style:
  *
  * ```ts
@@ -55,7 +57,9 @@ export function runStoreConformance(api: ConformanceTestApi, options: StoreConfo
   const prefix = options.name ?? "SyncStore conformance";
   api.describe(`${prefix}: discovery`, () => discoveryTests(test));
   api.describe(`${prefix}: page writes`, () => writeTests(test));
+  api.describe(`${prefix}: bad provider data`, () => problemTests(test));
   api.describe(`${prefix}: claims and leases`, () => claimTests(test));
+  api.describe(`${prefix}: forbidden links`, () => forbiddenTests(test));
   api.describe(`${prefix}: runs`, () => runTests(test));
   api.describe(`${prefix}: budgets`, () => budgetTests(test));
   api.describe(`${prefix}: personal data`, () => privacyTests(test));

@@ -5,6 +5,7 @@
  * `last_modified` does, so `modified_after_timestamp` semantics can be driven exactly.
  */
 import type { RemovalReason } from "@project88/core";
+import { Malformations } from "./malformed.js";
 import { createRng, generatePerson, type Person, type Rng } from "./people.js";
 
 /** One partner's credentials. A key sees only the races it was granted. */
@@ -35,6 +36,11 @@ export interface FakeRace {
   state: string;
   /** The api keys that can see this race. */
   readonly keys: Set<string>;
+  /**
+   * Keys that see the race (it is listed for them) but may not read its participants: RunSignUp
+   * answers error 7 "Permission Denied" on the race's participant and removal feeds for them.
+   */
+  readonly deniedKeys: Set<string>;
   readonly createdAt: Date;
   modifiedAt: Date;
   readonly events: FakeEvent[];
@@ -110,6 +116,8 @@ export class FakeDataset {
   /** Removal feed per event, ascending by registration id. */
   readonly removed = new Map<number, FakeRemoval[]>();
   readonly registrations = new Map<number, FakeRegistration>();
+  /** Edits to what is served (malformed rows and races); the data itself stays well-formed. */
+  readonly malformed = new Malformations();
   #nextRace = 100_001;
   #nextEvent = 600_001;
   #nextRegistration = 40_000_001;
@@ -164,6 +172,7 @@ export class FakeDataset {
       city: input.city ?? "Springfield",
       state: input.state ?? "CO",
       keys: new Set(input.keys.map((k) => (typeof k === "string" ? k : k.apiKey))),
+      deniedKeys: new Set(),
       createdAt: new Date(now.getTime() - 120 * 86_400_000),
       modifiedAt: now,
       events: [],
@@ -320,6 +329,18 @@ export class FakeDataset {
   }
 
   /** Races the key can see. */
+  /**
+   * Withdraws (or, with `denied` false, gives back) one key's access to a race's participants:
+   * the race stays listed for the key, its participant and removal feeds answer error 7.
+   */
+  denyParticipants(raceId: number, key: FakeKey | string, denied = true): void {
+    const race = this.races.get(raceId);
+    if (race === undefined) throw new Error(`fake RunSignUp: race ${raceId} is unknown`);
+    const apiKey = typeof key === "string" ? key : key.apiKey;
+    if (denied) race.deniedKeys.add(apiKey);
+    else race.deniedKeys.delete(apiKey);
+  }
+
   racesFor(key: FakeKey): FakeRace[] {
     return [...this.races.values()].filter((r) => r.keys.has(key.apiKey));
   }

@@ -45,6 +45,8 @@ export interface FaultSpec {
   readonly retryAfterSeconds?: number;
   /** For `error`. */
   readonly code?: number;
+  /** For `error`: the `error_msg` to send (default: RunSignUp's text for the code). */
+  readonly message?: string;
   /** For `oversize`: the body's size in bytes. */
   readonly bytes?: number;
   /** For `oversize`: send a `Content-Length` header (default: chunked, size unknown up front). */

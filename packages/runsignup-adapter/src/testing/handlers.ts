@@ -7,6 +7,7 @@
 import { http, HttpResponse, type HttpHandler } from "msw";
 import type { FakeDataset, FakeKey, FakeRace } from "./dataset.js";
 import { firstAfter } from "./dataset.js";
+import type { Malformations } from "./malformed.js";
 import { participantJson, raceJson, removedJson } from "./serialize.js";
 import { formatSlashDate } from "../time.js";
 
@@ -45,7 +46,9 @@ export function errorEnvelope(code: number, message = MESSAGES[code] ?? "Unknown
   return HttpResponse.json({ error: { error_code: code, error_msg: message } }, { headers: { [ERROR_HEADER]: String(code) } });
 }
 
-function rows(body: unknown, count: number): Response {
+function rows(body: unknown, count: number, malformed?: Malformations): Response {
+  const literal = malformed?.render(body) ?? null;
+  if (literal !== null) return new HttpResponse(literal, { headers: { "content-type": "application/json", [ROWS_HEADER]: String(count) } });
   return HttpResponse.json(body as never, { headers: { [ROWS_HEADER]: String(count) } });
 }
 
@@ -70,6 +73,13 @@ function access(dataset: FakeDataset, request: Request, raceIdText: string): { k
   if (race === undefined) return errorEnvelope(201);
   if (!race.keys.has(key.apiKey)) return errorEnvelope(7);
   return { key, race };
+}
+
+/** Like `access`, for a race's participant data: a key denied it gets error 7 (see the fixture). */
+function participantAccess(dataset: FakeDataset, request: Request, raceIdText: string): { key: FakeKey; race: FakeRace } | Response {
+  const found = access(dataset, request, raceIdText);
+  if (found instanceof Response) return found;
+  return found.race.deniedKeys.has(found.key.apiKey) ? errorEnvelope(7) : found;
 }
 
 /** The requested events of the race, or an error `Response` (3: none given, 301: not this race's). */
@@ -134,17 +144,18 @@ export function createRunSignupHandlers(dataset: FakeDataset, options: HandlerOp
       const perPage = Math.min(intParam(q, "results_per_page") ?? 50, RACES_CAP);
       const pageNo = Math.max(1, intParam(q, "page") ?? 1);
       const slice = visible.slice((pageNo - 1) * perPage, pageNo * perPage);
-      return rows({ races: slice.map((race) => ({ race: raceJson(race, q.get("events") === "T") })) }, slice.length);
+      const served = slice.map((race) => ({ race: dataset.malformed.applyRace(race.raceId, raceJson(race, q.get("events") === "T")) }));
+      return rows({ races: served }, slice.length, dataset.malformed);
     }),
 
     http.get(`${base}/race/:raceId`, ({ request, params }) => {
       const found = access(dataset, request, String(params.raceId));
       if (found instanceof Response) return found;
-      return rows({ race: raceJson(found.race, true) }, 1);
+      return rows({ race: dataset.malformed.applyRace(found.race.raceId, raceJson(found.race, true)) }, 1, dataset.malformed);
     }),
 
     http.get(`${base}/race/:raceId/participants`, ({ request, params }) => {
-      const found = access(dataset, request, String(params.raceId));
+      const found = participantAccess(dataset, request, String(params.raceId));
       if (found instanceof Response) return found;
       const q = new URL(request.url).searchParams;
       const eventIds = eventsOf(found.race, q);
@@ -155,21 +166,23 @@ export function createRunSignupHandlers(dataset: FakeDataset, options: HandlerOp
         const items = pages[i]!;
         // The nested event.participants is always empty; an event with no rows gets no key at all.
         const element: Record<string, unknown> = { event: { event_id: eventId, participants: [] } };
-        if (items.length > 0) element.participants = items.map((r) => participantJson(r, withQuestions));
+        if (items.length > 0) element.participants = items.map((r) => dataset.malformed.applyParticipant(r.registrationId, participantJson(r, withQuestions)));
         return element;
       });
-      return rows(body, pages.reduce((n, p) => n + p.length, 0));
+      return rows(body, pages.reduce((n, p) => n + p.length, 0), dataset.malformed);
     }),
 
     http.get(`${base}/race/:raceId/removed-participants`, ({ request, params }) => {
-      const found = access(dataset, request, String(params.raceId));
+      const found = participantAccess(dataset, request, String(params.raceId));
       if (found instanceof Response) return found;
       const q = new URL(request.url).searchParams;
       const eventIds = eventsOf(found.race, q);
       if (eventIds instanceof Response) return eventIds;
       const pages = page(eventIds, (id) => dataset.removedOf(id), (r) => r.registration.registrationId, (r) => r.modifiedAt, q, mode());
-      const body = eventIds.map((eventId, i) => ({ event: { event_id: eventId, participants: pages[i]!.map(removedJson) } }));
-      return rows(body, pages.reduce((n, p) => n + p.length, 0));
+      const body = eventIds.map((eventId, i) => ({
+        event: { event_id: eventId, participants: pages[i]!.map((r) => dataset.malformed.applyRemoval(r.registration.registrationId, removedJson(r))) },
+      }));
+      return rows(body, pages.reduce((n, p) => n + p.length, 0), dataset.malformed);
     }),
   ];
 }

@@ -14,7 +14,8 @@ export interface RunSignupHarness extends AdapterHarness {
 }
 
 const FAULTS: Record<HarnessFailure, FaultSpec> = {
-  auth: { kind: "error", code: 7 },
+  // Error 6: the key itself is rejected (error 7 on a race is a ForbiddenError about that race).
+  auth: { kind: "error", code: 6 },
   provider: { kind: "http503" },
   "rate-limited": { kind: "throttle" },
 };

@@ -18,6 +18,7 @@ export {
   type Rng,
 } from "./dataset.js";
 export { FaultController, type FakeEndpoint, type FaultKind, type FaultSpec } from "./faults.js";
+export { Malformations, type JsonEdit } from "./malformed.js";
 export { createRunSignupHarness, type RunSignupHarness } from "./harness.js";
 export {
   PARTICIPANTS_CAP,

@@ -258,7 +258,7 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
         await send(errorEnvelope(14));
         return true;
       case "error":
-        await send(errorEnvelope(fault.code ?? 4));
+        await send(errorEnvelope(fault.code ?? 4, fault.message));
         return true;
       case "slow":
         await new Promise<void>((resolve) => {

@@ -1,4 +1,4 @@
-import type { Budget, BudgetSlot, CallContext } from "@project88/core";
+import type { Budget, BudgetSlot, CallContext, Race, SkippedRace } from "@project88/core";
 
 /** A test budget: at most `maxInFlight` slots at once, FIFO waiters, counting every grant. */
 export interface TestBudget extends Budget {
@@ -67,4 +67,9 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of iterable) out.push(item);
   return out;
+}
+
+/** The races of a `listRaces` result, without the skipped ones. */
+export function onlyRaces(items: readonly (Race | SkippedRace)[]): Race[] {
+  return items.filter((r): r is Race => !("skipped" in r));
 }
