@@ -120,7 +120,13 @@ describe("HTTP and body mapping", () => {
       const seen: string[] = [];
       agent
         .get("https://runsignup.com")
-        .intercept({ path: (p) => (seen.push(p), true), method: "GET" })
+        .intercept({
+          path: (p) => {
+            seen.push(p);
+            return true;
+          },
+          method: "GET",
+        })
         .reply(200, endpoint === "participants" ? "[]" : '{"removed_participants":[]}');
       const adapter = createRunSignupAdapter({ dispatcher: agent, ...options });
       if (endpoint === "participants") await collect(adapter.fetchRegistrations(connection, args, callContext())).catch(() => undefined);

@@ -3,8 +3,7 @@ import { PERSONAL_FIELDS } from "../privacy.js";
 import type { StoredRegistration } from "../store.js";
 import type { Race } from "../types.js";
 import { rejectionOf } from "./conformance-api.js";
-import type { StoreTest } from "./store-conformance.js";
-import { at, makeRace, makeRegistration, makeRemoval, seedRace, startPass, storedById, T0, type StoreTestContext } from "./store-fixtures.js";
+import { at, makeRace, makeRegistration, makeRemoval, seedRace, startPass, storedById, T0, type StoreTest, type StoreTestContext } from "./store-fixtures.js";
 
 const DAY = 86_400_000;
 
