@@ -10,7 +10,7 @@ import type { StoredEvent } from "./store.js";
 
 const HOUR_MS = 3_600_000;
 /**
- * How often the loop runs the check. It reads every event from the store, so not every poll;
+ * How often the loop runs the check. It reads the working set from the store, so not every poll;
  * deferred work stays due meanwhile, and a pass cannot be later than this without
  * `schedule:late` saying so at its start.
  */
@@ -40,7 +40,8 @@ export function createBudgetWatch(deps: { readonly options: ResolvedOptions; rea
   async function check(at?: Date): Promise<void> {
     const now = at ?? clock.now();
     lastCheck = now.getTime();
-    const all = await store.listEvents();
+    // Due work is among the events not done; years of finished events are never read.
+    const all = await store.listWorkingSet({ recentSince: now, providers: [...options.adapters.keys()] });
     const due = all.filter((e) => {
       const s = e.state;
       if (s.nextDueAt === null || s.nextDueAt.getTime() > now.getTime() || !options.adapters.has(e.provider)) return false;

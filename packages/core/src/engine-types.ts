@@ -2,7 +2,7 @@ import type { EventEmitter } from "eventemitter3";
 import type { ProviderAdapter } from "./adapter.js";
 import type { Clock } from "./clock.js";
 import type { EngineEventArgs } from "./events.js";
-import type { BudgetState, DiscoveryRecord, ForbiddenLink, RowProblem, SerializedError, SyncStore } from "./store.js";
+import type { BudgetState, DiscoveryRecord, EventSummary, ForbiddenLink, RowProblem, SerializedError, SyncStore } from "./store.js";
 import type { Connection, EventRef, PassKind, TierName } from "./types.js";
 
 export type { ScheduleInput, TierInput } from "./schedule-schema.js";
@@ -47,11 +47,34 @@ export interface SyncEngineOptions {
   /** How often a running engine compares its clock with the database's (5 min). */
   readonly clockCheckEveryMs?: number | undefined;
   /**
+   * How long an event stays in `status()` after it ended and its syncing stopped (7 days).
+   * Older finished events are only counted (`status().summary`), never loaded.
+   */
+  readonly recentEventsMs?: number | undefined;
+  /** Retention of the engine's own history; see `HistoryInput`. */
+  readonly history?: HistoryInput | undefined;
+  /**
    * Personal-data retention (off when absent): registrations of events that ended (`endsAt`, else
    * `startsAt`) more than `days` days ago are anonymised once a day by the running engine and by
    * `purge()`, `batchSize` (1000) rows per store transaction.
    */
   readonly retention?: { readonly days: number; readonly batchSize?: number | undefined } | undefined;
+}
+
+/**
+ * Retention of the engine's own history. The running engine deletes, in batches, finished runs
+ * and registration status changes older than these ages, keeping per event a summary of what it
+ * deleted (`SyncStore.listHistorySummaries`). Registrations are never deleted.
+ */
+export interface HistoryInput {
+  /** Age past which finished runs are pruned (90 days); null keeps them all. */
+  readonly runsMaxAgeMs?: number | null | undefined;
+  /** Age past which status changes are pruned; null (the default) keeps them all. */
+  readonly statusChangesMaxAgeMs?: number | null | undefined;
+  /** Rows of each table per prune (500). */
+  readonly batchSize?: number | undefined;
+  /** How often to prune once caught up (1 hour). */
+  readonly everyMs?: number | undefined;
 }
 
 /** What `setConnections` changed, by connection id (never a secret). */
@@ -179,7 +202,16 @@ export interface EngineStatus {
   readonly owner: string;
   readonly running: boolean;
   readonly now: Date;
+  /**
+   * The working set: every event not done, plus those that ended within `recentEventsMs`
+   * (at most `STATUS_MAX_EVENTS`, earliest start first). Older finished events are in `summary`.
+   */
   readonly events: readonly EventStatus[];
+  /**
+   * Counts over every stored event of this engine's providers, finished ones included; read at
+   * most once a minute (they are the one part of status whose cost grows with history).
+   */
+  readonly summary: EventSummary;
   readonly connections: readonly ConnectionStatus[];
   readonly budgets: readonly BudgetState[];
   /** The most recent passes (up to 20) that recorded problems with provider data, newest first. */
@@ -230,7 +262,16 @@ export interface SyncEngine extends EventEmitter<EngineEventArgs> {
   discover(options?: { readonly connectionIds?: readonly string[] }): Promise<void>;
   /** One pass of one event now: incremental, or a full pull with `full`. */
   syncEvent(ref: EventRef, options?: { readonly full?: boolean }): Promise<PassResult>;
+  /**
+   * Working-set status: events not done and recently ended ones, connections, budgets, and
+   * totals over all events. Its cost follows the working set, not the years of history.
+   */
   status(): Promise<EngineStatus>;
+  /**
+   * A cheap readiness check for probes: true while the loop runs and the store answers one
+   * round trip, false when the loop is stopped; rejects when the store cannot answer.
+   */
+  ready(): Promise<boolean>;
   /** Forecast of API calls per connection per hour over the next `hours` against the budget. */
   plan(hours?: number): Promise<PlanReport>;
   /**

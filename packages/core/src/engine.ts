@@ -20,11 +20,12 @@ import { AbortedError, ClockSkewError, NotFoundError } from "./errors.js";
 import type { EngineEventArgs } from "./events.js";
 import { forgetSubject } from "./forget.js";
 import { resolveConnections, resolveOptions, type ResolvedOptions } from "./options.js";
+import { createHistoryPruner } from "./history.js";
 import { serializeError } from "./pass-failure.js";
 import { buildPlan } from "./plan.js";
 import { createRetention } from "./retention.js";
 import { createScheduler } from "./scheduler.js";
-import { buildStatus } from "./status.js";
+import { buildStatus, createSummaryCache } from "./status.js";
 import type { EventRef } from "./types.js";
 
 /** Default grace `stop()` gives running passes before it aborts their requests. */
@@ -38,6 +39,8 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   readonly #discovery;
   readonly #watch;
   readonly #retention;
+  readonly #history;
+  readonly #summaries;
   readonly #databaseClock;
   /** Hears every connection's clock-skew reports, those `setConnections` adds included. */
   readonly #onSkew: SkewListener = (conn, report) =>
@@ -62,6 +65,8 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     this.#discovery = createDiscovery(deps);
     this.#watch = createBudgetWatch(deps);
     this.#retention = createRetention(deps);
+    this.#history = createHistoryPruner(deps);
+    this.#summaries = createSummaryCache(this.#options);
   }
 
   async start(): Promise<void> {
@@ -95,6 +100,8 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
           const started = await this.#scheduler.fill();
           this.#scheduler.drainResults();
           if (started > 0) continue;
+          // History is pruned only in a round with nothing to start: syncing always goes first.
+          await this.#history.maybePrune();
         } else {
           await this.#scheduler.releaseHeld();
         }
@@ -199,10 +206,16 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
 
   async status(): Promise<EngineStatus> {
     const slots = this.#slots;
-    return buildStatus(this.#options, this.#running, {
-      providerSkewMs: (connectionId) => slots.get(connectionId)?.providerClock.skewMs ?? null,
+    const clocks = {
+      providerSkewMs: (connectionId: string) => slots.get(connectionId)?.providerClock.skewMs ?? null,
       databaseSkewMs: this.#databaseClock.skewMs,
-    });
+    };
+    return buildStatus(this.#options, this.#running, clocks, this.#summaries);
+  }
+
+  async ready(): Promise<boolean> {
+    await this.#options.store.ping();
+    return this.#running;
   }
 
   async plan(hours = 24): Promise<PlanReport> {

@@ -142,6 +142,14 @@ export interface EngineEvents {
   };
   /** This process lost the lease on events it was syncing; their pass was abandoned. */
   "lease:lost": { readonly owner: string; readonly events: readonly EventRef[] };
+  /** The engine pruned a batch of its own history (old runs, old status changes). */
+  "history:pruned": {
+    /** Finished runs deleted (their counts went into their events' history summaries). */
+    readonly runs: number;
+    /** Registration status changes deleted. */
+    readonly statusChanges: number;
+    readonly durationMs: number;
+  };
   /**
    * A page brought back registrations of a person `forget` erased: the provider still sends
    * them, so they were stored again. Ids only.

@@ -48,6 +48,22 @@ const connectionSchema = z
     if (c.burst > c.callsPerHour) ctx.addIssue({ code: "custom", path: ["burst"], message: "must not exceed callsPerHour" });
   });
 
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const positiveMs = z.number().int().positive();
+
+/** Retention of the engine's own history (`sync_runs`, `registration_status_changes`). */
+const historySchema = z.object({
+  /** Finished runs older than this are pruned; null keeps them all. */
+  runsMaxAgeMs: positiveMs.nullable().default(90 * DAY_MS),
+  /** Status changes older than this are pruned; null (the default) keeps them all. */
+  statusChangesMaxAgeMs: positiveMs.nullable().default(null),
+  /** Rows of each table one prune deletes, so a prune never holds locks for long. */
+  batchSize: z.number().int().positive().max(100_000).default(500),
+  /** How often the running engine prunes once nothing is left over from the last prune. */
+  everyMs: positiveMs.default(HOUR_MS),
+});
+
 const optionsSchema = z
   .object({
     adapters: z.array(z.custom<ProviderAdapter>(isAdapter, { message: "expected a ProviderAdapter" })).min(1),
@@ -67,6 +83,8 @@ const optionsSchema = z
       .optional(),
     maxClockSkewMs: z.number().int().positive().nullable().default(30_000),
     clockCheckEveryMs: z.number().int().positive().default(300_000),
+    recentEventsMs: z.number().int().nonnegative().default(7 * DAY_MS),
+    history: historySchema.default(() => historySchema.parse({})),
   })
 ;
 
@@ -104,6 +122,9 @@ export interface ResolvedRetention {
   readonly days: number;
   readonly batchSize: number;
 }
+/** History retention with every default applied. */
+export type ResolvedHistory = z.output<typeof historySchema>;
+
 
 /** Engine options after validation: what the engine works with; hot paths never re-validate. */
 export interface ResolvedOptions {
@@ -121,6 +142,9 @@ export interface ResolvedOptions {
   /** Null: the database clock is never compared. */
   readonly maxClockSkewMs: number | null;
   readonly clockCheckEveryMs: number;
+  /** How long a finished event stays in the working set that status shows. */
+  readonly recentEventsMs: number;
+  readonly history: ResolvedHistory;
 }
 
 /** Validates schedule options alone (used by `plan` tooling and tests). */
@@ -152,6 +176,8 @@ export function resolveOptions(input: SyncEngineOptions): ResolvedOptions {
     random: o.random ?? Math.random,
     maxClockSkewMs: o.maxClockSkewMs,
     clockCheckEveryMs: o.clockCheckEveryMs,
+    recentEventsMs: o.recentEventsMs,
+    history: o.history,
   };
 }
 

@@ -27,7 +27,8 @@ export async function buildPlan(options: ResolvedOptions, hours: number): Promis
   const now = options.clock.now();
   const span = Math.max(1, Math.floor(hours));
   const end = now.getTime() + span * HOUR_MS;
-  const all = (await options.store.listEvents()).filter((e) => options.adapters.has(e.provider));
+  // Finished events plan no calls: the working set (events not done) is all a forecast needs.
+  const all = (await options.store.listWorkingSet({ recentSince: now, providers: [...options.adapters.keys()] })).filter((e) => e.state.nextDueAt !== null);
   const races = new Map<string, StoredEvent[]>();
   for (const e of all) {
     const k = `${e.provider}\u0000${e.raceId}`;

@@ -2,6 +2,7 @@ import { usableConnectionIds } from "./connections.js";
 import type { ConnectionStatus, EngineStatus, EventStatus, ForbiddenRace, ProblemRunStatus } from "./engine-types.js";
 import type { SyncRun } from "./store.js";
 import type { ResolvedOptions } from "./options.js";
+import type { EventSummary } from "./store.js";
 import { allowedIntervalMs, tierAt } from "./policy.js";
 
 /** What the engine measured of other clocks, for `status()`. */
@@ -11,14 +12,63 @@ export interface ClockReadings {
   readonly databaseSkewMs: number | null;
 }
 
-/** Builds `status()`: every event with its tier and lateness, every connection with its budget and clock skew. */
-export async function buildStatus(options: ResolvedOptions, running: boolean, clocks?: ClockReadings): Promise<EngineStatus> {
+/**
+ * The most events `status()` lists. The working set of a busy season is a few thousand events;
+ * the cap keeps one odd store (a discovery that found far more than expected) from making every
+ * status read, page and scrape load it all.
+ */
+export const STATUS_MAX_EVENTS = 10_000;
+
+/**
+ * How long the totals over every event serve `status()`. They are the one part of status that
+ * reads all of history (a count over every event), and they change by a few events a day; the
+ * working set itself is read fresh every time.
+ */
+export const SUMMARY_MAX_AGE_MS = 60_000;
+
+/** The totals of `status().summary`, read from the store at most once per `SUMMARY_MAX_AGE_MS`. */
+export interface SummaryCache {
+  get(): Promise<EventSummary>;
+}
+
+/** Creates the engine's summary cache (one per engine, on the engine's clock). */
+export function createSummaryCache(options: ResolvedOptions): SummaryCache {
+  let cached: { at: number; value: Promise<EventSummary> } | null = null;
+  return {
+    get() {
+      const now = options.clock.now().getTime();
+      if (cached === null || now - cached.at >= SUMMARY_MAX_AGE_MS) {
+        const value = options.store.summarizeEvents({ providers: [...options.adapters.keys()] });
+        const entry = { at: now, value };
+        // A failed read is not kept: the next status call asks again.
+        value.catch(() => {
+          if (cached === entry) cached = null;
+        });
+        cached = entry;
+      }
+      return cached.value;
+    },
+  };
+}
+
+/**
+ * Builds `status()`: the working set (events not done, plus recently ended ones) with tier and
+ * lateness, every connection with its budget, and totals over every event counted by the store.
+ */
+export async function buildStatus(
+  options: ResolvedOptions,
+  running: boolean,
+  clocks?: ClockReadings,
+  summaries: SummaryCache = createSummaryCache(options),
+): Promise<EngineStatus> {
   const { store, clock, schedule } = options;
   const now = clock.now();
   const providers = new Set(options.adapters.keys());
   const keys = [...new Set(options.connections.map((c) => c.budgetKey))];
-  const [stored, budgets, discoveries, failedRuns, problemRuns] = await Promise.all([
-    store.listEvents(),
+  const recentSince = new Date(now.getTime() - options.recentEventsMs);
+  const [stored, summary, budgets, discoveries, failedRuns, problemRuns] = await Promise.all([
+    store.listWorkingSet({ recentSince, providers: [...providers], limit: STATUS_MAX_EVENTS }),
+    summaries.get(),
     store.getBudgets({ now, keys }),
     store.lastDiscoveries({ connectionIds: options.connections.map((c) => c.id) }),
     store.listRuns({ limit: 200, status: "failed" }),
@@ -72,6 +122,7 @@ export async function buildStatus(options: ResolvedOptions, running: boolean, cl
     running,
     now,
     events,
+    summary,
     connections,
     budgets,
     databaseClockSkewMs: clocks?.databaseSkewMs ?? null,

@@ -10,6 +10,11 @@ import type {
   SkippedRow,
   TierName,
 } from "./types.js";
+import type { EventHistorySummary, PruneHistoryArgs, PruneHistoryResult } from "./store-history.js";
+import type { EventSummary, WorkingSetArgs } from "./store-working-set.js";
+
+export type * from "./store-history.js";
+export type * from "./store-working-set.js";
 
 /**
  * One problem a page had with provider data: a field stored as null (`skipped: false`, the
@@ -412,6 +417,29 @@ export interface SyncStore {
 
   /** Events with their race, state and counts; all of them when `refs` is absent. */
   listEvents(args?: { readonly refs?: readonly EventRef[]; readonly provider?: string }): Promise<StoredEvent[]>;
+
+  /**
+   * The working set: events not done plus recently ended ones (see `WorkingSetArgs`), with
+   * race, state, connections and active counts, ordered by start. Read through indexes: its cost
+   * follows the working set, never the number of finished events.
+   */
+  listWorkingSet(args: WorkingSetArgs): Promise<StoredEvent[]>;
+
+  /** Counts over all events (of `providers`, when given), aggregated in the store. */
+  summarizeEvents(args?: { readonly providers?: readonly string[] | undefined }): Promise<EventSummary>;
+
+  /** One cheap round trip to the database; rejects with a `StoreError` when it cannot answer. */
+  ping(): Promise<void>;
+
+  /**
+   * Deletes up to `batchSize` finished runs and `batchSize` status changes older than the
+   * cutoffs, oldest first, and adds what each deleted row said to its events' history summary in
+   * the same transaction (so a summary never misses or double-counts a row).
+   */
+  pruneHistory(args: PruneHistoryArgs): Promise<PruneHistoryResult>;
+
+  /** Summaries of pruned history of a provider's events (all of its events when absent). */
+  listHistorySummaries(args: { readonly provider: string; readonly eventIds?: readonly string[] | undefined }): Promise<EventHistorySummary[]>;
 
   /** Sets scheduling fields of events (after a discovery moved a start, or the policy changed). */
   updateSchedule(args: { readonly now: Date; readonly patches: readonly (SyncStatePatch & { readonly provider: string })[] }): Promise<void>;

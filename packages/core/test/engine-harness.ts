@@ -25,6 +25,8 @@ export interface HarnessOptions {
   readonly owner?: string;
   readonly pollMs?: number;
   readonly retention?: SyncEngineOptions["retention"];
+  readonly history?: SyncEngineOptions["history"];
+  readonly recentEventsMs?: number;
 }
 
 /** One connection with the default budget. */
@@ -40,8 +42,8 @@ export function budgetKeyOf(id = "c1"): string {
 const ALL: (keyof EngineEvents)[] = [
   "engine:start", "engine:stop", "discovery:start", "discovery:finish", "race:new", "event:new", "event:changed",
   "sync:start", "sync:page", "sync:finish", "sync:error", "sync:invalid", "reconcile:refused", "budget:throttled", "budget:over",
-  "schedule:late", "lease:lost", "engine:error", "clock:skew", "listener:error", "race:forbidden", "privacy:returned", "privacy:anonymised",
-  "privacy:forgotten", "connections:changed",
+  "schedule:late", "lease:lost", "history:pruned", "engine:error", "clock:skew", "listener:error", "race:forbidden", "privacy:returned",
+  "privacy:anonymised", "privacy:forgotten", "connections:changed",
 ];
 
 /** Builds a harness; the engine is created but not started. */
@@ -59,6 +61,8 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     pollMs: options.pollMs ?? 1000,
     random: () => 0.5,
     retention: options.retention,
+    ...(options.history === undefined ? {} : { history: options.history }),
+    ...(options.recentEventsMs === undefined ? {} : { recentEventsMs: options.recentEventsMs }),
   });
   const log: Harness["log"] = [];
   for (const name of ALL) engine.on(name, (payload: unknown) => log.push({ name, payload, at: clock.now() }));

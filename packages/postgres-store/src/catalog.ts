@@ -7,26 +7,55 @@ function json(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);
 }
 
-/**
- * Loads events with their race, state, connections and active count. `where` filters the
- * `events e` / `sync_state s` join; its parameters follow.
- */
-export async function loadEvents(q: SqlQueryable, s: string, where: string, params: readonly unknown[]): Promise<StoredEvent[]> {
-  const result = await q.query<EventRow>(
-    `SELECT e.provider, e.event_id, e.race_id, r.name AS race_name, r.timezone, e.name, e.starts_at, e.ends_at,
+/** The columns of an `EventRow`, over `events e`, `races r` and `sync_state s`. */
+function eventColumns(s: string): string {
+  return `e.provider, e.event_id, e.race_id, r.name AS race_name, r.timezone, e.name, e.starts_at, e.ends_at,
        (SELECT array_agg(ce.connection_id ORDER BY ce.connection_id) FROM ${s}.connection_events ce
          WHERE ce.provider = e.provider AND ce.event_id = e.event_id) AS connection_ids,
        (SELECT json_agg(json_build_object('connectionId', ce.connection_id, 'since', ce.forbidden_at, 'error', ce.forbidden_error)
            ORDER BY ce.connection_id) FROM ${s}.connection_events ce
          WHERE ce.provider = e.provider AND ce.event_id = e.event_id AND ce.forbidden_at IS NOT NULL) AS forbidden,
-       (SELECT count(*)::int FROM ${s}.registrations g
-         WHERE g.provider = e.provider AND g.event_id = e.event_id AND g.status = 'active') AS active,
-       ${STATE_COLUMNS}
-     FROM ${s}.events e
+       coalesce((SELECT c.active FROM ${s}.event_counts c WHERE c.provider = e.provider AND c.event_id = e.event_id), 0) AS active,
+       ${STATE_COLUMNS}`;
+}
+
+function eventJoin(s: string): string {
+  return `${s}.events e
      JOIN ${s}.races r ON r.provider = e.provider AND r.race_id = e.race_id
-     JOIN ${s}.sync_state s ON s.provider = e.provider AND s.event_id = e.event_id
+     JOIN ${s}.sync_state s ON s.provider = e.provider AND s.event_id = e.event_id`;
+}
+
+const limitClause = (limit: number | undefined) => (limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(limit))}`);
+
+/**
+ * Loads events with their race, state, connections and active count. `where` filters the
+ * `events e` / `sync_state s` join; its parameters follow. The count comes from `event_counts`
+ * (kept by triggers), so loading an event never counts its registrations.
+ */
+export async function loadEvents(q: SqlQueryable, s: string, where: string, params: readonly unknown[], limit?: number): Promise<StoredEvent[]> {
+  const result = await q.query<EventRow>(
+    `SELECT ${eventColumns(s)}
+     FROM ${eventJoin(s)}
      WHERE ${where}
-     ORDER BY e.starts_at, e.provider, e.event_id`,
+     ORDER BY e.starts_at, e.provider, e.event_id${limitClause(limit)}`,
+    params,
+  );
+  return result.rows.map(toStoredEvent);
+}
+
+/**
+ * Loads the events whose `(provider, event_id)` the subquery `keys` yields, one primary-key
+ * lookup per key. The lateral subquery (kept apart by `OFFSET 0`) stops the planner from turning
+ * a few hundred keys into a hash join over every event and state ever stored: its cost follows
+ * the keys, never the size of history.
+ */
+export async function loadEventsByKeys(q: SqlQueryable, s: string, keys: string, params: readonly unknown[], limit?: number): Promise<StoredEvent[]> {
+  const result = await q.query<EventRow>(
+    `SELECT x.* FROM (${keys}) AS k (provider, event_id)
+     CROSS JOIN LATERAL (
+       SELECT ${eventColumns(s)} FROM ${eventJoin(s)}
+       WHERE e.provider = k.provider AND e.event_id = k.event_id OFFSET 0) AS x
+     ORDER BY x.starts_at, x.provider, x.event_id${limitClause(limit)}`,
     params,
   );
   return result.rows.map(toStoredEvent);
@@ -35,7 +64,7 @@ export async function loadEvents(q: SqlQueryable, s: string, where: string, para
 /** Loads the given events (those that exist). */
 export function loadEventsByRefs(q: SqlQueryable, s: string, refs: readonly EventRef[]): Promise<StoredEvent[]> {
   if (refs.length === 0) return Promise.resolve([]);
-  return loadEvents(q, s, "(e.provider, e.event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))", refArrays(refs));
+  return loadEventsByKeys(q, s, "SELECT DISTINCT * FROM unnest($1::text[], $2::text[])", refArrays(refs));
 }
 
 /** `SyncStore.listEvents`. */

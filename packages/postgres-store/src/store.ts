@@ -7,6 +7,7 @@ import * as catalog from "./catalog.js";
 import * as claims from "./claims.js";
 import { databaseNow } from "./clock.js";
 import * as discovery from "./discovery.js";
+import * as history from "./history.js";
 import { type MigrateResult, migrate } from "./migrate.js";
 import * as pages from "./pages.js";
 import { createPgClient } from "./pg-client.js";
@@ -15,6 +16,7 @@ import * as privacy from "./privacy.js";
 import type { StoreContext } from "./rows.js";
 import * as runs from "./runs.js";
 import type { SqlClient } from "./sql-client.js";
+import * as workingSet from "./working-set.js";
 import { quoteIdent } from "./sql.js";
 
 /** The default schema every table lives in. */
@@ -96,6 +98,11 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
     migrate: () => migrate(db, schema),
     saveDiscovery: (args) => catalog.saveDiscovery(ctx, args),
     listEvents: (args) => catalog.listEvents(ctx, args),
+    listWorkingSet: (args) => workingSet.listWorkingSet(ctx, args),
+    summarizeEvents: (args) => workingSet.summarizeEvents(ctx, args),
+    ping: () => workingSet.ping(ctx),
+    pruneHistory: (args) => history.pruneHistory(ctx, args),
+    listHistorySummaries: (args) => history.listHistorySummaries(ctx, args),
     updateSchedule: (args) => catalog.updateSchedule(ctx, args),
     markForbidden: (args) => claims.markForbidden(ctx, args),
     claimDue: (args) => claims.claimDue(ctx, args),

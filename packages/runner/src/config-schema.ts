@@ -60,6 +60,20 @@ export const scheduleSchema = z.strictObject(
   ),
 ) as unknown as z.ZodType<ScheduleFile, Record<string, unknown>>;
 
+/**
+ * Retention of the engine's own history. `runsMaxAge` defaults to 90 days; `statusChangesMaxAge`
+ * to keeping every change. `null` keeps that table whole.
+ */
+const positiveDuration = durationSchema.refine((ms) => ms > 0, "must be longer than zero");
+
+export const historySchema = z.strictObject({
+  runsMaxAge: positiveDuration.nullable().optional(),
+  statusChangesMaxAge: positiveDuration.nullable().optional(),
+  batchSize: z.number().int("must be a whole number").positive("must be positive").max(100_000, "at most 100000").optional(),
+  /** How long a finished event stays on the status page and in `/status`. */
+  recentEvents: durationSchema.optional(),
+});
+
 const connectionSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, '.', '_' or '-' (at most 64)"),
   provider: z.literal("runsignup", { error: 'unsupported provider (this runner knows "runsignup")' }),
@@ -100,7 +114,6 @@ export const retentionSchema = z.strictObject({
 });
 
 /** A duration longer than zero (the network and clock settings). */
-const positiveDuration = durationSchema.refine((ms) => ms > 0, "must be longer than zero");
 
 /**
  * How the RunSignUp client uses the network (the adapter's options). Each connection has its
@@ -135,6 +148,7 @@ export const configFileSchema = z
     connections: z.array(connectionSchema).min(1, "needs at least one connection"),
     schedule: scheduleSchema.optional(),
     retention: retentionSchema.optional(),
+    history: historySchema.optional(),
     runsignup: runsignupSchema.optional(),
     clock: clockSchema.optional(),
     http: z

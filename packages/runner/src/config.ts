@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { ConfigError, resolveSchedule, SCHEDULE_OPTION_NAMES, Secret, type ConnectionInput, type ScheduleInput } from "@project88/core";
+import { ConfigError, resolveSchedule, SCHEDULE_OPTION_NAMES, Secret, type ConnectionInput, type HistoryInput, type ScheduleInput } from "@project88/core";
 import type { z } from "zod";
 import { configFileSchema, scheduleFileKey, type ConfigFile, type SecretInput } from "./config-schema.js";
 
@@ -17,6 +17,10 @@ export interface RunnerConfig {
   readonly schedule: ScheduleInput;
   /** Personal-data retention; null when off (the default). */
   readonly retention: { readonly days: number; readonly batchSize?: number | undefined } | null;
+  /** Retention of the engine's own history (core's defaults when the file says nothing). */
+  readonly history?: HistoryInput | undefined;
+  /** How long a finished event stays in status; absent is core's default (7 days). */
+  readonly recentEventsMs?: number | undefined;
   /** Tier names in order of urgency (for the status page), `done` last. */
   readonly tierOrder: readonly string[];
   readonly http: { readonly port: number; readonly host: string };
@@ -180,6 +184,12 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
     connections,
     schedule,
     retention: file.retention ?? null,
+    history: {
+      ...(file.history?.runsMaxAge === undefined ? {} : { runsMaxAgeMs: file.history.runsMaxAge }),
+      ...(file.history?.statusChangesMaxAge === undefined ? {} : { statusChangesMaxAgeMs: file.history.statusChangesMaxAge }),
+      ...(file.history?.batchSize === undefined ? {} : { batchSize: file.history.batchSize }),
+    },
+    recentEventsMs: file.history?.recentEvents,
     tierOrder: [...tierNames.filter((name) => name !== "done"), "done"],
     runsignup: toRunSignupSettings(file.runsignup),
     clock: file.clock && { maxClockSkewMs: file.clock.maxSkew, clockCheckEveryMs: file.clock.checkEvery },

@@ -4,6 +4,7 @@ import type { EngineStatus } from "@project88/core";
 import type { ErrorLog } from "./error-log.js";
 import type { Logger } from "./logging.js";
 import type { RunnerMetrics } from "./metrics.js";
+import { createSnapshot } from "./snapshot.js";
 import { renderStatusPage } from "./status-page.js";
 import { toStatusJson } from "./status-json.js";
 
@@ -13,12 +14,20 @@ export interface HttpServerOptions {
   readonly host?: string;
   /** The engine's status; failing means the database is unreachable. */
   readonly status: () => Promise<EngineStatus>;
+  /**
+   * The cheap readiness check behind `/readyz` (the engine's `ready()`): true when ready, false
+   * when the engine is stopped, a rejection when the database cannot answer. Absent: `status`.
+   */
+  readonly ready?: () => Promise<boolean>;
   readonly metrics: RunnerMetrics;
   readonly errors: ErrorLog;
   readonly tierOrder: readonly string[];
   readonly logger?: Logger;
   readonly title?: string;
-  /** How long one status read serves every request (1000 ms; 0 reads it for each request). */
+  /**
+   * How long one status read serves every request (5000 ms; 0 reads it for each request). A
+   * stale snapshot is served while the next read runs, up to six times this age.
+   */
   readonly statusCacheMs?: number;
   /** Page reload interval in seconds (15). */
   readonly refreshSeconds?: number;
@@ -39,23 +48,14 @@ function send(res: ServerResponse, code: number, type: string, body: string): vo
 
 /**
  * Serves `/healthz` (alive), `/readyz` (database reachable and engine running), `/metrics`
- * (Prometheus), `/status` (JSON) and `/` (the status page). Status is read at most once a second
- * however many phones refresh the page, so the page cannot load the database.
+ * (Prometheus), `/status` (JSON) and `/` (the status page). Status, page and metrics share one
+ * snapshot read at most every `statusCacheMs` however many phones refresh and scrapers scrape,
+ * so they cannot load the database; `/readyz` never reads status, only one round trip.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunnerHttpServer> {
-  let cached: { at: number; value: Promise<EngineStatus> } | null = null;
-  const cacheMs = options.statusCacheMs ?? 1_000;
-  const status = (): Promise<EngineStatus> => {
-    const now = Date.now();
-    if (!cached || now - cached.at >= cacheMs) {
-      const value = options.status();
-      value.catch(() => {
-        cached = null;
-      });
-      cached = { at: now, value };
-    }
-    return cached.value;
-  };
+  const snapshot = createSnapshot({ read: options.status, maxAgeMs: options.statusCacheMs ?? 5_000 });
+  const status = (): Promise<EngineStatus> => snapshot.get();
+  const ready = options.ready ?? (async () => (await status()).running);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
@@ -65,8 +65,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runne
         return send(res, 200, "text/plain", "ok\n");
       case "/readyz": {
         try {
-          const s = await status();
-          return s.running ? send(res, 200, "text/plain", "ready\n") : send(res, 503, "text/plain", "engine not running\n");
+          return (await ready()) ? send(res, 200, "text/plain", "ready\n") : send(res, 503, "text/plain", "engine not running\n");
         } catch {
           return send(res, 503, "text/plain", "database unreachable\n");
         }

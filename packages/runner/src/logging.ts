@@ -108,6 +108,7 @@ const EVENT_LEVELS: { readonly [K in EngineEventName]: Level | ((payload: Engine
   "privacy:anonymised": "info",
   "privacy:forgotten": "info",
   "connections:changed": "info",
+  "history:pruned": "info",
   "engine:error": "error",
   "clock:skew": (p) => (p.exceeded ? "warn" : "info"),
   "listener:error": "error",

@@ -169,16 +169,16 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
         if (typeof c.clockSkewMs === "number") clockSkew.set({ connection: c.id, against: "provider" }, c.clockSkewMs / 1000);
       }
       if (typeof status.databaseClockSkewMs === "number") clockSkew.set({ connection: "", against: "database" }, status.databaseClockSkewMs / 1000);
+      // The status lists the working set; finished events are counted by the store's summary.
       eventsByTier.reset();
+      eventsByTier.set({ tier: "done" }, status.summary.done);
       let late = 0;
-      let active = 0;
       for (const e of status.events) {
-        eventsByTier.inc({ tier: e.tier });
+        if (e.nextSyncAt !== null) eventsByTier.inc({ tier: e.tier });
         if (e.late) late += 1;
-        active += e.registrations;
       }
       lateEvents.set(late);
-      registrations.set(active);
+      registrations.set(status.summary.activeRegistrations);
     },
     render: () => registry.metrics(),
   };

@@ -68,6 +68,8 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
       connections: config.connections,
       schedule: config.schedule,
       retention: config.retention ?? undefined,
+      ...(config.history === undefined ? {} : { history: config.history }),
+      ...(config.recentEventsMs === undefined ? {} : { recentEventsMs: config.recentEventsMs }),
       ...(config.clock?.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: config.clock.maxClockSkewMs }),
       ...(config.clock?.clockCheckEveryMs === undefined ? {} : { clockCheckEveryMs: config.clock.clockCheckEveryMs }),
       ...(args.pollMs === undefined ? {} : { pollMs: args.pollMs }),

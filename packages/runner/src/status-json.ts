@@ -68,6 +68,8 @@ export interface StatusJson {
   readonly now: string;
   readonly owner: string;
   readonly running: boolean;
+  /** Totals over every stored event; `events` lists only the working set (not done, or recently ended). */
+  readonly summary: { readonly events: number; readonly done: number; readonly activeRegistrations: number };
   /** This host's clock minus the database's at the engine's latest check (ms); null when not checked. */
   readonly databaseClockSkewMs: number | null;
   readonly events: readonly EventStatusJson[];
@@ -85,6 +87,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
     now: status.now.toISOString(),
     owner: status.owner,
     running: status.running,
+    summary: { events: status.summary.events, done: status.summary.done, activeRegistrations: status.summary.activeRegistrations },
     databaseClockSkewMs: status.databaseClockSkewMs ?? null,
     events: events.map((e) => ({
       provider: e.provider,

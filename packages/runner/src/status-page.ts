@@ -123,11 +123,12 @@ export function renderStatusPage(input: StatusPageInput): string {
   const refresh = input.refreshSeconds ?? 15;
   const title = input.title ?? "project88-sync";
   const late = status.events.filter((e) => e.late).length;
-  const registrations = status.events.reduce((sum, e) => sum + e.registrations, 0);
+  // Totals come from the store's summary: the events listed are only the working set.
+  const registrations = status.summary.activeRegistrations;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="refresh" content="${h(refresh)}"><title>${h(title)} status</title><style>${STYLE}</style></head>
-<body><header><h1>${h(title)}</h1><p>${status.running ? "Running" : "Not running"} · ${h(status.events.length)} events · ${h(registrations.toLocaleString("en-US"))} registrations · ${h(late)} late · updated ${h(status.now.toISOString().replace("T", " ").slice(0, 19))} UTC · refreshes every ${h(refresh)} s</p></header>
+<body><header><h1>${h(title)}</h1><p>${status.running ? "Running" : "Not running"} · ${h(status.summary.events)} events (${h(status.events.length)} current, older finished ones not listed) · ${h(registrations.toLocaleString("en-US"))} registrations · ${h(late)} late · updated ${h(status.now.toISOString().replace("T", " ").slice(0, 19))} UTC · refreshes every ${h(refresh)} s</p></header>
 <main>
 ${budgetSection(status)}
 ${tierSections(input)}

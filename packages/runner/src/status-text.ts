@@ -11,7 +11,7 @@ function rel(target: Date | null, now: Date): string {
 
 /** `status` without `--json`: connections, then events grouped by tier, in plain text. */
 export function renderStatusText(status: EngineStatus, tierOrder: readonly string[]): string {
-  const lines: string[] = [`project88-sync status at ${status.now.toISOString()} (${status.events.length} events)`, "", "Connections:"];
+  const lines: string[] = [`project88-sync status at ${status.now.toISOString()} (${status.events.length} current events of ${status.summary.events}; ${status.summary.done} finished, ${status.summary.activeRegistrations} active registrations)`, "", "Connections:"];
   for (const c of status.connections) {
     const paused = c.pausedUntil && c.pausedUntil > status.now ? `, paused until ${c.pausedUntil.toISOString()}` : "";
     const error = c.lastError ? `, last error ${c.lastError.code}: ${c.lastError.message}` : "";

@@ -28,6 +28,15 @@ describe("configuration", () => {
     expect(config.tierOrder).toEqual(["high", "medium", "low", "done"]);
   });
 
+  it("reads history retention: durations, null to keep a table whole, core's defaults when absent", () => {
+    const config = parseConfig({ ...good(), history: { runsMaxAge: "30d", statusChangesMaxAge: null, batchSize: 200, recentEvents: "2d" } }, { env });
+    expect(config.history).toEqual({ runsMaxAgeMs: 30 * 86_400_000, statusChangesMaxAgeMs: null, batchSize: 200 });
+    expect(config.recentEventsMs).toBe(2 * 86_400_000);
+    expect(parseConfig(good(), { env }).history).toEqual({});
+    expect(() => parseConfig({ ...good(), history: { runsMaxAge: "0s" } }, { env })).toThrow(/history\.runsMaxAge/);
+    expect(() => parseConfig({ ...good(), history: { keepRuns: "1d" } }, { env })).toThrow(ConfigError);
+  });
+
   it("maps the runsignup section onto the adapter's network options, leaving absent keys to its defaults", () => {
     const config = parseConfig({ ...good(), runsignup: { connectionsPerOrigin: 4, connectTimeout: "5s", headersTimeout: "20s", bodyTimeout: "45s", maxResponseBytes: 1048576 } }, { env });
     expect(config.runsignup).toEqual({ connectionsPerOrigin: 4, connectTimeoutMs: 5000, headersTimeoutMs: 20_000, bodyTimeoutMs: 45_000, maxResponseBytes: 1048576 });

@@ -53,6 +53,7 @@ export function engineStatus(events: readonly EventStatus[] = [eventStatus()]): 
     running: true,
     now: NOW,
     events,
+    summary: { events: events.length, done: events.filter((e) => e.nextSyncAt === null).length, activeRegistrations: events.reduce((n, e) => n + e.registrations, 0) },
     connections: [
       {
         id: "acme",

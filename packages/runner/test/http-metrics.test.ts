@@ -88,4 +88,36 @@ describe("metrics and HTTP endpoints", () => {
     expect((await get("/readyz")).status).toBe(503);
     expect((await get("/healthz")).status).toBe(200);
   });
+
+  it("answers /readyz from the cheap check without reading status, and serves /status and /metrics from one snapshot", async () => {
+    let statusReads = 0;
+    let ready: boolean | Error = true;
+    server = await startHttpServer({
+      port: 0,
+      host: "127.0.0.1",
+      status: () => {
+        statusReads++;
+        return Promise.resolve(engineStatus());
+      },
+      ready: () => (ready instanceof Error ? Promise.reject(ready) : Promise.resolve(ready)),
+      metrics: createMetrics(),
+      errors: createErrorLog(),
+      tierOrder: ["high", "medium", "low", "done"],
+      statusCacheMs: 60_000,
+    });
+    const get = (path: string) => fetch(new URL(path, server?.url));
+    expect((await get("/readyz")).status).toBe(200);
+    ready = false;
+    expect(await (await get("/readyz")).text()).toBe("engine not running\n");
+    ready = new Error("connection refused");
+    expect(await (await get("/readyz")).text()).toBe("database unreachable\n");
+    expect(statusReads).toBe(0);
+    for (let i = 0; i < 5; i++) {
+      expect((await get("/status")).status).toBe(200);
+      expect((await get("/metrics")).status).toBe(200);
+    }
+    expect(statusReads).toBe(1);
+    const json = (await (await get("/status")).json()) as { summary: { events: number; activeRegistrations: number } };
+    expect(json.summary).toEqual({ events: 1, done: 0, activeRegistrations: engineStatus().summary.activeRegistrations });
+  });
 });

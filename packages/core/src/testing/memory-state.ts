@@ -1,5 +1,5 @@
 import { StoreError } from "../errors.js";
-import type { BudgetLimits, DiscoveryRecord, ForbiddenLink, StoredEvent, StoredRegistration, SyncRun, SyncState, SyncStatePatch } from "../store.js";
+import type { BudgetLimits, DiscoveryRecord, EventHistorySummary, ForbiddenLink, StoredEvent, StoredRegistration, SyncRun, SyncState, SyncStatePatch } from "../store.js";
 import type { Race, SyncEvent } from "../types.js";
 
 /** A stored race (without its events, which live in their own map). */
@@ -56,6 +56,8 @@ export interface MemoryState {
   anonymised: Set<string>;
   /** Tombstones of `forget`: `tombstone(provider, kind, id)` → when. */
   forgotten: Map<string, Date>;
+  /** What pruning removed, per event key. */
+  histories: Map<string, { -readonly [K in keyof EventHistorySummary]: EventHistorySummary[K] }>;
   seq: number;
 }
 
@@ -79,6 +81,7 @@ export function createMemoryState(): MemoryState {
     discoveries: [],
     anonymised: new Set(),
     forgotten: new Map(),
+    histories: new Map(),
     seq: 0,
   };
 }

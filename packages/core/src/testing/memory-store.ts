@@ -5,6 +5,8 @@ import { claimDue, claimEvents, releaseLeases, renewLeases, updateSchedule } fro
 import { commitPage, failRun } from "./memory-commit.js";
 import { anonymiseEnded, forget } from "./memory-privacy.js";
 import { beginDiscovery, finishDiscovery, lastDiscoveries, markForbidden, saveDiscovery } from "./memory-discovery.js";
+import { listHistorySummaries, pruneHistory } from "./memory-history.js";
+import { listWorkingSet, summarizeEvents } from "./memory-working-set.js";
 import { compareIds, copy, createMemoryState, key, toStoredEvent, type MemoryState } from "./memory-state.js";
 
 /** Names of the store's methods, for injecting failures. */
@@ -131,6 +133,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     saveDiscovery: (args) => run("saveDiscovery", () => saveDiscovery(state, args)),
     markForbidden: (args) => run("markForbidden", () => markForbidden(state, args)),
     listEvents: (args) => run("listEvents", () => listEvents(state, args)),
+    listWorkingSet: (args) => run("listWorkingSet", () => listWorkingSet(state, args)),
+    summarizeEvents: (args) => run("summarizeEvents", () => summarizeEvents(state, args)),
+    ping: () => run("ping", () => undefined),
+    pruneHistory: (args) => run("pruneHistory", () => pruneHistory(state, args)),
+    listHistorySummaries: (args) => run("listHistorySummaries", () => listHistorySummaries(state, args)),
     updateSchedule: (args) => run("updateSchedule", () => updateSchedule(state, args)),
     claimDue: (args) => run("claimDue", () => claimDue(state, args)),
     claimEvents: (args) => run("claimEvents", () => claimEvents(state, args)),

@@ -7,6 +7,7 @@ import { forbiddenTests } from "./store-conformance-forbidden.js";
 import { problemTests } from "./store-conformance-problems.js";
 import { privacyTests } from "./store-conformance-privacy.js";
 import { runTests } from "./store-conformance-runs.js";
+import { scaleTests } from "./store-conformance-scale.js";
 import { writeTests } from "./store-conformance-writes.js";
 import { createContext, type StoreTest, type StoreTestContext } from "./store-fixtures.js";
 
@@ -63,4 +64,5 @@ export function runStoreConformance(api: ConformanceTestApi, options: StoreConfo
   api.describe(`${prefix}: runs`, () => runTests(test));
   api.describe(`${prefix}: budgets`, () => budgetTests(test));
   api.describe(`${prefix}: personal data`, () => privacyTests(test));
+  api.describe(`${prefix}: working set and history`, () => scaleTests(test));
 }

@@ -17,6 +17,7 @@ export async function serveRuntime(runtime: Runtime, logger: Logger, port: numbe
     port,
     host,
     status: () => runtime.engine.status(),
+    ready: () => runtime.engine.ready(),
     metrics: runtime.metrics,
     errors: runtime.errors,
     tierOrder: runtime.config.tierOrder,
