@@ -25,6 +25,7 @@ import { serializeError } from "./pass-failure.js";
 import { buildPlan } from "./plan.js";
 import { createRetention } from "./retention.js";
 import { createScheduler } from "./scheduler.js";
+import { createLeaseKeeper } from "./lease-keeper.js";
 import { buildStatus, createSummaryCache } from "./status.js";
 import type { EventRef } from "./types.js";
 
@@ -47,6 +48,8 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     safeEmit(this, "clock:skew", { source: "provider", connectionId: conn.id, provider: conn.provider, ...report });
   /** Aborts running passes' requests when `stop` gives up waiting. */
   #passAbort = new AbortController();
+  /** Aborts running discoveries (and their budget waits) when `stop` is called. */
+  #discoveryAbort = new AbortController();
   /** Wakes the loop from its idle sleep (stop). */
   #loopAbort: AbortController | null = null;
   #loop: Promise<void> | null = null;
@@ -60,9 +63,11 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     this.owner = this.#options.owner;
     this.#slots = createConnectionSlots(this.#options, this.#onSkew);
     this.#databaseClock = createDatabaseClock(this.#options, this);
-    const deps = { options: this.#options, emitter: this, slots: this.#slots };
+    // One keeper renews every lease this process holds: passes, waiting races, discoveries.
+    const leases = createLeaseKeeper(this.#options);
+    const deps = { options: this.#options, emitter: this, slots: this.#slots, leases };
     this.#scheduler = createScheduler({ ...deps, signal: () => this.#passAbort.signal });
-    this.#discovery = createDiscovery(deps);
+    this.#discovery = createDiscovery({ ...deps, signal: () => this.#discoveryAbort.signal });
     this.#watch = createBudgetWatch(deps);
     this.#retention = createRetention(deps);
     this.#history = createHistoryPruner(deps);
@@ -82,6 +87,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     this.#running = true;
     this.#stopping = false;
     this.#passAbort = new AbortController();
+    this.#discoveryAbort = new AbortController();
     this.#loopAbort = new AbortController();
     safeEmit(this, "engine:start", { owner: this.owner, connectionIds: this.#options.connections.map((c) => c.id) });
     this.#loop = this.#runLoop(this.#loopAbort.signal);
@@ -94,7 +100,9 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
         // While the clocks disagree, claim nothing and hand back held races (`clock:skew` said
         // so); passes already running finish.
         if (await this.#databaseClock.allowsWork()) {
-          await this.#discovery.runDue();
+          // Background work: a partner whose discovery is slow or waits out a pause must not
+          // hold up the passes of every other partner.
+          this.#discovery.startDue();
           await this.#watch.maybeCheck();
           this.#retention.maybeRun();
           const started = await this.#scheduler.fill();
@@ -111,15 +119,16 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
         safeEmit(this, "engine:error", { phase: "loop", error: serializeError(error) });
       }
       if (signal.aborted) break;
-      // Wake when a pass ends (a slot frees up), when work this process scheduled falls due, or
-      // after one poll interval (work of other processes, discovery), whichever is first.
+      // Wake when a pass ends (a slot frees up), when a discovery ends (new events are due at
+      // once), when work this process scheduled falls due, or after one poll interval (work of
+      // other processes, discovery slots), whichever is first.
       const sleeper = new AbortController();
       const onStop = () => sleeper.abort();
       signal.addEventListener("abort", onStop, { once: true });
       const known = this.#scheduler.nextKnownDue(clock.now());
       const waitMs = known === null ? pollMs : Math.min(pollMs, Math.max(1, known.getTime() - clock.now().getTime()));
       const sleep = clock.sleep(waitMs, sleeper.signal).catch(() => undefined);
-      await Promise.race([sleep, this.#scheduler.runningCount > 0 ? this.#scheduler.anyDone() : sleep]);
+      await Promise.race([sleep, this.#scheduler.runningCount > 0 ? this.#scheduler.anyDone() : sleep, this.#discovery.anyDone() ?? sleep]);
       sleeper.abort();
       signal.removeEventListener("abort", onStop);
     }
@@ -130,9 +139,12 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     this.#running = false;
     this.#stopping = true;
     this.#loopAbort?.abort();
+    this.#discoveryAbort.abort(new AbortedError("[core] engine stopped during discovery"));
     await this.#loop;
     this.#loop = null;
     await this.#retention.stop();
+    // Every wait of a discovery takes its signal, so this ends promptly.
+    await this.#discovery.allDone();
     const { clock } = this.#options;
     let graceful = true;
     if (this.#scheduler.runningCount > 0) {
@@ -155,7 +167,10 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
 
   async runOnce(): Promise<RunOnceResult> {
     this.#stopping = false;
+    this.#armDiscovery();
     await this.#databaseClock.ensure();
+    // Discovery first (new events are due at once); a paused connection is skipped, and `stop()`
+    // aborts a discovery that waits.
     const discovered = await this.#discovery.runDue();
     const dueBy = this.#options.clock.now();
     await this.#watch.check(dueBy);
@@ -171,8 +186,14 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   }
 
   async discover(options: { readonly connectionIds?: readonly string[] } = {}): Promise<void> {
+    this.#armDiscovery();
     await this.#databaseClock.ensure();
     await this.#discovery.runNow(options.connectionIds);
+  }
+
+  /** A new discovery signal after a `stop()` aborted the last one (`runOnce`/`discover` after a stop). */
+  #armDiscovery(): void {
+    if (this.#discoveryAbort.signal.aborted) this.#discoveryAbort = new AbortController();
   }
 
   async syncEvent(ref: EventRef, options: { readonly full?: boolean } = {}): Promise<PassResult> {

@@ -301,7 +301,11 @@ export interface FailRunArgs {
   readonly states: readonly SyncStatePatch[];
 }
 
-export type RunStatus = "running" | "succeeded" | "failed";
+/**
+ * A run's (or a discovery's) state. `abandoned`: its process died (or stopped renewing) while
+ * it ran; whoever next claimed the work closed it, with `finishedAt` the instant its lease expired.
+ */
+export type RunStatus = "running" | "succeeded" | "failed" | "abandoned";
 
 export interface SyncRun {
   readonly id: string;
@@ -449,11 +453,16 @@ export interface SyncStore {
    * `priority`, then earliest `nextDueAt`) and claims every due (`nextDueAt <= now`) event of
    * each that no other owner holds an unexpired lease on. Two concurrent calls never return the
    * same event. With `connectionIds`, an event seen by them only through forbidden links is
-   * neither claimed nor counted.
+   * neither claimed nor counted. A run still `running` under the expired lease of a claimed
+   * event's previous owner (its process died) is closed as `abandoned`, `finishedAt` the instant
+   * that lease expired.
    */
   claimDue(args: ClaimArgs): Promise<StoredEvent[]>;
 
-  /** Claims the given events now, due or not; returns those it could lease (not held by another owner). */
+  /**
+   * Claims the given events now, due or not; returns those it could lease (not held by another
+   * owner). Closes the runs of an expired previous lease as `abandoned`, as `claimDue` does.
+   */
   claimEvents(args: { readonly owner: string; readonly now: Date; readonly leaseMs: number; readonly refs: readonly EventRef[] }): Promise<StoredEvent[]>;
 
   /** Extends the owner's leases; returns the refs whose lease the owner no longer holds. */
@@ -491,7 +500,8 @@ export interface SyncStore {
 
   /**
    * Starts the discovery of `slot` for a connection, unless one for this slot or a later one
-   * already succeeded, or another owner's discovery is running with an unexpired lease.
+   * already succeeded, or another owner's discovery is running with an unexpired lease. A
+   * running record whose lease expired is closed as `abandoned` (`finishedAt` its lease's expiry).
    * Returns the record's id, or null when this caller must not discover now.
    */
   beginDiscovery(args: {
@@ -501,6 +511,13 @@ export interface SyncStore {
     readonly now: Date;
     readonly leaseMs: number;
   }): Promise<string | null>;
+
+  /**
+   * Extends the lease of a running discovery its owner still holds (a discovery may outlast one
+   * lease). False when the record is no longer running under `owner` with an unexpired lease:
+   * another process may take the slot over, so the caller should stop.
+   */
+  renewDiscovery(args: { readonly id: string; readonly owner: string; readonly now: Date; readonly leaseMs: number }): Promise<boolean>;
 
   /** Completes a discovery record. */
   finishDiscovery(args: {

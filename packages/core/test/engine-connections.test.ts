@@ -73,6 +73,20 @@ describe("setConnections", () => {
     await settle(h.clock, h.engine.stop());
   });
 
+  it("removing a connection during its discovery ends that discovery; the other connection's goes on", async () => {
+    const { h } = setup();
+    await h.engine.start();
+    await h.clock.advance(500); // both discoveries' first request in flight
+    expect(h.adapter.calls.filter((c) => c.kind === "listRaces").map((c) => c.connectionId).sort()).toEqual(["a", "b"]);
+    await h.engine.setConnections([connection("b")]);
+    await h.clock.advance(5_000);
+    const finished = new Map(h.events("discovery:finish").map((d) => [d.connectionId, d.error?.code ?? null]));
+    expect(finished.get("a")).toBe("ABORTED");
+    expect(finished.get("b")).toBeNull();
+    expect(h.adapter.calls.filter((c) => c.connectionId === "a" && c.kind !== "listRaces")).toEqual([]);
+    await settle(h.clock, h.engine.stop());
+  });
+
   it("a new secret aborts the running pass, which reruns with the new secret; nothing is recorded as failed", async () => {
     const { h, keys } = setup([connection("a")]);
     await h.engine.start();

@@ -40,7 +40,7 @@ export function budgetKeyOf(id = "c1"): string {
 }
 
 const ALL: (keyof EngineEvents)[] = [
-  "engine:start", "engine:stop", "discovery:start", "discovery:finish", "race:new", "event:new", "event:changed",
+  "engine:start", "engine:stop", "discovery:start", "discovery:finish", "discovery:skipped", "race:new", "event:new", "event:changed",
   "sync:start", "sync:page", "sync:finish", "sync:error", "sync:invalid", "reconcile:refused", "budget:throttled", "budget:over",
   "schedule:late", "lease:lost", "history:pruned", "engine:error", "clock:skew", "listener:error", "race:forbidden", "privacy:returned",
   "privacy:anonymised", "privacy:forgotten", "connections:changed",

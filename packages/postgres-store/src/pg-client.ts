@@ -1,9 +1,12 @@
 import pg from "pg";
+import { pgPoolConfig, type PgConnectionOptions } from "./pg-options.js";
 import type { SqlClient, SqlQueryable, SqlResult, SqlRunOptions } from "./sql-client.js";
 import { isConnectionError, toStoreError, withRetry } from "./sql-client.js";
 
 /** How a `pg` client is obtained: a pool the caller owns, or one made from a connection string. */
-export type PgSource = { readonly pool: pg.Pool } | { readonly connectionString: string; readonly max?: number | undefined };
+export type PgSource =
+  | { readonly pool: pg.Pool }
+  | { readonly connectionString: string; readonly max?: number | undefined; readonly connection?: PgConnectionOptions | undefined };
 
 function wrap(client: pg.PoolClient | pg.Pool): SqlQueryable {
   return {
@@ -31,7 +34,7 @@ export function createPgClient(source: PgSource): SqlClient {
   const pool =
     "pool" in source
       ? source.pool
-      : new pg.Pool({ connectionString: source.connectionString, max: source.max ?? 10, idleTimeoutMillis: 10_000 });
+      : new pg.Pool(pgPoolConfig(source.connectionString, source.max ?? 10, source.connection));
   // An idle connection that dies (server restart) emits 'error' on the pool; without a listener
   // Node would crash the process. The next query gets a fresh connection.
   const onIdleError = () => undefined;

@@ -11,6 +11,7 @@ import * as history from "./history.js";
 import { type MigrateResult, migrate } from "./migrate.js";
 import * as pages from "./pages.js";
 import { createPgClient } from "./pg-client.js";
+import { plaintextWarning, type PgConnectionOptions } from "./pg-options.js";
 import { createPgliteClient } from "./pglite-client.js";
 import * as privacy from "./privacy.js";
 import type { StoreContext } from "./rows.js";
@@ -26,7 +27,7 @@ export const DEFAULT_SCHEMA = "project88_sync";
  * Where the store keeps its data. Give at most one of `connectionString`, `pool` and `pglite`;
  * with none, an in-memory PGlite database is created (handy for a demo, gone on exit).
  */
-export interface PostgresStoreOptions {
+export interface PostgresStoreOptions extends PgConnectionOptions {
   /** A PostgreSQL URL; the store creates (and `close()` ends) a `pg.Pool` for it. */
   readonly connectionString?: string | undefined;
   /** Size of the pool created from `connectionString`. Default 10. */
@@ -40,6 +41,11 @@ export interface PostgresStoreOptions {
   readonly pglite?: PGlite | { readonly dataDir?: string | undefined } | undefined;
   /** Schema of every table. Default `project88_sync`. Any name; it is quoted. */
   readonly schema?: string | undefined;
+  /**
+   * Called with a warning the operator should see, such as a plaintext connection to a remote
+   * server. Default: `process.emitWarning`.
+   */
+  readonly onWarning?: ((message: string) => void) | undefined;
   /**
    * Apply pending migrations before returning. Default true; set false when a deploy step runs
    * `migrate()` (or `project88-sync migrate`) separately.
@@ -59,7 +65,7 @@ export interface PostgresStore extends SyncStore {
   databaseNow(): Promise<Date>;
 }
 
-function resolveClient(options: PostgresStoreOptions): SqlClient {
+async function resolveClient(options: PostgresStoreOptions): Promise<SqlClient> {
   const given = (["connectionString", "pool", "pglite"] as const).filter((k) => options[k] !== undefined);
   if (given.length > 1) {
     throw new ConfigError(
@@ -70,7 +76,9 @@ function resolveClient(options: PostgresStoreOptions): SqlClient {
   if (options.pool) return createPgClient({ pool: options.pool });
   if (options.connectionString !== undefined) {
     if (options.connectionString === "") throw new ConfigError("[postgres-store] connectionString is empty", [{ path: "connectionString", message: "empty" }]);
-    return createPgClient({ connectionString: options.connectionString, max: options.poolSize });
+    const warning = plaintextWarning(options.connectionString, options.ssl);
+    if (warning !== null) (options.onWarning ?? ((message: string) => process.emitWarning(message)))(warning);
+    return createPgClient({ connectionString: options.connectionString, max: options.poolSize, connection: options });
   }
   return createPgliteClient(options.pglite ?? {});
 }
@@ -90,7 +98,7 @@ function resolveSchema(schema: string | undefined): string {
  */
 export async function createPostgresStore(options: PostgresStoreOptions = {}): Promise<PostgresStore> {
   const schema = resolveSchema(options.schema);
-  const db = resolveClient(options);
+  const db = await resolveClient(options);
   const ctx: StoreContext = { db, s: quoteIdent(schema) };
   const store: PostgresStore = {
     schema,
@@ -119,6 +127,7 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
     pauseBudget: (args) => budgets.pauseBudget(ctx, args),
     getBudgets: (args) => budgets.getBudgets(ctx, args),
     beginDiscovery: (args) => discovery.beginDiscovery(ctx, args),
+    renewDiscovery: (args) => discovery.renewDiscovery(ctx, args),
     finishDiscovery: (args) => discovery.finishDiscovery(ctx, args),
     lastDiscoveries: (args) => discovery.lastDiscoveries(ctx, args),
     anonymiseEnded: (args) => privacy.anonymiseEnded(ctx, args),

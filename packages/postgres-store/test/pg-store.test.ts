@@ -68,6 +68,20 @@ describe("postgres store on PostgreSQL", () => {
     expect(row).toMatchObject({ registration_id: "40", anonymised_at: now, updated_at: now });
   });
 
+  it("a discovery whose process died is closed as abandoned at its lease's expiry when the slot is taken over", async () => {
+    const s = db.get().schema;
+    const now = new Date("2026-05-02T06:00:00Z");
+    const conn = `conn-dead-${Math.random().toString(36).slice(2, 8)}`;
+    const dead = await store.beginDiscovery({ connectionId: conn, slot: now, owner: "dead", now, leaseMs: 60_000 });
+    const taken = await store.beginDiscovery({ connectionId: conn, slot: now, owner: "alive", now: new Date(now.getTime() + 90_000), leaseMs: 60_000 });
+    expect(taken).not.toBeNull();
+    const rows = await db.query<{ status: string; finished_at: Date; error: { code: string } }>(
+      `SELECT status, finished_at, error FROM "${s}".discovery_runs WHERE id = $1::bigint`,
+      [dead],
+    );
+    expect(rows).toEqual([{ status: "abandoned", finished_at: new Date(now.getTime() + 60_000), error: expect.objectContaining({ code: "LEASE_LOST" }) }]);
+  });
+
   it("refuses to run against a schema migrated by a newer version", async () => {
     const s = db.get().schema;
     await db.query(`INSERT INTO "${s}".schema_migrations (version, name) VALUES (999, 'future')`);

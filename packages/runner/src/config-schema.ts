@@ -140,7 +140,27 @@ export const clockSchema = z.strictObject({
 export const configFileSchema = z
   .strictObject({
     $schema: z.string().optional(),
-    database: z.strictObject({ url: secretInputSchema.optional() }).optional(),
+    database: z
+      .strictObject({
+        url: secretInputSchema.optional(),
+        ssl: z
+          .union([
+            z.boolean(),
+            z.strictObject({
+              rejectUnauthorized: z.boolean().optional(),
+              ca: z.string().min(1).optional(),
+              cert: z.string().min(1).optional(),
+              key: secretInputSchema.optional(),
+              servername: z.string().min(1).optional(),
+            }),
+          ])
+          .optional(),
+        connectTimeout: durationSchema.optional(),
+        keepAlive: z.union([z.boolean(), durationSchema.refine((ms) => ms > 0, "must be longer than zero")]).optional(),
+        statementTimeout: durationSchema.optional(),
+        idleInTransactionTimeout: durationSchema.optional(),
+      })
+      .optional(),
     schema: z
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, "lower-case letters, digits and '_', starting with a letter or '_'")
@@ -155,6 +175,7 @@ export const configFileSchema = z
       .strictObject({
         port: z.number().int("must be a whole number").min(0).max(65_535, "must be a port number (0 disables)").optional(),
         host: z.string().min(1).optional(),
+        token: secretInputSchema.optional(),
       })
       .optional(),
   })

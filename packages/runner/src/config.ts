@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ConfigError, resolveSchedule, SCHEDULE_OPTION_NAMES, Secret, type ConnectionInput, type HistoryInput, type ScheduleInput } from "@project88/core";
+import type { PgConnectionOptions } from "@project88/postgres-store";
 import type { z } from "zod";
 import { configFileSchema, scheduleFileKey, type ConfigFile, type SecretInput } from "./config-schema.js";
 
@@ -12,6 +13,8 @@ export interface RunnerConfig {
   /** PostgreSQL connection string; null means the embedded PGlite database. */
   readonly databaseUrl: Secret | null;
   readonly databaseSource: DatabaseSource;
+  /** PostgreSQL client settings (timeouts, TLS) from `database`; unset keys take the store's defaults. */
+  readonly database: DatabaseOptions;
   readonly schema: string;
   readonly connections: readonly ConnectionInput[];
   readonly schedule: ScheduleInput;
@@ -23,13 +26,36 @@ export interface RunnerConfig {
   readonly recentEventsMs?: number | undefined;
   /** Tier names in order of urgency (for the status page), `done` last. */
   readonly tierOrder: readonly string[];
-  readonly http: { readonly port: number; readonly host: string };
+  /** `token`, when set, is required as `Authorization: Bearer` on everything but `/healthz`. */
+  readonly http: { readonly port: number; readonly host: string; readonly token: Secret | null };
   /** The engine's check of this host's clock against the database's (absent: core's defaults, 30 s and 5 min). */
   readonly clock?: { readonly maxClockSkewMs?: number | null | undefined; readonly clockCheckEveryMs?: number | undefined } | undefined;
   /** How the RunSignUp adapter uses the network (absent: the adapter's defaults). */
   readonly runsignup?: RunSignupSettings | undefined;
   /** Every secret of the configuration, for redaction of anything built from them. */
   readonly secrets: readonly Secret[];
+}
+
+/** `database` settings: the store's client options, with the TLS private key kept a `Secret` until the pool is made. */
+export type DatabaseOptions = Omit<PgConnectionOptions, "ssl"> & {
+  readonly ssl?:
+    | boolean
+    | {
+        readonly rejectUnauthorized?: boolean | undefined;
+        readonly ca?: string | undefined;
+        readonly cert?: string | undefined;
+        readonly key?: Secret | undefined;
+        readonly servername?: string | undefined;
+      }
+    | undefined;
+};
+
+/** The store's client options for `database`, the key revealed (only when the pool is made). */
+export function pgConnectionOptions(database: DatabaseOptions): PgConnectionOptions {
+  const { ssl, ...rest } = database;
+  if (typeof ssl !== "object") return { ...rest, ssl };
+  const { key, ...tls } = ssl;
+  return { ...rest, ssl: { ...tls, ...(key ? { key: key.reveal() } : {}) } };
 }
 
 /** The RunSignUp adapter's network options the configuration may set (`runsignup` in the file). */
@@ -45,6 +71,8 @@ export interface RunSignupSettings {
 export const DEFAULT_CONFIG_PATH = "./project88-sync.config.json";
 /** Default HTTP port of the status page and metrics. */
 export const DEFAULT_HTTP_PORT = 9464;
+/** Default interface of the status page and metrics: this machine only. */
+export const DEFAULT_HTTP_HOST = "127.0.0.1";
 const DEFAULT_TIERS = ["high", "medium", "low"] as const;
 
 /** Environment variables, as the CLI passes them in. */
@@ -127,6 +155,27 @@ function checkSchedule(schedule: ScheduleInput, source: string): void {
   }
 }
 
+/** `database` settings in the store's terms; the TLS key is a secret like any other. */
+function toDatabaseOptions(file: ConfigFile["database"], env: Env, issues: { path: string; message: string }[], secrets: Secret[]): DatabaseOptions {
+  if (!file) return {};
+  let ssl: DatabaseOptions["ssl"];
+  if (typeof file.ssl === "object") {
+    const { key, ...rest } = file.ssl;
+    const resolvedKey = key === undefined ? undefined : resolveSecret(key, "database.ssl.key", env, issues);
+    if (resolvedKey) secrets.push(resolvedKey);
+    ssl = { ...rest, ...(resolvedKey ? { key: resolvedKey } : {}) };
+  } else {
+    ssl = file.ssl;
+  }
+  return {
+    ssl,
+    connectionTimeoutMs: file.connectTimeout,
+    keepAlive: typeof file.keepAlive === "number" ? { initialDelayMs: file.keepAlive } : file.keepAlive,
+    statementTimeoutMs: file.statementTimeout,
+    idleInTransactionTimeoutMs: file.idleInTransactionTimeout,
+  };
+}
+
 /**
  * Validates a parsed configuration object and resolves its secrets from `env`. Every problem is
  * collected and thrown at once as a `ConfigError` whose `issues` carry the paths.
@@ -172,6 +221,9 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
     databaseSource = "config";
   }
   if (databaseUrl) secrets.push(databaseUrl);
+  const database = toDatabaseOptions(file.database, options.env, issues, secrets);
+  const token = file.http?.token === undefined ? null : resolveSecret(file.http.token, "http.token", options.env, issues);
+  if (token) secrets.push(token);
   if (issues.length > 0) throw configError(source, issues);
 
   const schedule = toSchedule(file.schedule);
@@ -191,9 +243,11 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
     },
     recentEventsMs: file.history?.recentEvents,
     tierOrder: [...tierNames.filter((name) => name !== "done"), "done"],
+    database,
     runsignup: toRunSignupSettings(file.runsignup),
     clock: file.clock && { maxClockSkewMs: file.clock.maxSkew, clockCheckEveryMs: file.clock.checkEvery },
-    http: { port: file.http?.port ?? DEFAULT_HTTP_PORT, host: file.http?.host ?? "0.0.0.0" },
+    // Loopback unless the operator opens it: the page names events and their registration counts.
+    http: { port: file.http?.port ?? DEFAULT_HTTP_PORT, host: file.http?.host ?? DEFAULT_HTTP_HOST, token },
     secrets: secrets.filter((s) => s.reveal() !== ""),
   };
 }

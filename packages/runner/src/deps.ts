@@ -1,3 +1,4 @@
+import type { DatabaseOptions } from "./config.js";
 import type { ProviderAdapter, Secret, SyncEngine, SyncEngineOptions, SyncStore } from "@project88/core";
 import type { RunSignupSettings } from "./config.js";
 
@@ -8,6 +9,12 @@ export interface OpenStoreArgs {
   readonly schema: string;
   /** Data directory of the embedded database (`./.project88-sync/pgdata`); null keeps it in memory (the demo). */
   readonly dataDir: string | null;
+  /** The command opening it (`project88-sync start`), recorded in the embedded database's lock. */
+  readonly command?: string | undefined;
+  /** PostgreSQL client settings (timeouts, TLS); ignored by the embedded database. */
+  readonly connection?: DatabaseOptions | undefined;
+  /** Receives warnings about the database (a plaintext connection to a remote server). */
+  readonly onWarning?: ((message: string) => void) | undefined;
 }
 
 /** An opened store with its migration entry point. */
@@ -15,6 +22,11 @@ export interface OpenedStore {
   readonly store: SyncStore;
   migrate(): Promise<{ readonly applied: readonly number[]; readonly version: number }>;
   close(): Promise<void>;
+  /**
+   * Records the status server's address beside the embedded database's lock, so `status` and
+   * `plan` in another process can ask this one. Absent when there is no lock (PostgreSQL).
+   */
+  recordHttp?(url: string): Promise<void>;
 }
 
 /** One HTTP request an adapter made (RunSignUp's `onRequest`), for metrics. No URL, no secret. */

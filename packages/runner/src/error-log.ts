@@ -1,5 +1,6 @@
 import { redact, type Secret } from "@project88/core";
 import type { EngineEmitter } from "./logging.js";
+import { scrubPersonal } from "./personal.js";
 
 /** One recent failure, as the status page lists it. */
 export interface RecentError {
@@ -28,7 +29,7 @@ export function createErrorLog(options: { readonly size?: number; readonly secre
   const now = options.now ?? (() => new Date());
   const entries: RecentError[] = [];
   const push = (entry: Omit<RecentError, "at" | "message"> & { message: string }) => {
-    entries.unshift({ ...entry, at: now(), message: redact(entry.message, secrets) });
+    entries.unshift({ ...entry, at: now(), message: scrubPersonal(redact(entry.message, secrets)) });
     if (entries.length > size) entries.length = size;
   };
   return {

@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { EngineStatus } from "@project88/core";
+import type { EngineStatus, PlanReport, Secret } from "@project88/core";
 import type { ErrorLog } from "./error-log.js";
 import type { Logger } from "./logging.js";
 import type { RunnerMetrics } from "./metrics.js";
@@ -10,8 +11,12 @@ import { toStatusJson } from "./status-json.js";
 
 export interface HttpServerOptions {
   readonly port: number;
-  /** Interface to bind (0.0.0.0). */
+  /** Interface to bind (127.0.0.1: this machine only). */
   readonly host?: string;
+  /** When set, every path but `/healthz` needs `Authorization: Bearer <token>`. */
+  readonly token?: Secret | null;
+  /** The engine's forecast for `/plan?hours=N` (absent: 404). */
+  readonly plan?: (hours: number) => Promise<PlanReport>;
   /** The engine's status; failing means the database is unreachable. */
   readonly status: () => Promise<EngineStatus>;
   /**
@@ -36,14 +41,46 @@ export interface HttpServerOptions {
 /** A running HTTP server. */
 export interface RunnerHttpServer {
   readonly port: number;
+  /** The address really bound (`127.0.0.1`, `::`, `0.0.0.0`). */
+  readonly address: string;
+  /** The Node server underneath (for its events; the runner only closes it through `close`). */
+  readonly server: Server;
   /** A URL for people (loopback when bound to every interface). */
   readonly url: string;
   close(): Promise<void>;
 }
 
-function send(res: ServerResponse, code: number, type: string, body: string): void {
-  res.writeHead(code, { "content-type": type, "cache-control": "no-store", "x-content-type-options": "nosniff" });
+/**
+ * The Content-Security-Policy of every response: nothing at all, except on the status page its
+ * one style element (by nonce). The page has no script, image, font, form or frame.
+ */
+export function contentSecurityPolicy(styleNonce?: string): string {
+  const style = styleNonce === undefined ? "" : ` style-src 'nonce-${styleNonce}';`;
+  return `default-src 'none';${style} base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+}
+
+function send(res: ServerResponse, code: number, type: string, body: string, extra: Record<string, string> = {}): void {
+  res.writeHead(code, {
+    "content-type": type,
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "content-security-policy": contentSecurityPolicy(),
+    ...extra,
+  });
   res.end(body);
+}
+
+const digest = (text: string): Buffer => createHash("sha256").update(text).digest();
+
+/**
+ * Checks `Authorization: Bearer <token>` in constant time: both sides are hashed first, so
+ * neither the comparison nor a length check says how much of a guess was right.
+ */
+export function bearerMatches(header: string | undefined, token: Secret): boolean {
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? "");
+  const given = digest(match?.[1] ?? "");
+  return timingSafeEqual(given, digest(token.reveal())) && match !== null;
 }
 
 /**
@@ -58,11 +95,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runne
   const ready = options.ready ?? (async () => (await status()).running);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "text/plain", "method not allowed\n");
+    if (path === "/healthz") return send(res, 200, "text/plain", "ok\n");
+    if (options.token && !bearerMatches(req.headers.authorization, options.token)) {
+      return send(res, 401, "text/plain", "unauthorized: send Authorization: Bearer <http.token>\n", { "www-authenticate": 'Bearer realm="project88-sync"' });
+    }
     switch (path) {
-      case "/healthz":
-        return send(res, 200, "text/plain", "ok\n");
       case "/readyz": {
         try {
           return (await ready()) ? send(res, 200, "text/plain", "ready\n") : send(res, 503, "text/plain", "engine not running\n");
@@ -80,16 +120,24 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runne
       }
       case "/status":
         return send(res, 200, "application/json", `${JSON.stringify(toStatusJson(await status()), null, 2)}\n`);
+      case "/plan": {
+        const hours = Number(url.searchParams.get("hours") ?? "24");
+        if (!options.plan) return send(res, 404, "text/plain", "not found\n");
+        if (!Number.isInteger(hours) || hours < 1 || hours > 168) return send(res, 400, "text/plain", "hours must be a whole number from 1 to 168\n");
+        return send(res, 200, "application/json", `${JSON.stringify(await options.plan(hours), null, 2)}\n`);
+      }
       case "/":
       case "/index.html": {
+        const nonce = randomBytes(16).toString("base64");
         const html = renderStatusPage({
+          nonce,
           status: await status(),
           tierOrder: options.tierOrder,
           recentErrors: options.errors.list(),
           refreshSeconds: options.refreshSeconds,
           title: options.title,
         });
-        return send(res, 200, "text/html; charset=utf-8", html);
+        return send(res, 200, "text/html; charset=utf-8", html, { "content-security-policy": contentSecurityPolicy(nonce) });
       }
       default:
         return send(res, 404, "text/plain", "not found\n");
@@ -105,18 +153,28 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runne
     });
   });
   server.keepAliveTimeout = 5_000;
+  // For the server's whole life: an accept error (EMFILE when file descriptors run out) is
+  // emitted here, and an 'error' event without a listener would crash the engine with it.
+  let listening = false;
+  server.on("error", (error: NodeJS.ErrnoException) => {
+    if (listening) options.logger?.error({ err: error, code: error.code }, "status server error; it keeps serving");
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.host ?? "0.0.0.0", () => {
+    server.listen(options.port, options.host ?? "127.0.0.1", () => {
       server.off("error", reject);
+      listening = true;
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
-  const host = options.host && options.host !== "0.0.0.0" && options.host !== "::" ? options.host : "127.0.0.1";
+  const bound = server.address() as AddressInfo;
+  const wildcard = bound.address === "0.0.0.0" || bound.address === "::";
+  const host = wildcard ? (bound.family === "IPv6" ? "[::1]" : "127.0.0.1") : bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
   return {
-    port,
-    url: `http://${host}:${port}/`,
+    port: bound.port,
+    address: bound.address,
+    server,
+    url: `http://${host}:${bound.port}/`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -90,6 +90,7 @@ const EVENT_LEVELS: { readonly [K in EngineEventName]: Level | ((payload: Engine
   "engine:stop": "info",
   "discovery:start": "debug",
   "discovery:finish": (p) => (p.error || p.skipped.length > 0 ? "warn" : "info"),
+  "discovery:skipped": "warn",
   "race:new": "debug",
   "event:new": "debug",
   "event:changed": "info",

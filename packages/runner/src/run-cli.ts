@@ -3,6 +3,8 @@ import { ConfigError, SyncError } from "@project88/core";
 import type { Command, CommandContext } from "./commands/command.js";
 import { UsageError } from "./commands/command.js";
 import { demoCommand } from "./commands/demo.js";
+import { lockedMessage } from "./commands/remote.js";
+import { DataDirLockedError } from "./data-dir-lock.js";
 import { discoverCommand } from "./commands/discover.js";
 import { forgetCommand } from "./commands/forget.js";
 import { migrateCommand } from "./commands/migrate.js";
@@ -84,6 +86,7 @@ export async function runCli(argv: readonly string[], io: CliIo, deps?: RunnerDe
       throw new UsageError(`expected ${command.positionals === 0 ? "no" : command.positionals} argument(s), got ${parsed.positionals.length}`);
     }
     const ctx: CommandContext = {
+      name: command.name,
       io,
       deps: deps ?? (await import("./default-deps.js")).defaultDeps,
       values: parsed.values as CommandContext["values"],
@@ -91,6 +94,10 @@ export async function runCli(argv: readonly string[], io: CliIo, deps?: RunnerDe
     };
     return await command.run(ctx);
   } catch (error) {
+    if (error instanceof DataDirLockedError) {
+      println(io.stderr, `project88-sync ${name}: ${lockedMessage(error, name)}`);
+      return EXIT_USAGE;
+    }
     if (error instanceof ConfigError) {
       println(io.stderr, `project88-sync ${name}: ${error.message}`);
       return EXIT_USAGE;

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { SyncEngine } from "@project88/core";
 import type { RunnerConfig } from "./config.js";
-import type { OpenedStore, RunnerDeps } from "./deps.js";
+import type { OpenedStore, OpenStoreArgs, RunnerDeps } from "./deps.js";
 import { createErrorLog, type ErrorLog } from "./error-log.js";
 import { attachEngineLogging, type Logger } from "./logging.js";
 import { createMetrics, type RunnerMetrics } from "./metrics.js";
@@ -29,6 +29,8 @@ export interface OpenRuntimeArgs {
   readonly migrate: boolean;
   /** Keep the embedded database in memory instead of under `./.project88-sync/` (the demo). */
   readonly inMemory?: boolean;
+  /** The command line recorded in the embedded database's lock (`project88-sync start`). */
+  readonly command?: string;
   /** Engine options beyond the configuration (the demo's faster poll). */
   readonly pollMs?: number;
 }
@@ -46,15 +48,27 @@ export function describeDatabase(config: RunnerConfig, cwd: string, inMemory = f
   }
 }
 
+/** What `openStore` needs for this configuration: where the data lives, the client settings, the lock's command. */
+export function storeArgs(
+  config: RunnerConfig,
+  cwd: string,
+  options: { readonly inMemory?: boolean | undefined; readonly command?: string | undefined; readonly logger: Logger },
+): OpenStoreArgs {
+  return {
+    databaseUrl: config.databaseUrl,
+    schema: config.schema,
+    dataDir: options.inMemory ? null : resolve(cwd, EMBEDDED_DIR, "pgdata"),
+    command: options.command,
+    connection: config.database,
+    onWarning: (message) => options.logger.warn(message),
+  };
+}
+
 /** Opens the store (migrating it when asked), then creates the engine and attaches logging and metrics. */
 export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
   const { config, deps, logger } = args;
   logger.info({ database: config.databaseSource, schema: config.schema }, describeDatabase(config, args.cwd, args.inMemory));
-  const opened = await deps.openStore({
-    databaseUrl: config.databaseUrl,
-    schema: config.schema,
-    dataDir: args.inMemory ? null : resolve(args.cwd, EMBEDDED_DIR, "pgdata"),
-  });
+  const opened = await deps.openStore(storeArgs(config, args.cwd, { inMemory: args.inMemory, command: args.command, logger }));
   try {
     if (args.migrate) {
       const result = await opened.migrate();

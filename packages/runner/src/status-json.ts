@@ -1,4 +1,5 @@
 import type { EngineStatus, RowProblem, SerializedError } from "@project88/core";
+import { scrubError, scrubPersonal, scrubProblem } from "./personal.js";
 
 /** One event in `status --json` and `/status`. Instants are ISO strings. */
 export interface EventStatusJson {
@@ -104,7 +105,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       registrations: e.registrations,
       failures: e.failures,
       late: e.late,
-      lastError: e.lastError,
+      lastError: scrubError(e.lastError),
       forbiddenConnectionIds: e.forbidden.map((f) => f.connectionId),
     })),
     connections: status.connections.map((c) => ({
@@ -116,9 +117,9 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       inFlight: c.inFlight,
       maxInFlight: c.maxInFlight,
       pausedUntil: iso(c.pausedUntil),
-      lastError: c.lastError,
+      lastError: scrubError(c.lastError),
       lastDiscoveryAt: iso(c.lastDiscovery?.finishedAt),
-      forbiddenRaces: c.forbiddenRaces.map((r) => ({ ...r, since: r.since.toISOString() })),
+      forbiddenRaces: c.forbiddenRaces.map((r) => ({ ...r, since: r.since.toISOString(), error: { ...r.error, message: scrubPersonal(r.error.message) } })),
       clockSkewMs: c.clockSkewMs ?? null,
     })),
     problemRuns: (status.problemRuns ?? []).map((r) => ({
@@ -129,7 +130,7 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       kind: r.kind,
       startedAt: r.startedAt.toISOString(),
       problems: r.problems,
-      sample: r.sample,
+      sample: r.sample.map(scrubProblem),
     })),
   };
 }

@@ -3,12 +3,15 @@ import { describeSkew, notableSkew } from "./clock-text.js";
 import { formatDuration } from "./duration.js";
 import type { RecentError } from "./error-log.js";
 import { escapeHtml as h, formatInZone } from "./html.js";
+import { scrubPersonal } from "./personal.js";
 
 export interface StatusPageInput {
   readonly status: EngineStatus;
   /** Tier names, most urgent first; tiers not listed follow in name order. */
   readonly tierOrder: readonly string[];
   readonly recentErrors: readonly RecentError[];
+  /** The Content-Security-Policy nonce of this response's style element. */
+  readonly nonce?: string | undefined;
   /** Seconds between automatic reloads (15). */
   readonly refreshSeconds?: number;
   readonly title?: string;
@@ -39,10 +42,10 @@ function relative(target: Date | null, now: Date): string {
 function eventRow(e: EventStatus, now: Date): string {
   const badges = [
     e.late ? `<span class="badge late">late</span>` : "",
-    e.failures > 0 ? `<span class="badge failing" title="${h(e.lastError?.message ?? "")}">failing ×${h(e.failures)}</span>` : "",
+    e.failures > 0 ? `<span class="badge failing" title="${h(scrubPersonal(e.lastError?.message ?? ""))}">failing ×${h(e.failures)}</span>` : "",
     e.backfilled ? "" : `<span class="badge backfill">backfilling</span>`,
     e.forbidden.length > 0
-      ? `<span class="badge late" title="${h(e.forbidden.map((f) => f.error.message).join("; "))}">forbidden for ${h(e.forbidden.map((f) => f.connectionId).join(", "))}</span>`
+      ? `<span class="badge late" title="${h(e.forbidden.map((f) => scrubPersonal(f.error.message)).join("; "))}">forbidden for ${h(e.forbidden.map((f) => f.connectionId).join(", "))}</span>`
       : "",
   ].join("");
   return `<tr>
@@ -81,10 +84,16 @@ ${shown.map((e) => eventRow(e, status.now)).join("\n")}</tbody></table>${more > 
     .join("\n");
 }
 
-function budgetSection(status: EngineStatus): string {
+/**
+ * The budget table. Each bar's width is a rule in the page's own style sheet, not a `style`
+ * attribute: the Content-Security-Policy admits the one nonce'd style element and nothing inline.
+ */
+function budgetSection(status: EngineStatus): { html: string; css: string } {
+  const widths: string[] = [];
   const rows = status.connections
-    .map((c) => {
+    .map((c, index) => {
       const share = c.callsPerHour > 0 ? Math.min(1, c.callsLastHour / c.callsPerHour) : 0;
+      widths.push(`#bar-${index}{width:${(share * 100).toFixed(1)}%}`);
       const paused = c.pausedUntil && c.pausedUntil > status.now ? `<span class="badge late">paused ${h(relative(c.pausedUntil, status.now))}</span>` : "";
       const forbidden = c.forbiddenRaces
         .map(
@@ -94,13 +103,16 @@ function budgetSection(status: EngineStatus): string {
         .join("");
       const skew = notableSkew(c.clockSkewMs) ? `<div class="badge late">${h(describeSkew(c.clockSkewMs, c.provider))}</div>` : "";
       return `<tr><td data-label="Connection"><strong>${h(c.id)}</strong>${paused}<div class="muted">${h(c.provider)}</div>${skew}</td>
-<td data-label="Calls last hour"><div class="bar${share > 0.9 ? " hot" : ""}"><span style="width:${(share * 100).toFixed(1)}%"></span></div><div class="muted">${h(c.callsLastHour)} / ${h(c.callsPerHour)} per hour</div></td>
+<td data-label="Calls last hour"><div class="bar${share > 0.9 ? " hot" : ""}"><span id="bar-${index}"></span></div><div class="muted">${h(c.callsLastHour)} / ${h(c.callsPerHour)} per hour</div></td>
 <td data-label="Tokens" class="num">${h(Math.floor(c.tokens))}</td><td data-label="In flight" class="num">${h(c.inFlight)} / ${h(c.maxInFlight)}</td>
 <td data-label="Last discovery">${h(relative(c.lastDiscovery?.finishedAt ?? null, status.now))}</td>
-<td data-label="Last error">${c.lastError ? `${h(c.lastError.code)}: ${h(c.lastError.message)}` : "—"}${forbidden}</td></tr>`;
+<td data-label="Last error">${c.lastError ? `${h(c.lastError.code)}: ${h(scrubPersonal(c.lastError.message))}` : "—"}${forbidden}</td></tr>`;
     })
     .join("\n");
-  return `<section id="budgets"><h2>Budget per connection</h2><table><thead><tr><th>Connection</th><th>Calls last hour</th><th class="num">Tokens</th><th class="num">In flight</th><th>Last discovery</th><th>Last error</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+  return {
+    html: `<section id="budgets"><h2>Budget per connection</h2><table><thead><tr><th>Connection</th><th>Calls last hour</th><th class="num">Tokens</th><th class="num">In flight</th><th>Last discovery</th><th>Last error</th></tr></thead><tbody>${rows}</tbody></table></section>`,
+    css: widths.join("\n"),
+  };
 }
 
 function errorsSection(errors: readonly RecentError[], now: Date): string {
@@ -108,7 +120,7 @@ function errorsSection(errors: readonly RecentError[], now: Date): string {
   const items = errors
     .map(
       (e) =>
-        `<li><strong>${h(e.code)}</strong> ${h(e.what)}${e.connectionId ? ` · ${h(e.connectionId)}` : ""}${e.raceId ? ` · race ${h(e.raceId)}` : ""}${e.eventIds.length ? ` · events ${h(e.eventIds.join(", "))}` : ""} <span class="muted">${h(relative(e.at, now))}</span><br>${h(e.message)}</li>`,
+        `<li><strong>${h(e.code)}</strong> ${h(e.what)}${e.connectionId ? ` · ${h(e.connectionId)}` : ""}${e.raceId ? ` · race ${h(e.raceId)}` : ""}${e.eventIds.length ? ` · events ${h(e.eventIds.join(", "))}` : ""} <span class="muted">${h(relative(e.at, now))}</span><br>${h(scrubPersonal(e.message))}</li>`,
     )
     .join("\n");
   return `<section id="errors"><h2>Recent errors</h2><ul>${items}</ul></section>`;
@@ -125,12 +137,15 @@ export function renderStatusPage(input: StatusPageInput): string {
   const late = status.events.filter((e) => e.late).length;
   // Totals come from the store's summary: the events listed are only the working set.
   const registrations = status.summary.activeRegistrations;
+  const budgets = budgetSection(status);
+  const nonce = input.nonce === undefined ? "" : ` nonce="${h(input.nonce)}"`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta http-equiv="refresh" content="${h(refresh)}"><title>${h(title)} status</title><style>${STYLE}</style></head>
+<meta http-equiv="refresh" content="${h(refresh)}"><title>${h(title)} status</title><style${nonce}>${STYLE}
+${budgets.css}</style></head>
 <body><header><h1>${h(title)}</h1><p>${status.running ? "Running" : "Not running"} · ${h(status.summary.events)} events (${h(status.events.length)} current, older finished ones not listed) · ${h(registrations.toLocaleString("en-US"))} registrations · ${h(late)} late · updated ${h(status.now.toISOString().replace("T", " ").slice(0, 19))} UTC · refreshes every ${h(refresh)} s</p></header>
 <main>
-${budgetSection(status)}
+${budgets.html}
 ${tierSections(input)}
 ${errorsSection(input.recentErrors, status.now)}
 </main></body></html>`;

@@ -35,8 +35,10 @@ describe("bad provider data in /metrics and /status", () => {
     const json = toStatusJson({ ...engineStatus(), problemRuns: [{ ...pass, runId: "42", startedAt, problems: 3, sample }] });
     const text = renderStatusText({ ...engineStatus(), problemRuns: [{ ...pass, runId: "42", startedAt, problems: 3, sample }] }, ["high"]);
     expect(text).toContain('Bad provider data in recent passes (1):\n  run 42 backfill race 500 (acme)');
-    expect(text).toContain('3 problem(s), e.g. registration 77: dob "0000-00-00" is not a calendar date');
+    // The bad value is a date of birth: the status shows the registration and the problem, not the value.
+    expect(text).toContain("3 problem(s), e.g. registration 77: dob [personal data removed] is not a calendar date");
+    expect(text).not.toContain("0000-00-00");
     expect(renderStatusText(engineStatus(), ["high"])).not.toContain("Bad provider data");
-    expect(json.problemRuns).toEqual([{ runId: "42", connectionId: "acme", raceId: "500", eventIds: ["1001"], kind: "backfill", startedAt: startedAt.toISOString(), problems: 3, sample }]);
+    expect(json.problemRuns).toEqual([{ runId: "42", connectionId: "acme", raceId: "500", eventIds: ["1001"], kind: "backfill", startedAt: startedAt.toISOString(), problems: 3, sample: [{ ...sample[0], reason: "dob [personal data removed] is not a calendar date (YYYY-MM-DD)" }] }]);
   });
 });

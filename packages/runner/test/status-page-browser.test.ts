@@ -31,7 +31,13 @@ describe("the status page in headless Chromium", () => {
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    // The page must work under its own Content-Security-Policy: Chromium reports every refusal.
+    const refused: string[] = [];
+    page.on("console", (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) refused.push(msg.text());
+    });
     const response = await page.goto(base);
+    expect(response?.headers()["content-security-policy"]).toMatch(/^default-src 'none'; style-src 'nonce-/);
     expect(response?.status()).toBe(200);
     expect(await page.locator("h1").textContent()).toContain("project88-sync demo");
 
@@ -47,6 +53,17 @@ describe("the status page in headless Chromium", () => {
     const overflow = (await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")) as number;
     expect(overflow).toBeLessThanOrEqual(0);
     expect(await page.locator("#budgets tbody tr").count()).toBe(3);
+    // The style sheet applied (the page is styled), and each budget bar is as wide as its share.
+    // (Evaluated as strings: the test is compiled without the DOM's types.)
+    expect(await page.evaluate("getComputedStyle(document.body).fontFamily")).toContain("system-ui");
+    const bars = (await page.evaluate(`[...document.querySelectorAll("#budgets tbody tr")].map((row) => {
+      const bar = row.querySelector(".bar");
+      const [calls, budget] = (row.querySelector(".bar + .muted").textContent.match(/\\d+/g) || []).map(Number);
+      return { shown: bar.querySelector("span").getBoundingClientRect().width / bar.getBoundingClientRect().width, share: Math.min(1, calls / budget) };
+    })`)) as { shown: number; share: number }[];
+    for (const bar of bars) expect(bar.shown).toBeCloseTo(bar.share, 1);
+    expect(bars.some((b) => b.share > 0)).toBe(true);
+    expect(refused).toEqual([]);
 
     const dir = join(REPO_ROOT, "test-results");
     await mkdir(dir, { recursive: true });
@@ -57,5 +74,10 @@ describe("the status page in headless Chromium", () => {
     demo.kill("SIGTERM");
     expect(await demo.exited).toBe(0);
     expect(demo.stdout()).toContain("demo summary");
+    // Like with like: both counts cover the events discovered, and any difference is explained.
+    const counts = /registrations: ([\d,]+) active in the database, ([\d,]+) at the fake RunSignUp, in the same (\d+) events/.exec(demo.stdout());
+    expect(counts, demo.stdout()).not.toBeNull();
+    expect(Number(counts?.[3])).toBe(status.events.length);
+    if (counts?.[1] !== counts?.[2]) expect(demo.stdout()).toMatch(/difference: the database has [+-][\d,]+: /);
   }, 120_000);
 });

@@ -56,6 +56,13 @@ describe("HTTP and body mapping", () => {
     expect(await failure(429, "")).toMatchObject({ retryAfterMs: null });
   });
 
+  it("caps Retry-After at one hour, as seconds or as a far HTTP date", async () => {
+    // 30 days would overflow a Node timer (2^31 ms) and fire after 1 ms: a busy loop.
+    expect(await failure(429, "", { "retry-after": String(30 * 86_400) })).toMatchObject({ retryAfterMs: 3_600_000 });
+    const now = new Date("2026-06-01T12:00:00Z");
+    expect(await failure(429, "", { "retry-after": "Fri, 01 Jan 2100 00:00:00 GMT" }, now)).toMatchObject({ retryAfterMs: 3_600_000 });
+  });
+
   it("finds an error envelope wrapped in an array", async () => {
     const error = await failure(200, '[{"error":{"error_code":301,"error_msg":"Event not found."}}]');
     expect(error).toBeInstanceOf(NotFoundError);

@@ -63,9 +63,8 @@ function runOf(state: MemoryState, runId: string): MutableRun {
  */
 function validateCommit(state: MemoryState, args: CommitPageArgs): { run: MutableRun; page: CheckedPage } {
   const run = runOf(state, args.runId);
-  if (run.status !== "running") {
-    throw new StoreError(`[memory-store] run ${args.runId} is ${run.status}; it takes no more pages`, { retryable: false });
-  }
+  // The lease first: a run another process closed as abandoned lost its lease, and the caller
+  // must hear that (LeaseLostError), not only that its run is closed.
   const lost = args.eventIds.filter((eventId) => {
     const sync = state.states.get(key(args.provider, eventId));
     return sync === undefined || !holdsLease(sync, args.owner, args.now);
@@ -75,6 +74,9 @@ function validateCommit(state: MemoryState, args: CommitPageArgs): { run: Mutabl
       `[memory-store] ${args.owner} no longer holds the lease on ${args.provider} event(s) ${lost.join(", ")}`,
       lost.map((eventId) => ({ provider: args.provider, eventId })),
     );
+  }
+  if (run.status !== "running") {
+    throw new StoreError(`[memory-store] run ${args.runId} is ${run.status}; it takes no more pages`, { retryable: false });
   }
   const page = withoutUnknownEvents(checkPage(args), (eventId) => state.events.has(key(args.provider, eventId)));
   for (const patch of args.finish?.states ?? []) {

@@ -1,5 +1,5 @@
 import { StoreError } from "../errors.js";
-import type { BudgetLimits, DiscoveryRecord, EventHistorySummary, ForbiddenLink, StoredEvent, StoredRegistration, SyncRun, SyncState, SyncStatePatch } from "../store.js";
+import type { BudgetLimits, DiscoveryRecord, EventHistorySummary, ForbiddenLink, SerializedError, StoredEvent, StoredRegistration, SyncRun, SyncState, SyncStatePatch } from "../store.js";
 import type { Race, SyncEvent } from "../types.js";
 
 /** A stored race (without its events, which live in their own map). */
@@ -11,8 +11,8 @@ export type EventRow = SyncEvent & { firstSeenAt: Date; updatedAt: Date };
 /** A sync state the store may change in place (never handed out: callers get copies). */
 export type MutableState = { -readonly [K in keyof SyncState]: SyncState[K] };
 
-/** A run the store may change in place. */
-export type MutableRun = { -readonly [K in keyof SyncRun]: SyncRun[K] } & { seq: number };
+/** A run the store may change in place, with the owner whose lease it runs under. */
+export type MutableRun = { -readonly [K in keyof SyncRun]: SyncRun[K] } & { seq: number; owner: string };
 
 /** A registration the store may change in place. */
 export type MutableRegistration = { -readonly [K in keyof StoredRegistration]: StoredRegistration[K] };
@@ -84,6 +84,11 @@ export function createMemoryState(): MemoryState {
     histories: new Map(),
     seq: 0,
   };
+}
+
+/** The error recorded on a run or discovery closed as abandoned (its owner's lease expired). */
+export function abandonedError(what: "run" | "discovery", owner: string): SerializedError {
+  return { name: "LeaseLostError", code: "LEASE_LOST", message: `[memory-store] ${what} abandoned: the lease of ${owner} expired before it finished`, retryable: true };
 }
 
 /** Map key of a (provider, id) pair; the NUL separator cannot occur in either part by accident. */

@@ -7,6 +7,8 @@ export type OptionSpecs = NonNullable<ParseArgsConfig["options"]>;
 
 /** What a command receives: the process's I/O, the parsed flags and the runner's parts. */
 export interface CommandContext {
+  /** The command's name (`start`), recorded in the embedded database's lock. */
+  readonly name: string;
   readonly io: CliIo;
   readonly deps: RunnerDeps;
   readonly values: Readonly<Record<string, string | boolean | undefined>>;

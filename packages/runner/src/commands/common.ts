@@ -94,7 +94,7 @@ export async function withRuntime<T>(
   options: { readonly migrate: boolean },
   fn: (runtime: Runtime) => Promise<T>,
 ): Promise<T> {
-  const runtime = await openRuntime({ config, deps: ctx.deps, logger, cwd: ctx.io.cwd, migrate: options.migrate });
+  const runtime = await openRuntime({ config, deps: ctx.deps, logger, cwd: ctx.io.cwd, migrate: options.migrate, command: `project88-sync ${ctx.name}` });
   try {
     return await fn(runtime);
   } finally {

@@ -2,6 +2,7 @@ import { Secret, type ScheduleInput } from "@project88/core";
 import type { RunnerConfig } from "../config.js";
 import { progressLine, progressView, trackProgress } from "../demo/progress.js";
 import { startDemoProvider, type DemoProvider } from "../demo/provider.js";
+import { compareCounts, describeComparison } from "../demo/summary.js";
 import { formatDuration } from "../duration.js";
 import type { RunnerHttpServer } from "../http.js";
 import { EXIT_OK, println, whenAborted, type OutputStream } from "../io.js";
@@ -36,12 +37,13 @@ function demoConfig(ctx: CommandContext, provider: DemoProvider, port: number): 
   return {
     databaseUrl,
     databaseSource: databaseUrl ? "DATABASE_URL" : "embedded",
+    database: {},
     schema: typeof ctx.values.schema === "string" ? ctx.values.schema : "project88_demo",
     connections: provider.connections,
     schedule: DEMO_SCHEDULE,
     retention: null,
     tierOrder: ["high", "medium", "low", "done"],
-    http: { port, host: "127.0.0.1" },
+    http: { port, host: "127.0.0.1", token: null },
     secrets: databaseUrl ? [...provider.secrets, databaseUrl] : provider.secrets,
   };
 }
@@ -134,12 +136,12 @@ export const demoCommand: Command = {
       tracker.detach();
 
       const status = await engine.status();
-      const stored = status.events.reduce((sum, e) => sum + e.registrations, 0);
+      const counts = compareCounts(status, { visible: provider.visibleCounts() });
       const t = tracker.totals;
       println(out, "");
       println(out, `demo summary after ${formatDuration(Date.now() - started)}:`);
       println(out, `  events: ${status.events.filter((e) => e.backfilled).length}/${status.events.length} backfilled, ${status.events.filter((e) => e.late).length} late`);
-      println(out, `  registrations: ${stored.toLocaleString("en-US")} active in the database, ${provider.totalActive().toLocaleString("en-US")} at the fake RunSignUp`);
+      for (const line of describeComparison(counts)) println(out, line);
       println(out, `  passes: ${t.passes.backfill} backfill, ${t.passes.incremental} incremental, ${t.passes.reconcile} reconcile, ${t.failedPasses} failed; ${t.apiCalls} API calls`);
       println(out, `  rows: ${t.inserted} inserted, ${t.updated} updated, ${t.removed} removed; provider changes: ${provider.mutations.registered} new, ${provider.mutations.modified} changed, ${provider.mutations.removed} refunded, ${provider.mutations.transferred} transferred`);
       return EXIT_OK;

@@ -1,6 +1,5 @@
 import { EXIT_OK } from "../io.js";
-import { describeDatabase, EMBEDDED_DIR } from "../runtime.js";
-import { resolve } from "node:path";
+import { describeDatabase, storeArgs } from "../runtime.js";
 import { COMMON_HELP, COMMON_OPTIONS, type Command } from "./command.js";
 import { commandLogger, loadCommandConfig } from "./common.js";
 
@@ -15,11 +14,7 @@ export const migrateCommand: Command = {
     const config = await loadCommandConfig(ctx);
     const logger = commandLogger(ctx, config);
     logger.info(describeDatabase(config, ctx.io.cwd));
-    const opened = await ctx.deps.openStore({
-      databaseUrl: config.databaseUrl,
-      schema: config.schema,
-      dataDir: resolve(ctx.io.cwd, EMBEDDED_DIR, "pgdata"),
-    });
+    const opened = await ctx.deps.openStore(storeArgs(config, ctx.io.cwd, { command: "project88-sync migrate", logger }));
     try {
       const result = await opened.migrate();
       logger.info({ applied: result.applied, version: result.version, schema: config.schema }, result.applied.length > 0 ? "migrations applied" : "schema up to date");

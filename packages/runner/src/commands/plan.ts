@@ -1,7 +1,10 @@
+import type { PlanReport } from "@project88/core";
+import { DataDirLockedError } from "../data-dir-lock.js";
 import { EXIT_OK } from "../io.js";
 import { renderPlanText } from "../status-text.js";
 import { COMMON_HELP, COMMON_OPTIONS, type Command } from "./command.js";
 import { commandLogger, intFlag, loadCommandConfig, withRuntime } from "./common.js";
+import { remotePlan } from "./remote.js";
 
 export const planCommand: Command = {
   name: "plan",
@@ -14,10 +17,15 @@ export const planCommand: Command = {
     const hours = intFlag(ctx, "hours", 24, 1, 168);
     const config = await loadCommandConfig(ctx);
     const logger = commandLogger(ctx, config, { quiet: true });
-    return withRuntime(ctx, config, logger, { migrate: false }, async ({ engine }) => {
-      const plan = await engine.plan(hours);
-      ctx.io.stdout.write(ctx.values.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanText(plan));
-      return EXIT_OK;
-    });
+    let plan: PlanReport;
+    try {
+      plan = await withRuntime(ctx, config, logger, { migrate: false }, ({ engine }) => engine.plan(hours));
+    } catch (error) {
+      // A running `start` holds the embedded database: ask it instead.
+      if (!(error instanceof DataDirLockedError) || !error.owner.http) throw error;
+      plan = await remotePlan(error, config, hours);
+    }
+    ctx.io.stdout.write(ctx.values.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanText(plan));
+    return EXIT_OK;
   },
 };

@@ -10,13 +10,18 @@ import { commandLogging, configPath, durationFlag, intFlag, loadCommandConfig, s
 /** Default grace period for the page in flight on SIGTERM/SIGINT. */
 export const DEFAULT_SHUTDOWN_MS = 30_000;
 
-/** Starts the HTTP server unless the port is 0. */
+/**
+ * Starts the HTTP server unless the port is 0, logs the address really bound, and records it
+ * beside the embedded database's lock for `status` and `plan` run in another process.
+ */
 export async function serveRuntime(runtime: Runtime, logger: Logger, port: number, host: string, title?: string): Promise<RunnerHttpServer | null> {
   if (port === 0) return null;
   const server = await startHttpServer({
     port,
     host,
+    token: runtime.config.http.token,
     status: () => runtime.engine.status(),
+    plan: (hours) => runtime.engine.plan(hours),
     ready: () => runtime.engine.ready(),
     metrics: runtime.metrics,
     errors: runtime.errors,
@@ -24,7 +29,12 @@ export async function serveRuntime(runtime: Runtime, logger: Logger, port: numbe
     logger,
     title,
   });
-  logger.info({ port: server.port }, `status page at ${server.url} (metrics at ${server.url}metrics)`);
+  const exposed = server.address !== "127.0.0.1" && server.address !== "::1";
+  logger.info(
+    { address: server.address, port: server.port, token: runtime.config.http.token !== null },
+    `status page at ${server.url} (metrics at ${server.url}metrics), listening on ${server.address}:${server.port}${exposed ? ", reachable from other machines" : ", this machine only"}`,
+  );
+  await runtime.opened.recordHttp?.(server.url);
   return server;
 }
 

@@ -1,8 +1,10 @@
+import { DataDirLockedError } from "../data-dir-lock.js";
 import { EXIT_OK } from "../io.js";
-import { toStatusJson } from "../status-json.js";
+import { toStatusJson, type StatusJson } from "../status-json.js";
 import { renderStatusText } from "../status-text.js";
 import { COMMON_HELP, COMMON_OPTIONS, type Command } from "./command.js";
 import { commandLogger, loadCommandConfig, withRuntime } from "./common.js";
+import { remoteStatus } from "./remote.js";
 
 export const statusCommand: Command = {
   name: "status",
@@ -14,10 +16,16 @@ export const statusCommand: Command = {
   async run(ctx) {
     const config = await loadCommandConfig(ctx);
     const logger = commandLogger(ctx, config, { quiet: true });
-    return withRuntime(ctx, config, logger, { migrate: false }, async ({ engine }) => {
-      const status = await engine.status();
-      ctx.io.stdout.write(ctx.values.json ? `${JSON.stringify(toStatusJson(status), null, 2)}\n` : renderStatusText(status, config.tierOrder));
-      return EXIT_OK;
-    });
+    let doc: StatusJson;
+    try {
+      doc = await withRuntime(ctx, config, logger, { migrate: false }, async ({ engine }) => toStatusJson(await engine.status()));
+    } catch (error) {
+      // A running `start` holds the embedded database: ask it instead.
+      if (!(error instanceof DataDirLockedError) || !error.owner.http) throw error;
+      logger.info({ pid: error.owner.pid, url: error.owner.http }, "the embedded database is in use; reading the running process's /status");
+      doc = await remoteStatus(error, config);
+    }
+    ctx.io.stdout.write(ctx.values.json ? `${JSON.stringify(doc, null, 2)}\n` : renderStatusText(doc, config.tierOrder));
+    return EXIT_OK;
   },
 };

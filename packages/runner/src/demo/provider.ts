@@ -22,6 +22,8 @@ export interface DemoProvider {
   activeCount(eventId: string): number;
   /** Active registrations at the fake in total. */
   totalActive(): number;
+  /** Active registrations per event id, for the events the demo's connections can see. */
+  visibleCounts(): Map<string, number>;
   /** Starts changing registrations every `everyMs` (new, changed, refunded, transferred). */
   startMutations(everyMs: number): void;
   close(): Promise<void>;
@@ -98,6 +100,15 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
     secrets,
     mutations,
     activeCount: (eventId) => dataset.activeOf(Number(eventId)).length,
+    visibleCounts: () => {
+      const counts = new Map<string, number>();
+      for (const partner of season.partners) {
+        for (const race of dataset.racesFor(partner.key)) {
+          for (const event of race.events) counts.set(String(event.eventId), dataset.activeOf(event.eventId).length);
+        }
+      }
+      return counts;
+    },
     totalActive: () => [...dataset.events.keys()].reduce((sum, id) => sum + dataset.activeOf(id).length, 0),
     startMutations(everyMs) {
       if (timer) return;
