@@ -100,7 +100,8 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
 
   async function discoverOne(slot: ConnectionSlot, slotAt: Date): Promise<Outcome> {
     const conn = slot.conn;
-    const signal = deps.signal();
+    // Ends with the engine, and with the connection (removed, or new credentials: `setConnections`).
+    const signal = AbortSignal.any([deps.signal(), slot.abort.signal]);
     if (signal.aborted) return "refused";
     const pause = await pauseOf(conn, clock.now());
     if (pause !== null) {

@@ -1,16 +1,29 @@
 import { EventEmitter } from "eventemitter3";
 import { createBudgetWatch } from "./budget-watch.js";
-import { createConnectionSlots } from "./connections.js";
+import { applyConnections, createConnectionSlots, type SkewListener } from "./connections.js";
 import { createDatabaseClock } from "./database-clock.js";
 import { createDiscovery } from "./discovery.js";
 import { safeEmit } from "./emitter.js";
-import type { EngineStatus, PassResult, PlanReport, RunOnceResult, SyncEngine, SyncEngineOptions } from "./engine-types.js";
+import type {
+  ConnectionInput,
+  ConnectionsChange,
+  EngineStatus,
+  ForgetSubject,
+  PassResult,
+  PlanReport,
+  PurgeResult,
+  RunOnceResult,
+  SyncEngine,
+  SyncEngineOptions,
+} from "./engine-types.js";
 import { AbortedError, ClockSkewError, NotFoundError } from "./errors.js";
 import type { EngineEventArgs } from "./events.js";
-import { resolveOptions, type ResolvedOptions } from "./options.js";
+import { forgetSubject } from "./forget.js";
+import { resolveConnections, resolveOptions, type ResolvedOptions } from "./options.js";
 import { createHistoryPruner } from "./history.js";
 import { serializeError } from "./pass-failure.js";
 import { buildPlan } from "./plan.js";
+import { createRetention } from "./retention.js";
 import { createScheduler } from "./scheduler.js";
 import { createLeaseKeeper } from "./lease-keeper.js";
 import { buildStatus, createSummaryCache } from "./status.js";
@@ -26,9 +39,13 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   readonly #scheduler;
   readonly #discovery;
   readonly #watch;
+  readonly #retention;
   readonly #history;
   readonly #summaries;
   readonly #databaseClock;
+  /** Hears every connection's clock-skew reports, those `setConnections` adds included. */
+  readonly #onSkew: SkewListener = (conn, report) =>
+    safeEmit(this, "clock:skew", { source: "provider", connectionId: conn.id, provider: conn.provider, ...report });
   /** Aborts running passes' requests when `stop` gives up waiting. */
   #passAbort = new AbortController();
   /** Aborts running discoveries (and their budget waits) when `stop` is called. */
@@ -44,9 +61,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     super();
     this.#options = resolveOptions(input);
     this.owner = this.#options.owner;
-    this.#slots = createConnectionSlots(this.#options, (conn, report) =>
-      safeEmit(this, "clock:skew", { source: "provider", connectionId: conn.id, provider: conn.provider, ...report }),
-    );
+    this.#slots = createConnectionSlots(this.#options, this.#onSkew);
     this.#databaseClock = createDatabaseClock(this.#options, this);
     // One keeper renews every lease this process holds: passes, waiting races, discoveries.
     const leases = createLeaseKeeper(this.#options);
@@ -54,6 +69,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     this.#scheduler = createScheduler({ ...deps, signal: () => this.#passAbort.signal });
     this.#discovery = createDiscovery({ ...deps, signal: () => this.#discoveryAbort.signal });
     this.#watch = createBudgetWatch(deps);
+    this.#retention = createRetention(deps);
     this.#history = createHistoryPruner(deps);
     this.#summaries = createSummaryCache(this.#options);
   }
@@ -88,6 +104,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
           // hold up the passes of every other partner.
           this.#discovery.startDue();
           await this.#watch.maybeCheck();
+          this.#retention.maybeRun();
           const started = await this.#scheduler.fill();
           this.#scheduler.drainResults();
           if (started > 0) continue;
@@ -125,6 +142,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     this.#discoveryAbort.abort(new AbortedError("[core] engine stopped during discovery"));
     await this.#loop;
     this.#loop = null;
+    await this.#retention.stop();
     // Every wait of a discovery takes its signal, so this ends promptly.
     await this.#discovery.allDone();
     const { clock } = this.#options;
@@ -223,6 +241,31 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
 
   async plan(hours = 24): Promise<PlanReport> {
     return buildPlan(this.#options, hours);
+  }
+
+  async setConnections(list: readonly ConnectionInput[]): Promise<ConnectionsChange> {
+    // Validated whole first: a bad list changes nothing.
+    const next = resolveConnections(list, new Set(this.#options.adapters.keys()));
+    const previous = this.#options.connections;
+    const change = applyConnections(this.#slots, next, this.#options, this.#onSkew);
+    this.#options.connections = next;
+    if (change.removed.length > 0) await this.#scheduler.releaseHeldFor(change.removed);
+    for (const id of change.removed) {
+      // The adapter frees what it holds for the connection (sockets) once its requests end.
+      const provider = previous.find((c) => c.id === id)?.provider;
+      const adapter = provider === undefined ? undefined : this.#options.adapters.get(provider);
+      await adapter?.closeConnection?.(id).catch(() => undefined);
+    }
+    if (change.added.length + change.updated.length + change.removed.length > 0) safeEmit(this, "connections:changed", change);
+    return change;
+  }
+
+  async purge(options: { readonly days?: number } = {}): Promise<PurgeResult> {
+    return this.#retention.purge(options.days);
+  }
+
+  async forget(subject: ForgetSubject): Promise<{ readonly registrations: number }> {
+    return forgetSubject(this.#options, this, subject);
   }
 }
 

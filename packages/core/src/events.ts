@@ -165,11 +165,23 @@ export interface EngineEvents {
     readonly durationMs: number;
   };
   /**
+   * A page brought back registrations of a person `forget` erased: the provider still sends
+   * them, so they were stored again. Ids only.
+   */
+  "privacy:returned": PassInfo & { readonly registrations: readonly { readonly registrationId: string; readonly userId: string | null }[] };
+  /** Retention anonymised registrations of events that ended before `endedBefore`. */
+  "privacy:anonymised": { readonly endedBefore: Date; readonly anonymised: number; readonly batches: number };
+  /** `forget` erased a person (ids only). */
+  "privacy:forgotten": { readonly provider: string; readonly registrationId: string | null; readonly userId: string | null; readonly registrations: number };
+  /** `setConnections` changed the engine's connections (ids only, never a secret). */
+  "connections:changed": { readonly added: readonly string[]; readonly updated: readonly string[]; readonly removed: readonly string[]; readonly interrupted: readonly string[] };
+  /**
    * The engine recovered on its own from an error that no pass or discovery owns: a store outage
    * in the loop's claim round (`loop`), a race task that threw outside its passes (`pass`), a
-   * failure while handing back leases on stop (`shutdown`), or a connection's background
-   * discovery that failed before it could record itself (`discovery`: the store was unreachable).
-   * It carries on; the next round retries.
+   * failure while handing back leases on stop (`shutdown`), a connection's background discovery
+   * that failed before it could record itself (`discovery`: the store was unreachable), or a
+   * failed background retention purge (`retention`, tried again an hour later). It carries on;
+   * the next round retries.
    */
   "engine:error": { readonly phase: EngineErrorPhase; readonly error: SerializedError };
   /**
@@ -202,7 +214,7 @@ export interface EngineEvents {
 export type EngineEventName = keyof EngineEvents;
 
 /** Where the engine recovered from an error on its own (`engine:error`). */
-export type EngineErrorPhase = "loop" | "pass" | "shutdown" | "discovery";
+export type EngineErrorPhase = "loop" | "pass" | "shutdown" | "discovery" | "retention";
 
 /**
  * The event map in the shape eventemitter3 types listeners from (one argument: the payload), so

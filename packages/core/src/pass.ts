@@ -11,6 +11,7 @@ import { recordForbidden } from "./forbidden.js";
 import type { ResolvedConnection, ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { failureStates, isInterruption, pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { finishStates } from "./pass-states.js";
+import { applyRawPolicy } from "./privacy.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
 import { currentPriority, removalsDue } from "./policy.js";
 import { PROBLEM_SAMPLE_SIZE } from "./rows.js";
@@ -152,6 +153,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
         add(totals, result);
         safeEmit(emitter, "sync:page", { ...passInfo, feed: kind, rows: page.rows.length, ...pick(result) });
         reportProblems(deps, passInfo, kind, result.problems);
+        if (result.returned !== undefined && result.returned.length > 0) safeEmit(emitter, "privacy:returned", { ...passInfo, registrations: result.returned });
         if (kind === "registrations") unreadable += result.problems?.filter((p) => p.skipped).length ?? 0;
         if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, seen, result.vanish.active, vanishShare());
         if (isLast) return last;
@@ -172,7 +174,8 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     const closed = await feed("registrations", regPages, (last) => !removalsRan && totals.inserted === 0 && last.rows.length === 0, (page) => {
       if (vanishing) for (const row of page.rows) seen.push(row.registrationId);
       unreadable += page.skipped?.length ?? 0;
-      return { registrations: page.rows, skipped: page.skipped };
+      // The connection's raw policy applies before anything reaches the store.
+      return { registrations: applyRawPolicy(page.rows, conn.raw), skipped: page.skipped };
     });
     // A pass that inserted registrations reads the removal feed too, whatever its cadence: a
     // transfer appears as a new registration before the old one's removal, and until the removal
@@ -180,7 +183,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     if (!closed && totals.inserted > 0) removalsRan = true;
     if (removalsRan) {
       const remPages = adapter.fetchRemovals(conn, { ...base, modifiedSince: removalsSince }, ctx);
-      await feed("removals", remPages, () => true, (page) => ({ removals: page.rows, skipped: page.skipped }));
+      await feed("removals", remPages, () => true, (page) => ({ removals: applyRawPolicy(page.rows, conn.raw), skipped: page.skipped }));
     } else if (!closed) {
       await feed("registrations", emptyFeed(), () => true, () => ({}));
     }

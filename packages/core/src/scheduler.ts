@@ -39,6 +39,8 @@ export interface Scheduler {
   fill(dueBy?: Date): Promise<number>;
   /** Hands back the leases of races claimed but not started (stop). */
   releaseHeld(): Promise<void>;
+  /** Hands back the leases of races held for these connections (removed by `setConnections`). */
+  releaseHeldFor(connectionIds: readonly string[]): Promise<void>;
   /** Runs already-claimed events (used by `syncEvent`). */
   runClaimed(events: readonly StoredEvent[], full: boolean): Promise<PassResult[]>;
   /** Resolves when any running race task ends (at once when none runs). */
@@ -90,6 +92,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       return [];
     }
     const out: PassResult[] = [];
+    // Stops with the engine (stop timeout) and with the connection (removed, or new credentials).
+    const signal = AbortSignal.any([deps.signal(), slot.abort.signal]);
     slot.running++;
     // The race's later passes wait while the first ones run: their leases are kept too. Each
     // pass takes its own events over from this hold when it starts.
@@ -105,7 +109,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         if (planned === undefined) continue;
         const plan = manual ? { ...planned, alwaysRemovals: true } : planned;
         waiting.remove(plan.events);
-        if (deps.signal().aborted) {
+        if (signal.aborted) {
           // Stopping: hand back the passes of this race that have not started.
           waiting.release();
           await release(plans.slice(i).flatMap((p) => p.events));
@@ -117,7 +121,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           continue;
         }
         const passResult = await runPass(
-          { options, emitter, conn: slot.conn, adapter, budget: slot.budget, leases: deps.leases, providerClock: slot.providerClock, signal: deps.signal(), onNextDue: hint },
+          { options, emitter, conn: slot.conn, adapter, budget: slot.budget, leases: deps.leases, providerClock: slot.providerClock, signal, onNextDue: hint },
           plan,
         );
         out.push(passResult);
@@ -290,6 +294,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         if (progress === 0) break;
       }
       return started;
+    },
+    releaseHeldFor(connectionIds) {
+      const events: StoredEvent[] = [];
+      for (const id of connectionIds) {
+        for (let race = held.take(id); race !== undefined; race = held.take(id)) events.push(...race);
+      }
+      return events.length === 0 ? Promise.resolve() : release(events);
     },
     releaseHeld() {
       const events = held.drain();

@@ -258,6 +258,35 @@ export interface PageWriteResult {
   readonly vanish?: { readonly vanished: number; readonly active: number; readonly refused: boolean } | undefined;
   /** Every problem of the page's provider data (skipped rows and nulled fields), in page order. */
   readonly problems?: readonly RowProblem[] | undefined;
+  /**
+   * Rows this page wrote (registrations inserted or updated, and removals of registrations the
+   * store had not seen, which bring their raw row) that belong to a forgotten person (a tombstone
+   * of `forget` names the registration or its user): the provider still sends them. Ids only.
+   * Absent or empty when none.
+   */
+  readonly returned?: readonly ForgottenReturn[] | undefined;
+}
+
+/** A forgotten person's registration that a page brought back. Ids only, never personal data. */
+export interface ForgottenReturn {
+  readonly registrationId: string;
+  readonly userId: string | null;
+}
+
+export interface AnonymiseArgs {
+  readonly now: Date;
+  /** Registrations of events whose `endsAt` (else `startsAt`) is before this instant. */
+  readonly endedBefore: Date;
+  /** At most this many registrations in this call (one transaction). */
+  readonly limit: number;
+}
+
+export interface ForgetArgs {
+  readonly now: Date;
+  readonly provider: string;
+  /** Exactly one of `registrationId` and `userId`. */
+  readonly registrationId?: string | undefined;
+  readonly userId?: string | undefined;
 }
 
 export interface FailRunArgs {
@@ -503,6 +532,24 @@ export interface SyncStore {
 
   /** The latest discovery record of each connection (all connections when absent). */
   lastDiscoveries(args?: { readonly connectionIds?: readonly string[] }): Promise<DiscoveryRecord[]>;
+
+  /**
+   * Retention: anonymises up to `limit` registrations of events that ended before `endedBefore`
+   * and were not anonymised since they were last written: every personal column (`PERSONAL_FIELDS`)
+   * and `raw` become null, `updatedAt = now`; ids, event, status, `registeredAt` and
+   * `modifiedAt` stay, so counts stay right. Returns how many it anonymised: fewer than `limit`
+   * means none is left. Each call is one short transaction, so a big purge never holds long locks.
+   */
+  anonymiseEnded(args: AnonymiseArgs): Promise<{ readonly anonymised: number }>;
+
+  /**
+   * Erases one person: clears the personal columns and `raw` of the registration
+   * (`registrationId`) or of every registration of the user (`userId`), deletes their status
+   * history, and records a tombstone for the registration ids and the user id (with `now`).
+   * A later `commitPage` that writes one of them again stores it and lists it in `returned`.
+   * Rows stay (ids, event, status), so counts stay right. Idempotent.
+   */
+  forget(args: ForgetArgs): Promise<{ readonly registrations: number }>;
 
   /**
    * Optional: the database's own clock now (PostgreSQL: `clock_timestamp()`). This is the one

@@ -111,9 +111,42 @@ describe("HTTP and body mapping", () => {
       results_per_page: "500",
       after_registration_id: "77",
       modified_after_timestamp: String(Date.parse("2026-06-01T12:00:00Z") / 1000),
-      include_questions: "T",
       api_key: "key-1",
       api_secret: "s3cret",
     });
+  });
+
+  it("asks for question answers only for a connection that wants them (they hold medical notes)", async () => {
+    /** The participants query a connection's request carries, under the given adapter options. */
+    let previous: MockAgent | undefined;
+    async function questionsParam(connection: Connection, options: { includeQuestions?: boolean } = {}, endpoint: "participants" | "removed" = "participants") {
+      await previous?.close();
+      agent = new MockAgent();
+      previous = agent;
+      agent.disableNetConnect();
+      const seen: string[] = [];
+      agent
+        .get("https://runsignup.com")
+        .intercept({
+          path: (p) => {
+            seen.push(p);
+            return true;
+          },
+          method: "GET",
+        })
+        .reply(200, endpoint === "participants" ? "[]" : '{"removed_participants":[]}');
+      const adapter = createRunSignupAdapter({ dispatcher: agent, ...options });
+      if (endpoint === "participants") await collect(adapter.fetchRegistrations(connection, args, callContext())).catch(() => undefined);
+      else await collect(adapter.fetchRemovals(connection, args, callContext())).catch(() => undefined);
+      return new URL(`https://runsignup.com${seen[0]}`).searchParams.get("include_questions");
+    }
+    expect(await questionsParam(conn)).toBeNull();
+    expect(await questionsParam({ ...conn, includeQuestions: false })).toBeNull();
+    expect(await questionsParam({ ...conn, includeQuestions: true })).toBe("T");
+    // The connection's choice wins over the adapter-wide default either way.
+    expect(await questionsParam({ ...conn, includeQuestions: false }, { includeQuestions: true })).toBeNull();
+    expect(await questionsParam(conn, { includeQuestions: true })).toBe("T");
+    // The removal feed never asks.
+    expect(await questionsParam({ ...conn, includeQuestions: true }, {}, "removed")).toBeNull();
   });
 });

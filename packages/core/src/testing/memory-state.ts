@@ -52,9 +52,18 @@ export interface MemoryState {
   runs: Map<string, MutableRun>;
   buckets: Map<string, BucketRow>;
   discoveries: MutableDiscovery[];
+  /** Registration keys anonymised since they were last written (retention skips them). */
+  anonymised: Set<string>;
+  /** Tombstones of `forget`: `tombstone(provider, kind, id)` → when. */
+  forgotten: Map<string, Date>;
   /** What pruning removed, per event key. */
   histories: Map<string, { -readonly [K in keyof EventHistorySummary]: EventHistorySummary[K] }>;
   seq: number;
+}
+
+/** Map key of a `forget` tombstone. */
+export function tombstone(provider: string, kind: "registration" | "user", id: string): string {
+  return `${provider}\u0000${kind}\u0000${id}`;
 }
 
 /** An empty state. */
@@ -70,6 +79,8 @@ export function createMemoryState(): MemoryState {
     runs: new Map(),
     buckets: new Map(),
     discoveries: [],
+    anonymised: new Set(),
+    forgotten: new Map(),
     histories: new Map(),
     seq: 0,
   };

@@ -3,6 +3,7 @@ import type { StoredEvent, StoredRegistration, SyncRun, SyncStore } from "../sto
 import { getBudgets, pauseBudget, releaseBudget, takeBudget } from "./memory-budget.js";
 import { claimDue, claimEvents, releaseLeases, renewLeases, updateSchedule } from "./memory-claims.js";
 import { commitPage, failRun } from "./memory-commit.js";
+import { anonymiseEnded, forget } from "./memory-privacy.js";
 import { beginDiscovery, finishDiscovery, lastDiscoveries, markForbidden, renewDiscovery, saveDiscovery } from "./memory-discovery.js";
 import { listHistorySummaries, pruneHistory } from "./memory-history.js";
 import { listWorkingSet, summarizeEvents } from "./memory-working-set.js";
@@ -156,6 +157,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     renewDiscovery: (args) => run("renewDiscovery", () => renewDiscovery(state, args)),
     finishDiscovery: (args) => run("finishDiscovery", () => finishDiscovery(state, args)),
     lastDiscoveries: (args) => run("lastDiscoveries", () => lastDiscoveries(state, args)),
+    anonymiseEnded: (args) => run("anonymiseEnded", () => anonymiseEnded(state, args)),
+    forget: (args) => run("forget", () => forget(state, args)),
     ...(databaseClock === undefined ? {} : { databaseNow: () => run("databaseNow", () => new Date(databaseClock().getTime())) }),
     close() {
       closed = true;
