@@ -38,7 +38,8 @@ describe("examples/embed-in-service/src/minimal.ts (the README's embedding)", ()
         let active = 0;
         while (Date.now() < deadline) {
           active = (await store.listRegistrations({ provider: "runsignup" }).catch(() => [])).filter((r) => r.status === "active").length;
-          if (active === fake.dataset.registrationCount) break;
+          // The last page commits before its pass's sync:finish line is printed: wait for both.
+          if (active === fake.dataset.registrationCount && /acme race \d+: \+\d+/.test(output)) break;
           await new Promise((r) => setTimeout(r, 250));
         }
         expect(active).toBe(fake.dataset.registrationCount);

@@ -1,5 +1,6 @@
 import type { Budget, BudgetSlot } from "./adapter.js";
 import type { Clock } from "./clock.js";
+import { ConnectionPausedError } from "./errors.js";
 import { createSemaphore, type Semaphore } from "./semaphore.js";
 import type { BudgetLimits, SyncStore } from "./store.js";
 
@@ -18,19 +19,29 @@ export interface CreateBudgetOptions {
   readonly tokenQueue?: Semaphore | undefined;
   /** Called after each grant (the engine counts a pass's API calls with it). */
   readonly onGrant?: (() => void) | undefined;
+  /**
+   * The longest pause of the key a request waits out (default 60 s, a short throttle). A longer
+   * one (rejected credentials: an hour) fails the request with `ConnectionPausedError` at once.
+   */
+  readonly maxPauseWaitMs?: number | undefined;
 }
+
+/** Default `maxPauseWaitMs`: a short throttle is waited out, anything longer is not. */
+export const DEFAULT_MAX_PAUSE_WAIT_MS = 60_000;
 
 /**
  * A connection's `Budget` over the store's shared token bucket. `acquire` queues in-process by
  * priority for its turn to ask the store, takes a local permit (so one process never asks the
  * store for more than `maxInFlight` at once), then a store token and slot; when the store says
  * no, it waits on the engine's clock for as long as the store says and asks again. The local permit is returned only after the store has freed the slot, so
- * a waiter in this process never finds the store's in-flight count still full.
+ * a waiter in this process never finds the store's in-flight count still full. Every wait takes
+ * the caller's signal; a pause longer than `maxPauseWaitMs` is not waited out at all.
  */
 export function createBudget(options: CreateBudgetOptions): PrioritizedBudget {
   const { store, clock, key, owner, limits, slotTtlMs } = options;
   const local = options.local ?? createSemaphore(limits.maxInFlight);
   const tokenQueue = options.tokenQueue ?? createSemaphore(1);
+  const maxPauseWaitMs = options.maxPauseWaitMs ?? DEFAULT_MAX_PAUSE_WAIT_MS;
   return {
     async acquire(signal?: AbortSignal, priority: number | (() => number) = 0): Promise<BudgetSlot> {
       // One waiter at a time asks the store, the most urgent first and then first come, first
@@ -46,6 +57,10 @@ export function createBudget(options: CreateBudgetOptions): PrioritizedBudget {
             if (take.granted) {
               options.onGrant?.();
               return releaser(store, clock, key, take.slotId, local);
+            }
+            if (take.reason === "paused" && take.retryInMs > maxPauseWaitMs) {
+              const until = new Date(clock.now().getTime() + take.retryInMs);
+              throw new ConnectionPausedError(`[core] budget ${key} is paused until ${until.toISOString()}; the request was not sent`, until);
             }
             // A floor of 1 ms keeps a store that answers 0 from spinning without clock time passing.
             await clock.sleep(Math.max(1, take.retryInMs), signal);

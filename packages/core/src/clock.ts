@@ -37,14 +37,38 @@ export function sleepOn(clock: Pick<Clock, "setTimeout" | "clearTimeout">, ms: n
   });
 }
 
+/**
+ * The longest delay one Node timer takes (2^31 - 1 ms, about 24.8 days). Node fires a timer
+ * given more after 1 ms, so an unclamped long wait (a far `Retry-After`, a tiny budget) would
+ * become a busy loop.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A system timer: the Node timer now armed, replaced as each step of a long delay elapses. */
+interface SystemTimer {
+  current: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Arms `timer` for `ms` in steps of at most `MAX_TIMER_MS`, then calls `fn`. */
+function arm(timer: SystemTimer, fn: () => void, ms: number): void {
+  const step = Math.min(ms, MAX_TIMER_MS);
+  timer.current = setTimeout(() => {
+    if (ms > step) arm(timer, fn, ms - step);
+    else fn();
+  }, step);
+}
+
 /** The real clock. Its timers keep the process alive, as a pending sync should. */
 export const systemClock: Clock = {
   now: () => new Date(),
   setTimeout(fn, ms) {
-    return { id: setTimeout(fn, ms) };
+    const timer: SystemTimer = { current: undefined };
+    // NaN would fire at once anyway; say so. Infinity steps forever, which is what it means.
+    arm(timer, fn, Number.isNaN(ms) ? 0 : Math.max(0, ms));
+    return { id: timer };
   },
   clearTimeout(handle) {
-    clearTimeout(handle.id as ReturnType<typeof setTimeout>);
+    clearTimeout((handle.id as SystemTimer).current);
   },
   sleep(ms, signal) {
     return sleepOn(systemClock, ms, signal);

@@ -5,6 +5,8 @@ import { countingBudget } from "./budget.js";
 import type { ConnectionSlot } from "./connections.js";
 import { safeEmit } from "./emitter.js";
 import type { EngineEventArgs } from "./events.js";
+import { AbortedError, LeaseLostError } from "./errors.js";
+import type { LeaseKeeper } from "./lease-keeper.js";
 import type { ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { BACKFILL_PRIORITY, priorityOf, tierAt } from "./policy.js";
@@ -42,20 +44,42 @@ export interface DiscoveryDeps {
   readonly options: ResolvedOptions;
   readonly emitter: EventEmitter<EngineEventArgs>;
   readonly slots: ReadonlyMap<string, ConnectionSlot>;
+  /** Renews the discovery's lease while it runs (a discovery may take longer than one lease). */
+  readonly leases: LeaseKeeper;
+  /** The engine's stop signal: aborting it ends every running discovery (its waits included). */
+  readonly signal: () => AbortSignal;
 }
 
-/** Runs discovery when its ledger says so; keeps in-process memory only to avoid asking every poll. */
+/**
+ * Runs discovery when its ledger says so, one task per connection; keeps in-process memory only
+ * to avoid asking every poll. A connection never has two discoveries running in this process.
+ */
 export interface Discovery {
-  /** Discovers every connection whose latest slot has no successful discovery. True when any ran. */
+  /**
+   * Starts, in the background, the discovery of every connection whose latest slot has no
+   * successful discovery and that is not being discovered already. Never waits: one partner's
+   * slow or paused discovery must not hold up the loop that syncs every other partner.
+   */
+  startDue(): void;
+  /** Like `startDue`, then waits for those discoveries (`runOnce`). True when any ran. */
   runDue(): Promise<boolean>;
-  /** Discovers the given connections now, whatever the ledger says. */
+  /** Discovers the given connections now, whatever the ledger says (a paused one is skipped). */
   runNow(connectionIds?: readonly string[]): Promise<void>;
+  /** Resolves when any running discovery ends; null when none runs. */
+  anyDone(): Promise<void> | null;
+  /** Resolves when every running discovery has ended. */
+  allDone(): Promise<void>;
 }
+
+/** What one discovery attempt came to. */
+type Outcome = "ran" | "refused" | "paused";
 
 /**
  * Discovery is due when the latest slot at or before now has no successful run in the store's
  * ledger (`beginDiscovery` admits one caller per connection and slot), so a process started at
- * 07:00 after a missed 06:00 run discovers at once, and two processes never both do.
+ * 07:00 after a missed 06:00 run discovers at once, and two processes never both do. A
+ * connection whose budget key is paused is skipped (`discovery:skipped`) until the pause ends:
+ * asking would only wait inside the budget for the whole pause.
  */
 export function createDiscovery(deps: DiscoveryDeps): Discovery {
   const { options } = deps;
@@ -64,11 +88,37 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
   const served = new Map<string, number>();
   const retryAt = new Map<string, number>();
   const failures = new Map<string, number>();
+  /** Per connection: its discovery running in this process. */
+  const running = new Map<string, Promise<Outcome>>();
 
-  async function discoverOne(slot: ConnectionSlot, slotAt: Date): Promise<"ran" | "skipped"> {
+  /** The pause of the connection's budget key now, if any (the ledger is not touched when paused). */
+  async function pauseOf(conn: ConnectionSlot["conn"], now: Date): Promise<{ until: Date; reason: string | null } | null> {
+    const [budget] = await store.getBudgets({ now, keys: [conn.budgetKey] });
+    const until = budget?.pausedUntil ?? null;
+    return until !== null && until.getTime() > now.getTime() ? { until, reason: budget?.pauseReason ?? null } : null;
+  }
+
+  async function discoverOne(slot: ConnectionSlot, slotAt: Date): Promise<Outcome> {
     const conn = slot.conn;
+    // Ends with the engine, and with the connection (removed, or new credentials: `setConnections`).
+    const signal = AbortSignal.any([deps.signal(), slot.abort.signal]);
+    if (signal.aborted) return "refused";
+    const pause = await pauseOf(conn, clock.now());
+    if (pause !== null) {
+      retryAt.set(conn.id, pause.until.getTime());
+      safeEmit(deps.emitter, "discovery:skipped", { connectionId: conn.id, provider: conn.provider, slot: slotAt, reason: "paused", until: pause.until, pauseReason: pause.reason });
+      return "paused";
+    }
     const id = await store.beginDiscovery({ connectionId: conn.id, slot: slotAt, owner, now: clock.now(), leaseMs });
-    if (id === null) return "skipped";
+    if (id === null) return "refused";
+    // Stopped by the engine, or by a lapsed lease (another process may be discovering the slot now).
+    const controller = new AbortController();
+    const onStop = () => controller.abort(signal.reason ?? new AbortedError("[core] engine stopped during discovery"));
+    if (signal.aborted) onStop();
+    else signal.addEventListener("abort", onStop, { once: true });
+    const releaseLease = deps.leases.holdDiscovery(id, () =>
+      controller.abort(new LeaseLostError(`[core] discovery lease of connection ${conn.id} lost`, [])),
+    );
     const adapter = options.adapters.get(conn.provider) as ProviderAdapter;
     const started = clock.now();
     safeEmit(deps.emitter, "discovery:start", { connectionId: conn.id, provider: conn.provider, slot: slotAt });
@@ -78,12 +128,13 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
       const window = { from: new Date(started.getTime() - schedule.discoveryLookBehindMs), to: new Date(started.getTime() + schedule.discoveryLookAheadMs) };
       const races: Race[] = [];
       const skipped: SkippedRace[] = [];
-      const ctx = { budget: counter.budget, signal: new AbortController().signal, now: started, observeServerTime: slot.providerClock.observe };
+      const ctx = { budget: counter.budget, signal: controller.signal, now: started, observeServerTime: slot.providerClock.observe };
       // A race the adapter could not read is skipped and reported; the rest of the discovery commits.
       for await (const race of adapter.listRaces(conn, window, ctx)) {
         if (isSkipped(race)) skipped.push(cleanSkip(race));
         else races.push(race);
       }
+      if (controller.signal.aborted) throw controller.signal.reason;
       const now = clock.now();
       const diff = await store.saveDiscovery({ connectionId: conn.id, provider: conn.provider, races, now, newEventPriority: BACKFILL_PRIORITY });
       if (diff.changedEvents.length > 0) {
@@ -116,10 +167,15 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
       });
       failures.delete(conn.id);
       return "ran";
-    } catch (error) {
+    } catch (raw) {
+      // An adapter aborted by stop or a lost lease may surface its own abort error; report the real reason.
+      const error = controller.signal.aborted ? controller.signal.reason : raw;
       const now = clock.now();
       const serialized = serializeError(error);
-      await store.finishDiscovery({ id, now, status: "failed", races: 0, newEvents: 0, apiCalls: counter.calls(), error: serialized }).catch(() => undefined);
+      // A lost lease's record is closed by whoever took the slot over; it is not ours to finish.
+      if (!(error instanceof LeaseLostError)) {
+        await store.finishDiscovery({ id, now, status: "failed", races: 0, newEvents: 0, apiCalls: counter.calls(), error: serialized }).catch(() => undefined);
+      }
       const pause = pauseFor(error, now);
       if (pause !== null) {
         await store.pauseBudget({ key: conn.budgetKey, now, until: pause.until, reason: pause.reason }).catch(() => undefined);
@@ -140,37 +196,74 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
         skipped: [],
       });
       return "ran";
+    } finally {
+      releaseLease();
+      signal.removeEventListener("abort", onStop);
     }
   }
 
+  /** One connection's due discovery, with the ledger's answer folded into the in-process memory. */
+  async function discoverDue(s: ConnectionSlot, slotAt: Date): Promise<Outcome> {
+    const outcome = await discoverOne(s, slotAt);
+    if (failures.has(s.conn.id) || outcome === "paused") return outcome;
+    if (outcome === "ran") served.set(s.conn.id, slotAt.getTime());
+    else if (!deps.signal().aborted) {
+      // Refused: served already, or another process is at it; look again after its lease.
+      const last = (await store.lastDiscoveries({ connectionIds: [s.conn.id] }))[0];
+      if (last !== undefined && last.status === "succeeded" && last.slot.getTime() >= slotAt.getTime()) served.set(s.conn.id, slotAt.getTime());
+      else retryAt.set(s.conn.id, clock.now().getTime() + leaseMs);
+    }
+    return outcome;
+  }
+
+  /** Runs `work` as the connection's discovery task, or joins the one already running. */
+  function track(id: string, work: () => Promise<Outcome>): Promise<Outcome> {
+    const current = running.get(id);
+    if (current !== undefined) return current;
+    // A store error must not escape a background task; the next round tries again. Say so: an
+    // outage must not look like a quiet ledger.
+    const task = work()
+      .catch((error: unknown): Outcome => {
+        retryAt.set(id, clock.now().getTime() + schedule.backoffBaseMs);
+        safeEmit(deps.emitter, "engine:error", { phase: "discovery", error: serializeError(error) });
+        return "refused";
+      })
+      .finally(() => running.delete(id));
+    running.set(id, task);
+    return task;
+  }
+
+  function startDue(): Promise<Outcome>[] {
+    if (deps.signal().aborted) return [];
+    const now = clock.now();
+    const slotAt = latestSlot(now, schedule);
+    return [...deps.slots.values()]
+      .filter((s) => (served.get(s.conn.id) ?? -Infinity) < slotAt.getTime() && (retryAt.get(s.conn.id) ?? -Infinity) <= now.getTime())
+      .map((s) => track(s.conn.id, () => discoverDue(s, slotAt)));
+  }
+
   return {
+    startDue() {
+      startDue();
+    },
     async runDue() {
-      const now = clock.now();
-      const slotAt = latestSlot(now, schedule);
-      const work = [...deps.slots.values()].filter(
-        (s) => (served.get(s.conn.id) ?? -Infinity) < slotAt.getTime() && (retryAt.get(s.conn.id) ?? -Infinity) <= now.getTime(),
-      );
-      if (work.length === 0) return false;
-      const outcomes = await Promise.all(
-        work.map(async (s) => {
-          const outcome = await discoverOne(s, slotAt);
-          if (failures.has(s.conn.id)) return outcome;
-          if (outcome === "ran") served.set(s.conn.id, slotAt.getTime());
-          else {
-            // Refused: served already, or another process is at it; look again after its lease.
-            const last = (await store.lastDiscoveries({ connectionIds: [s.conn.id] }))[0];
-            if (last !== undefined && last.status === "succeeded" && last.slot.getTime() >= slotAt.getTime()) served.set(s.conn.id, slotAt.getTime());
-            else retryAt.set(s.conn.id, clock.now().getTime() + leaseMs);
-          }
-          return outcome;
-        }),
-      );
+      const outcomes = await Promise.all(startDue());
       return outcomes.includes("ran");
     },
     async runNow(connectionIds) {
       const chosen = [...deps.slots.values()].filter((s) => connectionIds === undefined || connectionIds.includes(s.conn.id));
       // A manual run serves the current slot too (its slot is `now`, later than the scheduled one).
-      await Promise.all(chosen.map((s) => discoverOne(s, clock.now())));
+      await Promise.all(chosen.map(async (s) => {
+        // A background discovery of this connection may be running: let it end, then run anew.
+        await running.get(s.conn.id);
+        await track(s.conn.id, () => discoverOne(s, clock.now()));
+      }));
+    },
+    anyDone() {
+      return running.size === 0 ? null : Promise.race(running.values()).then(() => undefined);
+    },
+    async allDone() {
+      while (running.size > 0) await Promise.all(running.values());
     },
   };
 }

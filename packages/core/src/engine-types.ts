@@ -53,6 +53,12 @@ export interface SyncEngineOptions {
   readonly recentEventsMs?: number | undefined;
   /** Retention of the engine's own history; see `HistoryInput`. */
   readonly history?: HistoryInput | undefined;
+  /**
+   * Personal-data retention (off when absent): registrations of events that ended (`endsAt`, else
+   * `startsAt`) more than `days` days ago are anonymised once a day by the running engine and by
+   * `purge()`, `batchSize` (1000) rows per store transaction.
+   */
+  readonly retention?: { readonly days: number; readonly batchSize?: number | undefined } | undefined;
 }
 
 /**
@@ -69,6 +75,30 @@ export interface HistoryInput {
   readonly batchSize?: number | undefined;
   /** How often to prune once caught up (1 hour). */
   readonly everyMs?: number | undefined;
+}
+
+/** What `setConnections` changed, by connection id (never a secret). */
+export interface ConnectionsChange {
+  readonly added: readonly string[];
+  /** Connections whose credentials, base URL, budget or privacy settings changed. */
+  readonly updated: readonly string[];
+  readonly removed: readonly string[];
+  /** Of `updated` and `removed`: connections whose running passes were aborted (to rerun with the new settings). */
+  readonly interrupted: readonly string[];
+}
+
+/** Whom `forget()` erases: one registration, or every registration of one provider user. */
+export type ForgetSubject =
+  | { readonly provider: string; readonly registrationId: string; readonly userId?: undefined }
+  | { readonly provider: string; readonly userId: string; readonly registrationId?: undefined };
+
+/** What `purge()` did. */
+export interface PurgeResult {
+  /** Registrations of events that ended before this instant were anonymised. */
+  readonly endedBefore: Date;
+  readonly anonymised: number;
+  /** Store transactions it took. */
+  readonly batches: number;
 }
 
 /** What `syncEvent` and a loop round report. */
@@ -244,4 +274,26 @@ export interface SyncEngine extends EventEmitter<EngineEventArgs> {
   ready(): Promise<boolean>;
   /** Forecast of API calls per connection per hour over the next `hours` against the budget. */
   plan(hours?: number): Promise<PlanReport>;
+  /**
+   * Replaces the engine's connections while it runs: adds new ids, updates changed ones (new
+   * secret, budget, privacy settings) and removes absent ones. A removed connection's held leases
+   * are released and its running passes aborted (their events stay due for any connection that
+   * sees them, with no failure recorded); its data is kept. A connection whose credentials, base
+   * URL, provider or privacy settings changed has its running passes aborted too, so nothing
+   * runs on with the old secret; a budget change applies to the next request. An empty list is
+   * allowed (the engine idles). A list that does not validate is a `ConfigError` naming its
+   * paths, and nothing changes.
+   */
+  setConnections(connections: readonly ConnectionInput[]): Promise<ConnectionsChange>;
+  /**
+   * Anonymises now, in batches, the registrations of events that ended more than `retention.days`
+   * ago (or `days`, when given). A `ConfigError` when no retention is configured nor given.
+   */
+  purge(options?: { readonly days?: number }): Promise<PurgeResult>;
+  /**
+   * Erases one person's personal columns, raw JSON and status history, and records a tombstone so
+   * a later sync that brings them back says so (`privacy:returned`). Returns how many
+   * registrations it cleared.
+   */
+  forget(subject: ForgetSubject): Promise<{ readonly registrations: number }>;
 }

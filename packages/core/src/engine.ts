@@ -1,17 +1,31 @@
 import { EventEmitter } from "eventemitter3";
 import { createBudgetWatch } from "./budget-watch.js";
-import { createConnectionSlots } from "./connections.js";
+import { applyConnections, createConnectionSlots, type SkewListener } from "./connections.js";
 import { createDatabaseClock } from "./database-clock.js";
 import { createDiscovery } from "./discovery.js";
 import { safeEmit } from "./emitter.js";
-import type { EngineStatus, PassResult, PlanReport, RunOnceResult, SyncEngine, SyncEngineOptions } from "./engine-types.js";
+import type {
+  ConnectionInput,
+  ConnectionsChange,
+  EngineStatus,
+  ForgetSubject,
+  PassResult,
+  PlanReport,
+  PurgeResult,
+  RunOnceResult,
+  SyncEngine,
+  SyncEngineOptions,
+} from "./engine-types.js";
 import { AbortedError, ClockSkewError, NotFoundError } from "./errors.js";
 import type { EngineEventArgs } from "./events.js";
-import { resolveOptions, type ResolvedOptions } from "./options.js";
+import { forgetSubject } from "./forget.js";
+import { resolveConnections, resolveOptions, type ResolvedOptions } from "./options.js";
 import { createHistoryPruner } from "./history.js";
 import { serializeError } from "./pass-failure.js";
 import { buildPlan } from "./plan.js";
+import { createRetention } from "./retention.js";
 import { createScheduler } from "./scheduler.js";
+import { createLeaseKeeper } from "./lease-keeper.js";
 import { buildStatus, createSummaryCache } from "./status.js";
 import type { EventRef } from "./types.js";
 
@@ -25,11 +39,17 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   readonly #scheduler;
   readonly #discovery;
   readonly #watch;
+  readonly #retention;
   readonly #history;
   readonly #summaries;
   readonly #databaseClock;
+  /** Hears every connection's clock-skew reports, those `setConnections` adds included. */
+  readonly #onSkew: SkewListener = (conn, report) =>
+    safeEmit(this, "clock:skew", { source: "provider", connectionId: conn.id, provider: conn.provider, ...report });
   /** Aborts running passes' requests when `stop` gives up waiting. */
   #passAbort = new AbortController();
+  /** Aborts running discoveries (and their budget waits) when `stop` is called. */
+  #discoveryAbort = new AbortController();
   /** Wakes the loop from its idle sleep (stop). */
   #loopAbort: AbortController | null = null;
   #loop: Promise<void> | null = null;
@@ -41,14 +61,15 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     super();
     this.#options = resolveOptions(input);
     this.owner = this.#options.owner;
-    this.#slots = createConnectionSlots(this.#options, (conn, report) =>
-      safeEmit(this, "clock:skew", { source: "provider", connectionId: conn.id, provider: conn.provider, ...report }),
-    );
+    this.#slots = createConnectionSlots(this.#options, this.#onSkew);
     this.#databaseClock = createDatabaseClock(this.#options, this);
-    const deps = { options: this.#options, emitter: this, slots: this.#slots };
+    // One keeper renews every lease this process holds: passes, waiting races, discoveries.
+    const leases = createLeaseKeeper(this.#options);
+    const deps = { options: this.#options, emitter: this, slots: this.#slots, leases };
     this.#scheduler = createScheduler({ ...deps, signal: () => this.#passAbort.signal });
-    this.#discovery = createDiscovery(deps);
+    this.#discovery = createDiscovery({ ...deps, signal: () => this.#discoveryAbort.signal });
     this.#watch = createBudgetWatch(deps);
+    this.#retention = createRetention(deps);
     this.#history = createHistoryPruner(deps);
     this.#summaries = createSummaryCache(this.#options);
   }
@@ -66,6 +87,7 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     this.#running = true;
     this.#stopping = false;
     this.#passAbort = new AbortController();
+    this.#discoveryAbort = new AbortController();
     this.#loopAbort = new AbortController();
     safeEmit(this, "engine:start", { owner: this.owner, connectionIds: this.#options.connections.map((c) => c.id) });
     this.#loop = this.#runLoop(this.#loopAbort.signal);
@@ -78,8 +100,11 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
         // While the clocks disagree, claim nothing and hand back held races (`clock:skew` said
         // so); passes already running finish.
         if (await this.#databaseClock.allowsWork()) {
-          await this.#discovery.runDue();
+          // Background work: a partner whose discovery is slow or waits out a pause must not
+          // hold up the passes of every other partner.
+          this.#discovery.startDue();
           await this.#watch.maybeCheck();
+          this.#retention.maybeRun();
           const started = await this.#scheduler.fill();
           this.#scheduler.drainResults();
           if (started > 0) continue;
@@ -94,15 +119,16 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
         safeEmit(this, "engine:error", { phase: "loop", error: serializeError(error) });
       }
       if (signal.aborted) break;
-      // Wake when a pass ends (a slot frees up), when work this process scheduled falls due, or
-      // after one poll interval (work of other processes, discovery), whichever is first.
+      // Wake when a pass ends (a slot frees up), when a discovery ends (new events are due at
+      // once), when work this process scheduled falls due, or after one poll interval (work of
+      // other processes, discovery slots), whichever is first.
       const sleeper = new AbortController();
       const onStop = () => sleeper.abort();
       signal.addEventListener("abort", onStop, { once: true });
       const known = this.#scheduler.nextKnownDue(clock.now());
       const waitMs = known === null ? pollMs : Math.min(pollMs, Math.max(1, known.getTime() - clock.now().getTime()));
       const sleep = clock.sleep(waitMs, sleeper.signal).catch(() => undefined);
-      await Promise.race([sleep, this.#scheduler.runningCount > 0 ? this.#scheduler.anyDone() : sleep]);
+      await Promise.race([sleep, this.#scheduler.runningCount > 0 ? this.#scheduler.anyDone() : sleep, this.#discovery.anyDone() ?? sleep]);
       sleeper.abort();
       signal.removeEventListener("abort", onStop);
     }
@@ -113,8 +139,12 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     this.#running = false;
     this.#stopping = true;
     this.#loopAbort?.abort();
+    this.#discoveryAbort.abort(new AbortedError("[core] engine stopped during discovery"));
     await this.#loop;
     this.#loop = null;
+    await this.#retention.stop();
+    // Every wait of a discovery takes its signal, so this ends promptly.
+    await this.#discovery.allDone();
     const { clock } = this.#options;
     let graceful = true;
     if (this.#scheduler.runningCount > 0) {
@@ -137,7 +167,10 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
 
   async runOnce(): Promise<RunOnceResult> {
     this.#stopping = false;
+    this.#armDiscovery();
     await this.#databaseClock.ensure();
+    // Discovery first (new events are due at once); a paused connection is skipped, and `stop()`
+    // aborts a discovery that waits.
     const discovered = await this.#discovery.runDue();
     const dueBy = this.#options.clock.now();
     await this.#watch.check(dueBy);
@@ -157,8 +190,14 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
   }
 
   async discover(options: { readonly connectionIds?: readonly string[] } = {}): Promise<void> {
+    this.#armDiscovery();
     await this.#databaseClock.ensure();
     await this.#discovery.runNow(options.connectionIds);
+  }
+
+  /** A new discovery signal after a `stop()` aborted the last one (`runOnce`/`discover` after a stop). */
+  #armDiscovery(): void {
+    if (this.#discoveryAbort.signal.aborted) this.#discoveryAbort = new AbortController();
   }
 
   async syncEvent(ref: EventRef, options: { readonly full?: boolean } = {}): Promise<PassResult> {
@@ -206,6 +245,31 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
 
   async plan(hours = 24): Promise<PlanReport> {
     return buildPlan(this.#options, hours);
+  }
+
+  async setConnections(list: readonly ConnectionInput[]): Promise<ConnectionsChange> {
+    // Validated whole first: a bad list changes nothing.
+    const next = resolveConnections(list, new Set(this.#options.adapters.keys()));
+    const previous = this.#options.connections;
+    const change = applyConnections(this.#slots, next, this.#options, this.#onSkew);
+    this.#options.connections = next;
+    if (change.removed.length > 0) await this.#scheduler.releaseHeldFor(change.removed);
+    for (const id of change.removed) {
+      // The adapter frees what it holds for the connection (sockets) once its requests end.
+      const provider = previous.find((c) => c.id === id)?.provider;
+      const adapter = provider === undefined ? undefined : this.#options.adapters.get(provider);
+      await adapter?.closeConnection?.(id).catch(() => undefined);
+    }
+    if (change.added.length + change.updated.length + change.removed.length > 0) safeEmit(this, "connections:changed", change);
+    return change;
+  }
+
+  async purge(options: { readonly days?: number } = {}): Promise<PurgeResult> {
+    return this.#retention.purge(options.days);
+  }
+
+  async forget(subject: ForgetSubject): Promise<{ readonly registrations: number }> {
+    return forgetSubject(this.#options, this, subject);
   }
 }
 

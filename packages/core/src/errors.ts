@@ -163,3 +163,16 @@ export class AbortedError extends SyncError {
   }
 }
 
+/**
+ * A request gave up waiting for its budget because the connection is paused for longer than a
+ * request should wait (credentials rejected, a long Retry-After). Its pass stops and runs again
+ * when the pause ends, instead of holding its leases and its caller (`runOnce`) for the pause.
+ */
+export class ConnectionPausedError extends AbortedError {
+  /** When the pause ends. */
+  readonly until: Date;
+  constructor(message: string, until: Date, options: SyncErrorOptions = {}) {
+    super(message, options);
+    this.until = until;
+  }
+}

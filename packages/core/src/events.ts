@@ -40,6 +40,20 @@ export interface EngineEvents {
     /** Races and events the provider sent that could not be read; skipped, the rest was stored. */
     readonly skipped: readonly SkippedRace[];
   };
+  /**
+   * A connection's due discovery was not tried because its credential is paused (rejected or
+   * throttled); it is tried again when the pause ends. Nothing was asked of the provider.
+   */
+  "discovery:skipped": {
+    readonly connectionId: string;
+    readonly provider: string;
+    readonly slot: Date;
+    readonly reason: "paused";
+    /** When the pause ends and the discovery is tried again. */
+    readonly until: Date;
+    /** Why the connection is paused (`credentials rejected`, `rate-limited`), when the store knows. */
+    readonly pauseReason: string | null;
+  };
   /** Discovery stored a race it had not seen. */
   "race:new": { readonly connectionId: string; readonly provider: string; readonly raceId: string };
   /** Discovery stored an event it had not seen; a full backfill is queued. */
@@ -151,9 +165,23 @@ export interface EngineEvents {
     readonly durationMs: number;
   };
   /**
+   * A page brought back registrations of a person `forget` erased: the provider still sends
+   * them, so they were stored again. Ids only.
+   */
+  "privacy:returned": PassInfo & { readonly registrations: readonly { readonly registrationId: string; readonly userId: string | null }[] };
+  /** Retention anonymised registrations of events that ended before `endedBefore`. */
+  "privacy:anonymised": { readonly endedBefore: Date; readonly anonymised: number; readonly batches: number };
+  /** `forget` erased a person (ids only). */
+  "privacy:forgotten": { readonly provider: string; readonly registrationId: string | null; readonly userId: string | null; readonly registrations: number };
+  /** `setConnections` changed the engine's connections (ids only, never a secret). */
+  "connections:changed": { readonly added: readonly string[]; readonly updated: readonly string[]; readonly removed: readonly string[]; readonly interrupted: readonly string[] };
+  /**
    * The engine recovered on its own from an error that no pass or discovery owns: a store outage
-   * in the loop's claim round (`loop`), a race task that threw outside its passes (`pass`), or a
-   * failure while handing back leases on stop (`shutdown`). It carries on; the next round retries.
+   * in the loop's claim round (`loop`), a race task that threw outside its passes (`pass`), a
+   * failure while handing back leases on stop (`shutdown`), a connection's background discovery
+   * that failed before it could record itself (`discovery`: the store was unreachable), or a
+   * failed background retention purge (`retention`, tried again an hour later). It carries on;
+   * the next round retries.
    */
   "engine:error": { readonly phase: EngineErrorPhase; readonly error: SerializedError };
   /**
@@ -186,7 +214,7 @@ export interface EngineEvents {
 export type EngineEventName = keyof EngineEvents;
 
 /** Where the engine recovered from an error on its own (`engine:error`). */
-export type EngineErrorPhase = "loop" | "pass" | "shutdown";
+export type EngineErrorPhase = "loop" | "pass" | "shutdown" | "discovery" | "retention";
 
 /**
  * The event map in the shape eventemitter3 types listeners from (one argument: the payload), so

@@ -23,9 +23,8 @@ export interface HeldRaces {
   take(connectionId: string, priorityOf?: (event: StoredEvent) => number, atMostPriority?: number): readonly StoredEvent[] | undefined;
   /** Races held for one connection. */
   count(connectionId: string): number;
-  refs(): EventRef[];
-  /** Forgets the races any of whose events' leases were lost. */
-  drop(lost: readonly EventRef[]): void;
+  /** Forgets the races any of whose events' leases were lost; returns every event of those races. */
+  drop(lost: readonly EventRef[]): StoredEvent[];
   /** Removes and returns every held event (stop). */
   drain(): StoredEvent[];
   readonly size: number;
@@ -66,17 +65,20 @@ export function createHeldRaces(): HeldRaces {
     count(connectionId) {
       return queues.get(connectionId)?.length ?? 0;
     },
-    refs() {
-      return [...queues.values()].flatMap((q) => q.flatMap((h) => h.events.map((e) => ({ provider: e.provider, eventId: e.eventId }))));
-    },
     drop(lost) {
-      if (lost.length === 0) return;
+      if (lost.length === 0) return [];
       const gone = new Set(lost.map((r) => `${r.provider}\u0000${r.eventId}`));
+      const dropped: StoredEvent[] = [];
       for (const [id, queue] of queues) {
-        const kept = queue.filter((h) => !h.events.some((e) => gone.has(`${e.provider}\u0000${e.eventId}`)));
+        const kept: Held[] = [];
+        for (const h of queue) {
+          if (h.events.some((e) => gone.has(`${e.provider}\u0000${e.eventId}`))) dropped.push(...h.events);
+          else kept.push(h);
+        }
         size -= queue.length - kept.length;
         queues.set(id, kept);
       }
+      return dropped;
     },
     drain() {
       const all = [...queues.values()].flatMap((q) => q.flatMap((h) => [...h.events]));

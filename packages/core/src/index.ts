@@ -23,5 +23,7 @@ export { checkPage, withoutUnknownEvents, registrationProblem, removalProblem, P
 export { rawJsonText } from "./raw-json.js";
 /** Provider text on its way into an error message or a problem (adapters clean `error_msg` with it). */
 export { cleanProviderText } from "./provider-text.js";
+/** The personal fields of a registration that retention and `forget` clear (stores share the list). */
+export { PERSONAL_FIELDS, type PersonalField } from "./privacy.js";
 /** A provider clock skew beyond this is reported (`clock:skew`) and worth showing in a status. */
 export { SKEW_REPORT_MS } from "./clock-skew.js";

@@ -1,13 +1,13 @@
 import { z } from "zod";
 import type { ProviderAdapter } from "./adapter.js";
 import { systemClock, type Clock } from "./clock.js";
-import type { SyncEngineOptions } from "./engine-types.js";
+import type { ConnectionInput, SyncEngineOptions } from "./engine-types.js";
 import { credentialBudgetKey } from "./credential-key.js";
 import { ConfigError } from "./errors.js";
 import { Secret } from "./secret.js";
 import type { SyncStore } from "./store.js";
 import { DONE_TIER, scheduleSchema, type ResolvedSchedule, type ResolvedTier } from "./schedule-schema.js";
-import type { Connection } from "./types.js";
+import type { Connection, RawPolicy } from "./types.js";
 
 export { DONE_TIER, type ResolvedSchedule, type ResolvedTier };
 
@@ -35,6 +35,14 @@ const connectionSchema = z
     callsPerHour: z.number().int().positive().default(1000),
     maxInFlight: z.number().int().positive().default(2),
     burst: z.number().int().positive().default(20),
+    includeQuestions: z.boolean().default(false),
+    raw: z
+      .union([
+        z.literal("full"),
+        z.literal("none"),
+        z.strictObject({ keep: z.array(z.string().min(1)).min(1, { message: "name at least one field, or use \"none\"" }) }),
+      ])
+      .default("full"),
   })
   .superRefine((c, ctx) => {
     if (c.burst > c.callsPerHour) ctx.addIssue({ code: "custom", path: ["burst"], message: "must not exceed callsPerHour" });
@@ -67,6 +75,12 @@ const optionsSchema = z
     leaseMs: z.number().int().min(1000).default(60_000),
     pollMs: z.number().int().positive().default(1000),
     random: z.custom<() => number>((v) => typeof v === "function", { message: "expected a function" }).optional(),
+    retention: z
+      .strictObject({
+        days: z.number().int().positive(),
+        batchSize: z.number().int().positive().max(100_000).default(1000),
+      })
+      .optional(),
     maxClockSkewMs: z.number().int().positive().nullable().default(30_000),
     clockCheckEveryMs: z.number().int().positive().default(300_000),
     recentEventsMs: z.number().int().nonnegative().default(7 * DAY_MS),
@@ -79,10 +93,14 @@ const optionsSchema = z
  * input even when other fields are invalid, so one error lists every problem at once.
  */
 function crossIssues(input: SyncEngineOptions): { path: string; message: string }[] {
-  const issues: { path: string; message: string }[] = [];
   const adapters: readonly unknown[] = Array.isArray(input?.adapters) ? input.adapters : [];
   const providers = new Set(adapters.filter(isAdapter).map((a) => a.provider));
-  const connections: readonly unknown[] = Array.isArray(input?.connections) ? input.connections : [];
+  return connectionIssues(input?.connections, providers);
+}
+
+function connectionIssues(list: unknown, providers: ReadonlySet<string>): { path: string; message: string }[] {
+  const issues: { path: string; message: string }[] = [];
+  const connections: readonly unknown[] = Array.isArray(list) ? list : [];
   const ids = new Set<string>();
   connections.forEach((c, i) => {
     if (typeof c !== "object" || c === null) return;
@@ -96,18 +114,26 @@ function crossIssues(input: SyncEngineOptions): { path: string; message: string 
   return issues;
 }
 
+/** A connection with its budget and privacy fields resolved (burst, raw policy, questions). */
+export type ResolvedConnection = Connection & { readonly burst: number; readonly raw: RawPolicy; readonly includeQuestions: boolean };
+
+/** Retention: registrations of events that ended more than `days` ago are anonymised, `batchSize` rows per transaction. */
+export interface ResolvedRetention {
+  readonly days: number;
+  readonly batchSize: number;
+}
 /** History retention with every default applied. */
 export type ResolvedHistory = z.output<typeof historySchema>;
 
-/** A connection with its budget fields resolved (burst included). */
-export type ResolvedConnection = Connection & { readonly burst: number };
 
 /** Engine options after validation: what the engine works with; hot paths never re-validate. */
 export interface ResolvedOptions {
   readonly adapters: ReadonlyMap<string, ProviderAdapter>;
   readonly store: SyncStore;
-  readonly connections: readonly ResolvedConnection[];
+  /** Replaced as a whole (never mutated) by `setConnections`; read it at the time of use. */
+  connections: readonly ResolvedConnection[];
   readonly schedule: ResolvedSchedule;
+  readonly retention: ResolvedRetention | null;
   readonly clock: Clock;
   readonly owner: string;
   readonly leaseMs: number;
@@ -140,18 +166,9 @@ export function resolveOptions(input: SyncEngineOptions): ResolvedOptions {
   return {
     adapters: new Map(o.adapters.map((a) => [a.provider, a])),
     store: o.store,
-    connections: o.connections.map((c) => ({
-      id: c.id,
-      provider: c.provider,
-      credentials: c.credentials,
-      baseUrl: c.baseUrl,
-      // By default the credential itself is the key: one real key under two ids shares a budget.
-      budgetKey: c.budgetKey ?? credentialBudgetKey(c.provider, c.credentials),
-      callsPerHour: c.callsPerHour,
-      maxInFlight: c.maxInFlight,
-      burst: c.burst,
-    })),
+    connections: o.connections.map(toResolvedConnection),
     schedule: o.schedule,
+    retention: o.retention ?? null,
     clock: o.clock ?? systemClock,
     owner: o.owner ?? defaultOwner(),
     leaseMs: o.leaseMs,
@@ -162,6 +179,37 @@ export function resolveOptions(input: SyncEngineOptions): ResolvedOptions {
     recentEventsMs: o.recentEventsMs,
     history: o.history,
   };
+}
+
+function toResolvedConnection(c: z.output<typeof connectionSchema>): ResolvedConnection {
+  return {
+    id: c.id,
+    provider: c.provider,
+    credentials: c.credentials,
+    baseUrl: c.baseUrl,
+    // By default the credential itself is the key: one real key under two ids shares a budget.
+    budgetKey: c.budgetKey ?? credentialBudgetKey(c.provider, c.credentials),
+    callsPerHour: c.callsPerHour,
+    maxInFlight: c.maxInFlight,
+    burst: c.burst,
+    includeQuestions: c.includeQuestions,
+    raw: c.raw,
+  };
+}
+
+/**
+ * Validates a new list of connections against the engine's adapters (`setConnections`). A
+ * failure is a `ConfigError` whose issues name each bad path (`connections.1.provider`).
+ */
+export function resolveConnections(input: readonly ConnectionInput[], providers: ReadonlySet<string>): ResolvedConnection[] {
+  const parsed = z.array(connectionSchema).safeParse(input);
+  const cross = connectionIssues(input, providers);
+  if (!parsed.success || cross.length > 0) {
+    const issues = (parsed.success ? [] : parsed.error.issues).map((i) => ({ path: ["connections", ...i.path].map(String).join("."), message: i.message }));
+    const all = [...issues, ...cross];
+    throw new ConfigError(`[core] invalid connections: ${all.map((i) => `${i.path}: ${i.message}`).join("; ")}`, all);
+  }
+  return parsed.data.map(toResolvedConnection);
 }
 
 function toConfigError(

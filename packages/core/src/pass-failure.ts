@@ -1,5 +1,5 @@
 import { backoffDelayMs } from "./backoff.js";
-import { AbortedError, AuthError, ForbiddenError, LeaseLostError, NotFoundError, RateLimitedError, SyncError } from "./errors.js";
+import { AbortedError, AuthError, ConnectionPausedError, ForbiddenError, LeaseLostError, NotFoundError, RateLimitedError, SyncError } from "./errors.js";
 import type { ResolvedConnection, ResolvedOptions } from "./options.js";
 import { cleanProviderText } from "./provider-text.js";
 import type { SerializedError, StoredEvent, SyncStatePatch } from "./store.js";
@@ -8,6 +8,12 @@ import type { SerializedError, StoredEvent, SyncStatePatch } from "./store.js";
 export const AUTH_PAUSE_MS = 60 * 60_000;
 /** Pause after a throttling answer that did not say how long to wait. */
 export const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
+/**
+ * The longest pause a `Retry-After` can call for. A proxy's "come back in a week" (or an HTTP
+ * date years ahead) must not silence a partner for race morning: after an hour the engine asks
+ * again, and a provider that still refuses answers with a new `Retry-After`.
+ */
+export const MAX_RETRY_AFTER_MS = 60 * 60_000;
 
 /**
  * A plain, secret-free description of any thrown value. Name and message are cleaned of control
@@ -32,7 +38,9 @@ export interface ConnectionPause {
 /** Decides the pause of the connection after an error (throttling or rejected credentials). */
 export function pauseFor(error: unknown, now: Date): ConnectionPause | null {
   if (error instanceof RateLimitedError) {
-    return { until: new Date(now.getTime() + (error.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS)), reason: "rate-limited" };
+    const asked = error.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS;
+    const ms = Number.isFinite(asked) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, asked)) : MAX_RETRY_AFTER_MS;
+    return { until: new Date(now.getTime() + ms), reason: "rate-limited" };
   }
   if (error instanceof AuthError) return { until: new Date(now.getTime() + AUTH_PAUSE_MS), reason: "credentials rejected" };
   return null;
@@ -65,6 +73,11 @@ export function failureStates(
     const failures = Math.max(0, ...events.map((e) => e.state.failures));
     const retryAt = new Date(now.getTime() + options.leaseMs);
     return { states: events.map((e) => ({ eventId: e.eventId, nextDueAt: retryAt })), retryAt, failures };
+  }
+  if (error instanceof ConnectionPausedError) {
+    // Not the events' fault: no failure counted, they run when their connection's pause ends.
+    const failures = Math.max(0, ...events.map((e) => e.state.failures));
+    return { states: events.map((e) => ({ eventId: e.eventId, nextDueAt: error.until })), retryAt: error.until, failures };
   }
   if (isInterruption(error)) {
     const failures = Math.max(0, ...events.map((e) => e.state.failures));

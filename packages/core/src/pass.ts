@@ -11,6 +11,8 @@ import { recordForbidden } from "./forbidden.js";
 import type { ResolvedConnection, ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { failureStates, isInterruption, pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
 import { finishStates } from "./pass-states.js";
+import { applyRawPolicy } from "./privacy.js";
+import type { LeaseKeeper } from "./lease-keeper.js";
 import { currentPriority, removalsDue } from "./policy.js";
 import { PROBLEM_SAMPLE_SIZE } from "./rows.js";
 import type { PageWriteResult, PassFinish, StoredEvent } from "./store.js";
@@ -33,6 +35,8 @@ export interface PassDeps {
   readonly conn: ResolvedConnection;
   readonly adapter: ProviderAdapter;
   readonly budget: PrioritizedBudget;
+  /** Renews the pass's leases while it runs. */
+  readonly leases: LeaseKeeper;
   /** The connection's clock skew: signposts move back by it when this host runs ahead of the provider. */
   readonly providerClock?: ProviderClock | undefined;
   /** Aborted when the engine gives up on the pass (stop timeout). */
@@ -69,7 +73,14 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
   const onOuterAbort = () => controller.abort(deps.signal.reason ?? new AbortedError("[core] engine stopping"));
   if (deps.signal.aborted) onOuterAbort();
   else deps.signal.addEventListener("abort", onOuterAbort, { once: true });
-  const stopHeartbeat = startHeartbeat(deps, refs, controller);
+  // A lost lease means another process syncs these events now: stop at once, write nothing more.
+  // Once the last page committed, the store has released the leases itself: nothing is lost.
+  let committed = false;
+  const hold = deps.leases.holdEvents((lost) => {
+    if (committed) return;
+    safeEmit(emitter, "lease:lost", { owner, events: lost });
+    controller.abort(new LeaseLostError(`[core] lease lost on ${lost.map((r) => r.eventId).join(",")}`, lost));
+  }, refs);
   // The signpost in the provider's time: moved back by the largest skew known before or measured
   // during the pass, so the cursor is never later than the provider's clock was at the signpost.
   let correctionMs = deps.providerClock?.correctionMs() ?? 0;
@@ -142,6 +153,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
         add(totals, result);
         safeEmit(emitter, "sync:page", { ...passInfo, feed: kind, rows: page.rows.length, ...pick(result) });
         reportProblems(deps, passInfo, kind, result.problems);
+        if (result.returned !== undefined && result.returned.length > 0) safeEmit(emitter, "privacy:returned", { ...passInfo, registrations: result.returned });
         if (kind === "registrations") unreadable += result.problems?.filter((p) => p.skipped).length ?? 0;
         if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, seen, result.vanish.active, vanishShare());
         if (isLast) return last;
@@ -162,7 +174,8 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     const closed = await feed("registrations", regPages, (last) => !removalsRan && totals.inserted === 0 && last.rows.length === 0, (page) => {
       if (vanishing) for (const row of page.rows) seen.push(row.registrationId);
       unreadable += page.skipped?.length ?? 0;
-      return { registrations: page.rows, skipped: page.skipped };
+      // The connection's raw policy applies before anything reaches the store.
+      return { registrations: applyRawPolicy(page.rows, conn.raw), skipped: page.skipped };
     });
     // A pass that inserted registrations reads the removal feed too, whatever its cadence: a
     // transfer appears as a new registration before the old one's removal, and until the removal
@@ -170,10 +183,12 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     if (!closed && totals.inserted > 0) removalsRan = true;
     if (removalsRan) {
       const remPages = adapter.fetchRemovals(conn, { ...base, modifiedSince: removalsSince }, ctx);
-      await feed("removals", remPages, () => true, (page) => ({ removals: page.rows, skipped: page.skipped }));
+      await feed("removals", remPages, () => true, (page) => ({ removals: applyRawPolicy(page.rows, conn.raw), skipped: page.skipped }));
     } else if (!closed) {
       await feed("registrations", emptyFeed(), () => true, () => ({}));
     }
+    committed = true;
+    hold.release();
     for (const state of finishedStates) if (state.nextDueAt != null) deps.onNextDue?.(state.nextDueAt);
     safeEmit(emitter, "sync:finish", { ...info, apiCalls: counter.calls(), ...totals, durationMs: clock.now().getTime() - signpost.getTime(), cursorAt });
     return result(plan, conn.id, runId, true, counter.calls(), totals, null);
@@ -181,7 +196,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     const failure = await recordFailure(deps, plan, runId, info, error, counter.calls(), controller);
     return result(plan, conn.id, runId, false, counter.calls(), totals, failure);
   } finally {
-    stopHeartbeat();
+    hold.release();
     deps.signal.removeEventListener("abort", onOuterAbort);
   }
 }
@@ -223,35 +238,6 @@ async function recordFailure(
   const passInfo = info ?? { runId: runId ?? "", connectionId: conn.id, provider: plan.provider, raceId: plan.raceId, eventIds, kind: plan.kind };
   safeEmit(emitter, "sync:error", { ...passInfo, error: serialized, failures, retryAt });
   return serialized;
-}
-
-/** Renews the pass's leases every third of the lease; a lost lease aborts the pass. */
-function startHeartbeat(deps: PassDeps, refs: readonly EventRef[], controller: AbortController): () => void {
-  const { store, clock, owner, leaseMs } = deps.options;
-  let handle: ReturnType<typeof clock.setTimeout> | null = null;
-  let stopped = false;
-  const beat = (): void => {
-    handle = null;
-    store
-      .renewLeases({ owner, now: clock.now(), leaseMs, refs })
-      .then((lost) => {
-        if (stopped) return;
-        if (lost.length > 0) {
-          safeEmit(deps.emitter, "lease:lost", { owner, events: lost });
-          controller.abort(new LeaseLostError(`[core] lease lost on ${lost.map((r) => r.eventId).join(",")}`, lost));
-          return;
-        }
-        handle = clock.setTimeout(beat, leaseMs / 3);
-      })
-      .catch(() => {
-        if (!stopped) handle = clock.setTimeout(beat, leaseMs / 3);
-      });
-  };
-  handle = clock.setTimeout(beat, leaseMs / 3);
-  return () => {
-    stopped = true;
-    if (handle !== null) clock.clearTimeout(handle);
-  };
 }
 
 async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly StoredEvent[], seen: readonly string[], active: number, maxShare: number): Promise<void> {

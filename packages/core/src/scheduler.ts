@@ -1,16 +1,17 @@
 import type { EventEmitter } from "eventemitter3";
-import type { TimerHandle } from "./clock.js";
 import { chooseConnection, passLimit, usableConnectionIds, type ConnectionSlot } from "./connections.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
 import type { EngineEventArgs } from "./events.js";
 import { byRace, groupIntoPasses } from "./grouping.js";
 import { createHeldRaces } from "./held-races.js";
+import type { LeaseKeeper } from "./lease-keeper.js";
 import type { ResolvedOptions } from "./options.js";
 import { runPass } from "./pass.js";
 import { serializeError } from "./pass-failure.js";
 import { allowedIntervalMs, currentPriority as currentPriorityOf, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
+import type { EventRef } from "./types.js";
 
 /** Priority of the most urgent tier: its races may use the extra pass lane of a busy connection. */
 const URGENT = 0;
@@ -26,6 +27,8 @@ export interface SchedulerDeps {
   readonly options: ResolvedOptions;
   readonly emitter: EventEmitter<EngineEventArgs>;
   readonly slots: ReadonlyMap<string, ConnectionSlot>;
+  /** Renews the leases of every race this process holds, running or waiting. */
+  readonly leases: LeaseKeeper;
   /** Aborts every running pass (stop timeout). */
   readonly signal: () => AbortSignal;
 }
@@ -41,6 +44,8 @@ export interface Scheduler {
   releaseHeld(): Promise<void>;
   /** Hands back the events `fill(dueBy)` claimed but left because they fell due after `dueBy` (end of `runOnce`). */
   releaseParked(): Promise<void>;
+  /** Hands back the leases of races held for these connections (removed by `setConnections`). */
+  releaseHeldFor(connectionIds: readonly string[]): Promise<void>;
   /** Runs already-claimed events (used by `syncEvent`). */
   runClaimed(events: readonly StoredEvent[], full: boolean): Promise<PassResult[]>;
   /** Resolves when any running race task ends (at once when none runs). */
@@ -69,7 +74,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const providers = [...options.adapters.keys()];
   const running = new Set<Promise<void>>();
   const held = createHeldRaces();
-  let heldTimer: TimerHandle | null = null;
   /**
    * For `fill(dueBy)`: events claimed that fell due only after `dueBy`. They keep their lease
    * until the run ends, so the next claim reaches past them to work that was due when the run
@@ -77,6 +81,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
    * minute) and end the run with older, less urgent work undone.
    */
   let parked: StoredEvent[] = [];
+  // Held races keep their leases until they start or are handed back; a race any of whose
+  // leases is lost is forgotten whole (another process has it).
+  const heldLeases = deps.leases.holdEvents((lost) => heldLeases.remove(held.drop(lost)));
   let results: PassResult[] = [];
   /** Due instants this process set; lets the loop wake exactly when work falls due. */
   let dueHints: number[] = [];
@@ -97,27 +104,48 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       return [];
     }
     const out: PassResult[] = [];
+    // Stops with the engine (stop timeout) and with the connection (removed, or new credentials).
+    const signal = AbortSignal.any([deps.signal(), slot.abort.signal]);
     slot.running++;
+    // The race's later passes wait while the first ones run: their leases are kept too. Each
+    // pass takes its own events over from this hold when it starts.
+    const lostWhileWaiting: EventRef[] = [];
+    const waiting = deps.leases.holdEvents((lost) => {
+      lostWhileWaiting.push(...lost);
+      safeEmit(emitter, "lease:lost", { owner, events: lost });
+    }, events);
     try {
       const plans = groupIntoPasses(events, now, schedule, full);
       for (let i = 0; i < plans.length; i++) {
         const planned = plans[i];
         if (planned === undefined) continue;
         const plan = manual ? { ...planned, alwaysRemovals: true } : planned;
-        if (deps.signal().aborted) {
+        waiting.remove(plan.events);
+        if (signal.aborted) {
           // Stopping: hand back the passes of this race that have not started.
+          waiting.release();
           await release(plans.slice(i).flatMap((p) => p.events));
           break;
         }
-        const passResult = await runPass({ options, emitter, conn: slot.conn, adapter, budget: slot.budget, providerClock: slot.providerClock, signal: deps.signal(), onNextDue: hint }, plan);
+        if (plan.events.some((e) => lostWhileWaiting.some((l) => l.provider === e.provider && l.eventId === e.eventId))) {
+          // Another process has this pass's events now: it syncs them; give back what is left.
+          await release(plan.events).catch(() => undefined);
+          continue;
+        }
+        const passResult = await runPass(
+          { options, emitter, conn: slot.conn, adapter, budget: slot.budget, leases: deps.leases, providerClock: slot.providerClock, signal, onNextDue: hint },
+          plan,
+        );
         out.push(passResult);
         if (passResult.error?.code === "FORBIDDEN") {
           // The race is refused to this connection: its other passes go to another connection.
+          waiting.release();
           await release(plans.slice(i + 1).flatMap((p) => p.events));
           break;
         }
       }
     } finally {
+      waiting.release();
       slot.running--;
     }
     return out;
@@ -194,6 +222,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         // processes with ordinary room should have it.
         if (!urgentLanes && holder !== null && "slot" in holder && held.count(holder.slot.conn.id) < holder.slot.conn.maxInFlight) {
           held.add(holder.slot.conn.id, due);
+          heldLeases.add(due);
           heldNow++;
         } else {
           // Hold no more than one slot's worth per connection: a process that hoarded a busy
@@ -250,19 +279,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return currentPriorityOf(event, event.state.backfilledAt !== null, now, schedule);
   }
 
-  /** Keeps the leases of held races alive; a race whose lease is lost is forgotten. */
-  function ensureHeldHeartbeat(): void {
-    if (heldTimer !== null || held.size === 0) return;
-    heldTimer = clock.setTimeout(() => {
-      heldTimer = null;
-      store
-        .renewLeases({ owner, now: clock.now(), leaseMs, refs: held.refs() })
-        .then((lost) => held.drop(lost))
-        .catch(() => undefined)
-        .finally(ensureHeldHeartbeat);
-    }, leaseMs / 3);
-  }
-
   return {
     get runningCount() {
       return running.size;
@@ -277,6 +293,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           if (slot.running >= passLimit(slot, true)) break;
           const events = held.take(slot.conn.id, (e) => currentPriority(e, clock.now()), urgentOnly ? URGENT : undefined);
           if (events === undefined) break;
+          heldLeases.remove(events);
           started++;
           track(runRace(events, slot, false));
         }
@@ -307,13 +324,18 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         }
         if (progress === 0) break;
       }
-      ensureHeldHeartbeat();
       return started;
     },
+    releaseHeldFor(connectionIds) {
+      const events: StoredEvent[] = [];
+      for (const id of connectionIds) {
+        for (let race = held.take(id); race !== undefined; race = held.take(id)) events.push(...race);
+      }
+      return events.length === 0 ? Promise.resolve() : release(events);
+    },
     releaseHeld() {
-      if (heldTimer !== null) clock.clearTimeout(heldTimer);
-      heldTimer = null;
       const events = held.drain();
+      heldLeases.remove(events);
       return events.length === 0 ? Promise.resolve() : release(events);
     },
     releaseParked() {

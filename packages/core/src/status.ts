@@ -29,25 +29,30 @@ export const SUMMARY_MAX_AGE_MS = 60_000;
 /** The totals of `status().summary`, read from the store at most once per `SUMMARY_MAX_AGE_MS`. */
 export interface SummaryCache {
   get(): Promise<EventSummary>;
+  /** Reads the totals now, whatever their age (they are known to be behind). */
+  refresh(): Promise<EventSummary>;
 }
 
 /** Creates the engine's summary cache (one per engine, on the engine's clock). */
 export function createSummaryCache(options: ResolvedOptions): SummaryCache {
   let cached: { at: number; value: Promise<EventSummary> } | null = null;
+  const read = (now: number): Promise<EventSummary> => {
+    const value = options.store.summarizeEvents({ providers: [...options.adapters.keys()] });
+    const entry = { at: now, value };
+    // A failed read is not kept: the next status call asks again.
+    value.catch(() => {
+      if (cached === entry) cached = null;
+    });
+    cached = entry;
+    return value;
+  };
   return {
     get() {
       const now = options.clock.now().getTime();
-      if (cached === null || now - cached.at >= SUMMARY_MAX_AGE_MS) {
-        const value = options.store.summarizeEvents({ providers: [...options.adapters.keys()] });
-        const entry = { at: now, value };
-        // A failed read is not kept: the next status call asks again.
-        value.catch(() => {
-          if (cached === entry) cached = null;
-        });
-        cached = entry;
-      }
+      if (cached === null || now - cached.at >= SUMMARY_MAX_AGE_MS) return read(now);
       return cached.value;
     },
+    refresh: () => read(options.clock.now().getTime()),
   };
 }
 
@@ -66,7 +71,7 @@ export async function buildStatus(
   const providers = new Set(options.adapters.keys());
   const keys = [...new Set(options.connections.map((c) => c.budgetKey))];
   const recentSince = new Date(now.getTime() - options.recentEventsMs);
-  const [stored, summary, budgets, discoveries, failedRuns, problemRuns] = await Promise.all([
+  const [stored, cachedSummary, budgets, discoveries, failedRuns, problemRuns] = await Promise.all([
     store.listWorkingSet({ recentSince, providers: [...providers], limit: STATUS_MAX_EVENTS }),
     summaries.get(),
     store.getBudgets({ now, keys }),
@@ -74,6 +79,9 @@ export async function buildStatus(
     store.listRuns({ limit: 200, status: "failed" }),
     store.listRuns({ limit: 20, withProblems: true }),
   ]);
+  // Totals cached before a discovery (a fresh start) would read "2 current events of 0" for a
+  // minute: more events in the working set than in the totals means they are behind.
+  const summary = stored.length > cachedSummary.events ? await summaries.refresh() : cachedSummary;
   const events: EventStatus[] = stored
     .filter((e) => providers.has(e.provider))
     .map((e) => {

@@ -258,6 +258,35 @@ export interface PageWriteResult {
   readonly vanish?: { readonly vanished: number; readonly active: number; readonly refused: boolean } | undefined;
   /** Every problem of the page's provider data (skipped rows and nulled fields), in page order. */
   readonly problems?: readonly RowProblem[] | undefined;
+  /**
+   * Rows this page wrote (registrations inserted or updated, and removals of registrations the
+   * store had not seen, which bring their raw row) that belong to a forgotten person (a tombstone
+   * of `forget` names the registration or its user): the provider still sends them. Ids only.
+   * Absent or empty when none.
+   */
+  readonly returned?: readonly ForgottenReturn[] | undefined;
+}
+
+/** A forgotten person's registration that a page brought back. Ids only, never personal data. */
+export interface ForgottenReturn {
+  readonly registrationId: string;
+  readonly userId: string | null;
+}
+
+export interface AnonymiseArgs {
+  readonly now: Date;
+  /** Registrations of events whose `endsAt` (else `startsAt`) is before this instant. */
+  readonly endedBefore: Date;
+  /** At most this many registrations in this call (one transaction). */
+  readonly limit: number;
+}
+
+export interface ForgetArgs {
+  readonly now: Date;
+  readonly provider: string;
+  /** Exactly one of `registrationId` and `userId`. */
+  readonly registrationId?: string | undefined;
+  readonly userId?: string | undefined;
 }
 
 export interface FailRunArgs {
@@ -272,7 +301,11 @@ export interface FailRunArgs {
   readonly states: readonly SyncStatePatch[];
 }
 
-export type RunStatus = "running" | "succeeded" | "failed";
+/**
+ * A run's (or a discovery's) state. `abandoned`: its process died (or stopped renewing) while
+ * it ran; whoever next claimed the work closed it, with `finishedAt` the instant its lease expired.
+ */
+export type RunStatus = "running" | "succeeded" | "failed" | "abandoned";
 
 export interface SyncRun {
   readonly id: string;
@@ -420,11 +453,16 @@ export interface SyncStore {
    * `priority`, then earliest `nextDueAt`) and claims every due (`nextDueAt <= now`) event of
    * each that no other owner holds an unexpired lease on. Two concurrent calls never return the
    * same event. With `connectionIds`, an event seen by them only through forbidden links is
-   * neither claimed nor counted.
+   * neither claimed nor counted. A run still `running` under the expired lease of a claimed
+   * event's previous owner (its process died) is closed as `abandoned`, `finishedAt` the instant
+   * that lease expired.
    */
   claimDue(args: ClaimArgs): Promise<StoredEvent[]>;
 
-  /** Claims the given events now, due or not; returns those it could lease (not held by another owner). */
+  /**
+   * Claims the given events now, due or not; returns those it could lease (not held by another
+   * owner). Closes the runs of an expired previous lease as `abandoned`, as `claimDue` does.
+   */
   claimEvents(args: { readonly owner: string; readonly now: Date; readonly leaseMs: number; readonly refs: readonly EventRef[] }): Promise<StoredEvent[]>;
 
   /** Extends the owner's leases; returns the refs whose lease the owner no longer holds. */
@@ -462,7 +500,8 @@ export interface SyncStore {
 
   /**
    * Starts the discovery of `slot` for a connection, unless one for this slot or a later one
-   * already succeeded, or another owner's discovery is running with an unexpired lease.
+   * already succeeded, or another owner's discovery is running with an unexpired lease. A
+   * running record whose lease expired is closed as `abandoned` (`finishedAt` its lease's expiry).
    * Returns the record's id, or null when this caller must not discover now.
    */
   beginDiscovery(args: {
@@ -472,6 +511,13 @@ export interface SyncStore {
     readonly now: Date;
     readonly leaseMs: number;
   }): Promise<string | null>;
+
+  /**
+   * Extends the lease of a running discovery its owner still holds (a discovery may outlast one
+   * lease). False when the record is no longer running under `owner` with an unexpired lease:
+   * another process may take the slot over, so the caller should stop.
+   */
+  renewDiscovery(args: { readonly id: string; readonly owner: string; readonly now: Date; readonly leaseMs: number }): Promise<boolean>;
 
   /** Completes a discovery record. */
   finishDiscovery(args: {
@@ -486,6 +532,24 @@ export interface SyncStore {
 
   /** The latest discovery record of each connection (all connections when absent). */
   lastDiscoveries(args?: { readonly connectionIds?: readonly string[] }): Promise<DiscoveryRecord[]>;
+
+  /**
+   * Retention: anonymises up to `limit` registrations of events that ended before `endedBefore`
+   * and were not anonymised since they were last written: every personal column (`PERSONAL_FIELDS`)
+   * and `raw` become null, `updatedAt = now`; ids, event, status, `registeredAt` and
+   * `modifiedAt` stay, so counts stay right. Returns how many it anonymised: fewer than `limit`
+   * means none is left. Each call is one short transaction, so a big purge never holds long locks.
+   */
+  anonymiseEnded(args: AnonymiseArgs): Promise<{ readonly anonymised: number }>;
+
+  /**
+   * Erases one person: clears the personal columns and `raw` of the registration
+   * (`registrationId`) or of every registration of the user (`userId`), deletes their status
+   * history, and records a tombstone for the registration ids and the user id (with `now`).
+   * A later `commitPage` that writes one of them again stores it and lists it in `returned`.
+   * Rows stay (ids, event, status), so counts stay right. Idempotent.
+   */
+  forget(args: ForgetArgs): Promise<{ readonly registrations: number }>;
 
   /**
    * Optional: the database's own clock now (PostgreSQL: `clock_timestamp()`). This is the one

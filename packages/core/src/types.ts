@@ -158,7 +158,22 @@ export interface Connection {
   readonly budgetKey: string;
   readonly callsPerHour: number;
   readonly maxInFlight: number;
+  /**
+   * Ask the provider for question answers (RunSignUp `include_questions=T`). They often hold
+   * emergency contacts and medical notes, so they are fetched only when a connection asks.
+   * Absent: the adapter's default (off for RunSignUp).
+   */
+  readonly includeQuestions?: boolean | undefined;
+  /** How much of each row's `raw` provider JSON is kept (default `"full"`); see `RawPolicy`. */
+  readonly raw?: RawPolicy | undefined;
 }
+
+/**
+ * What the engine keeps of a registration's or removal's `raw` provider JSON before the row
+ * reaches the store: all of it (`"full"`, the default), nothing (`"none"`: raw is null), or only
+ * the listed top-level fields (`{ keep: [...] }`).
+ */
+export type RawPolicy = "full" | "none" | { readonly keep: readonly string[] };
 
 /** Scheduling tier of an event, by its distance to the start. */
 export type TierName = string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createBudget } from "@project88/core";
+import { AbortedError, ConnectionPausedError, createBudget } from "@project88/core";
 import { backoffDelayMs } from "../src/backoff.js";
 import { createMemoryStore, ManualClock } from "@project88/core/testing";
 
@@ -33,6 +33,29 @@ describe("createBudget", () => {
     expect(third).toBe(true);
     const [state] = await store.getBudgets({ now: clock.now(), keys: ["k"] });
     expect(state?.callsLastHour).toBe(3);
+  });
+
+  it("waits out a short pause of its key, but not an hour's: that request fails at once with ConnectionPausedError", async () => {
+    const clock = new ManualClock("2026-07-01T00:00:00Z");
+    const store = createMemoryStore();
+    const budget = createBudget({ store, clock, key: "k", owner: "o", limits: { callsPerHour: 1000, burst: 20, maxInFlight: 2 }, slotTtlMs: 60_000 });
+    await store.pauseBudget({ key: "k", now: clock.now(), until: new Date(clock.now().getTime() + 30_000), reason: "rate-limited" });
+    let granted = false;
+    const short = budget.acquire().then((slot) => {
+      granted = true;
+      slot.release();
+    });
+    await clock.advance(29_000);
+    expect(granted).toBe(false);
+    await clock.advance(1_000);
+    await short;
+    expect(granted).toBe(true);
+    const until = new Date(clock.now().getTime() + 3_600_000);
+    await store.pauseBudget({ key: "k", now: clock.now(), until, reason: "credentials rejected" });
+    const error = await budget.acquire().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionPausedError);
+    expect(error).toBeInstanceOf(AbortedError);
+    expect((error as ConnectionPausedError).until).toEqual(until);
   });
 
   it("rejects with the signal's reason when aborted while waiting", async () => {

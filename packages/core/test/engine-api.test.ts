@@ -104,6 +104,11 @@ describe("events", () => {
       expectTypeOf(p.remoteTime).toEqualTypeOf<Date>();
       expectTypeOf(p.exceeded).toEqualTypeOf<boolean>();
     });
+    engine.on("discovery:skipped", (p) => {
+      expectTypeOf(p.reason).toEqualTypeOf<"paused">();
+      expectTypeOf(p.until).toEqualTypeOf<Date>();
+      expectTypeOf(p.pauseReason).toEqualTypeOf<string | null>();
+    });
     engine.on("sync:invalid", (p) => {
       expectTypeOf(p.problems).toEqualTypeOf<readonly RowProblem[]>();
       expectTypeOf(p.count).toEqualTypeOf<number>();

@@ -24,6 +24,7 @@ export interface HarnessOptions {
   readonly adapter?: ScriptedAdapter;
   readonly owner?: string;
   readonly pollMs?: number;
+  readonly retention?: SyncEngineOptions["retention"];
   readonly history?: SyncEngineOptions["history"];
   readonly recentEventsMs?: number;
 }
@@ -39,9 +40,10 @@ export function budgetKeyOf(id = "c1"): string {
 }
 
 const ALL: (keyof EngineEvents)[] = [
-  "engine:start", "engine:stop", "discovery:start", "discovery:finish", "race:new", "event:new", "event:changed",
+  "engine:start", "engine:stop", "discovery:start", "discovery:finish", "discovery:skipped", "race:new", "event:new", "event:changed",
   "sync:start", "sync:page", "sync:finish", "sync:error", "sync:invalid", "reconcile:refused", "budget:throttled", "budget:over",
-  "schedule:late", "lease:lost", "history:pruned", "engine:error", "clock:skew", "listener:error", "race:forbidden",
+  "schedule:late", "lease:lost", "history:pruned", "engine:error", "clock:skew", "listener:error", "race:forbidden", "privacy:returned",
+  "privacy:anonymised", "privacy:forgotten", "connections:changed",
 ];
 
 /** Builds a harness; the engine is created but not started. */
@@ -58,6 +60,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     owner: options.owner ?? "test-engine",
     pollMs: options.pollMs ?? 1000,
     random: () => 0.5,
+    retention: options.retention,
     ...(options.history === undefined ? {} : { history: options.history }),
     ...(options.recentEventsMs === undefined ? {} : { recentEventsMs: options.recentEventsMs }),
   });

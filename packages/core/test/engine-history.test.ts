@@ -95,4 +95,13 @@ describe("status summary", () => {
     await h.engine.status();
     expect(h.store.calls.summarizeEvents).toBe(2);
   });
+
+  it("reads the totals again at once when the working set has more events than they count (a discovery since)", async () => {
+    const h = createHarness({ start: START });
+    expect((await h.engine.status()).summary.events).toBe(0);
+    await h.store.saveDiscovery({ connectionId: "c1", provider: "scripted", races: [race("r1", [DAY, 2 * DAY])], now: START, newEventPriority: 1 });
+    const status = await h.engine.status();
+    expect(status.summary.events).toBe(2);
+    expect(h.store.calls.summarizeEvents).toBe(2);
+  });
 });

@@ -2,6 +2,7 @@ import type { ClaimArgs, EventRef, SerializedError, StoredEvent } from "@project
 import { loadEventsByRefs } from "./catalog.js";
 import type { SqlQueryable } from "./sql-client.js";
 import { type StoreContext, refArrays } from "./rows.js";
+import { closeAbandonedRuns, type ExpiredLease } from "./runs.js";
 import { addMs } from "./sql.js";
 
 /** For `claimEvents`: free when nobody holds the lease, it expired, or `owner` ($1) holds it. */
@@ -18,6 +19,24 @@ const UNLEASED = (now: string) => `(s.lease_owner IS NULL OR s.lease_expires_at 
  * its name is on it and it has not expired. Used wherever a write needs the lease.
  */
 export const HELD = "(s.lease_owner = $1 AND s.lease_expires_at > $2)";
+
+/** An event a claim leased, with the lease it replaced. */
+interface LeasedRow {
+  provider: string;
+  event_id: string;
+  old_owner: string | null;
+  old_expires: Date | null;
+}
+
+/** The leases a claim took over after they expired (their holders' runs are abandoned). */
+function expiredLeases(rows: readonly LeasedRow[], now: Date): ExpiredLease[] {
+  const out: ExpiredLease[] = [];
+  for (const r of rows) {
+    if (r.old_owner === null || r.old_expires === null || r.old_expires.getTime() > now.getTime()) continue;
+    out.push({ provider: r.provider, eventId: r.event_id, owner: r.old_owner, expiredAt: r.old_expires });
+  }
+  return out;
+}
 
 /**
  * `SyncStore.claimDue`, in one transaction, race by race in claim order:
@@ -46,6 +65,7 @@ export async function claimDue(ctx: StoreContext, args: ClaimArgs): Promise<Stor
     async (tx) => {
       const tried: { provider: string; raceId: string }[] = [];
       const leased: EventRef[] = [];
+      const expired: ExpiredLease[] = [];
       let chosen = 0;
       while (chosen < args.maxRaces) {
         const candidates = await tx.query<{ provider: string; race_id: string }>(
@@ -63,23 +83,26 @@ export async function claimDue(ctx: StoreContext, args: ClaimArgs): Promise<Stor
         for (const c of candidates.rows) {
           if (chosen >= args.maxRaces) break;
           tried.push({ provider: c.provider, raceId: c.race_id });
-          const got = await tx.query<{ provider: string; event_id: string }>(
+          const got = await tx.query<LeasedRow>(
             `WITH race_lock AS (SELECT pg_try_advisory_xact_lock(hashtext($6)) AS ok),
              due AS (
-               SELECT s.provider, s.event_id FROM ${s}.sync_state s, race_lock
+               SELECT s.provider, s.event_id, s.lease_owner AS old_owner, s.lease_expires_at AS old_expires
+               FROM ${s}.sync_state s, race_lock
                WHERE race_lock.ok AND s.provider = $3 AND s.race_id = $4 AND s.next_due_at <= $2 AND ${UNLEASED("$2")}
                  AND ${seenBy("$7")}
                FOR UPDATE OF s SKIP LOCKED)
              UPDATE ${s}.sync_state AS u SET lease_owner = $1, lease_expires_at = $5, updated_at = $2
              FROM due WHERE u.provider = due.provider AND u.event_id = due.event_id
-             RETURNING u.provider, u.event_id`,
+             RETURNING u.provider, u.event_id, due.old_owner, due.old_expires`,
             [args.owner, args.now, c.provider, c.race_id, addMs(args.now, args.leaseMs), `${s}:claim:${c.provider}:${c.race_id}`, connectionIds],
           );
           if (got.rows.length === 0) continue;
           chosen++;
           for (const r of got.rows) leased.push({ provider: r.provider, eventId: r.event_id });
+          expired.push(...expiredLeases(got.rows, args.now));
         }
       }
+      await closeAbandonedRuns(tx, s, expired);
       return loadEventsByRefs(tx, s, leased);
     },
     { operation: "claimDue", retry: true },
@@ -96,14 +119,20 @@ export async function claimEvents(
   return ctx.db.transaction(
     async (tx: SqlQueryable) => {
       const [providers, ids] = refArrays(args.refs);
-      // A plain UPDATE waits for a concurrent claimer's row lock, then re-checks FREE on the
-      // committed row: of two claimers of one event exactly one gets it.
-      const leased = await tx.query<{ provider: string; event_id: string }>(
-        `UPDATE ${s}.sync_state AS s SET lease_owner = $1, lease_expires_at = $5, updated_at = $2
-         WHERE (s.provider, s.event_id) IN (SELECT * FROM unnest($3::text[], $4::text[])) AND ${FREE}
-         RETURNING s.provider, s.event_id`,
+      // The row lock waits for a concurrent claimer, then FREE is re-checked on the committed
+      // row: of two claimers of one event exactly one gets it. The old lease is read under that
+      // lock, so an expired one's runs are closed by exactly the claimer that took it over.
+      const leased = await tx.query<LeasedRow>(
+        `WITH old AS (
+           SELECT s.provider, s.event_id, s.lease_owner AS old_owner, s.lease_expires_at AS old_expires FROM ${s}.sync_state s
+           WHERE (s.provider, s.event_id) IN (SELECT * FROM unnest($3::text[], $4::text[])) AND ${FREE}
+           FOR UPDATE OF s)
+         UPDATE ${s}.sync_state AS u SET lease_owner = $1, lease_expires_at = $5, updated_at = $2
+         FROM old WHERE u.provider = old.provider AND u.event_id = old.event_id
+         RETURNING u.provider, u.event_id, old.old_owner, old.old_expires`,
         [args.owner, args.now, providers, ids, addMs(args.now, args.leaseMs)],
       );
+      await closeAbandonedRuns(tx, s, expiredLeases(leased.rows, args.now));
       return loadEventsByRefs(tx, s, leased.rows.map((r) => ({ provider: r.provider, eventId: r.event_id })));
     },
     { operation: "claimEvents", retry: true },

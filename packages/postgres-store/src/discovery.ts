@@ -1,7 +1,7 @@
 import { StoreError } from "@project88/core";
 import type { DiscoveryRecord, RunStatus, SerializedError } from "@project88/core";
 import type { StoreContext } from "./rows.js";
-import { RUN_ID } from "./runs.js";
+import { abandonedError, RUN_ID } from "./runs.js";
 import { addMs } from "./sql.js";
 
 /**
@@ -9,7 +9,7 @@ import { addMs } from "./sql.js";
  * across all processes. Callers for one connection are serialised by a transaction-scoped
  * advisory lock, then the ledger decides: a success for this slot or a later one, or another
  * running record with an unexpired lease (whoever owns it), means "not you". A running record whose lease
- * expired (its process died) is closed as failed before the new one starts.
+ * expired (its process died) is closed as abandoned, at its lease's expiry, before the new one starts.
  */
 export async function beginDiscovery(
   ctx: StoreContext,
@@ -27,14 +27,11 @@ export async function beginDiscovery(
         [args.connectionId, args.slot, args.now],
       );
       if (blocking.rows.length > 0) return null;
+      // Every running record left is expired (the check above): its process died mid-discovery.
       await tx.query(
-        `UPDATE ${s}.discovery_runs SET status = 'failed', finished_at = $2, error = $3::jsonb
+        `UPDATE ${s}.discovery_runs SET status = 'abandoned', finished_at = lease_expires_at, error = $2::jsonb
          WHERE connection_id = $1 AND status = 'running'`,
-        [
-          args.connectionId,
-          args.now,
-          JSON.stringify({ name: "StoreError", code: "STORE", message: "[postgres-store] discovery abandoned: its lease expired", retryable: true }),
-        ],
+        [args.connectionId, JSON.stringify(abandonedError("discovery"))],
       );
       const inserted = await tx.query<{ id: string }>(
         `INSERT INTO ${s}.discovery_runs (connection_id, slot, owner, started_at, lease_expires_at)
@@ -45,6 +42,21 @@ export async function beginDiscovery(
     },
     { operation: "beginDiscovery" },
   );
+}
+
+/** `SyncStore.renewDiscovery`: extends the lease only while `owner` holds it, unexpired, on a running record. */
+export async function renewDiscovery(
+  ctx: StoreContext,
+  args: { readonly id: string; readonly owner: string; readonly now: Date; readonly leaseMs: number },
+): Promise<boolean> {
+  if (!RUN_ID.test(args.id)) return false;
+  const renewed = await ctx.db.query(
+    `UPDATE ${ctx.s}.discovery_runs SET lease_expires_at = $4
+     WHERE id = $1::bigint AND owner = $2 AND status = 'running' AND lease_expires_at > $3`,
+    [args.id, args.owner, args.now, addMs(args.now, args.leaseMs)],
+    { operation: "renewDiscovery", retry: true },
+  );
+  return renewed.rowCount > 0;
 }
 
 /** `SyncStore.finishDiscovery`. */

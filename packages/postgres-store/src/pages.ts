@@ -1,5 +1,5 @@
 import { checkPage, LeaseLostError, rawJsonText, StoreError, withoutUnknownEvents } from "@project88/core";
-import type { CheckedPage, CommitPageArgs, FieldProblem, PageWriteResult, Registration, Removal, StoredFieldProblem, StoredRegistration } from "@project88/core";
+import type { CheckedPage, CommitPageArgs, FieldProblem, ForgottenReturn, PageWriteResult, Registration, Removal, StoredFieldProblem, StoredRegistration } from "@project88/core";
 import { HELD } from "./claims.js";
 import { preferLz4Compression } from "./compression.js";
 import type { SqlQueryable } from "./sql-client.js";
@@ -108,14 +108,20 @@ function upsertSql(s: string): string {
     ON CONFLICT (provider, registration_id) DO UPDATE SET
       ${REG_COLUMNS.map((c) => `${c} = excluded.${c}`).join(", ")},
       problems = ${MERGED_PROBLEMS},
-      status = 'active', removed_reason = NULL, new_registration_id = NULL, updated_at = excluded.updated_at,
+      status = 'active', removed_reason = NULL, new_registration_id = NULL, updated_at = excluded.updated_at, anonymised_at = NULL,
       status_changed_at = CASE WHEN r.status = 'active' THEN r.status_changed_at ELSE excluded.updated_at END
     WHERE (r.modified_at IS NULL OR excluded.modified_at IS NULL OR excluded.modified_at >= r.modified_at)
       AND (${differs}, r.status, r.removed_reason, r.new_registration_id)
           IS DISTINCT FROM (${incoming}, 'active', NULL::text, NULL::text)
-    RETURNING (xmax = 0) AS inserted
+    RETURNING (xmax = 0) AS inserted, r.registration_id, r.user_id
   )
-  SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM written`;
+  SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated,
+    -- Written rows of a person forget erased: the provider still sends them (ids only).
+    (SELECT json_agg(json_build_object('registrationId', w.registration_id, 'userId', w.user_id) ORDER BY w.registration_id)
+       FROM written w
+      WHERE EXISTS (SELECT 1 FROM ${s}.forgotten f WHERE f.provider = $1
+              AND ((f.kind = 'registration' AND f.subject_id = w.registration_id) OR (f.kind = 'user' AND f.subject_id = w.user_id)))) AS returned
+  FROM written`;
 }
 
 /**
@@ -159,14 +165,14 @@ export async function writeRegistrations(
   provider: string,
   now: Date,
   input: readonly Registration[],
-): Promise<{ inserted: number; updated: number; unchanged: number }> {
-  if (input.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+): Promise<{ inserted: number; updated: number; unchanged: number; returned: ForgottenReturn[] }> {
+  if (input.length === 0) return { inserted: 0, updated: 0, unchanged: 0, returned: [] };
   const { rows, raws } = prepare(input);
   const records = JSON.stringify(registrationRecords(rows, now));
-  const result = await q.query<{ inserted: number; updated: number }>(upsertSql(s), [provider, now, records, rawLines(raws)]);
+  const result = await q.query<{ inserted: number; updated: number; returned: ForgottenReturn[] | null }>(upsertSql(s), [provider, now, records, rawLines(raws)]);
   const inserted = result.rows[0]?.inserted ?? 0;
   const updated = result.rows[0]?.updated ?? 0;
-  return { inserted, updated, unchanged: input.length - inserted - updated };
+  return { inserted, updated, unchanged: input.length - inserted - updated, returned: result.rows[0]?.returned ?? [] };
 }
 
 /**
@@ -174,8 +180,8 @@ export async function writeRegistrations(
  * (a re-registration came after it) is skipped; an unknown registration is inserted with the
  * removal's raw row so nothing the provider sent is lost.
  */
-async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: Date, input: readonly Removal[]): Promise<number> {
-  if (input.length === 0) return 0;
+async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: Date, input: readonly Removal[]): Promise<{ removed: number; returned: ForgottenReturn[] }> {
+  if (input.length === 0) return { removed: 0, returned: [] };
   const { rows, raws } = prepare(input);
   const records = rows.map((r) => ({
     registration_id: r.registrationId,
@@ -186,7 +192,7 @@ async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: 
     modified_at: r.modifiedAt,
     problems: problemsJson(r.problems, now),
   }));
-  const result = await q.query<{ removed: number }>(
+  const result = await q.query<{ removed: number; returned: ForgottenReturn[] | null }>(
     `WITH written AS (
        INSERT INTO ${s}.registrations AS r (provider, registration_id, race_id, event_id, modified_at, status, removed_reason,
          new_registration_id, raw, problems, first_seen_at, updated_at, status_changed_at)
@@ -199,11 +205,16 @@ async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: 
        WHERE (r.modified_at IS NULL OR excluded.modified_at IS NULL OR excluded.modified_at >= r.modified_at)
          AND (r.status, r.removed_reason, r.new_registration_id)
              IS DISTINCT FROM (excluded.status, excluded.removed_reason, excluded.new_registration_id)
-       RETURNING 1)
-     SELECT count(*)::int AS removed FROM written`,
+       RETURNING (xmax = 0) AS inserted, r.registration_id)
+     SELECT count(*)::int AS removed,
+       -- A forgotten registration first seen through the removal feed: its raw row was stored.
+       (SELECT json_agg(json_build_object('registrationId', w.registration_id, 'userId', NULL) ORDER BY w.registration_id)
+          FROM written w
+         WHERE w.inserted AND EXISTS (SELECT 1 FROM ${s}.forgotten f WHERE f.provider = $1 AND f.kind = 'registration' AND f.subject_id = w.registration_id)) AS returned
+     FROM written`,
     [provider, now, JSON.stringify(records), rawLines(raws)],
   );
-  return result.rows[0]?.removed ?? 0;
+  return { removed: result.rows[0]?.removed ?? 0, returned: result.rows[0]?.returned ?? [] };
 }
 
 /** Locks the pass's events and throws `LeaseLostError` unless `owner` holds every lease. */
@@ -271,16 +282,18 @@ export async function commitPage(ctx: StoreContext, args: CommitPageArgs): Promi
       const page = await assertPage(tx, s, args, checked);
       if (page.registrations.length + page.removals.length > 0) await preferLz4Compression(tx);
       const regs = await writeRegistrations(tx, s, args.provider, args.now, page.registrations);
-      const removed = await writeRemovals(tx, s, args.provider, args.now, page.removals);
+      const { removed, returned: returnedByRemovals } = await writeRemovals(tx, s, args.provider, args.now, page.removals);
       if (args.backfillAfter !== undefined) {
         await tx.query(
           `UPDATE ${s}.sync_state SET backfill_after = $3, updated_at = $4 WHERE provider = $1 AND event_id = ANY($2::text[])`,
           [args.provider, [...args.eventIds], args.backfillAfter, args.now],
         );
       }
-      const counts = { ...regs, removed };
+      const { returned: returnedByRows, ...written } = regs;
+      const returned = [...returnedByRows, ...returnedByRemovals];
+      const counts = { ...written, removed };
       const vanish = await finishPass(tx, s, args, { ...counts, problems: page.problems });
-      const result = { ...counts, problems: page.problems };
+      const result = { ...counts, problems: page.problems, ...(returned.length > 0 ? { returned } : {}) };
       return vanish ? { ...result, vanish } : result;
     },
     { operation: "commitPage" },

@@ -11,6 +11,34 @@ export const RUN_ID = /^\d{1,18}$/;
 const SUCCESS = ["last_error = NULL", "failures = 0", "last_success_at = $3", "lease_owner = NULL", "lease_expires_at = NULL"];
 const RELEASE = ["lease_owner = NULL", "lease_expires_at = NULL"];
 
+/** The error recorded on a run or discovery closed as abandoned (no secret: owners are process names). */
+export function abandonedError(what: "run" | "discovery"): SerializedError {
+  return { name: "LeaseLostError", code: "LEASE_LOST", message: `[postgres-store] ${what} abandoned: its process's lease expired before it finished`, retryable: true };
+}
+
+/** An event whose expired lease a claim just took over: who held it, and until when. */
+export interface ExpiredLease {
+  readonly provider: string;
+  readonly eventId: string;
+  readonly owner: string;
+  readonly expiredAt: Date;
+}
+
+/**
+ * Closes as abandoned the runs still `running` under leases a claim took over (their process
+ * died or stopped renewing), with the instant the lease expired as `finished_at`. Runs inside
+ * the claim's transaction, so the run is closed exactly when its work changes hands.
+ */
+export async function closeAbandonedRuns(q: SqlQueryable, s: string, expired: readonly ExpiredLease[]): Promise<void> {
+  if (expired.length === 0) return;
+  await q.query(
+    `UPDATE ${s}.sync_runs r SET status = 'abandoned', finished_at = a.expired_at, error = $5::jsonb
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS a(provider, event_id, owner, expired_at)
+     WHERE r.status = 'running' AND r.provider = a.provider AND r.owner = a.owner AND a.event_id = ANY(r.event_ids)`,
+    [expired.map((e) => e.provider), expired.map((e) => e.eventId), expired.map((e) => e.owner), expired.map((e) => e.expiredAt), JSON.stringify(abandonedError("run"))],
+  );
+}
+
 /** `SyncStore.startRun`: records a pass as running and returns its id. */
 export async function startRun(ctx: StoreContext, args: StartRunArgs): Promise<string> {
   const result = await ctx.db.query<{ id: string }>(

@@ -13,6 +13,7 @@ import * as pages from "./pages.js";
 import { createPgClient } from "./pg-client.js";
 import { plaintextWarning, type PgConnectionOptions } from "./pg-options.js";
 import { createPgliteClient } from "./pglite-client.js";
+import * as privacy from "./privacy.js";
 import type { StoreContext } from "./rows.js";
 import * as runs from "./runs.js";
 import type { SqlClient } from "./sql-client.js";
@@ -126,8 +127,11 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
     pauseBudget: (args) => budgets.pauseBudget(ctx, args),
     getBudgets: (args) => budgets.getBudgets(ctx, args),
     beginDiscovery: (args) => discovery.beginDiscovery(ctx, args),
+    renewDiscovery: (args) => discovery.renewDiscovery(ctx, args),
     finishDiscovery: (args) => discovery.finishDiscovery(ctx, args),
     lastDiscoveries: (args) => discovery.lastDiscoveries(ctx, args),
+    anonymiseEnded: (args) => privacy.anonymiseEnded(ctx, args),
+    forget: (args) => privacy.forget(ctx, args),
     databaseNow: () => databaseNow(ctx),
     close: () => db.close(),
   };

@@ -1,9 +1,10 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StoreError } from "@project88/core";
+import { PERSONAL_FIELDS, StoreError } from "@project88/core";
 import { runStoreConformance } from "@project88/core/testing";
 import { createPostgresStore, type PostgresStore } from "@project88/postgres-store";
 import { useTestSchema } from "./db.js";
+import { PERSONAL_COLUMNS } from "../src/privacy.js";
 import { storeCases } from "./store-cases.js";
 
 const db = useTestSchema("store_pg");
@@ -39,6 +40,46 @@ describe("postgres store on PostgreSQL", () => {
       ["active", "transferred"],
       ["transferred", "active"],
     ]);
+  });
+
+  it("clears exactly core's personal fields (as columns) and raw", () => {
+    const snake = PERSONAL_FIELDS.map((f) => f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+    expect([...PERSONAL_COLUMNS]).toEqual([...snake, "raw"]);
+  });
+
+  it("forget deletes the person's status history and leaves a tombstone naming only ids", async () => {
+    const s = db.get().schema;
+    const count = async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${s}".registration_status_changes WHERE registration_id = '40'`))[0]?.n;
+    expect(await count()).toBe(2);
+    // The removal case's provider name is random; its history rows name it.
+    const [{ provider } = { provider: "" }] = await db.query<{ provider: string }>(`SELECT provider FROM "${s}".registration_status_changes WHERE registration_id = '40' LIMIT 1`);
+    const now = new Date("2026-07-01T00:00:00Z");
+    expect(await store.forget({ now, provider, registrationId: "40" })).toEqual({ registrations: 1 });
+    expect(await count()).toBe(0);
+    const tombstones = await db.query<{ kind: string; subject_id: string; forgotten_at: Date }>(
+      `SELECT kind, subject_id, forgotten_at FROM "${s}".forgotten WHERE provider = $1`,
+      [provider],
+    );
+    expect(tombstones).toEqual([{ kind: "registration", subject_id: "40", forgotten_at: now }]);
+    const [row] = await db.query<Record<string, unknown>>(`SELECT * FROM "${s}".registrations WHERE provider = $1 AND registration_id = '40'`, [provider]);
+    for (const column of ["user_id", "first_name", "last_name", "gender", "dob", "age", "bib", "chip", "email", "phone", "city", "state", "country", "team_name", "raw"]) {
+      expect({ column, value: row?.[column] }).toEqual({ column, value: null });
+    }
+    expect(row).toMatchObject({ registration_id: "40", anonymised_at: now, updated_at: now });
+  });
+
+  it("a discovery whose process died is closed as abandoned at its lease's expiry when the slot is taken over", async () => {
+    const s = db.get().schema;
+    const now = new Date("2026-05-02T06:00:00Z");
+    const conn = `conn-dead-${Math.random().toString(36).slice(2, 8)}`;
+    const dead = await store.beginDiscovery({ connectionId: conn, slot: now, owner: "dead", now, leaseMs: 60_000 });
+    const taken = await store.beginDiscovery({ connectionId: conn, slot: now, owner: "alive", now: new Date(now.getTime() + 90_000), leaseMs: 60_000 });
+    expect(taken).not.toBeNull();
+    const rows = await db.query<{ status: string; finished_at: Date; error: { code: string } }>(
+      `SELECT status, finished_at, error FROM "${s}".discovery_runs WHERE id = $1::bigint`,
+      [dead],
+    );
+    expect(rows).toEqual([{ status: "abandoned", finished_at: new Date(now.getTime() + 60_000), error: expect.objectContaining({ code: "LEASE_LOST" }) }]);
   });
 
   it("refuses to run against a schema migrated by a newer version", async () => {

@@ -28,6 +28,13 @@ const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   signal: controller.signal,
+  // Only a command that subscribes (`start`) handles SIGHUP; for every other one it keeps its
+  // default meaning (the terminal went away: exit).
+  onHangup: (listener) => {
+    const handler = () => listener();
+    process.on("SIGHUP", handler);
+    return () => process.off("SIGHUP", handler);
+  },
 });
 // Let stdout drain (a pipe may still hold log lines), then exit: pools or sockets left open by a
 // library must not keep a finished command alive.

@@ -95,6 +95,22 @@ const connectionSchema = z.strictObject({
   maxInFlight: z.number().int("must be a whole number").positive("must be positive").optional(),
   burst: z.number().int("must be a whole number").positive("must be positive").optional(),
   budgetKey: z.string().min(1).optional(),
+  /** Fetch question answers (emergency contacts, medical notes): off unless set. */
+  includeQuestions: z.boolean().optional(),
+  /** How much of each row's raw provider JSON is stored: "full" (default), "none", or { keep: [fields] }. */
+  raw: z
+    .union([
+      z.literal("full"),
+      z.literal("none"),
+      z.strictObject({ keep: z.array(z.string().min(1, "must not be empty")).min(1, 'name at least one field, or use "none"') }),
+    ], { error: 'expected "full", "none" or { "keep": ["field", ...] }' })
+    .optional(),
+});
+
+/** Personal-data retention: registrations of events that ended more than `days` ago are anonymised daily. */
+export const retentionSchema = z.strictObject({
+  days: z.number().int("must be a whole number").positive("must be positive"),
+  batchSize: z.number().int("must be a whole number").positive("must be positive").max(100_000, "at most 100000").optional(),
 });
 
 /** A duration longer than zero (the network and clock settings). */
@@ -164,6 +180,7 @@ export const configFileSchema = z
       .default("project88_sync"),
     connections: z.array(connectionSchema).min(1, "needs at least one connection"),
     schedule: scheduleSchema.optional(),
+    retention: retentionSchema.optional(),
     history: historySchema.optional(),
     runsignup: runsignupSchema.optional(),
     clock: clockSchema.optional(),

@@ -18,6 +18,8 @@ export interface RunnerConfig {
   readonly schema: string;
   readonly connections: readonly ConnectionInput[];
   readonly schedule: ScheduleInput;
+  /** Personal-data retention; null when off (the default). */
+  readonly retention: { readonly days: number; readonly batchSize?: number | undefined } | null;
   /** Retention of the engine's own history (core's defaults when the file says nothing). */
   readonly history?: HistoryInput | undefined;
   /** How long a finished event stays in status; absent is core's default (7 days). */
@@ -207,6 +209,8 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
       maxInFlight: connection.maxInFlight,
       burst: connection.burst,
       budgetKey: connection.budgetKey,
+      includeQuestions: connection.includeQuestions ?? false,
+      raw: connection.raw ?? "full",
     };
   });
 
@@ -235,6 +239,7 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
     schema: file.schema,
     connections,
     schedule,
+    retention: file.retention ?? null,
     history: {
       ...(file.history?.runsMaxAge === undefined ? {} : { runsMaxAgeMs: file.history.runsMaxAge }),
       ...(file.history?.statusChangesMaxAge === undefined ? {} : { statusChangesMaxAgeMs: file.history.statusChangesMaxAge }),

@@ -15,6 +15,11 @@ export interface CliIo {
   readonly stderr: OutputStream;
   /** Aborted on the first SIGTERM/SIGINT: stop claiming, finish the page in flight, exit 0. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Subscribes to SIGHUP (reread the configuration, reopen the log file); returns the
+   * unsubscribe. Absent where the process has no such signal (tests in-process, Windows).
+   */
+  readonly onHangup?: ((listener: () => void) => () => void) | undefined;
 }
 
 /** Exit codes: 0 done, 1 the work failed, 2 bad usage or configuration. */

@@ -30,13 +30,28 @@ export const REDACT_PATHS = [
 ];
 
 export interface CreateLoggerOptions {
-  /** Where lines go (the process's stdout in the CLI). */
-  readonly stream: Writable;
+  /** Where lines go (the process's stdout in the CLI, or a `LogFile`). */
+  readonly stream: Writable | LogFile;
   /** Human-readable lines (a TTY) instead of JSON lines. */
   readonly pretty?: boolean;
   readonly level?: LevelWithSilent;
-  /** Secret values scrubbed from every line as a last line of defence. */
-  readonly secrets?: readonly Secret[];
+  /**
+   * Secret values scrubbed from every line as a last line of defence; a function is asked on
+   * every line, so a reloaded configuration's new secrets are scrubbed too.
+   */
+  readonly secrets?: readonly Secret[] | (() => readonly Secret[]);
+}
+
+/** A log file (`--log-file`): JSON lines appended; `reopen()` after logrotate moved it. */
+export type LogFile = ReturnType<typeof pino.destination>;
+
+/**
+ * Opens `path` for appending JSON lines (created with its directory when missing). Writes are
+ * synchronous so the last lines before an exit are never lost. `reopen()` opens the path anew:
+ * logrotate renames the file, then sends SIGHUP.
+ */
+export function openLogFile(path: string): LogFile {
+  return pino.destination({ dest: path, append: true, mkdir: true, sync: true });
 }
 
 /**
@@ -45,7 +60,11 @@ export interface CreateLoggerOptions {
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
   // A value this short would blank out ordinary words of every line; real credentials are longer.
-  const secrets = (options.secrets ?? []).filter((s) => s.reveal().length >= MIN_SCRUB_LENGTH);
+  const given = options.secrets ?? [];
+  const scrubbable = (list: readonly Secret[]) => list.filter((s) => s.reveal().length >= MIN_SCRUB_LENGTH);
+  const fixed = typeof given === "function" ? null : scrubbable(given);
+  const scrub =
+    fixed === null ? (line: string) => redact(line, scrubbable((given as () => readonly Secret[])())) : fixed.length > 0 ? (line: string) => redact(line, fixed) : null;
   const destination = options.pretty
     ? pretty({ destination: options.stream, colorize: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname", sync: true })
     : options.stream;
@@ -54,7 +73,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       level: options.level ?? "info",
       base: { name: "project88-sync" },
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
-      hooks: secrets.length > 0 ? { streamWrite: (line: string) => redact(line, secrets) } : {},
+      hooks: scrub !== null ? { streamWrite: scrub } : {},
     },
     destination,
   );
@@ -71,6 +90,7 @@ const EVENT_LEVELS: { readonly [K in EngineEventName]: Level | ((payload: Engine
   "engine:stop": "info",
   "discovery:start": "debug",
   "discovery:finish": (p) => (p.error || p.skipped.length > 0 ? "warn" : "info"),
+  "discovery:skipped": "warn",
   "race:new": "debug",
   "event:new": "debug",
   "event:changed": "info",
@@ -85,6 +105,10 @@ const EVENT_LEVELS: { readonly [K in EngineEventName]: Level | ((payload: Engine
   "budget:over": "info",
   "schedule:late": "warn",
   "lease:lost": "warn",
+  "privacy:returned": "warn",
+  "privacy:anonymised": "info",
+  "privacy:forgotten": "info",
+  "connections:changed": "info",
   "history:pruned": "info",
   "engine:error": "error",
   "clock:skew": (p) => (p.exceeded ? "warn" : "info"),

@@ -66,6 +66,8 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
   const eventsByTier = new Gauge({ name: `${p}events`, help: "Known events per scheduling tier.", labelNames: ["tier"], registers });
   const lateEvents = new Gauge({ name: `${p}late_events`, help: "Events whose sync is later than their tier allows.", registers });
   const registrations = new Gauge({ name: `${p}registrations`, help: "Active registrations stored across all events.", registers });
+  /** Connection ids the per-connection gauges were last set for. */
+  let shown = new Set<string>();
   const clockSkew = new Gauge({
     name: `${p}clock_skew_seconds`,
     help: "This host's clock minus another's (provider: per connection, from its Date header; database: connection=\"\"), positive when this host runs ahead.",
@@ -146,6 +148,14 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
     },
     updateFromStatus(status) {
       running.set(status.running ? 1 : 0);
+      // A connection removed by a configuration reload drops out of the per-connection gauges
+      // rather than showing its last values forever.
+      const current = new Set(status.connections.map((c) => c.id));
+      for (const id of shown) {
+        if (current.has(id)) continue;
+        for (const gauge of [tokens, callsLastHour, callsPerHour, inFlight, paused, lastDiscovery]) gauge.remove({ connection: id });
+      }
+      shown = current;
       for (const c of status.connections) {
         const labels = { connection: c.id };
         tokens.set(labels, c.tokens);

@@ -6,9 +6,11 @@ import { demoCommand } from "./commands/demo.js";
 import { lockedMessage } from "./commands/remote.js";
 import { DataDirLockedError } from "./data-dir-lock.js";
 import { discoverCommand } from "./commands/discover.js";
+import { forgetCommand } from "./commands/forget.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { onceCommand } from "./commands/once.js";
 import { planCommand } from "./commands/plan.js";
+import { purgeCommand } from "./commands/purge.js";
 import { startCommand } from "./commands/start.js";
 import { statusCommand } from "./commands/status.js";
 import { syncCommand } from "./commands/sync.js";
@@ -24,6 +26,8 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   planCommand,
   migrateCommand,
+  purgeCommand,
+  forgetCommand,
   demoCommand,
 ];
 

@@ -81,6 +81,7 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
       store: opened.store,
       connections: config.connections,
       schedule: config.schedule,
+      retention: config.retention ?? undefined,
       ...(config.history === undefined ? {} : { history: config.history }),
       ...(config.recentEventsMs === undefined ? {} : { recentEventsMs: config.recentEventsMs }),
       ...(config.clock?.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: config.clock.maxClockSkewMs }),

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createSyncEngine, type SyncEngine } from "@project88/core";
+import { createSyncEngine, credentialBudgetKey, secret, type SyncEngine } from "@project88/core";
 import { createMemoryStore, createScriptedAdapter, generateDataset, type MemoryStore, type ScriptedAdapter } from "@project88/core/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli, type RunnerDeps, type StatusJson } from "../src/index.js";
@@ -79,6 +79,18 @@ describe("commands in-process", () => {
     }
     expect(lines.some((l) => typeof l.msg === "string" && l.msg.includes("embedded PGlite"))).toBe(true);
     expect(r.out).not.toContain("canary-");
+  });
+
+  it("discover of a paused connection skips it, says so, and exits non-zero instead of waiting out the pause", async () => {
+    const now = new Date();
+    // The connection's default budget key: a digest of its credentials.
+    const key = credentialBudgetKey("runsignup", { apiKey: secret(env.K), apiSecret: secret(env.S) });
+    await store.pauseBudget({ key, now, until: new Date(now.getTime() + 3_600_000), reason: "credentials rejected" });
+    const r = await run(["discover", "--config", configPath]);
+    expect(r.code).not.toBe(0);
+    expect(adapter.calls).toEqual([]);
+    const lines = r.out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.event === "discovery:skipped")).toMatchObject({ connectionId: "acme", reason: "paused", level: 40 });
   });
 
   it("--no-migrate skips migrations; status --json and plan --json print parseable documents", async () => {

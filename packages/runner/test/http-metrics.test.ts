@@ -41,6 +41,13 @@ describe("metrics and HTTP endpoints", () => {
     expect(text).toContain('project88_sync_http_requests_total{connection="acme",status="200",outcome="ok"} 1');
     expect(text).toContain('project88_sync_http_requests_total{connection="acme",status="200",outcome="error"} 1');
     expect(text).toContain('project88_sync_last_discovery_timestamp_seconds{connection="acme"}');
+    // A connection removed by a reload leaves the per-connection gauges; counters keep their history.
+    const without = engineStatus();
+    metrics.updateFromStatus({ ...without, connections: without.connections.filter((c) => c.id !== "acme") });
+    const after = await metrics.render();
+    expect(after).not.toContain('project88_sync_budget_tokens{connection="acme"}');
+    expect(after).not.toContain('project88_sync_budget_paused{connection="acme"}');
+    expect(after).toContain('project88_sync_api_calls_total{connection="acme",purpose="sync"} 3');
   });
 
   it("serves /healthz, /readyz, /metrics, /status and / over loopback", async () => {

@@ -155,7 +155,8 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
       // Whole seconds, rounded down: the filter is inclusive, so rows modified in the cursor's
       // own second come back rather than being lost.
       if (args.modifiedSince !== undefined) query.modified_after_timestamp = String(toEpochSeconds(args.modifiedSince));
-      if (endpoint === "participants" && o.includeQuestions) query.include_questions = "T";
+      // Off unless asked for (the parameter is simply left out): answers hold medical notes.
+      if (endpoint === "participants" && (conn.includeQuestions ?? o.includeQuestions)) query.include_questions = "T";
       const what = `race ${args.raceId} ${endpoint}`;
       const body = await client.get(conn, { path: `/race/${args.raceId}/${endpoint}`, query, what }, ctx);
       const elements = read(body, what);

@@ -12,13 +12,19 @@ const NOT_FOUND_CODES = new Set([201, 223, 301]);
 const TRANSIENT_CODES = new Set([4, 5]);
 const THROTTLED = 14;
 
-/** Parses `Retry-After` (seconds or an HTTP date) to milliseconds; null when absent or unreadable. */
+/** The longest wait a `Retry-After` may ask for: a far date or a huge number is read as one hour. */
+export const MAX_RETRY_AFTER_MS = 60 * 60_000;
+
+/**
+ * Parses `Retry-After` (seconds or an HTTP date) to milliseconds, at most `MAX_RETRY_AFTER_MS`;
+ * null when absent or unreadable.
+ */
 export function parseRetryAfter(value: string | string[] | undefined, now: Date): number | null {
   const raw = Array.isArray(value) ? value[0] : value;
   if (raw === undefined || raw.trim() === "") return null;
-  if (/^\d+(\.\d+)?$/.test(raw.trim())) return Math.round(Number(raw) * 1000);
+  if (/^\d+(\.\d+)?$/.test(raw.trim())) return Math.min(MAX_RETRY_AFTER_MS, Math.round(Number(raw) * 1000));
   const at = Date.parse(raw);
-  return Number.isNaN(at) ? null : Math.max(0, at - now.getTime());
+  return Number.isNaN(at) ? null : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, at - now.getTime()));
 }
 
 /**

@@ -28,7 +28,7 @@ const schema = z.object({
   connectionsPerOrigin: z.number().int().min(1).max(64).optional(),
   maxResponseBytes: z.number().int().min(1024).max(2 ** 31 - 1).default(DEFAULT_MAX_RESPONSE_BYTES),
   raceDetail: z.enum(["auto", "always"]).default("auto"),
-  includeQuestions: z.boolean().default(true),
+  includeQuestions: z.boolean().default(false),
   userAgent: z.string().min(1).default("project88-sync (+https://github.com/project88)"),
   onRequest: z.custom<(info: RequestInfo) => void>((v) => typeof v === "function", "expected a function").optional(),
 });
@@ -67,7 +67,11 @@ export interface RunSignupAdapterOptions {
   maxResponseBytes?: number;
   /** `auto`: `GET /race/:id` only when the list lacks events or a time zone; `always`: for every race. */
   raceDetail?: "auto" | "always";
-  /** Ask for `question_responses` on participants (kept in `raw`). Default true. */
+  /**
+   * Ask for `question_responses` on participants (kept in `raw`) for connections that do not say
+   * (`Connection.includeQuestions` wins). Default false: answers often hold emergency contacts
+   * and medical notes, so they are fetched only when asked for.
+   */
   includeQuestions?: boolean;
   userAgent?: string;
   /** Called after every request with a redacted URL, the status and the duration. Must not throw. */

@@ -56,6 +56,13 @@ describe("HTTP and body mapping", () => {
     expect(await failure(429, "")).toMatchObject({ retryAfterMs: null });
   });
 
+  it("caps Retry-After at one hour, as seconds or as a far HTTP date", async () => {
+    // 30 days would overflow a Node timer (2^31 ms) and fire after 1 ms: a busy loop.
+    expect(await failure(429, "", { "retry-after": String(30 * 86_400) })).toMatchObject({ retryAfterMs: 3_600_000 });
+    const now = new Date("2026-06-01T12:00:00Z");
+    expect(await failure(429, "", { "retry-after": "Fri, 01 Jan 2100 00:00:00 GMT" }, now)).toMatchObject({ retryAfterMs: 3_600_000 });
+  });
+
   it("finds an error envelope wrapped in an array", async () => {
     const error = await failure(200, '[{"error":{"error_code":301,"error_msg":"Event not found."}}]');
     expect(error).toBeInstanceOf(NotFoundError);
@@ -104,9 +111,42 @@ describe("HTTP and body mapping", () => {
       results_per_page: "500",
       after_registration_id: "77",
       modified_after_timestamp: String(Date.parse("2026-06-01T12:00:00Z") / 1000),
-      include_questions: "T",
       api_key: "key-1",
       api_secret: "s3cret",
     });
+  });
+
+  it("asks for question answers only for a connection that wants them (they hold medical notes)", async () => {
+    /** The participants query a connection's request carries, under the given adapter options. */
+    let previous: MockAgent | undefined;
+    async function questionsParam(connection: Connection, options: { includeQuestions?: boolean } = {}, endpoint: "participants" | "removed" = "participants") {
+      await previous?.close();
+      agent = new MockAgent();
+      previous = agent;
+      agent.disableNetConnect();
+      const seen: string[] = [];
+      agent
+        .get("https://runsignup.com")
+        .intercept({
+          path: (p) => {
+            seen.push(p);
+            return true;
+          },
+          method: "GET",
+        })
+        .reply(200, endpoint === "participants" ? "[]" : '{"removed_participants":[]}');
+      const adapter = createRunSignupAdapter({ dispatcher: agent, ...options });
+      if (endpoint === "participants") await collect(adapter.fetchRegistrations(connection, args, callContext())).catch(() => undefined);
+      else await collect(adapter.fetchRemovals(connection, args, callContext())).catch(() => undefined);
+      return new URL(`https://runsignup.com${seen[0]}`).searchParams.get("include_questions");
+    }
+    expect(await questionsParam(conn)).toBeNull();
+    expect(await questionsParam({ ...conn, includeQuestions: false })).toBeNull();
+    expect(await questionsParam({ ...conn, includeQuestions: true })).toBe("T");
+    // The connection's choice wins over the adapter-wide default either way.
+    expect(await questionsParam({ ...conn, includeQuestions: false }, { includeQuestions: true })).toBeNull();
+    expect(await questionsParam(conn, { includeQuestions: true })).toBe("T");
+    // The removal feed never asks.
+    expect(await questionsParam({ ...conn, includeQuestions: true }, {}, "removed")).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import { StoreError } from "../errors.js";
 import type { ClaimArgs, StoredEvent, SyncStore } from "../store.js";
 import type { EventRef } from "../types.js";
-import { applyPatch, holdsLease, isLeased, key, seesUsably, toStoredEvent, type MemoryState, type MutableState } from "./memory-state.js";
+import { abandonedError, applyPatch, holdsLease, isLeased, key, seesUsably, toStoredEvent, type MemoryState, type MutableState } from "./memory-state.js";
 
 type ClaimEventsArgs = Parameters<SyncStore["claimEvents"]>[0];
 type RenewArgs = Parameters<SyncStore["renewLeases"]>[0];
@@ -17,7 +17,22 @@ function urgency(a: MutableState, b: MutableState): number {
   return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
 }
 
-function lease(sync: MutableState, owner: string, now: Date, leaseMs: number): void {
+/**
+ * Leases the event to `owner`. A previous owner whose lease expired died (or stopped renewing)
+ * mid-pass: its runs on this event still say `running`, so they are closed as abandoned, at the
+ * instant the lease expired.
+ */
+function lease(state: MemoryState, sync: MutableState, owner: string, now: Date, leaseMs: number): void {
+  const previous = sync.leaseOwner;
+  const expiredAt = sync.leaseExpiresAt;
+  if (previous !== null && expiredAt !== null && expiredAt.getTime() <= now.getTime()) {
+    for (const run of state.runs.values()) {
+      if (run.status !== "running" || run.owner !== previous || run.provider !== sync.provider || !run.eventIds.includes(sync.eventId)) continue;
+      run.status = "abandoned";
+      run.finishedAt = new Date(expiredAt);
+      run.error = abandonedError("run", previous);
+    }
+  }
   sync.leaseOwner = owner;
   sync.leaseExpiresAt = new Date(now.getTime() + leaseMs);
 }
@@ -47,7 +62,7 @@ export function claimDue(state: MemoryState, args: ClaimArgs): StoredEvent[] {
   const claimed: StoredEvent[] = [];
   for (const list of races.slice(0, Math.max(0, args.maxRaces))) {
     for (const sync of list) {
-      lease(sync, args.owner, args.now, args.leaseMs);
+      lease(state, sync, args.owner, args.now, args.leaseMs);
       claimed.push(toStoredEvent(state, key(sync.provider, sync.eventId)));
     }
   }
@@ -62,7 +77,7 @@ export function claimEvents(state: MemoryState, args: ClaimEventsArgs): StoredEv
     const sync = state.states.get(eventKey);
     if (sync === undefined) continue;
     if (isLeased(sync, args.now) && sync.leaseOwner !== args.owner) continue;
-    lease(sync, args.owner, args.now, args.leaseMs);
+    lease(state, sync, args.owner, args.now, args.leaseMs);
     claimed.push(toStoredEvent(state, eventKey));
   }
   return claimed;
@@ -77,7 +92,7 @@ export function renewLeases(state: MemoryState, args: RenewArgs): EventRef[] {
       lost.push({ provider: ref.provider, eventId: ref.eventId });
       continue;
     }
-    lease(sync, args.owner, args.now, args.leaseMs);
+    sync.leaseExpiresAt = new Date(args.now.getTime() + args.leaseMs);
   }
   return lost;
 }

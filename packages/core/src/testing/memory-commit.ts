@@ -1,5 +1,5 @@
 import { LeaseLostError, StoreError } from "../errors.js";
-import type { CommitPageArgs, FailRunArgs, PageWriteResult, StoredFieldProblem } from "../store.js";
+import type { CommitPageArgs, FailRunArgs, ForgottenReturn, PageWriteResult, StoredFieldProblem } from "../store.js";
 import type { FieldProblem, Registration } from "../types.js";
 import {
   applyPatch,
@@ -9,11 +9,13 @@ import {
   key,
   putRegistration,
   registrationsOf,
+  tombstone,
   type MemoryState,
   type MutableRegistration,
   type MutableRun,
 } from "./memory-state.js";
 import { checkPage, PROBLEM_SAMPLE_SIZE, withoutUnknownEvents, type CheckedPage } from "../rows.js";
+import { returnedRows } from "./memory-privacy.js";
 import { deepEqual } from "./row-validation.js";
 
 const COLUMNS = [
@@ -61,9 +63,8 @@ function runOf(state: MemoryState, runId: string): MutableRun {
  */
 function validateCommit(state: MemoryState, args: CommitPageArgs): { run: MutableRun; page: CheckedPage } {
   const run = runOf(state, args.runId);
-  if (run.status !== "running") {
-    throw new StoreError(`[memory-store] run ${args.runId} is ${run.status}; it takes no more pages`, { retryable: false });
-  }
+  // The lease first: a run another process closed as abandoned lost its lease, and the caller
+  // must hear that (LeaseLostError), not only that its run is closed.
   const lost = args.eventIds.filter((eventId) => {
     const sync = state.states.get(key(args.provider, eventId));
     return sync === undefined || !holdsLease(sync, args.owner, args.now);
@@ -73,6 +74,9 @@ function validateCommit(state: MemoryState, args: CommitPageArgs): { run: Mutabl
       `[memory-store] ${args.owner} no longer holds the lease on ${args.provider} event(s) ${lost.join(", ")}`,
       lost.map((eventId) => ({ provider: args.provider, eventId })),
     );
+  }
+  if (run.status !== "running") {
+    throw new StoreError(`[memory-store] run ${args.runId} is ${run.status}; it takes no more pages`, { retryable: false });
   }
   const page = withoutUnknownEvents(checkPage(args), (eventId) => state.events.has(key(args.provider, eventId)));
   for (const patch of args.finish?.states ?? []) {
@@ -96,12 +100,19 @@ function storedProblems(problems: readonly FieldProblem[] | undefined, previous:
   }));
 }
 
-function upsertRegistrations(state: MemoryState, rows: readonly Registration[], now: Date, result: { inserted: number; updated: number; unchanged: number }): void {
+function upsertRegistrations(
+  state: MemoryState,
+  rows: readonly Registration[],
+  now: Date,
+  result: { inserted: number; updated: number; unchanged: number },
+  written: Registration[],
+): void {
   for (const row of rows) {
     const stored = state.registrations.get(key(row.provider, row.registrationId));
     if (stored === undefined) {
       putRegistration(state, { ...copy(row), problems: storedProblems(row.problems, [], now), status: "active", removedReason: null, newRegistrationId: null, firstSeenAt: new Date(now), updatedAt: new Date(now) });
       result.inserted++;
+      written.push(row);
       continue;
     }
     const older = row.modifiedAt !== null && stored.modifiedAt !== null && row.modifiedAt.getTime() < stored.modifiedAt.getTime();
@@ -119,15 +130,20 @@ function upsertRegistrations(state: MemoryState, rows: readonly Registration[], 
       updatedAt: new Date(now),
     };
     putRegistration(state, next);
+    // The row holds what the provider sent again: retention may anonymise it anew.
+    state.anonymised.delete(key(row.provider, row.registrationId));
     result.updated++;
+    written.push(row);
   }
 }
 
-function applyRemovals(state: MemoryState, args: CommitPageArgs, page: CheckedPage): number {
+function applyRemovals(state: MemoryState, args: CommitPageArgs, page: CheckedPage, returned: ForgottenReturn[]): number {
   let removed = 0;
   for (const row of page.removals) {
     const stored = state.registrations.get(key(row.provider, row.registrationId));
     if (stored === undefined) {
+      // A forgotten registration first seen through the removal feed: its raw row is stored.
+      if (state.forgotten.has(tombstone(row.provider, "registration", row.registrationId))) returned.push({ registrationId: row.registrationId, userId: null });
       // Keep what the provider sent even about a registration we never saw as active.
       putRegistration(state, {
         provider: row.provider,
@@ -194,8 +210,10 @@ function applyVanish(state: MemoryState, args: CommitPageArgs): PageWriteResult[
 export function commitPage(state: MemoryState, args: CommitPageArgs): PageWriteResult {
   const { run, page } = validateCommit(state, args);
   const counts = { inserted: 0, updated: 0, unchanged: 0 };
-  upsertRegistrations(state, page.registrations, args.now, counts);
-  const removed = applyRemovals(state, args, page);
+  const written: Registration[] = [];
+  upsertRegistrations(state, page.registrations, args.now, counts, written);
+  const returned = returnedRows(state, written);
+  const removed = applyRemovals(state, args, page, returned);
   for (const eventId of args.eventIds) {
     const sync = state.states.get(key(args.provider, eventId));
     if (sync !== undefined && args.backfillAfter !== undefined) sync.backfillAfter = args.backfillAfter;
@@ -208,7 +226,7 @@ export function commitPage(state: MemoryState, args: CommitPageArgs): PageWriteR
   if (run.problemSample.length < PROBLEM_SAMPLE_SIZE) {
     run.problemSample = [...run.problemSample, ...copy(page.problems.slice(0, PROBLEM_SAMPLE_SIZE - run.problemSample.length))];
   }
-  const result: PageWriteResult = { ...counts, removed, problems: page.problems };
+  const result: PageWriteResult = returned.length > 0 ? { ...counts, removed, problems: page.problems, returned } : { ...counts, removed, problems: page.problems };
   const finish = args.finish;
   if (finish === undefined) return result;
   const vanish = applyVanish(state, args);

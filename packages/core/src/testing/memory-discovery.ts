@@ -1,7 +1,7 @@
 import { StoreError } from "../errors.js";
 import type { DiscoveryDiff, DiscoveryRecord, MarkForbiddenArgs, SaveDiscoveryArgs, SyncStore } from "../store.js";
 import type { EventRef } from "../types.js";
-import { copy, key, newState, type MemoryState, type MutableDiscovery } from "./memory-state.js";
+import { abandonedError, copy, key, newState, type MemoryState, type MutableDiscovery } from "./memory-state.js";
 
 type BeginArgs = Parameters<SyncStore["beginDiscovery"]>[0];
 type FinishArgs = Parameters<SyncStore["finishDiscovery"]>[0];
@@ -99,7 +99,7 @@ function publicRecord(record: MutableDiscovery): DiscoveryRecord {
 
 /**
  * `SyncStore.beginDiscovery`: one caller per connection and slot. A running record whose lease
- * expired is marked failed (its process is presumed dead) so the slot can be retried.
+ * expired is closed as abandoned (its process is presumed dead) so the slot can be retried.
  */
 export function beginDiscovery(state: MemoryState, args: BeginArgs): string | null {
   const slot = args.slot.getTime();
@@ -111,9 +111,9 @@ export function beginDiscovery(state: MemoryState, args: BeginArgs): string | nu
   }
   for (const record of state.discoveries) {
     if (record.connectionId === args.connectionId && record.status === "running") {
-      record.status = "failed";
-      record.finishedAt = new Date(args.now);
-      record.error = { name: "StoreError", code: "STORE", message: `discovery lease of ${record.owner} expired`, retryable: true };
+      record.status = "abandoned";
+      record.finishedAt = new Date(record.leaseExpiresAt);
+      record.error = abandonedError("discovery", record.owner);
     }
   }
   state.seq++;
@@ -134,6 +134,15 @@ export function beginDiscovery(state: MemoryState, args: BeginArgs): string | nu
     seq: state.seq,
   });
   return id;
+}
+
+/** `SyncStore.renewDiscovery`: only a running record whose unexpired lease `owner` holds. */
+export function renewDiscovery(state: MemoryState, args: Parameters<SyncStore["renewDiscovery"]>[0]): boolean {
+  const record = state.discoveries.find((r) => r.id === args.id);
+  if (record === undefined || record.status !== "running" || record.owner !== args.owner) return false;
+  if (record.leaseExpiresAt.getTime() <= args.now.getTime()) return false;
+  record.leaseExpiresAt = new Date(args.now.getTime() + args.leaseMs);
+  return true;
 }
 
 /** `SyncStore.finishDiscovery`. */

@@ -1,5 +1,5 @@
 import { StoreError } from "../errors.js";
-import type { BudgetLimits, DiscoveryRecord, EventHistorySummary, ForbiddenLink, StoredEvent, StoredRegistration, SyncRun, SyncState, SyncStatePatch } from "../store.js";
+import type { BudgetLimits, DiscoveryRecord, EventHistorySummary, ForbiddenLink, SerializedError, StoredEvent, StoredRegistration, SyncRun, SyncState, SyncStatePatch } from "../store.js";
 import type { Race, SyncEvent } from "../types.js";
 
 /** A stored race (without its events, which live in their own map). */
@@ -11,8 +11,8 @@ export type EventRow = SyncEvent & { firstSeenAt: Date; updatedAt: Date };
 /** A sync state the store may change in place (never handed out: callers get copies). */
 export type MutableState = { -readonly [K in keyof SyncState]: SyncState[K] };
 
-/** A run the store may change in place. */
-export type MutableRun = { -readonly [K in keyof SyncRun]: SyncRun[K] } & { seq: number };
+/** A run the store may change in place, with the owner whose lease it runs under. */
+export type MutableRun = { -readonly [K in keyof SyncRun]: SyncRun[K] } & { seq: number; owner: string };
 
 /** A registration the store may change in place. */
 export type MutableRegistration = { -readonly [K in keyof StoredRegistration]: StoredRegistration[K] };
@@ -52,9 +52,18 @@ export interface MemoryState {
   runs: Map<string, MutableRun>;
   buckets: Map<string, BucketRow>;
   discoveries: MutableDiscovery[];
+  /** Registration keys anonymised since they were last written (retention skips them). */
+  anonymised: Set<string>;
+  /** Tombstones of `forget`: `tombstone(provider, kind, id)` → when. */
+  forgotten: Map<string, Date>;
   /** What pruning removed, per event key. */
   histories: Map<string, { -readonly [K in keyof EventHistorySummary]: EventHistorySummary[K] }>;
   seq: number;
+}
+
+/** Map key of a `forget` tombstone. */
+export function tombstone(provider: string, kind: "registration" | "user", id: string): string {
+  return `${provider}\u0000${kind}\u0000${id}`;
 }
 
 /** An empty state. */
@@ -70,9 +79,16 @@ export function createMemoryState(): MemoryState {
     runs: new Map(),
     buckets: new Map(),
     discoveries: [],
+    anonymised: new Set(),
+    forgotten: new Map(),
     histories: new Map(),
     seq: 0,
   };
+}
+
+/** The error recorded on a run or discovery closed as abandoned (its owner's lease expired). */
+export function abandonedError(what: "run" | "discovery", owner: string): SerializedError {
+  return { name: "LeaseLostError", code: "LEASE_LOST", message: `[memory-store] ${what} abandoned: the lease of ${owner} expired before it finished`, retryable: true };
 }
 
 /** Map key of a (provider, id) pair; the NUL separator cannot occur in either part by accident. */

@@ -3,7 +3,8 @@ import type { StoredEvent, StoredRegistration, SyncRun, SyncStore } from "../sto
 import { getBudgets, pauseBudget, releaseBudget, takeBudget } from "./memory-budget.js";
 import { claimDue, claimEvents, releaseLeases, renewLeases, updateSchedule } from "./memory-claims.js";
 import { commitPage, failRun } from "./memory-commit.js";
-import { beginDiscovery, finishDiscovery, lastDiscoveries, markForbidden, saveDiscovery } from "./memory-discovery.js";
+import { anonymiseEnded, forget } from "./memory-privacy.js";
+import { beginDiscovery, finishDiscovery, lastDiscoveries, markForbidden, renewDiscovery, saveDiscovery } from "./memory-discovery.js";
 import { listHistorySummaries, pruneHistory } from "./memory-history.js";
 import { listWorkingSet, summarizeEvents } from "./memory-working-set.js";
 import { compareIds, copy, createMemoryState, key, toStoredEvent, type MemoryState } from "./memory-state.js";
@@ -46,7 +47,7 @@ function listRuns(state: MemoryState, args?: Parameters<SyncStore["listRuns"]>[0
     .filter((run) => args?.withProblems !== true || run.problems > 0)
     .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.seq - a.seq);
   const limited = args?.limit === undefined ? runs : runs.slice(0, Math.max(0, args.limit));
-  return limited.map(({ seq: _seq, ...run }) => copy(run));
+  return limited.map(({ seq: _seq, owner: _owner, ...run }) => copy(run));
 }
 
 function listEvents(state: MemoryState, args?: Parameters<SyncStore["listEvents"]>[0]): StoredEvent[] {
@@ -93,6 +94,7 @@ function startRun(state: MemoryState, prefix: string, args: Parameters<SyncStore
     problems: 0,
     problemSample: [],
     seq: state.seq,
+    owner: args.owner,
   });
   return id;
 }
@@ -152,8 +154,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     pauseBudget: (args) => run("pauseBudget", () => pauseBudget(state, args)),
     getBudgets: (args) => run("getBudgets", () => getBudgets(state, args)),
     beginDiscovery: (args) => run("beginDiscovery", () => beginDiscovery(state, args)),
+    renewDiscovery: (args) => run("renewDiscovery", () => renewDiscovery(state, args)),
     finishDiscovery: (args) => run("finishDiscovery", () => finishDiscovery(state, args)),
     lastDiscoveries: (args) => run("lastDiscoveries", () => lastDiscoveries(state, args)),
+    anonymiseEnded: (args) => run("anonymiseEnded", () => anonymiseEnded(state, args)),
+    forget: (args) => run("forget", () => forget(state, args)),
     ...(databaseClock === undefined ? {} : { databaseNow: () => run("databaseNow", () => new Date(databaseClock().getTime())) }),
     close() {
       closed = true;

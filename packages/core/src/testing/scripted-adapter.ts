@@ -29,7 +29,7 @@ export interface ScriptedFailure {
   readonly call?: number | undefined;
   readonly kind?: ScriptedCallKind | undefined;
   readonly raceId?: string | undefined;
-  /** Only requests made with this connection (a race refused to one partner's credentials). */
+  /** Only requests made with this connection (a race refused to one partner's credentials, a revoked key). */
   readonly connectionId?: string | undefined;
   /** The error to reject with: any `SyncError` (AuthError, ForbiddenError, RateLimitedError, ...). */
   readonly error: SyncError;

@@ -89,6 +89,24 @@ export function discoveryTests(test: StoreTest): void {
     ctx.expect(typeof (await ctx.store.beginDiscovery({ connectionId: conn, slot, owner: "c", now: at(62_001), leaseMs: 60_000 }))).toBe("string");
   });
 
+  test("renewDiscovery keeps a long discovery's slot; once it lapses another owner takes over and the old lease cannot be renewed", async (ctx) => {
+    const conn = ctx.id("conn-");
+    const slot = at(0);
+    const id = (await ctx.store.beginDiscovery({ connectionId: conn, slot, owner: "a", now: T0, leaseMs: 60_000 })) as string;
+    ctx.expect(await ctx.store.renewDiscovery({ id, owner: "a", now: at(40_000), leaseMs: 60_000 })).toBe(true);
+    ctx.expect(await ctx.store.renewDiscovery({ id, owner: "b", now: at(50_000), leaseMs: 60_000 })).toBe(false);
+    // Renewed until 100 s: a second process is still kept out after the first lease would have ended.
+    ctx.expect(await ctx.store.beginDiscovery({ connectionId: conn, slot, owner: "c", now: at(90_000), leaseMs: 60_000 })).toBeNull();
+    ctx.expect(await ctx.store.renewDiscovery({ id, owner: "a", now: at(100_000), leaseMs: 60_000 })).toBe(false);
+    const taken = await ctx.store.beginDiscovery({ connectionId: conn, slot, owner: "c", now: at(100_001), leaseMs: 60_000 });
+    ctx.expect(typeof taken).toBe("string");
+    ctx.expect(await ctx.store.renewDiscovery({ id, owner: "a", now: at(100_002), leaseMs: 60_000 })).toBe(false);
+    ctx.expect(await ctx.store.renewDiscovery({ id: taken as string, owner: "c", now: at(100_002), leaseMs: 60_000 })).toBe(true);
+    await ctx.store.finishDiscovery({ id: taken as string, now: at(120_000), status: "succeeded", races: 1, newEvents: 0, apiCalls: 1 });
+    ctx.expect(await ctx.store.renewDiscovery({ id: taken as string, owner: "c", now: at(120_001), leaseMs: 60_000 })).toBe(false);
+    ctx.expect(await ctx.store.renewDiscovery({ id: "no-such-discovery", owner: "c", now: at(120_001), leaseMs: 60_000 })).toBe(false);
+  });
+
   test("concurrent beginDiscovery calls admit exactly one", async (ctx) => {
     const conn = ctx.id("conn-");
     const results = await Promise.all(

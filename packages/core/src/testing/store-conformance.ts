@@ -5,6 +5,7 @@ import { claimTests } from "./store-conformance-claims.js";
 import { discoveryTests } from "./store-conformance-discovery.js";
 import { forbiddenTests } from "./store-conformance-forbidden.js";
 import { problemTests } from "./store-conformance-problems.js";
+import { privacyTests } from "./store-conformance-privacy.js";
 import { runTests } from "./store-conformance-runs.js";
 import { scaleTests } from "./store-conformance-scale.js";
 import { writeTests } from "./store-conformance-writes.js";
@@ -62,5 +63,6 @@ export function runStoreConformance(api: ConformanceTestApi, options: StoreConfo
   api.describe(`${prefix}: forbidden links`, () => forbiddenTests(test));
   api.describe(`${prefix}: runs`, () => runTests(test));
   api.describe(`${prefix}: budgets`, () => budgetTests(test));
+  api.describe(`${prefix}: personal data`, () => privacyTests(test));
   api.describe(`${prefix}: working set and history`, () => scaleTests(test));
 }

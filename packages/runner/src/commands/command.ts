@@ -35,12 +35,14 @@ export interface Command {
 export const COMMON_OPTIONS: OptionSpecs = {
   config: { type: "string", short: "c" },
   "log-level": { type: "string" },
+  "log-file": { type: "string" },
   help: { type: "boolean", short: "h" },
 };
 
 export const COMMON_HELP: Readonly<Record<string, string>> = {
   config: "configuration file (default ./project88-sync.config.json)",
   "log-level": "trace, debug, info, warn, error or silent (default info)",
+  "log-file": "append JSON log lines to this file instead of stdout; `start` reopens it on SIGHUP (logrotate)",
   help: "show this help",
 };
 

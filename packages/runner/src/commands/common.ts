@@ -1,17 +1,22 @@
 import type { LevelWithSilent } from "pino";
-import { ConfigError } from "@project88/core";
+import { resolve } from "node:path";
+import { ConfigError, type Secret } from "@project88/core";
 import { DEFAULT_CONFIG_PATH, loadConfig, type RunnerConfig } from "../config.js";
 import { parseDuration } from "../duration.js";
-import { createLogger, type Logger } from "../logging.js";
+import { createLogger, openLogFile, type Logger } from "../logging.js";
 import { openRuntime, type Runtime } from "../runtime.js";
 import { UsageError, type CommandContext } from "./command.js";
 
 const LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
 
+/** The configuration file named by `--config`, or the default one. */
+export function configPath(ctx: CommandContext): string {
+  return typeof ctx.values.config === "string" ? ctx.values.config : DEFAULT_CONFIG_PATH;
+}
+
 /** Loads the configuration named by `--config` (or the default file). */
 export function loadCommandConfig(ctx: CommandContext): Promise<RunnerConfig> {
-  const path = typeof ctx.values.config === "string" ? ctx.values.config : DEFAULT_CONFIG_PATH;
-  return loadConfig(path, { env: ctx.io.env, cwd: ctx.io.cwd });
+  return loadConfig(configPath(ctx), { env: ctx.io.env, cwd: ctx.io.cwd });
 }
 
 /**
@@ -19,13 +24,48 @@ export function loadCommandConfig(ctx: CommandContext): Promise<RunnerConfig> {
  * result (`status`, `plan`) log warnings only, to stderr, so their output stays parseable.
  */
 export function commandLogger(ctx: CommandContext, config: RunnerConfig | null, options: { readonly quiet?: boolean } = {}): Logger {
+  return commandLogging(ctx, config, options).logger;
+}
+
+/** A command's logging: the logger, and what a configuration reload or logrotate needs. */
+export interface CommandLogging {
+  readonly logger: Logger;
+  /** Reopens `--log-file` at its path (after logrotate moved it); a no-op without one. */
+  reopen(): void;
+  /** Scrubs these secrets from every later line (a reloaded configuration's). */
+  setSecrets(secrets: readonly Secret[]): void;
+}
+
+/** `commandLogger`, with `--log-file` (JSON lines appended to a file) and its reopening. */
+export function commandLogging(ctx: CommandContext, config: RunnerConfig | null, options: { readonly quiet?: boolean } = {}): CommandLogging {
   const requested = ctx.values["log-level"];
   if (requested !== undefined && (typeof requested !== "string" || !LEVELS.has(requested))) {
     throw new UsageError(`--log-level must be one of ${[...LEVELS].join(", ")}`);
   }
-  const stream = options.quiet ? ctx.io.stderr : ctx.io.stdout;
+  const fileFlag = ctx.values["log-file"];
+  if (fileFlag !== undefined && (typeof fileFlag !== "string" || fileFlag === "")) throw new UsageError("--log-file expects a file path");
   const level = (requested as LevelWithSilent | undefined) ?? (options.quiet ? "warn" : "info");
-  return createLogger({ stream, pretty: stream.isTTY === true, level, secrets: config?.secrets ?? [] });
+  let secrets: readonly Secret[] = config?.secrets ?? [];
+  if (typeof fileFlag === "string") {
+    const file = openLogFile(resolve(ctx.io.cwd, fileFlag));
+    const logger = createLogger({ stream: file, pretty: false, level, secrets: () => secrets });
+    return {
+      logger,
+      reopen: () => file.reopen(),
+      setSecrets: (next) => {
+        secrets = next;
+      },
+    };
+  }
+  const stream = options.quiet ? ctx.io.stderr : ctx.io.stdout;
+  const logger = createLogger({ stream, pretty: stream.isTTY === true, level, secrets: () => secrets });
+  return {
+    logger,
+    reopen: () => undefined,
+    setSecrets: (next) => {
+      secrets = next;
+    },
+  };
 }
 
 /** A duration flag in ms (`--shutdown-timeout 30s`), or the fallback. */

@@ -41,6 +41,7 @@ function demoConfig(ctx: CommandContext, provider: DemoProvider, port: number): 
     schema: typeof ctx.values.schema === "string" ? ctx.values.schema : "project88_demo",
     connections: provider.connections,
     schedule: DEMO_SCHEDULE,
+    retention: null,
     tierOrder: ["high", "medium", "low", "done"],
     http: { port, host: "127.0.0.1", token: null },
     secrets: databaseUrl ? [...provider.secrets, databaseUrl] : provider.secrets,

@@ -22,11 +22,17 @@ export const discoverCommand: Command = {
       const onFinish = (e: { error: unknown }) => {
         if (e.error) failed += 1;
       };
+      // A paused connection is skipped, not discovered: the run did not do what was asked.
+      const onSkipped = () => {
+        failed += 1;
+      };
       engine.on("discovery:finish", onFinish);
+      engine.on("discovery:skipped", onSkipped);
       try {
         await engine.discover(wanted.length > 0 ? { connectionIds: wanted } : {});
       } finally {
         engine.off("discovery:finish", onFinish);
+        engine.off("discovery:skipped", onSkipped);
       }
       return failed > 0 ? EXIT_FAILED : EXIT_OK;
     });

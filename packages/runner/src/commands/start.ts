@@ -3,7 +3,9 @@ import { EXIT_FAILED, EXIT_OK, whenAborted } from "../io.js";
 import type { Logger } from "../logging.js";
 import type { Runtime } from "../runtime.js";
 import { COMMON_HELP, COMMON_OPTIONS, ENGINE_HELP, ENGINE_OPTIONS, type Command, type CommandContext } from "./command.js";
-import { commandLogger, durationFlag, intFlag, loadCommandConfig, shouldMigrate, withRuntime } from "./common.js";
+import type { RunnerConfig } from "../config.js";
+import { reloadConfiguration } from "../reload.js";
+import { commandLogging, configPath, durationFlag, intFlag, loadCommandConfig, shouldMigrate, withRuntime, type CommandLogging } from "./common.js";
 
 /** Default grace period for the page in flight on SIGTERM/SIGINT. */
 export const DEFAULT_SHUTDOWN_MS = 30_000;
@@ -66,21 +68,58 @@ export async function runUntilAborted(ctx: CommandContext, runtime: Runtime, log
   }
 }
 
+/**
+ * SIGHUP, the daemon convention: reopen `--log-file` (logrotate has moved it) and reread the
+ * configuration, applying the difference in connections to the running engine. Reloads run one
+ * after another; a signal during a reload is served after it.
+ */
+function handleHangups(ctx: CommandContext, runtime: Runtime, logging: CommandLogging, initial: RunnerConfig): () => void {
+  if (ctx.io.onHangup === undefined) return () => undefined;
+  const path = configPath(ctx);
+  let current = initial;
+  let queue = Promise.resolve();
+  return ctx.io.onHangup(() => {
+    queue = queue
+      .then(async () => {
+        logging.reopen();
+        logging.logger.info({ event: "signal:hangup", path }, "SIGHUP received: log file reopened, rereading the configuration");
+        current = await reloadConfiguration(current, {
+          path,
+          env: ctx.io.env,
+          cwd: ctx.io.cwd,
+          engine: runtime.engine,
+          logger: logging.logger,
+          // Old and new: a line about a removed connection may still carry its secret's shape.
+          onSecrets: (next) => logging.setSecrets([...current.secrets, ...next.secrets]),
+        });
+      })
+      .catch((error: unknown) => {
+        logging.logger.error({ event: "config:refused", path, err: error }, `SIGHUP: reloading ${path} failed, nothing changed`);
+      });
+  });
+}
+
 export const startCommand: Command = {
   name: "start",
   summary: "run the sync engine until SIGTERM/SIGINT, with the status page and metrics",
-  usage: "project88-sync start [--config PATH] [--port N] [--no-migrate]",
+  usage: "project88-sync start [--config PATH] [--port N] [--no-migrate] [--log-file PATH]",
   options: { ...COMMON_OPTIONS, ...ENGINE_OPTIONS, port: { type: "string", short: "p" } },
   help: { ...COMMON_HELP, ...ENGINE_HELP, port: "HTTP port for /, /status, /metrics, /healthz, /readyz (default 9464; 0 disables)" },
   positionals: 0,
   async run(ctx) {
     const config = await loadCommandConfig(ctx);
-    const logger = commandLogger(ctx, config);
+    const logging = commandLogging(ctx, config);
+    const { logger } = logging;
     const port = intFlag(ctx, "port", config.http.port, 0, 65_535);
     durationFlag(ctx, "shutdown-timeout", DEFAULT_SHUTDOWN_MS);
     return withRuntime(ctx, config, logger, { migrate: shouldMigrate(ctx) }, async (runtime) => {
-      const server = await serveRuntime(runtime, logger, port, config.http.host);
-      return runUntilAborted(ctx, runtime, logger, server);
+      const stopHangups = handleHangups(ctx, runtime, logging, config);
+      try {
+        const server = await serveRuntime(runtime, logger, port, config.http.host);
+        return await runUntilAborted(ctx, runtime, logger, server);
+      } finally {
+        stopHangups();
+      }
     });
   },
 };
