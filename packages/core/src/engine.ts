@@ -175,11 +175,15 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     const dueBy = this.#options.clock.now();
     await this.#watch.check(dueBy);
     const passes: PassResult[] = [];
-    for (;;) {
-      const started = this.#stopping ? 0 : await this.#scheduler.fill(dueBy);
-      if (started === 0 && this.#scheduler.runningCount === 0) break;
-      await this.#scheduler.anyDone();
-      passes.push(...this.#scheduler.drainResults());
+    try {
+      for (;;) {
+        const started = this.#stopping ? 0 : await this.#scheduler.fill(dueBy);
+        if (started === 0 && this.#scheduler.runningCount === 0) break;
+        await this.#scheduler.anyDone();
+        passes.push(...this.#scheduler.drainResults());
+      }
+    } finally {
+      await this.#scheduler.releaseParked().catch(() => undefined);
     }
     passes.push(...this.#scheduler.drainResults());
     return { discovered, passes, failed: passes.filter((p) => !p.ok).length };

@@ -19,6 +19,9 @@ const URGENT = 0;
 /** Claims per `fill`: each one either starts or holds races, so a few always suffice. */
 const MAX_CLAIM_ROUNDS = 8;
 
+/** A bound on claims in one `fill(dueBy)` that only found events due after `dueBy`. */
+const MAX_PARK_ROUNDS = 10_000;
+
 /** What the dispatcher shares with the engine. */
 export interface SchedulerDeps {
   readonly options: ResolvedOptions;
@@ -39,6 +42,8 @@ export interface Scheduler {
   fill(dueBy?: Date): Promise<number>;
   /** Hands back the leases of races claimed but not started (stop). */
   releaseHeld(): Promise<void>;
+  /** Hands back the events `fill(dueBy)` claimed but left because they fell due after `dueBy` (end of `runOnce`). */
+  releaseParked(): Promise<void>;
   /** Hands back the leases of races held for these connections (removed by `setConnections`). */
   releaseHeldFor(connectionIds: readonly string[]): Promise<void>;
   /** Runs already-claimed events (used by `syncEvent`). */
@@ -69,6 +74,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const providers = [...options.adapters.keys()];
   const running = new Set<Promise<void>>();
   const held = createHeldRaces();
+  /**
+   * For `fill(dueBy)`: events claimed that fell due only after `dueBy`. They keep their lease
+   * until the run ends, so the next claim reaches past them to work that was due when the run
+   * began; handed back at once, they would come first again (a high tier falls due every
+   * minute) and end the run with older, less urgent work undone.
+   */
+  let parked: StoredEvent[] = [];
   // Held races keep their leases until they start or are handed back; a race any of whose
   // leases is lost is forgotten whole (another process has it).
   const heldLeases = deps.leases.holdEvents((lost) => heldLeases.remove(held.drop(lost)));
@@ -168,19 +180,29 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
    * for its saturated connection (its lease kept, so the next claim reaches past it), or is
    * handed back (not yet due for `runOnce`) or deferred (every connection paused).
    */
-  async function claimRound(room: number, dueBy: Date | undefined, open: readonly string[], urgentLanes: boolean): Promise<{ started: number; held: number }> {
+  async function claimRound(
+    room: number,
+    dueBy: Date | undefined,
+    open: readonly string[],
+    urgentLanes: boolean,
+  ): Promise<{ started: number; held: number; parked: number }> {
     const now = clock.now();
     // Only races the connections with room (`open`) can serve: never claim, and so hoard, the
     // backlog of a saturated connection, which other processes sharing its credential may serve.
     const claimed = await store.claimDue({ owner, now, leaseMs, maxRaces: room, providers, connectionIds: open });
-    if (claimed.length === 0) return { started: 0, held: 0 };
+    if (claimed.length === 0) return { started: 0, held: 0, parked: 0 };
     const budgets = await store.getBudgets({ now, keys: [...new Set([...slots.values()].map((s) => s.conn.budgetKey))] });
     let started = 0;
     let heldNow = 0;
+    let parkedNow = 0;
     const handBack: StoredEvent[] = [];
     for (const race of byRace(claimed)) {
       const due = dueBy === undefined ? race : race.filter((e) => e.state.nextDueAt !== null && e.state.nextDueAt.getTime() <= dueBy.getTime());
-      for (const e of race) if (!due.includes(e)) handBack.push(e);
+      for (const e of race) {
+        if (due.includes(e)) continue;
+        parked.push(e);
+        parkedNow++;
+      }
       if (due.length === 0) continue;
       const ids = usableConnectionIds(due);
       const urgent = Math.min(...due.map((e) => currentPriority(e, now))) <= URGENT;
@@ -215,7 +237,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       }
     }
     if (handBack.length > 0) await release(handBack);
-    return { started, held: heldNow };
+    return { started, held: heldNow, parked: parkedNow };
   }
 
   /**
@@ -276,7 +298,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           track(runRace(events, slot, false));
         }
       }
-      for (let round = 0; round < MAX_CLAIM_ROUNDS && !deps.signal().aborted; round++) {
+      // Rounds that only parked events (due after `dueBy`) do not count: each parks what it
+      // claimed, so the claims move on, and the store holds finitely many due events.
+      for (let round = 0, parkOnly = 0; round < MAX_CLAIM_ROUNDS && parkOnly < MAX_PARK_ROUNDS && !deps.signal().aborted; round++) {
         // Claim what the ordinary lanes can start now, and separately, for connections whose
         // ordinary lanes are full, what their urgent lanes can. A process that claimed both lanes'
         // worth everywhere would take twice its share and leave other processes idle.
@@ -284,12 +308,19 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         const ordinary = all.filter((s) => s.running < s.conn.maxInFlight);
         const urgentOnly = all.filter((s) => s.running >= s.conn.maxInFlight && s.running < passLimit(s, true));
         let progress = 0;
+        let parkedRound = 0;
         for (const [lanes, urgent] of [[ordinary, false], [urgentOnly, true]] as const) {
           const room = lanes.reduce((n, s) => n + passLimit(s, urgent) - s.running, 0);
           if (room <= 0) continue;
           const r = await claimRound(room, dueBy, lanes.map((s) => s.conn.id), urgent);
           started += r.started;
           progress += r.started + r.held;
+          parkedRound += r.parked;
+        }
+        if (progress === 0 && parkedRound > 0) {
+          round--;
+          parkOnly++;
+          continue;
         }
         if (progress === 0) break;
       }
@@ -305,6 +336,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     releaseHeld() {
       const events = held.drain();
       heldLeases.remove(events);
+      return events.length === 0 ? Promise.resolve() : release(events);
+    },
+    releaseParked() {
+      const events = parked;
+      parked = [];
       return events.length === 0 ? Promise.resolve() : release(events);
     },
     async runClaimed(events, full) {

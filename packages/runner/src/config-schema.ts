@@ -120,6 +120,8 @@ export const retentionSchema = z.strictObject({
  * own keep-alive pool; every timeout starts once the request has a socket.
  */
 export const runsignupSchema = z.strictObject({
+  /** Participants per request (default and maximum 2500). */
+  pageSize: z.number().int("must be a whole number").min(1, "must be at least 1").max(2500, "must be at most 2500").optional(),
   connectionsPerOrigin: z.number().int("must be a whole number").min(1, "must be at least 1").max(64, "must be at most 64").optional(),
   connectTimeout: positiveDuration.optional(),
   headersTimeout: positiveDuration.optional(),
@@ -134,6 +136,17 @@ export const runsignupSchema = z.strictObject({
 export const clockSchema = z.strictObject({
   maxSkew: positiveDuration.nullable().optional(),
   checkEvery: positiveDuration.optional(),
+});
+
+/**
+ * Engine timing. The defaults suit production; tests and drills shorten them so a crashed
+ * process's work is taken over in seconds rather than a minute.
+ */
+export const engineSchema = z.strictObject({
+  /** How long a claimed event stays leased without a heartbeat (default 60s, at least 1s). */
+  lease: durationSchema.refine((ms) => ms >= 1000, "must be at least 1s").optional(),
+  /** How often the loop looks for due work (default 1s). */
+  poll: positiveDuration.optional(),
 });
 
 /** The whole configuration file. */
@@ -171,6 +184,7 @@ export const configFileSchema = z
     history: historySchema.optional(),
     runsignup: runsignupSchema.optional(),
     clock: clockSchema.optional(),
+    engine: engineSchema.optional(),
     http: z
       .strictObject({
         port: z.number().int("must be a whole number").min(0).max(65_535, "must be a port number (0 disables)").optional(),

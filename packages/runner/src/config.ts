@@ -32,6 +32,8 @@ export interface RunnerConfig {
   readonly clock?: { readonly maxClockSkewMs?: number | null | undefined; readonly clockCheckEveryMs?: number | undefined } | undefined;
   /** How the RunSignUp adapter uses the network (absent: the adapter's defaults). */
   readonly runsignup?: RunSignupSettings | undefined;
+  /** Engine timing from `engine` (absent keys keep core's defaults). */
+  readonly engine?: { readonly leaseMs?: number | undefined; readonly pollMs?: number | undefined } | undefined;
   /** Every secret of the configuration, for redaction of anything built from them. */
   readonly secrets: readonly Secret[];
 }
@@ -60,6 +62,7 @@ export function pgConnectionOptions(database: DatabaseOptions): PgConnectionOpti
 
 /** The RunSignUp adapter's network options the configuration may set (`runsignup` in the file). */
 export interface RunSignupSettings {
+  readonly pageSize?: number | undefined;
   readonly connectionsPerOrigin?: number | undefined;
   readonly connectTimeoutMs?: number | undefined;
   readonly headersTimeoutMs?: number | undefined;
@@ -130,6 +133,7 @@ function toSchedule(file: ConfigFile["schedule"]): ScheduleInput {
 function toRunSignupSettings(file: ConfigFile["runsignup"]): RunSignupSettings | undefined {
   if (!file) return undefined;
   const settings: RunSignupSettings = {
+    pageSize: file.pageSize,
     connectionsPerOrigin: file.connectionsPerOrigin,
     connectTimeoutMs: file.connectTimeout,
     headersTimeoutMs: file.headersTimeout,
@@ -246,6 +250,7 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
     database,
     runsignup: toRunSignupSettings(file.runsignup),
     clock: file.clock && { maxClockSkewMs: file.clock.maxSkew, clockCheckEveryMs: file.clock.checkEvery },
+    engine: file.engine && { leaseMs: file.engine.lease, pollMs: file.engine.poll },
     // Loopback unless the operator opens it: the page names events and their registration counts.
     http: { port: file.http?.port ?? DEFAULT_HTTP_PORT, host: file.http?.host ?? DEFAULT_HTTP_HOST, token },
     secrets: secrets.filter((s) => s.reveal() !== ""),

@@ -86,7 +86,8 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
       ...(config.recentEventsMs === undefined ? {} : { recentEventsMs: config.recentEventsMs }),
       ...(config.clock?.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: config.clock.maxClockSkewMs }),
       ...(config.clock?.clockCheckEveryMs === undefined ? {} : { clockCheckEveryMs: config.clock.clockCheckEveryMs }),
-      ...(args.pollMs === undefined ? {} : { pollMs: args.pollMs }),
+      ...(config.engine?.leaseMs === undefined ? {} : { leaseMs: config.engine.leaseMs }),
+      ...((args.pollMs ?? config.engine?.pollMs) === undefined ? {} : { pollMs: args.pollMs ?? config.engine?.pollMs }),
     });
     const errors = createErrorLog({ secrets: config.secrets });
     const detach = [attachEngineLogging(engine, logger), metrics.attach(engine), errors.attach(engine)];

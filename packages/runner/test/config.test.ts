@@ -75,6 +75,28 @@ describe("configuration", () => {
     expect(issues({ maxVanishShare: 2 })[0]?.path).toBe("schedule.maxVanishShare");
   });
 
+  it("engine timing and the participants page size reach the engine and the adapter", async () => {
+    const config = parseConfig({ ...good(), engine: { lease: "5s", poll: "250ms" }, runsignup: { pageSize: 500 } }, { env });
+    expect(config.engine).toEqual({ leaseMs: 5_000, pollMs: 250 });
+    expect(config.runsignup).toEqual({ pageSize: 500 });
+    const file = join(dir, "timing.json");
+    await writeFile(file, JSON.stringify({ ...good(), engine: { lease: "5s", poll: "250ms" }, runsignup: { pageSize: 500 } }));
+    const seen: { engine?: unknown; adapter?: unknown } = {};
+    const code = await runCli(["once", "--config", file, "--no-migrate"], captureIo(env, dir), {
+      openStore: async () => ({ store: {} as never, migrate: async () => ({ applied: [], version: 1 }), close: async () => undefined }),
+      createAdapters: (_hooks, settings) => {
+        seen.adapter = settings?.runsignup;
+        return [];
+      },
+      createEngine: (options) => {
+        seen.engine = { leaseMs: options.leaseMs, pollMs: options.pollMs };
+        throw new Error("stop here");
+      },
+    });
+    expect(code).toBe(1);
+    expect(seen).toEqual({ engine: { leaseMs: 5_000, pollMs: 250 }, adapter: { pageSize: 500 } });
+  });
+
   it("uses the embedded database with neither database.url nor DATABASE_URL", () => {
     const config = parseConfig(good(), { env });
     expect(config.databaseSource).toBe("embedded");

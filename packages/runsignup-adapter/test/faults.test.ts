@@ -72,6 +72,54 @@ describe("injected faults", () => {
   });
 });
 
+describe("faults aimed at one key or one race", () => {
+  it("a rule with apiKey fails only that key's requests; one with raceId only that race's", async () => {
+    const { fake, adapter, conn, argsOf, dataset } = await setup();
+    const other = dataset.addKey("Other Partner");
+    const otherConn = fakeConnection(other, fake.url);
+    // The other key sees race 1 too.
+    dataset.races.get(Number(argsOf(1).raceId))!.keys.add(other.apiKey);
+    fake.faults.setRate(1, ["error"], undefined, { apiKey: conn.credentials.apiKey!.reveal(), code: 6 });
+    const revoked = await collect(adapter.fetchRegistrations(conn, argsOf(0), callContext())).catch((e: unknown) => e);
+    expect((revoked as SyncError).code).toBe("AUTH");
+    expect((await collect(adapter.fetchRegistrations(otherConn, argsOf(1), callContext()))).flatMap((p) => p.rows)).toHaveLength(30);
+
+    fake.faults.clear().setRate(1, ["error"], "participants", { raceId: Number(argsOf(2).raceId), code: 7 });
+    const forbidden = await collect(adapter.fetchRegistrations(conn, argsOf(2), callContext())).catch((e: unknown) => e);
+    expect(forbidden).toBeInstanceOf(SyncError);
+    expect(fake.calls.at(-1)).toMatchObject({ errorCode: 7 });
+    expect((await collect(adapter.fetchRegistrations(conn, argsOf(3), callContext()))).flatMap((p) => p.rows)).toHaveLength(30);
+  });
+
+  it("error 14 carries Retry-After only when the fault gives one (RunSignUp was never seen sending it)", async () => {
+    const { fake, adapter, conn, argsOf } = await setup();
+    fake.faults.script({ kind: "throttle", endpoint: "participants" }, { kind: "throttle", endpoint: "participants", retryAfterSeconds: 2 });
+    const bare = await collect(adapter.fetchRegistrations(conn, argsOf(0), callContext())).catch((e: unknown) => e);
+    expect(bare).toBeInstanceOf(RateLimitedError);
+    expect((bare as RateLimitedError).retryAfterMs).toBeNull();
+    const timed = await collect(adapter.fetchRegistrations(conn, argsOf(0), callContext())).catch((e: unknown) => e);
+    expect((timed as RateLimitedError).retryAfterMs).toBe(2_000);
+  });
+});
+
+describe("rewritten bodies and the fake's clock", () => {
+  it("a rewrite fault sends what the function makes of the real body", async () => {
+    const { fake, adapter, conn, argsOf } = await setup();
+    fake.faults.script({ kind: "rewrite", endpoint: "participants", rewrite: (body) => body.replace(/"first_name":"[^"]*"/, '"first_name":"Rewritten"') });
+    const rows = (await collect(adapter.fetchRegistrations(conn, argsOf(0), callContext()))).flatMap((p) => p.rows);
+    expect(rows.filter((r) => r.firstName === "Rewritten")).toHaveLength(1);
+    fake.faults.script({ kind: "rewrite", endpoint: "participants", rewrite: () => "<html>not json" });
+    expect(await collect(adapter.fetchRegistrations(conn, argsOf(0), callContext())).catch((e: unknown) => e)).toBeInstanceOf(SyncError);
+  });
+
+  it("every response carries the fake's own clock in Date", async () => {
+    const { fake, conn, clock } = await setup();
+    clock.set("2026-06-01T12:00:00.000Z");
+    const res = await fetch(`${fake.url}/races?format=json&api_key=${conn.credentials.apiKey!.reveal()}&api_secret=${conn.credentials.apiSecret!.reveal()}`);
+    expect(res.headers.get("date")).toBe("Mon, 01 Jun 2026 12:00:00 GMT");
+  });
+});
+
 describe("budget and limits", () => {
   it("stays inside the fake's limits when driven through a 2-slot budget", async () => {
     const { fake, adapter, conn, argsOf, key } = await setup({ maxConcurrent: 2 }, { connectionsPerOrigin: 8 });

@@ -46,3 +46,32 @@ export async function createTestSchema(options: { readonly prefix?: string; read
     },
   };
 }
+
+/** One plain connection to a test database, for tests that read tables or hold locks directly. */
+export interface TestSqlClient {
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Closes the connection. Idempotent. */
+  end(): Promise<void>;
+}
+
+/**
+ * Opens one connection (not a pool: a lock or transaction a test takes stays on it until `end`).
+ * A connection the server drops (a restart) is reported by the next `query`, never as an
+ * unhandled error event.
+ */
+export async function connectTestDatabase(connectionString = TEST_DATABASE_URL): Promise<TestSqlClient> {
+  const client = new pg.Client({ connectionString });
+  client.on("error", () => undefined);
+  await client.connect();
+  let ended = false;
+  return {
+    async query<Row>(sql: string, params: readonly unknown[] = []) {
+      return (await client.query(sql, [...params])).rows as Row[];
+    },
+    async end() {
+      if (ended) return;
+      ended = true;
+      await client.end().catch(() => undefined);
+    },
+  };
+}

@@ -11,12 +11,15 @@ import { createRng, type Rng } from "./people.js";
  * - `reset`: the connection is destroyed before any response;
  * - `truncated`: the real body, cut in half, status 200;
  * - `slow`: the real response after `delayMs` (default 5 s), beyond a client's timeout;
- * - `throttle`: error 14 as an HTTP 200 envelope;
+ * - `throttle`: error 14 as an HTTP 200 envelope (with `Retry-After` only when `retryAfterSeconds`
+ *   is given: RunSignUp has never been seen sending one);
  * - `http429`: status 429 with `Retry-After` (seconds, default 7);
  * - `error`: any provider error code as an HTTP 200 envelope (`code`, default 4);
  * - `oversize`: status 200 and a JSON body of `bytes` bytes (default 20 MiB), streamed without a
  *   `Content-Length` unless `declareLength`; the call log counts what was written before the
- *   client hung up.
+ *   client hung up;
+ * - `rewrite`: the real body passed through `rewrite` (a bad field, an id beyond 2^53 written
+ *   as a JSON number, a body that is not JSON), status 200.
  */
 export type FaultKind =
   | "http500"
@@ -30,7 +33,8 @@ export type FaultKind =
   | "throttle"
   | "http429"
   | "error"
-  | "oversize";
+  | "oversize"
+  | "rewrite";
 
 /** Which endpoint a request hit. */
 export type FakeEndpoint = "races" | "race" | "participants" | "removed-participants" | "other";
@@ -53,13 +57,34 @@ export interface FaultSpec {
   readonly declareLength?: boolean;
   /** Only requests authenticated with this api_key (default: any key). */
   readonly apiKey?: string;
+  /** Only requests about this race (`/race/:id...`; default: any), e.g. one forbidden race. */
+  readonly raceId?: number;
+  /** For `rewrite`: the body to send instead of the real one. */
+  readonly rewrite?: (body: string) => string;
 }
+
+/** What a request is, for matching faults. */
+export interface FaultTarget {
+  readonly endpoint: FakeEndpoint;
+  readonly apiKey?: string | null | undefined;
+  readonly raceId?: number | null | undefined;
+}
+
+/** Settings a rate rule gives each fault it injects: filters (`apiKey`, `raceId`) and details (`delayMs`, `code`, ...). */
+export type FaultRateOptions = Omit<FaultSpec, "kind" | "endpoint">;
 
 interface RateRule {
   readonly rate: number;
   readonly kinds: readonly FaultKind[];
   readonly endpoint?: FakeEndpoint | undefined;
-  readonly apiKey?: string | undefined;
+  readonly options: FaultRateOptions;
+}
+
+function matches(spec: Omit<FaultSpec, "kind">, target: FaultTarget): boolean {
+  if (spec.endpoint !== undefined && spec.endpoint !== target.endpoint) return false;
+  if (spec.apiKey !== undefined && spec.apiKey !== (target.apiKey ?? null)) return false;
+  if (spec.raceId !== undefined && spec.raceId !== (target.raceId ?? null)) return false;
+  return true;
 }
 
 /** The server's fault plan; tests reach it as `server.faults`. */
@@ -78,9 +103,14 @@ export class FaultController {
     return this;
   }
 
-  /** From now on, each matching request (of `apiKey`'s key, when given) fails with probability `rate`, with one of `kinds`. */
-  setRate(rate: number, kinds: readonly FaultKind[], endpoint?: FakeEndpoint, apiKey?: string): this {
-    this.#rules.push({ rate, kinds, endpoint, apiKey });
+  /**
+   * From now on, each matching request fails with probability `rate`, with one of `kinds`. The
+   * last argument is an api_key (only that key's requests), or options that narrow the rule
+   * (`apiKey`, `raceId`) and set details (`delayMs`, `retryAfterSeconds`, `code`, `rewrite`).
+   */
+  setRate(rate: number, kinds: readonly FaultKind[], endpoint?: FakeEndpoint, apiKeyOrOptions?: string | FaultRateOptions): this {
+    const options = typeof apiKeyOrOptions === "string" ? { apiKey: apiKeyOrOptions } : (apiKeyOrOptions ?? {});
+    this.#rules.push({ rate, kinds, endpoint, options });
     return this;
   }
 
@@ -96,15 +126,17 @@ export class FaultController {
     return this.#queue.length;
   }
 
-  /** The fault for a request to `endpoint` by `apiKey` (null: unauthenticated), if any (consumes a scripted one). */
-  take(endpoint: FakeEndpoint, apiKey: string | null = null): FaultSpec | null {
-    const matches = (f: { endpoint?: FakeEndpoint | undefined; apiKey?: string | undefined }) =>
-      (f.endpoint === undefined || f.endpoint === endpoint) && (f.apiKey === undefined || f.apiKey === apiKey);
-    const i = this.#queue.findIndex(matches);
+  /**
+   * The fault for a request, if any (consumes a scripted one): to `endpoint` by `apiKey` (null:
+   * unauthenticated), or a whole target with its race.
+   */
+  take(request: FakeEndpoint | FaultTarget, apiKey: string | null = null): FaultSpec | null {
+    const target: FaultTarget = typeof request === "string" ? { endpoint: request, apiKey } : request;
+    const i = this.#queue.findIndex((f) => matches(f, target));
     if (i >= 0) return this.#queue.splice(i, 1)[0]!;
     for (const rule of this.#rules) {
-      if (!matches(rule)) continue;
-      if (this.#rng.next() < rule.rate) return { kind: rule.kinds[Math.floor(this.#rng.next() * rule.kinds.length)]!, endpoint };
+      if (!matches({ ...rule.options, endpoint: rule.endpoint }, target)) continue;
+      if (this.#rng.next() < rule.rate) return { ...rule.options, kind: rule.kinds[Math.floor(this.#rng.next() * rule.kinds.length)]!, endpoint: target.endpoint };
     }
     return null;
   }

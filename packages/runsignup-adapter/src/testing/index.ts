@@ -17,7 +17,7 @@ export {
   type Person,
   type Rng,
 } from "./dataset.js";
-export { FaultController, type FakeEndpoint, type FaultKind, type FaultSpec } from "./faults.js";
+export { FaultController, type FakeEndpoint, type FaultKind, type FaultRateOptions, type FaultSpec, type FaultTarget } from "./faults.js";
 export { Malformations, type JsonEdit } from "./malformed.js";
 export { createRunSignupHarness, type RunSignupHarness } from "./harness.js";
 export {

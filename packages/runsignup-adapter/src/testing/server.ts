@@ -178,7 +178,8 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
     const endpoint = endpointOf(url.pathname);
     const key = keyOf(dataset, request);
     const verdict = key === null ? null : limiter.enter(key.apiKey);
-    const fault = faults.take(endpoint, key?.apiKey ?? null);
+    const raceMatch = /\/race\/(\d+)/.exec(url.pathname);
+    const fault = faults.take({ endpoint, apiKey: key?.apiKey ?? null, raceId: raceMatch ? Number(raceMatch[1]) : null });
     const query = Object.fromEntries([...url.searchParams].filter(([k]) => k !== "api_secret"));
     const call: FakeCall = {
       seq: calls.length + 1,
@@ -207,6 +208,7 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
     const send = async (response: Response, cut = false) => {
       let body = await response.text();
       if (cut) body = body.slice(0, Math.floor(body.length / 2));
+      if (fault?.kind === "rewrite" && fault.rewrite !== undefined && response.status === 200) body = fault.rewrite(body);
       call.status = response.status;
       call.rows = Number(response.headers.get(ROWS_HEADER) ?? 0);
       const code = response.headers.get(ERROR_HEADER);
@@ -254,9 +256,12 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
       case "http429":
         await send(Response.json({ message: "Too Many Requests" }, { status: 429, headers: { "retry-after": String(fault.retryAfterSeconds ?? 7) } }));
         return true;
-      case "throttle":
-        await send(errorEnvelope(14));
+      case "throttle": {
+        const response = errorEnvelope(14);
+        if (fault.retryAfterSeconds !== undefined) response.headers.set("retry-after", String(fault.retryAfterSeconds));
+        await send(response);
         return true;
+      }
       case "error":
         await send(errorEnvelope(fault.code ?? 4, fault.message));
         return true;
@@ -270,6 +275,7 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
         });
         return false;
       case "truncated":
+      case "rewrite":
         return false;
     }
   }
