@@ -172,6 +172,7 @@ export interface ConnectionStatus {
   readonly tokens: number;
   readonly inFlight: number;
   readonly pausedUntil: Date | null;
+  /** The newest error of this connection: its latest failed pass's, or its latest discovery's when that failed. */
   readonly lastError: SerializedError | null;
   readonly lastDiscovery: DiscoveryRecord | null;
   /** Races the provider refused to this connection; they are synced through others, or not at all. */

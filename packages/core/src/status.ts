@@ -1,6 +1,6 @@
 import { usableConnectionIds } from "./connections.js";
 import type { ConnectionStatus, EngineStatus, EventStatus, ForbiddenRace, ProblemRunStatus } from "./engine-types.js";
-import type { SyncRun } from "./store.js";
+import type { DiscoveryRecord, SerializedError, SyncRun } from "./store.js";
 import type { ResolvedOptions } from "./options.js";
 import type { EventSummary } from "./store.js";
 import { allowedIntervalMs, tierAt } from "./policy.js";
@@ -119,7 +119,10 @@ export async function buildStatus(
       tokens: budget?.tokens ?? c.burst,
       inFlight: budget?.inFlight ?? 0,
       pausedUntil: budget?.pausedUntil ?? null,
-      lastError: failedRuns.find((r) => r.connectionId === c.id)?.error ?? null,
+      lastError: newestError(
+        failedRuns.find((r) => r.connectionId === c.id),
+        discoveries.find((d) => d.connectionId === c.id),
+      ),
       lastDiscovery: discoveries.find((d) => d.connectionId === c.id) ?? null,
       forbiddenRaces: forbiddenRaces(c.id, events),
       clockSkewMs: clocks?.providerSkewMs(c.id) ?? null,
@@ -172,4 +175,19 @@ function forbiddenRaces(connectionId: string, events: readonly EventStatus[]): F
     }
   }
   return [...races.values()].map(({ race, events: list }) => ({ ...race, rerouted: usableConnectionIds(list).length > 0 }));
+}
+
+/**
+ * A connection's newest error: its latest failed pass's, or its latest discovery's when that
+ * failed. A revoked key often fails in discovery first, before any pass runs.
+ */
+function newestError(
+  run: { readonly startedAt: Date; readonly finishedAt: Date | null; readonly error: SerializedError | null } | undefined,
+  discovery: DiscoveryRecord | undefined,
+): SerializedError | null {
+  const failedDiscovery = discovery !== undefined && discovery.status === "failed" && discovery.error !== null ? discovery : undefined;
+  const at = (r: { readonly startedAt: Date; readonly finishedAt: Date | null }) => (r.finishedAt ?? r.startedAt).getTime();
+  if (run?.error == null) return failedDiscovery?.error ?? null;
+  if (failedDiscovery === undefined) return run.error;
+  return at(failedDiscovery) > at(run) ? failedDiscovery.error : run.error;
 }

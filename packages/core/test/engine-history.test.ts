@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { StoreError, type Race } from "@project88/core";
+import { AuthError, StoreError, type Race } from "@project88/core";
 import { createMemoryStore } from "@project88/core/testing";
-import { createHarness } from "./engine-harness.js";
+import { createHarness, settle } from "./engine-harness.js";
 
 const DAY = 86_400_000;
 const START = new Date("2026-07-01T00:00:00Z");
@@ -103,5 +103,13 @@ describe("status summary", () => {
     const status = await h.engine.status();
     expect(status.summary.events).toBe(2);
     expect(h.store.calls.summarizeEvents).toBe(2);
+  });
+
+  it("a connection whose discovery failed shows that error, though no pass of it ever ran", async () => {
+    const h = createHarness({ start: START });
+    h.adapter.failOn({ kind: "listRaces", error: new AuthError("[scripted] error 6 Invalid API key"), times: Infinity });
+    await settle(h.clock, h.engine.runOnce());
+    const [conn] = (await h.engine.status()).connections;
+    expect(conn?.lastError).toMatchObject({ code: "AUTH", message: "[scripted] error 6 Invalid API key" });
   });
 });
