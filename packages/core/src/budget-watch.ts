@@ -81,9 +81,8 @@ export function createBudgetWatch(deps: { readonly options: ResolvedOptions; rea
   async function refreshPriorities(due: readonly StoredEvent[], now: Date): Promise<void> {
     const patches = [];
     for (const e of due) {
-      if (e.state.backfilledAt === null) continue;
       const tier = tierAt(e, now, schedule);
-      const priority = currentPriority(e, true, now, schedule);
+      const priority = currentPriority(e, e.state.backfilledAt !== null, now, schedule);
       if (priority !== e.state.priority || tier.name !== e.state.tier) patches.push({ provider: e.provider, eventId: e.eventId, tier: tier.name, priority });
     }
     if (patches.length > 0) await store.updateSchedule({ now, patches });

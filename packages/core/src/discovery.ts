@@ -9,8 +9,9 @@ import { AbortedError, LeaseLostError } from "./errors.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
 import type { ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
-import { BACKFILL_PRIORITY, priorityOf, tierAt } from "./policy.js";
+import { BACKFILL_PRIORITY, currentPriority, priorityOf, tierAt } from "./policy.js";
 import { cleanProviderText } from "./provider-text.js";
+import type { SyncStatePatch } from "./store.js";
 import type { Race, SkippedRace } from "./types.js";
 
 function isSkipped(item: Race | SkippedRace): item is SkippedRace {
@@ -137,16 +138,19 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
       if (controller.signal.aborted) throw controller.signal.reason;
       const now = clock.now();
       const diff = await store.saveDiscovery({ connectionId: conn.id, provider: conn.provider, races, now, newEventPriority: BACKFILL_PRIORITY });
-      if (diff.changedEvents.length > 0) {
-        // A moved start changes the tier: sync at once so the schedule follows the new start.
-        await store.updateSchedule({
-          now,
-          patches: diff.changedEvents.map((c) => {
-            const tier = tierAt(c.startsAt, now, schedule);
-            return { provider: c.ref.provider, eventId: c.ref.eventId, tier: tier.name, priority: priorityOf(tier.index, schedule), nextDueAt: now };
-          }),
-        });
+      // A moved start changes the tier: sync at once so the schedule follows the new start.
+      const patches: (SyncStatePatch & { readonly provider: string })[] = diff.changedEvents.map((c) => {
+        const tier = tierAt(c.startsAt, now, schedule);
+        return { provider: c.ref.provider, eventId: c.ref.eventId, tier: tier.name, priority: priorityOf(tier.index, schedule), nextDueAt: now };
+      });
+      // A new event already in the most urgent tier is backfilled as urgently as that tier.
+      const found = new Map(races.flatMap((r) => r.events.map((e) => [e.eventId, e] as const)));
+      for (const ref of diff.newEvents) {
+        const event = found.get(ref.eventId);
+        const priority = event === undefined ? BACKFILL_PRIORITY : currentPriority(event, false, now, schedule);
+        if (priority !== BACKFILL_PRIORITY) patches.push({ provider: ref.provider, eventId: ref.eventId, priority });
       }
+      if (patches.length > 0) await store.updateSchedule({ now, patches });
       await store.finishDiscovery({ id, now, status: "succeeded", races: races.length, newEvents: diff.newEvents.length, apiCalls: counter.calls() });
       for (const raceId of diff.newRaces) safeEmit(deps.emitter, "race:new", { ...base, raceId });
       const raceOf = new Map(races.flatMap((r) => r.events.map((e) => [e.eventId, r.raceId] as const)));

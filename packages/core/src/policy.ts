@@ -84,11 +84,15 @@ export function priorityOf(tierIndex: number, schedule: ResolvedSchedule): numbe
 export const BACKFILL_PRIORITY = 1;
 
 /**
- * The claim priority an event has at `at`: a backfill's until its first full pull commits, then
- * its tier's. The one rule the scheduler, a pass's budget queue, the budget watch and `plan` share.
+ * The claim priority an event has at `at`: its tier's once its first full pull has committed;
+ * before that a backfill's, or the most urgent tier's when the event is already in it (a race
+ * found on race morning has no registrations at all: its backfill must not wait behind the
+ * high tier's passes of races that have them). The one rule the scheduler, a pass's budget
+ * queue, discovery, the budget watch and `plan` share.
  */
 export function currentPriority(timing: EventTiming, backfilled: boolean, at: Date, schedule: ResolvedSchedule): number {
-  return backfilled ? priorityOf(tierAt(timing, at, schedule).index, schedule) : BACKFILL_PRIORITY;
+  const tierPriority = priorityOf(tierAt(timing, at, schedule).index, schedule);
+  return backfilled ? tierPriority : Math.min(BACKFILL_PRIORITY, tierPriority);
 }
 
 /** The scheduling fields an event moves to after a pass at `at`. */

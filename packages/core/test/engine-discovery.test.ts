@@ -21,6 +21,14 @@ describe("discovery ledger", () => {
     expect(finish?.apiCalls).toBe(1);
   });
 
+  it("a new event already in the most urgent tier is claimed as urgently as that tier; a later one as a backfill", async () => {
+    // 07:00 discovery: the first race starts at 09:00 (high tier from 05:00), the second tomorrow.
+    const h = createHarness({ start: "2026-07-01T07:00:00Z", dataset: generateDataset({ races: 2, base: new Date("2026-07-01T09:00:00Z"), raceSpacingMs: 24 * 3_600_000 }) });
+    await h.engine.discover();
+    const priorities = Object.fromEntries((await h.store.listEvents()).map((e) => [e.raceId, e.state.priority]));
+    expect(priorities).toEqual({ "1000": 0, "1001": 1 });
+  });
+
   it("a second process does not repeat a slot another process already discovered", async () => {
     const clock = new ManualClock("2026-07-01T07:00:00Z");
     const store = createMemoryStore();

@@ -22,7 +22,8 @@ describe("tier policy on UTC instants", () => {
   });
 
   it.each([
-    ["a backfill, whatever its tier", "2026-07-18T11:00:00Z", false, 1],
+    ["a backfill of an event already in the most urgent tier: that tier's", "2026-07-18T11:00:00Z", false, 0],
+    ["a backfill of an event in a later tier", "2026-07-18T10:29:59Z", false, 1],
     ["a backfill of a finished event", "2026-07-19T00:00:00Z", false, 1],
     ["high tier", "2026-07-18T10:30:00Z", true, 0],
     ["medium tier", "2026-07-18T10:29:59Z", true, 2],
