@@ -12,7 +12,7 @@ const ZONES = ["America/Denver", "America/New_York", "Pacific/Honolulu", "Europe
  * Many partners of one size: `connections` connections with 20 events each (five races of four),
  * so that two sizes differ only in how many partners there are. Per connection: one race on the
  * morning of `t0` (its first start 0-3 h after `t0`), one later that day (4-20 h), three months
- * ahead. 30 registrations per event at the start; changes as in the schedule workload (a Poisson
+ * ahead (2-92 days). 30 registrations per event at the start; changes as in the schedule workload (a Poisson
  * process per event, 1/h far out, 4/h inside 24 h, 12/h inside 4 h of the start).
  */
 export function buildManyWorkload(options: { readonly t0: Date; readonly windowMs: number; readonly connections: number; readonly seed?: number }): Workload {
