@@ -13,17 +13,26 @@ export class BenchProvider implements ProviderAdapter {
   readonly calls: { at: number; connectionId: string }[] = [];
   /** Most requests of one connection answered at once. */
   maxInFlight = 0;
+  /** CPU time (user + system, microseconds) spent answering requests: the fake provider's own cost. */
+  answerCpuUs = 0;
   readonly #inFlight = new Map<string, number>();
   readonly #clock: Clock;
   readonly #workload: Workload;
   readonly #rows = new Map<string, Map<string, Registration>>();
   readonly #removals = new Map<string, Map<string, Removal>>();
+  /** Races per connection: listing one connection's races must not scan every partner's. */
+  readonly #races = new Map<string, Race[]>();
   #next = 0;
 
   constructor(clock: Clock, workload: Workload) {
     this.#clock = clock;
     this.#workload = workload;
     for (const r of workload.initial) this.#eventRows(r.eventId).set(r.registrationId, r);
+    for (const { connectionId, ...race } of workload.races) {
+      const list = this.#races.get(connectionId);
+      if (list === undefined) this.#races.set(connectionId, [race]);
+      else list.push(race);
+    }
   }
 
   #eventRows(eventId: string): Map<string, Registration> {
@@ -55,10 +64,14 @@ export class BenchProvider implements ProviderAdapter {
     this.#inFlight.set(conn.id, inFlight);
     this.maxInFlight = Math.max(this.maxInFlight, inFlight);
     try {
+      const cpu = process.cpuUsage();
       const now = this.#clock.now().getTime();
       this.calls.push({ at: now, connectionId: conn.id });
       this.#catchUp(now);
-      return answer();
+      const answered = answer();
+      const spent = process.cpuUsage(cpu);
+      this.answerCpuUs += spent.user + spent.system;
+      return answered;
     } finally {
       this.#inFlight.set(conn.id, (this.#inFlight.get(conn.id) ?? 1) - 1);
       slot.release();
@@ -66,10 +79,10 @@ export class BenchProvider implements ProviderAdapter {
   }
 
   async *listRaces(conn: Connection, _window: DiscoveryWindow, ctx: CallContext): AsyncIterable<Race> {
-    const mine = this.#workload.races.filter((r) => r.connectionId === conn.id);
+    const mine = this.#races.get(conn.id) ?? [];
     for (let i = 0; i < mine.length; i += 100) {
       const batch = await this.#request(conn, ctx, () => mine.slice(i, i + 100));
-      for (const { connectionId: _c, ...race } of batch) yield race;
+      yield* batch;
     }
   }
 

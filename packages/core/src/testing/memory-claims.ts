@@ -44,13 +44,17 @@ function lease(state: MemoryState, sync: MutableState, owner: string, now: Date,
 export function claimDue(state: MemoryState, args: ClaimArgs): StoredEvent[] {
   const now = args.now.getTime();
   const byRace = new Map<string, MutableState[]>();
+  // A set, and each event's own few connections checked against it: with many partners, testing
+  // every named connection against every due event made each claim O(events x connections).
+  const wanted = args.connectionIds === undefined ? null : new Set(args.connectionIds);
   for (const sync of state.states.values()) {
     if (sync.nextDueAt === null || sync.nextDueAt.getTime() > now) continue;
     if (isLeased(sync, args.now)) continue;
     if (args.providers !== undefined && !args.providers.includes(sync.provider)) continue;
-    if (args.connectionIds !== undefined) {
+    if (wanted !== null) {
       const eventKey = key(sync.provider, sync.eventId);
-      if (!args.connectionIds.some((id) => seesUsably(state, eventKey, id))) continue;
+      const seers = state.connectionsByEvent.get(eventKey) ?? [];
+      if (![...seers].some((id) => wanted.has(id) && seesUsably(state, eventKey, id))) continue;
     }
     const raceKey = key(sync.provider, sync.raceId);
     const list = byRace.get(raceKey);
