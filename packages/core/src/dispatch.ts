@@ -162,6 +162,37 @@ export function decideClaimedRace(input: ClaimedRaceInput): ClaimedRaceDecision 
   return { action: "hold", connectionId: id };
 }
 
+/** What `syncEvent` does with the events it claimed. */
+export type ManualRaceDecision =
+  /** Run them now on this connection, whatever its lanes (an operator asked for it). */
+  | { readonly action: "start"; readonly connectionId: string }
+  /**
+   * Give the leases back: every connection that sees them is paused, or none of this engine's
+   * does. `refusedBy` names this engine's connections when each of them that sees the events was
+   * refused their race (sorted), else null.
+   */
+  | { readonly action: "handBack"; readonly refusedBy: readonly string[] | null };
+
+/**
+ * For `syncEvent`: the connection `chooseConnection` picks, without regard to free slots; when
+ * there is none, whether the reason is that the provider refused the race to every connection of
+ * this engine that sees it (a result that says so beats a silent "busy").
+ */
+export function decideManualRace(input: {
+  readonly events: readonly EventLinks[];
+  readonly now: Date;
+  readonly connections: ReadonlyMap<string, ConnectionView>;
+  readonly budgets: readonly BudgetView[];
+}): ManualRaceDecision {
+  const { events, connections } = input;
+  const choice = chooseConnection(usableConnectionIds(events), connections, input.budgets, input.now);
+  if (choice !== null && "slot" in choice) return { action: "start", connectionId: choice.slot.conn.id };
+  const ours = [...new Set(events.flatMap((e) => e.connectionIds))].filter((id) => connections.has(id));
+  if (events.length === 0 || ours.length === 0 || usableConnectionIds(events).some((id) => connections.has(id))) return { action: "handBack", refusedBy: null };
+  const refused = events.flatMap((e) => e.forbidden).filter((f) => ours.includes(f.connectionId));
+  return { action: "handBack", refusedBy: [...new Set(refused.map((f) => f.connectionId))].sort() };
+}
+
 /** A held race as `pickHeld` orders it: its priority now and its earliest due instant (ms). */
 export interface HeldView {
   readonly priority: number;

@@ -1,6 +1,6 @@
 import type { EventEmitter } from "eventemitter3";
 import type { ConnectionSlot } from "./connections.js";
-import { chooseConnection, claimLanes, decideClaimedRace, heldAdmission, laneRoom, splitDue, usableConnectionIds } from "./dispatch.js";
+import { claimLanes, decideClaimedRace, decideManualRace, heldAdmission, laneRoom, splitDue } from "./dispatch.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
 import type { EngineEventArgs } from "./events.js";
@@ -202,16 +202,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return { started, held: heldNow };
   }
 
-  /**
-   * For `syncEvent`: when every connection of this engine that sees the events is refused their
-   * race, a result that says so (rather than "busy"), naming the connections.
-   */
-  function refusedEverywhere(events: readonly StoredEvent[], full: boolean): PassResult | null {
-    const ours = [...new Set(events.flatMap((e) => e.connectionIds))].filter((id) => slots.has(id));
-    const refused = events.flatMap((e) => e.forbidden).filter((f) => ours.includes(f.connectionId));
+  /** For `syncEvent`: a result saying the race is refused to `refusedBy` (rather than "busy"). */
+  function refusedResult(events: readonly StoredEvent[], full: boolean, refusedBy: readonly string[]): PassResult | null {
     const first = events[0];
-    if (first === undefined || ours.length === 0 || usableConnectionIds(events).some((id) => slots.has(id))) return null;
-    const ids = [...new Set(refused.map((f) => f.connectionId))].sort();
+    if (first === undefined) return null;
     return {
       runId: null,
       connectionId: null,
@@ -230,7 +224,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       error: {
         name: "ForbiddenError",
         code: "FORBIDDEN",
-        message: `[core] ${first.provider} race ${first.raceId} is refused to ${ids.join(", ")} (every connection of this engine that sees it); discovery seeing it again clears that`,
+        message: `[core] ${first.provider} race ${first.raceId} is refused to ${refusedBy.join(", ")} (every connection of this engine that sees it); discovery seeing it again clears that`,
         retryable: false,
       },
     };
@@ -293,13 +287,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     async runClaimed(events, full) {
       const now = clock.now();
       const budgets = await store.getBudgets({ now });
-      const choice = chooseConnection(usableConnectionIds(events), slots, budgets, now);
-      if (choice === null || "paused" in choice || "busy" in choice) {
+      const decision = decideManualRace({ events, now, connections: slots, budgets });
+      const slot = decision.action === "start" ? slots.get(decision.connectionId) : undefined;
+      if (slot === undefined) {
         await release(events);
-        const refused = refusedEverywhere(events, full);
+        const refused = decision.action === "handBack" && decision.refusedBy !== null ? refusedResult(events, full, decision.refusedBy) : null;
         return refused === null ? [] : [refused];
       }
-      const task = runRace(events, choice.slot, full, true);
+      const task = runRace(events, slot, full, true);
       track(task.then(() => []));
       return task;
     },

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   claimLanes,
   decideClaimedRace,
+  decideManualRace,
   heldAdmission,
   laneRoom,
   pickHeld,
@@ -11,6 +12,7 @@ import {
   type ClaimedRaceInput,
   type ConnectionView,
   type HeldView,
+  type ManualRaceDecision,
 } from "../src/dispatch.js";
 
 const now = new Date("2026-06-13T12:00:00Z");
@@ -108,6 +110,28 @@ describe("decideClaimedRace: start, hold, hand back or defer", () => {
     ],
   ])("%s", (_rule, input, expected) => {
     expect(decide(input)).toEqual(expected);
+  });
+});
+
+describe("decideManualRace: what syncEvent does with the events it claimed", () => {
+  const run = (c: Case) =>
+    decideManualRace({
+      events: c.events ?? [event(c.connections.map((s) => s.conn.id))],
+      now,
+      connections: new Map(c.connections.map((s) => [s.conn.id, s])),
+      budgets: c.budgets ?? [],
+    });
+  it.each<[string, Case, ManualRaceDecision]>([
+    ["syncEvent starts even on a connection with both lanes full", { connections: [conn("a", 4)] }, { action: "start", connectionId: "a" }],
+    ["syncEvent with every connection paused hands back, naming no refusal", { connections: [conn("a", 0)], budgets: [budget("a", 5, at(60_000))] }, { action: "handBack", refusedBy: null }],
+    [
+      "syncEvent on a race refused to every connection of this engine that sees it names them",
+      { connections: [conn("b", 0), conn("a", 0), conn("c", 0)], events: [event(["a", "b", "other"], ["b", "other"]), event(["a"], ["a"])] },
+      { action: "handBack", refusedBy: ["a", "b"] },
+    ],
+    ["syncEvent on a race no connection of this engine sees hands back, naming no refusal", { connections: [conn("a", 0)], events: [event(["elsewhere"])] }, { action: "handBack", refusedBy: null }],
+  ])("%s", (_rule, input, expected) => {
+    expect(run(input)).toEqual(expected);
   });
 });
 
