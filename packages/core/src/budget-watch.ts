@@ -1,5 +1,6 @@
 import type { EventEmitter } from "eventemitter3";
-import { chooseConnection, pausedUntil, tokensOf, usableConnectionIds, type ConnectionSlot } from "./connections.js";
+import type { ConnectionSlot } from "./connections.js";
+import { chooseConnection, pausedUntil, tokensOf, usableConnectionIds } from "./dispatch.js";
 import { safeEmit } from "./emitter.js";
 import { callsForRace } from "./estimate.js";
 import type { EngineEventArgs } from "./events.js";

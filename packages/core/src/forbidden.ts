@@ -1,5 +1,5 @@
 import type { EventEmitter } from "eventemitter3";
-import { usableConnectionIds } from "./connections.js";
+import { usableConnectionIds } from "./dispatch.js";
 import { safeEmit } from "./emitter.js";
 import type { ForbiddenError } from "./errors.js";
 import type { EngineEventArgs } from "./events.js";

@@ -1,10 +1,9 @@
+import { heldUrgency, pickHeld, type HeldView } from "./dispatch.js";
 import type { StoredEvent } from "./store.js";
 import type { EventRef } from "./types.js";
 
-interface Held {
+interface Held extends HeldView {
   readonly events: readonly StoredEvent[];
-  readonly priority: number;
-  readonly dueAt: number;
 }
 
 /**
@@ -46,7 +45,7 @@ export function createHeldRaces(): HeldRaces {
       };
       const queue = queues.get(connectionId) ?? [];
       let i = queue.length;
-      while (i > 0 && urgency(held, queue[i - 1] as Held) < 0) i--;
+      while (i > 0 && heldUrgency(held, queue[i - 1] as Held) < 0) i--;
       queue.splice(i, 0, held);
       queues.set(connectionId, queue);
       size++;
@@ -54,10 +53,9 @@ export function createHeldRaces(): HeldRaces {
     take(connectionId, priorityOf, atMostPriority) {
       const queue = queues.get(connectionId);
       if (queue === undefined || queue.length === 0) return undefined;
-      let best = 0;
-      const now = priorityOf === undefined ? queue : queue.map((h) => ({ ...h, priority: Math.min(...h.events.map(priorityOf)) }));
-      for (let i = 1; i < now.length; i++) if (urgency(now[i] as Held, now[best] as Held) < 0) best = i;
-      if (atMostPriority !== undefined && (now[best] as Held).priority > atMostPriority) return undefined;
+      const now = priorityOf === undefined ? queue : queue.map((h) => ({ dueAt: h.dueAt, priority: Math.min(...h.events.map(priorityOf)) }));
+      const best = pickHeld(now, atMostPriority);
+      if (best === null) return undefined;
       const [next] = queue.splice(best, 1);
       size--;
       return next?.events;
@@ -87,8 +85,4 @@ export function createHeldRaces(): HeldRaces {
       return all;
     },
   };
-}
-
-function urgency(a: Held, b: Held): number {
-  return a.priority - b.priority || a.dueAt - b.dueAt;
 }

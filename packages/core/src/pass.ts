@@ -15,7 +15,7 @@ import { applyRawPolicy } from "./privacy.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
 import { currentPriority, removalsDue } from "./policy.js";
 import { PROBLEM_SAMPLE_SIZE } from "./rows.js";
-import type { PageWriteResult, PassFinish, StoredEvent } from "./store.js";
+import type { CommitPageArgs, PageWriteResult, PassFinish, StoredEvent } from "./store.js";
 import type { EventRef, PassKind, Page } from "./types.js";
 
 /** One pass to run: events of one race, one kind, leased by this engine. */
@@ -55,6 +55,46 @@ interface Totals {
   problems: number;
 }
 
+/** What a pass has seen so far, across its feeds. */
+interface Tally {
+  readonly totals: Totals;
+  /** Registration ids a full pull saw (the rest of the events' active ones vanish). */
+  readonly seen: string[];
+  /** Rows that could not be read: a full pull that met any vanishes nothing. */
+  unreadable: number;
+}
+
+/** What a pass reads, fixed at its signpost before its first request. */
+interface PassWindow {
+  /** Backfill: the keyset position a crashed backfill resumes after. */
+  readonly resumeAfter: string | undefined;
+  /** Backfill: the first attempt's signpost, when an earlier attempt recorded one. */
+  readonly firstAttempt: Date | null;
+  readonly modifiedSince: Date | undefined;
+  readonly removalsSince: Date | undefined;
+  /** The removal feed is due whatever the registrations feed brings. */
+  readonly removalsDue: boolean;
+  /** A full pull: registrations of the events it does not see vanish. */
+  readonly vanishing: boolean;
+}
+
+/** The rows one page contributes to its commit. */
+type PageRows = Pick<CommitPageArgs, "registrations" | "removals" | "skipped">;
+
+/** How one feed is read: which last page completes the pass, and what each page commits. */
+interface FeedStep<Row> {
+  readonly closes: (last: Page<Row>) => boolean;
+  /** Whether the completion this feed may commit counts the removal feed as read. */
+  readonly removalsRan: boolean;
+  readonly rows: (page: Page<Row>) => PageRows;
+}
+
+/** The completion a pass committed with its last page. */
+interface Completion {
+  readonly states: PassFinish["states"];
+  readonly cursorAt: Date;
+}
+
 /**
  * Runs one pass: takes the signpost before any request, streams pages and commits each as it
  * comes (a backfill's page also records its keyset position), and commits the pass's completion
@@ -81,124 +121,143 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     safeEmit(emitter, "lease:lost", { owner, events: lost });
     controller.abort(new LeaseLostError(`[core] lease lost on ${lost.map((r) => r.eventId).join(",")}`, lost));
   }, refs);
-  // The signpost in the provider's time: moved back by the largest skew known before or measured
-  // during the pass, so the cursor is never later than the provider's clock was at the signpost.
-  let correctionMs = deps.providerClock?.correctionMs() ?? 0;
-  const providerSignpost = () => new Date(signpost.getTime() - correctionMs);
-  const clockOf = deps.providerClock;
-  const observeServerTime =
-    clockOf === undefined
-      ? undefined
-      : (serverTime: Date) => {
-          clockOf.observe(serverTime);
-          correctionMs = Math.max(correctionMs, clockOf.correctionMs());
-        };
-  const totals: Totals = { inserted: 0, updated: 0, unchanged: 0, removed: 0, vanished: 0, problems: 0 };
+  const providerSignpost = signpostInProviderTime(signpost, deps.providerClock);
+  const tally: Tally = { totals: { inserted: 0, updated: 0, unchanged: 0, removed: 0, vanished: 0, problems: 0 }, seen: [], unreadable: 0 };
   let runId: string | null = null;
   let info: PassInfo | null = null;
   try {
     runId = await store.startRun({ owner, now: signpost, connectionId: conn.id, provider: plan.provider, raceId: plan.raceId, eventIds, kind: plan.kind });
-    info = { runId, connectionId: conn.id, provider: plan.provider, raceId: plan.raceId, eventIds, kind: plan.kind };
-    const resumeAfter = plan.kind === "backfill" ? (events[0]?.state.backfillAfter ?? undefined) : undefined;
-    const firstAttempt = plan.kind === "backfill" ? oldest(events.map((e) => e.state.cursorAt)) : null;
-    const cursorOf = () => (plan.kind === "backfill" ? backfillCursor(providerSignpost(), firstAttempt) : providerSignpost());
-    let cursorAt = cursorOf();
+    const passInfo: PassInfo = { runId, connectionId: conn.id, provider: plan.provider, raceId: plan.raceId, eventIds, kind: plan.kind };
+    info = passInfo;
+    const window = passWindow(plan, signpost, schedule);
+    const resumed = window.resumeAfter !== undefined;
+    const cursorOf = () => (plan.kind === "backfill" ? backfillCursor(providerSignpost.at(), window.firstAttempt) : providerSignpost.at());
     if (plan.kind === "backfill") {
       // Remember the first attempt's signpost: a crash after some pages must not lose changes made to them.
       const fresh = events.filter((e) => e.state.cursorAt === null);
       if (fresh.length > 0) {
-        await store.updateSchedule({ now: clock.now(), patches: fresh.map((e) => ({ provider: e.provider, eventId: e.eventId, cursorAt: providerSignpost() })) });
+        await store.updateSchedule({ now: clock.now(), patches: fresh.map((e) => ({ provider: e.provider, eventId: e.eventId, cursorAt: providerSignpost.at() })) });
       }
     }
-    const modifiedSince = plan.kind === "incremental" ? modifiedSinceFor(events.map((e) => e.state.cursorAt), schedule.overlapMs) : undefined;
-    let removalsRan = plan.kind === "backfill" || plan.alwaysRemovals === true || events.some((e) => removalsDue(e.state, signpost));
-    const removalsSince = plan.kind === "backfill" ? undefined : modifiedSinceFor(events.map((e) => e.state.removalsCursorAt), schedule.overlapMs);
-    const resumed = resumeAfter !== undefined;
-    const vanishing = plan.kind === "reconcile" || (plan.kind === "backfill" && !resumed);
-    const seen: string[] = [];
-    // Registrations rows that could not be read have ids nobody knows, so a full pull that met any
-    // cannot tell a vanished registration from an unreadable one: it vanishes nothing then.
-    let unreadable = 0;
-    const vanishShare = () => (unreadable > 0 ? 0 : schedule.maxVanishShare);
-    safeEmit(emitter, "sync:start", { ...info, modifiedSince: modifiedSince ?? null });
+    const vanishShare = () => (tally.unreadable > 0 ? 0 : schedule.maxVanishShare);
+    safeEmit(emitter, "sync:start", { ...passInfo, modifiedSince: window.modifiedSince ?? null });
 
-    let finishedStates: PassFinish["states"] = [];
-    const finish = (): PassFinish => {
-      cursorAt = cursorOf();
-      finishedStates = finishStates(events, { kind: plan.kind, signpost, cursorAt, removalsCursorAt: providerSignpost(), removalsRan, resumed }, schedule);
-      return {
-        apiCalls: counter.calls(),
-        states: finishedStates,
-        vanish: vanishing ? { seenRegistrationIds: seen, maxShare: vanishShare() } : undefined,
-      };
+    /** The completion the last page commits, computed at that commit (the skew may have grown). */
+    const complete = (removalsRan: boolean): { finish: PassFinish; completion: Completion } => {
+      const cursorAt = cursorOf();
+      const states = finishStates(events, { kind: plan.kind, signpost, cursorAt, removalsCursorAt: providerSignpost.at(), removalsRan, resumed }, schedule);
+      const vanish = window.vanishing ? { seenRegistrationIds: tally.seen, maxShare: vanishShare() } : undefined;
+      return { finish: { apiCalls: counter.calls(), states, vanish }, completion: { states, cursorAt } };
     };
-    const ctx: CallContext = { budget: counter.budget, signal: controller.signal, now: signpost, observeServerTime };
+    const ctx: CallContext = { budget: counter.budget, signal: controller.signal, now: signpost, observeServerTime: providerSignpost.observe };
     const base: FetchRegistrationsArgs = { raceId: plan.raceId, eventIds };
-    const passInfo = info;
-    /** Streams one feed; `closes` says whether its last page completes the pass. True when it did. */
-    const feed = async <Row>(kind: "registrations" | "removals", pages: AsyncIterable<Page<Row>>, closes: (last: Page<Row>) => boolean, toArgs: (page: Page<Row>) => object) => {
+    /** Streams one feed, committing each page; returns the completion when its last page completed the pass. */
+    const feed = async <Row>(kind: "registrations" | "removals", pages: AsyncIterable<Page<Row>>, step: FeedStep<Row>): Promise<Completion | null> => {
       for await (const page of pages) {
         const isLast = page.after === null;
-        const last = isLast && closes(page);
+        const closes = isLast && step.closes(page);
+        // The page's rows first: they count towards the completion (seen ids, unreadable rows).
+        const rows = step.rows(page);
+        const done = closes ? complete(step.removalsRan) : null;
         const result = await store.commitPage({
           owner,
           now: clock.now(),
           runId: passInfo.runId,
           provider: plan.provider,
           eventIds,
-          ...toArgs(page),
+          ...rows,
           backfillAfter: kind === "registrations" && plan.kind === "backfill" && page.after !== null ? page.after : undefined,
-          finish: isLast && last ? finish() : undefined,
+          finish: done?.finish,
         });
-        add(totals, result);
+        add(tally.totals, result);
         safeEmit(emitter, "sync:page", { ...passInfo, feed: kind, rows: page.rows.length, ...pick(result) });
         reportProblems(deps, passInfo, kind, result.problems);
         if (result.returned !== undefined && result.returned.length > 0) safeEmit(emitter, "privacy:returned", { ...passInfo, registrations: result.returned });
-        if (kind === "registrations") unreadable += result.problems?.filter((p) => p.skipped).length ?? 0;
-        if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, seen, result.vanish.active, vanishShare());
-        if (isLast) return last;
+        if (kind === "registrations") tally.unreadable += result.problems?.filter((p) => p.skipped).length ?? 0;
+        if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, tally.seen, result.vanish.active, vanishShare());
+        if (isLast) return done?.completion ?? null;
         if (controller.signal.aborted) throw controller.signal.reason;
       }
-      if (closes({ rows: [], after: null })) {
-        // A feed that ended without a closing page still completes the pass.
-        const result = await store.commitPage({ owner, now: clock.now(), runId: passInfo.runId, provider: plan.provider, eventIds, finish: finish() });
-        add(totals, result);
-        return true;
-      }
-      return false;
+      if (!step.closes({ rows: [], after: null })) return null;
+      // A feed that ended without a closing page still completes the pass.
+      const done = complete(step.removalsRan);
+      const result = await store.commitPage({ owner, now: clock.now(), runId: passInfo.runId, provider: plan.provider, eventIds, finish: done.finish });
+      add(tally.totals, result);
+      return done.completion;
     };
 
-    const regPages = adapter.fetchRegistrations(conn, { ...base, modifiedSince, after: resumeAfter }, ctx);
     // Without the removal feed, an empty last page with nothing inserted before closes the pass
     // in its own transaction (the common race-morning pass); any other ending decides below.
-    const closed = await feed("registrations", regPages, (last) => !removalsRan && totals.inserted === 0 && last.rows.length === 0, (page) => {
-      if (vanishing) for (const row of page.rows) seen.push(row.registrationId);
-      unreadable += page.skipped?.length ?? 0;
-      // The connection's raw policy applies before anything reaches the store.
-      return { registrations: applyRawPolicy(page.rows, conn.raw), skipped: page.skipped };
+    const closedEarly = await feed("registrations", adapter.fetchRegistrations(conn, { ...base, modifiedSince: window.modifiedSince, after: window.resumeAfter }, ctx), {
+      closes: (last) => !window.removalsDue && tally.totals.inserted === 0 && last.rows.length === 0,
+      removalsRan: window.removalsDue,
+      rows: (page) => {
+        if (window.vanishing) for (const row of page.rows) tally.seen.push(row.registrationId);
+        tally.unreadable += page.skipped?.length ?? 0;
+        // The connection's raw policy applies before anything reaches the store.
+        return { registrations: applyRawPolicy(page.rows, conn.raw), skipped: page.skipped };
+      },
     });
     // A pass that inserted registrations reads the removal feed too, whatever its cadence: a
     // transfer appears as a new registration before the old one's removal, and until the removal
     // feed runs both would stand as active.
-    if (!closed && totals.inserted > 0) removalsRan = true;
-    if (removalsRan) {
-      const remPages = adapter.fetchRemovals(conn, { ...base, modifiedSince: removalsSince }, ctx);
-      await feed("removals", remPages, () => true, (page) => ({ removals: applyRawPolicy(page.rows, conn.raw), skipped: page.skipped }));
-    } else if (!closed) {
-      await feed("registrations", emptyFeed(), () => true, () => ({}));
-    }
+    const removalsRan = window.removalsDue || tally.totals.inserted > 0;
+    const completion =
+      closedEarly ??
+      (removalsRan
+        ? await feed("removals", adapter.fetchRemovals(conn, { ...base, modifiedSince: window.removalsSince }, ctx), {
+            closes: () => true,
+            removalsRan,
+            rows: (page) => ({ removals: applyRawPolicy(page.rows, conn.raw), skipped: page.skipped }),
+          })
+        : await feed("registrations", emptyFeed(), { closes: () => true, removalsRan, rows: () => ({}) }));
+    if (completion === null) throw new Error("[core] a pass's closing feed ended without completing it"); // closes() is always true there
     committed = true;
     hold.release();
-    for (const state of finishedStates) if (state.nextDueAt != null) deps.onNextDue?.(state.nextDueAt);
-    safeEmit(emitter, "sync:finish", { ...info, apiCalls: counter.calls(), ...totals, durationMs: clock.now().getTime() - signpost.getTime(), cursorAt });
-    return result(plan, conn.id, runId, true, counter.calls(), totals, null);
+    for (const state of completion.states) if (state.nextDueAt != null) deps.onNextDue?.(state.nextDueAt);
+    safeEmit(emitter, "sync:finish", { ...passInfo, apiCalls: counter.calls(), ...tally.totals, durationMs: clock.now().getTime() - signpost.getTime(), cursorAt: completion.cursorAt });
+    return result(plan, conn.id, runId, true, counter.calls(), tally.totals, null);
   } catch (error) {
     const failure = await recordFailure(deps, plan, runId, info, error, counter.calls(), controller);
-    return result(plan, conn.id, runId, false, counter.calls(), totals, failure);
+    return result(plan, conn.id, runId, false, counter.calls(), tally.totals, failure);
   } finally {
     hold.release();
     deps.signal.removeEventListener("abort", onOuterAbort);
   }
+}
+
+/** What the pass reads: its cursors, where a backfill resumes, whether removals and vanishing apply. */
+function passWindow(plan: PassPlan, signpost: Date, schedule: ResolvedSchedule): PassWindow {
+  const events = plan.events;
+  const backfill = plan.kind === "backfill";
+  const resumeAfter = backfill ? (events[0]?.state.backfillAfter ?? undefined) : undefined;
+  return {
+    resumeAfter,
+    firstAttempt: backfill ? oldest(events.map((e) => e.state.cursorAt)) : null,
+    modifiedSince: plan.kind === "incremental" ? modifiedSinceFor(events.map((e) => e.state.cursorAt), schedule.overlapMs) : undefined,
+    removalsSince: backfill ? undefined : modifiedSinceFor(events.map((e) => e.state.removalsCursorAt), schedule.overlapMs),
+    removalsDue: backfill || plan.alwaysRemovals === true || events.some((e) => removalsDue(e.state, signpost)),
+    vanishing: plan.kind === "reconcile" || (backfill && resumeAfter === undefined),
+  };
+}
+
+/**
+ * The signpost in the provider's time: moved back by the largest skew known before or measured
+ * during the pass (`observe` hears each response's server time), so the cursor is never later
+ * than the provider's clock was at the signpost.
+ */
+function signpostInProviderTime(signpost: Date, clock: ProviderClock | undefined): { at: () => Date; observe: ((serverTime: Date) => void) | undefined } {
+  let correctionMs = clock?.correctionMs() ?? 0;
+  return {
+    at: () => new Date(signpost.getTime() - correctionMs),
+    observe:
+      clock === undefined
+        ? undefined
+        : (serverTime) => {
+            clock.observe(serverTime);
+            correctionMs = Math.max(correctionMs, clock.correctionMs());
+          },
+  };
 }
 
 async function recordFailure(

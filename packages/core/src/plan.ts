@@ -1,4 +1,4 @@
-import { usableConnectionIds } from "./connections.js";
+import { usableConnectionIds } from "./dispatch.js";
 import type { PlanConnection, PlanReport } from "./engine-types.js";
 import { fullPullPages } from "./estimate.js";
 import type { ResolvedOptions, ResolvedSchedule } from "./options.js";

@@ -1,5 +1,6 @@
 import type { EventEmitter } from "eventemitter3";
-import { chooseConnection, passLimit, usableConnectionIds, type ConnectionSlot } from "./connections.js";
+import type { ConnectionSlot } from "./connections.js";
+import { claimLanes, decideClaimedRace, decideManualRace, heldAdmission, laneRoom, splitDue } from "./dispatch.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
 import type { EngineEventArgs } from "./events.js";
@@ -12,9 +13,6 @@ import { serializeError } from "./pass-failure.js";
 import { allowedIntervalMs, currentPriority as currentPriorityOf, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
 import type { EventRef } from "./types.js";
-
-/** Priority of the most urgent tier: its races may use the extra pass lane of a busy connection. */
-const URGENT = 0;
 
 /** Claims per `fill`: each one either starts or holds races, so a few always suffice. */
 const MAX_CLAIM_ROUNDS = 8;
@@ -176,9 +174,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   /**
-   * One claim of up to `room` races: each starts on a connection with a free slot, or is held
-   * for its saturated connection (its lease kept, so the next claim reaches past it), or is
-   * handed back (not yet due for `runOnce`) or deferred (every connection paused).
+   * One claim of up to `room` races, each started, held, handed back or deferred as
+   * `decideClaimedRace` says; events not due by `dueBy` (`runOnce`) are handed back.
    */
   async function claimRound(
     room: number,
@@ -197,42 +194,28 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     let parkedNow = 0;
     const handBack: StoredEvent[] = [];
     for (const race of byRace(claimed)) {
-      const due = dueBy === undefined ? race : race.filter((e) => e.state.nextDueAt !== null && e.state.nextDueAt.getTime() <= dueBy.getTime());
-      for (const e of race) {
-        if (due.includes(e)) continue;
-        parked.push(e);
-        parkedNow++;
-      }
+      const { due, later } = splitDue(race, dueBy);
+      // Fell due after runOnce began: kept claimed until the run ends, so a long run's repeated
+      // high-tier passes cannot crowd out the backfills and lower tiers it must still drain.
+      parked.push(...later);
+      parkedNow += later.length;
       if (due.length === 0) continue;
-      const ids = usableConnectionIds(due);
-      const urgent = Math.min(...due.map((e) => currentPriority(e, now))) <= URGENT;
-      const choice = chooseConnection(ids, slots, budgets, now, true, urgent);
-      if (choice === null) {
-        // Not seen through this engine's connections (the claim names them, so only a race whose
-        // visibility changed between claim and now): leave it to the engines that see it.
-        handBack.push(...due);
-        continue;
-      }
-      if ("slot" in choice) {
+      const priority = Math.min(...due.map((e) => currentPriority(e, now)));
+      const heldCounts = new Map([...slots.keys()].map((id) => [id, held.count(id)]));
+      const decision = decideClaimedRace({ events: due, priority, now, connections: slots, budgets, urgentLanes, held: heldCounts });
+      const slot = "connectionId" in decision ? slots.get(decision.connectionId) : undefined;
+      if (decision.action === "start" && slot !== undefined) {
         started++;
-        track(runRace(due, choice.slot, false));
-      } else if ("busy" in choice) {
-        const holder = chooseConnection(ids, slots, budgets, now, false);
-        // A claim for urgent lanes holds nothing: a race it cannot start is not urgent, and other
-        // processes with ordinary room should have it.
-        if (!urgentLanes && holder !== null && "slot" in holder && held.count(holder.slot.conn.id) < holder.slot.conn.maxInFlight) {
-          held.add(holder.slot.conn.id, due);
-          heldLeases.add(due);
-          heldNow++;
-        } else {
-          // Hold no more than one slot's worth per connection: a process that hoarded a busy
-          // connection's whole backlog would starve the other processes sharing that credential.
-          handBack.push(...due);
-        }
+        track(runRace(due, slot, false));
+      } else if (decision.action === "hold") {
+        held.add(decision.connectionId, due);
+        heldLeases.add(due);
+        heldNow++;
+      } else if (decision.action === "defer") {
+        await store.updateSchedule({ now, patches: due.map((e) => ({ provider: e.provider, eventId: e.eventId, nextDueAt: decision.until })) });
+        hint(decision.until);
+        handBack.push(...due);
       } else {
-        // Every connection that sees the race is paused: come back when the first pause ends.
-        await store.updateSchedule({ now, patches: due.map((e) => ({ provider: e.provider, eventId: e.eventId, nextDueAt: choice.paused })) });
-        hint(choice.paused);
         handBack.push(...due);
       }
     }
@@ -240,16 +223,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return { started, held: heldNow, parked: parkedNow };
   }
 
-  /**
-   * For `syncEvent`: when every connection of this engine that sees the events is refused their
-   * race, a result that says so (rather than "busy"), naming the connections.
-   */
-  function refusedEverywhere(events: readonly StoredEvent[], full: boolean): PassResult | null {
-    const ours = [...new Set(events.flatMap((e) => e.connectionIds))].filter((id) => slots.has(id));
-    const refused = events.flatMap((e) => e.forbidden).filter((f) => ours.includes(f.connectionId));
+  /** For `syncEvent`: a result saying the race is refused to `refusedBy` (rather than "busy"). */
+  function refusedResult(events: readonly StoredEvent[], full: boolean, refusedBy: readonly string[]): PassResult | null {
     const first = events[0];
-    if (first === undefined || ours.length === 0 || usableConnectionIds(events).some((id) => slots.has(id))) return null;
-    const ids = [...new Set(refused.map((f) => f.connectionId))].sort();
+    if (first === undefined) return null;
     return {
       runId: null,
       connectionId: null,
@@ -268,7 +245,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       error: {
         name: "ForbiddenError",
         code: "FORBIDDEN",
-        message: `[core] ${first.provider} race ${first.raceId} is refused to ${ids.join(", ")} (every connection of this engine that sees it); discovery seeing it again clears that`,
+        message: `[core] ${first.provider} race ${first.raceId} is refused to ${refusedBy.join(", ")} (every connection of this engine that sees it); discovery seeing it again clears that`,
         retryable: false,
       },
     };
@@ -289,9 +266,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       // Held races first: they were claimed earlier, in the store's urgency order.
       for (const slot of slots.values()) {
         for (;;) {
-          const urgentOnly = slot.running >= slot.conn.maxInFlight;
-          if (slot.running >= passLimit(slot, true)) break;
-          const events = held.take(slot.conn.id, (e) => currentPriority(e, clock.now()), urgentOnly ? URGENT : undefined);
+          const admission = heldAdmission(slot);
+          if (admission === null) break;
+          const events = held.take(slot.conn.id, (e) => currentPriority(e, clock.now()), admission.atMostPriority);
           if (events === undefined) break;
           heldLeases.remove(events);
           started++;
@@ -304,13 +281,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         // Claim what the ordinary lanes can start now, and separately, for connections whose
         // ordinary lanes are full, what their urgent lanes can. A process that claimed both lanes'
         // worth everywhere would take twice its share and leave other processes idle.
-        const all = [...slots.values()];
-        const ordinary = all.filter((s) => s.running < s.conn.maxInFlight);
-        const urgentOnly = all.filter((s) => s.running >= s.conn.maxInFlight && s.running < passLimit(s, true));
+        const { ordinary, urgentOnly } = claimLanes(slots.values());
         let progress = 0;
         let parkedRound = 0;
         for (const [lanes, urgent] of [[ordinary, false], [urgentOnly, true]] as const) {
-          const room = lanes.reduce((n, s) => n + passLimit(s, urgent) - s.running, 0);
+          // Measured now: the ordinary claim may have started urgent races on these connections.
+          const room = laneRoom(lanes, urgent);
           if (room <= 0) continue;
           const r = await claimRound(room, dueBy, lanes.map((s) => s.conn.id), urgent);
           started += r.started;
@@ -346,13 +322,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     async runClaimed(events, full) {
       const now = clock.now();
       const budgets = await store.getBudgets({ now });
-      const choice = chooseConnection(usableConnectionIds(events), slots, budgets, now);
-      if (choice === null || "paused" in choice || "busy" in choice) {
+      const decision = decideManualRace({ events, now, connections: slots, budgets });
+      const slot = decision.action === "start" ? slots.get(decision.connectionId) : undefined;
+      if (slot === undefined) {
         await release(events);
-        const refused = refusedEverywhere(events, full);
+        const refused = decision.action === "handBack" && decision.refusedBy !== null ? refusedResult(events, full, decision.refusedBy) : null;
         return refused === null ? [] : [refused];
       }
-      const task = runRace(events, choice.slot, full, true);
+      const task = runRace(events, slot, full, true);
       track(task.then(() => []));
       return task;
     },

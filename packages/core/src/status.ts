@@ -1,4 +1,4 @@
-import { usableConnectionIds } from "./connections.js";
+import { usableConnectionIds } from "./dispatch.js";
 import type { ConnectionStatus, EngineStatus, EventStatus, ForbiddenRace, ProblemRunStatus } from "./engine-types.js";
 import type { DiscoveryRecord, SerializedError, SyncRun } from "./store.js";
 import type { ResolvedOptions } from "./options.js";

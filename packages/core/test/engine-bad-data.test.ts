@@ -113,6 +113,38 @@ describe("reconciliation with unreadable rows", () => {
   });
 });
 
+describe("a reconciliation closed by an empty last page", () => {
+  it("an unreadable row on the empty last page that completes a full pull still stops it vanishing anything", async () => {
+    const clock = new ManualClock("2026-07-10T10:00:00Z");
+    const data = generateDataset({ races: 1, base, registrationsPerEvent: 10 });
+    const scripted = createScriptedAdapter({ clock, dataset: data });
+    const adapter: ProviderAdapter = {
+      ...scripted,
+      async *fetchRegistrations(conn, args, ctx) {
+        if (args.modifiedSince !== undefined || args.after !== undefined) return yield* scripted.fetchRegistrations(conn, args, ctx);
+        // The full pull ends with a page of no rows but one the adapter could not read, so that
+        // page (removals not due, nothing inserted) completes the pass in its own commit.
+        for await (const page of scripted.fetchRegistrations(conn, args, ctx)) yield { ...page, after: page.after ?? "end" };
+        yield { rows: [], after: null, skipped: [{ registrationId: null, eventId: args.eventIds[0] ?? null, field: "registrationId", reason: "registration_id: missing" }] };
+      },
+    };
+    const h = createHarness({ clock, adapter: adapter as typeof scripted });
+    await settle(clock, h.engine.runOnce());
+    const gone = data.registrations[0]!.registrationId;
+    scripted.dataset.dropRegistration(gone);
+    const eventId = data.races[0]!.events[0]!.eventId;
+    const now = clock.now();
+    await h.store.updateSchedule({
+      now,
+      patches: [{ provider: "scripted", eventId, nextDueAt: now, reconcileDueAt: now, removalsDueAt: new Date(now.getTime() + 3_600_000) }],
+    });
+    await settle(clock, h.engine.runOnce());
+    const stored = await h.store.listRegistrations({ provider: "scripted" });
+    expect(h.events("sync:finish").at(-1)).toMatchObject({ kind: "reconcile", vanished: 0, problems: 1 });
+    expect(stored.find((r) => r.registrationId === gone)?.status).toBe("active");
+  });
+});
+
 describe("provider text", () => {
   it("cleanProviderText replaces control characters and lone surrogates, keeps pairs, cuts to 500 characters", () => {
     expect(cleanProviderText("a\u0000b\tc\n\u009bd")).toBe("a b c  d");
