@@ -15,27 +15,15 @@ import {
   type MutableRun,
 } from "./memory-state.js";
 import { checkPage, PROBLEM_SAMPLE_SIZE, withoutUnknownEvents, type CheckedPage } from "../rows.js";
+import { registrationColumnsOf } from "../registration-columns.js";
 import { returnedRows } from "./memory-privacy.js";
 import { deepEqual } from "./row-validation.js";
 
-const COLUMNS = [
-  "raceId",
-  "eventId",
-  "userId",
-  "firstName",
-  "lastName",
-  "gender",
-  "dob",
-  "age",
-  "bib",
-  "chip",
-  "email",
-  "phone",
-  "city",
-  "state",
-  "country",
-  "teamName",
-] as const;
+/**
+ * The fields compared by value (the key's own fields are equal by lookup; instants and raw are
+ * compared below by what they mean).
+ */
+const COLUMNS = registrationColumnsOf("key", "text", "date", "integer").map((c) => c.field);
 
 function sameInstant(a: Date | null, b: Date | null): boolean {
   return a === null || b === null ? a === b : a.getTime() === b.getTime();
