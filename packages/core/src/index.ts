@@ -27,7 +27,6 @@ export { cleanProviderText } from "./provider-text.js";
 export { PERSONAL_FIELDS, type PersonalField } from "./privacy.js";
 export {
   REGISTRATION_COLUMNS,
-  registrationColumnsOf,
   type RegistrationColumn,
   type RegistrationColumnKind,
   type RegistrationField,
