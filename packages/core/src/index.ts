@@ -25,5 +25,12 @@ export { rawJsonText } from "./raw-json.js";
 export { cleanProviderText } from "./provider-text.js";
 /** The personal fields of a registration that retention and `forget` clear (stores share the list). */
 export { PERSONAL_FIELDS, type PersonalField } from "./privacy.js";
+export {
+  REGISTRATION_COLUMNS,
+  type RegistrationColumn,
+  type RegistrationColumnKind,
+  type RegistrationField,
+  type RegistrationFieldOfKind,
+} from "./registration-columns.js";
 /** A provider clock skew beyond this is reported (`clock:skew`) and worth showing in a status. */
 export { SKEW_REPORT_MS } from "./clock-skew.js";

@@ -1,29 +1,18 @@
-import type { RawPolicy, Registration } from "./types.js";
+import { REGISTRATION_COLUMNS } from "./registration-columns.js";
+import type { RawPolicy } from "./types.js";
 
-/**
- * The normalised fields of a registration that describe a person. Anonymisation (retention) and
- * `forget` set each of them, and `raw`, to null; ids, event, status and the registration's
- * instants stay so counts and the sync's ordering rules keep working.
- */
-export const PERSONAL_FIELDS = [
-  "userId",
-  "firstName",
-  "lastName",
-  "gender",
-  "dob",
-  "age",
-  "bib",
-  "chip",
-  "email",
-  "phone",
-  "city",
-  "state",
-  "country",
-  "teamName",
-] as const satisfies readonly (keyof Registration)[];
+type PersonalColumn = Extract<(typeof REGISTRATION_COLUMNS)[number], { readonly personal: true }>;
 
 /** A personal field of a registration. */
-export type PersonalField = (typeof PERSONAL_FIELDS)[number];
+export type PersonalField = PersonalColumn["field"];
+
+/**
+ * The normalised fields of a registration that describe a person (those `REGISTRATION_COLUMNS`
+ * marks personal, in its order). Anonymisation (retention) and `forget` set each of them, and
+ * `raw`, to null; ids, event, status and the registration's instants stay so counts and the
+ * sync's ordering rules keep working.
+ */
+export const PERSONAL_FIELDS: readonly PersonalField[] = REGISTRATION_COLUMNS.filter((c): c is PersonalColumn => c.personal).map((c) => c.field);
 
 /**
  * Applies a connection's raw policy to one row's provider JSON: kept whole (`"full"`), dropped

@@ -2,6 +2,7 @@ import { cleanProviderText } from "./provider-text.js";
 import type { RowProblem } from "./store.js";
 import type { FieldProblem, Registration, Removal, RemovalReason, SkippedRow } from "./types.js";
 import { storableRaw } from "./raw-json.js";
+import { registrationColumnsOf } from "./registration-columns.js";
 
 /**
  * Row checks every store applies before a page is written, so both stores store exactly the
@@ -12,20 +13,9 @@ import { storableRaw } from "./raw-json.js";
  */
 
 const REMOVAL_REASONS: readonly RemovalReason[] = ["removed", "transferred", "deferred", "cleared"];
-const TEXT_FIELDS = [
-  "userId",
-  "firstName",
-  "lastName",
-  "gender",
-  "bib",
-  "chip",
-  "email",
-  "phone",
-  "city",
-  "state",
-  "country",
-  "teamName",
-] as const;
+/** The text fields a row check looks at, in the order their problems are reported. */
+const TEXT_FIELDS = registrationColumnsOf("text").map((c) => c.field);
+const INSTANT_FIELDS = registrationColumnsOf("instant").map((c) => c.field);
 const INT4_MAX = 2 ** 31 - 1;
 /** NUL or any surrogate code unit (paired ones included): values worth a closer look. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is this regex's job
@@ -140,7 +130,7 @@ export function checkRegistration(row: Registration, provider: string): RowCheck
     nulls.push("age");
     addProblem(problems, "age", `age ${preview(row.age)} is not a non-negative integer`);
   }
-  for (const field of ["registeredAt", "modifiedAt"] as const) {
+  for (const field of INSTANT_FIELDS) {
     const problem = instantProblem(row[field]);
     if (problem !== null) {
       nulls.push(field);

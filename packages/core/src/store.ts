@@ -401,6 +401,10 @@ export interface DiscoveryRecord {
  * - **One discovery per slot.** `beginDiscovery` admits one caller per connection and slot.
  */
 export interface SyncStore {
+  // Each section below is one file in both stores: `memory-<name>.ts` in core's testing, `<name>.ts`
+  // in postgres-store, with the name given in brackets.
+
+  // Catalog: races, events, the connections that see them and their schedule (`catalog`)
   /**
    * Upserts races, events and which connection sees them. A new event gets a sync state that is
    * due at once (`nextDueAt = now`, `backfilledAt = null`, `priority = newEventPriority`). The
@@ -422,6 +426,10 @@ export interface SyncStore {
   /** Events with their race, state and counts; all of them when `refs` is absent. */
   listEvents(args?: { readonly refs?: readonly EventRef[]; readonly provider?: string }): Promise<StoredEvent[]>;
 
+  /** Sets scheduling fields of events (after a discovery moved a start, or the policy changed). */
+  updateSchedule(args: { readonly now: Date; readonly patches: readonly (SyncStatePatch & { readonly provider: string })[] }): Promise<void>;
+
+  // Working set: what the engine and the status page read (`working-set`)
   /**
    * The working set: events not done plus recently ended ones (see `WorkingSetArgs`), with
    * race, state, connections and active counts, ordered by start. Read through indexes: its cost
@@ -435,6 +443,7 @@ export interface SyncStore {
   /** One cheap round trip to the database; rejects with a `StoreError` when it cannot answer. */
   ping(): Promise<void>;
 
+  // History (`history`)
   /**
    * Deletes up to `batchSize` finished runs and `batchSize` status changes older than the
    * cutoffs, oldest first, and adds what each deleted row said to its events' history summary in
@@ -445,9 +454,7 @@ export interface SyncStore {
   /** Summaries of pruned history of a provider's events (all of its events when absent). */
   listHistorySummaries(args: { readonly provider: string; readonly eventIds?: readonly string[] | undefined }): Promise<EventHistorySummary[]>;
 
-  /** Sets scheduling fields of events (after a discovery moved a start, or the policy changed). */
-  updateSchedule(args: { readonly now: Date; readonly patches: readonly (SyncStatePatch & { readonly provider: string })[] }): Promise<void>;
-
+  // Claims: leases on events (`claims`)
   /**
    * Claims due work: chooses up to `maxRaces` races by their most urgent due event (lowest
    * `priority`, then earliest `nextDueAt`) and claims every due (`nextDueAt <= now`) event of
@@ -471,11 +478,9 @@ export interface SyncStore {
   /** Gives back leases without changing any other state (a claim that will not run). */
   releaseLeases(args: { readonly owner: string; readonly now: Date; readonly refs: readonly EventRef[] }): Promise<void>;
 
+  // Runs: a pass's record, from start to its finish or failure (`runs`)
   /** Records a pass as running; returns its id. */
   startRun(args: StartRunArgs): Promise<string>;
-
-  /** Writes one page atomically with the progress it advances; see the interface's guarantees. */
-  commitPage(args: CommitPageArgs): Promise<PageWriteResult>;
 
   /** Records a pass as failed, applies the backoff patches and releases the leases. Rows and cursors stay. */
   failRun(args: FailRunArgs): Promise<void>;
@@ -483,9 +488,14 @@ export interface SyncStore {
   /** Recent runs, newest first; with `withProblems`, only runs that recorded problems with provider data. */
   listRuns(args?: { readonly limit?: number; readonly eventId?: string; readonly status?: RunStatus; readonly withProblems?: boolean }): Promise<SyncRun[]>;
 
+  // Pages: the rows a pass writes (`pages`; the last page finishes the pass through `runs`)
+  /** Writes one page atomically with the progress it advances; see the interface's guarantees. */
+  commitPage(args: CommitPageArgs): Promise<PageWriteResult>;
+
   /** Stored registrations (status included), ordered by registration id. For tests and tools. */
   listRegistrations(args: { readonly provider: string; readonly eventIds?: readonly string[]; readonly raceId?: string }): Promise<StoredRegistration[]>;
 
+  // Budgets: API call budgets shared between processes (`budgets`)
   /** Takes one call token and one in-flight slot atomically, or says why not and for how long. */
   takeBudget(args: TakeBudgetArgs): Promise<BudgetTake>;
 
@@ -498,6 +508,7 @@ export interface SyncStore {
   /** Budget states of the given keys (all known keys when absent). */
   getBudgets(args: { readonly now: Date; readonly keys?: readonly string[] }): Promise<BudgetState[]>;
 
+  // Discovery: one discovery per connection and slot (`discovery`)
   /**
    * Starts the discovery of `slot` for a connection, unless one for this slot or a later one
    * already succeeded, or another owner's discovery is running with an unexpired lease. A
@@ -533,6 +544,7 @@ export interface SyncStore {
   /** The latest discovery record of each connection (all connections when absent). */
   lastDiscoveries(args?: { readonly connectionIds?: readonly string[] }): Promise<DiscoveryRecord[]>;
 
+  // Privacy: retention and forget (`privacy`)
   /**
    * Retention: anonymises up to `limit` registrations of events that ended before `endedBefore`
    * and were not anonymised since they were last written: every personal column (`PERSONAL_FIELDS`)
@@ -551,6 +563,7 @@ export interface SyncStore {
    */
   forget(args: ForgetArgs): Promise<{ readonly registrations: number }>;
 
+  // Connection
   /**
    * Optional: the database's own clock now (PostgreSQL: `clock_timestamp()`). This is the one
    * method that reads a clock other than the engine's: the engine compares it with its clock at

@@ -1,4 +1,4 @@
-import type { ClaimArgs, EventRef, SerializedError, StoredEvent } from "@project88/core";
+import type { ClaimArgs, EventRef, StoredEvent } from "@project88/core";
 import { loadEventsByRefs } from "./catalog.js";
 import type { SqlQueryable } from "./sql-client.js";
 import { type StoreContext, refArrays } from "./rows.js";
@@ -170,24 +170,4 @@ export async function releaseLeases(
     [args.owner, args.now, providers, ids],
     { operation: "releaseLeases", retry: true },
   );
-}
-
-/**
- * `SyncStore.markForbidden`: one UPDATE of the connection's links to the race's events. A link
- * already marked keeps its first `forbidden_at` and takes the latest error.
- */
-export async function markForbidden(
-  ctx: StoreContext,
-  args: { readonly connectionId: string; readonly provider: string; readonly raceId: string; readonly now: Date; readonly error: SerializedError },
-): Promise<EventRef[]> {
-  const { s } = ctx;
-  const marked = await ctx.db.query<{ provider: string; event_id: string }>(
-    `UPDATE ${s}.connection_events AS ce SET forbidden_at = COALESCE(ce.forbidden_at, $4), forbidden_error = $5::jsonb
-     FROM ${s}.events e
-     WHERE ce.connection_id = $1 AND ce.provider = $2 AND e.provider = ce.provider AND e.event_id = ce.event_id AND e.race_id = $3
-     RETURNING ce.provider, ce.event_id`,
-    [args.connectionId, args.provider, args.raceId, args.now, JSON.stringify(args.error)],
-    { operation: "markForbidden", retry: true },
-  );
-  return marked.rows.map((r) => ({ provider: r.provider, eventId: r.event_id })).sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
 }

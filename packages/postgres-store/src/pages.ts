@@ -1,32 +1,16 @@
-import { checkPage, LeaseLostError, rawJsonText, StoreError, withoutUnknownEvents } from "@project88/core";
-import type { CheckedPage, CommitPageArgs, FieldProblem, ForgottenReturn, PageWriteResult, Registration, Removal, StoredFieldProblem, StoredRegistration } from "@project88/core";
+import { checkPage, LeaseLostError, rawJsonText, REGISTRATION_COLUMNS, StoreError, withoutUnknownEvents } from "@project88/core";
+import type { CheckedPage, CommitPageArgs, FieldProblem, ForgottenReturn, PageWriteResult, Registration, RegistrationField, Removal, StoredFieldProblem, StoredRegistration } from "@project88/core";
 import { HELD } from "./claims.js";
 import { preferLz4Compression } from "./compression.js";
 import type { SqlQueryable } from "./sql-client.js";
 import type { StoreContext } from "./rows.js";
 import { RUN_ID, finishPass } from "./runs.js";
 
-const REG_COLUMNS = [
-  "race_id",
-  "event_id",
-  "user_id",
-  "first_name",
-  "last_name",
-  "gender",
-  "dob",
-  "age",
-  "bib",
-  "chip",
-  "email",
-  "phone",
-  "city",
-  "state",
-  "country",
-  "team_name",
-  "registered_at",
-  "modified_at",
-  "raw",
-] as const;
+/** The registration columns a page writes (all of core's `REGISTRATION_COLUMNS` but the key). */
+const REG_COLUMNS = REGISTRATION_COLUMNS.filter((c) => c.kind !== "id").map((c) => c.column);
+
+/** The columns sent as JSON records (the raw rows travel on their own; the provider is a parameter). */
+const RECORD_COLUMNS = REGISTRATION_COLUMNS.filter((c) => c.field !== "provider" && c.kind !== "json");
 
 /**
  * The rows of a page as a relation `t`, from two parameters zipped row by row: the scalar
@@ -134,28 +118,12 @@ const MERGED_PROBLEMS = `(SELECT jsonb_agg(CASE WHEN o.first IS NULL THEN n ELSE
 
 /** The normalised columns of each row, named after the registrations columns `json_populate_recordset` fills. */
 function registrationRecords(rows: readonly Registration[], now: Date): Record<string, unknown>[] {
-  return rows.map((r) => ({
-    registration_id: r.registrationId,
-    race_id: r.raceId,
-    event_id: r.eventId,
-    user_id: r.userId,
-    first_name: r.firstName,
-    last_name: r.lastName,
-    gender: r.gender,
-    dob: r.dob,
-    age: r.age,
-    bib: r.bib,
-    chip: r.chip,
-    email: r.email,
-    phone: r.phone,
-    city: r.city,
-    state: r.state,
-    country: r.country,
-    team_name: r.teamName,
-    registered_at: r.registeredAt,
-    modified_at: r.modifiedAt,
-    problems: problemsJson(r.problems, now),
-  }));
+  return rows.map((r) => {
+    const record: Record<string, unknown> = {};
+    for (const c of RECORD_COLUMNS) record[c.column] = r[c.field];
+    record.problems = problemsJson(r.problems, now);
+    return record;
+  });
 }
 
 /** Upserts one page of registrations; returns inserted/updated/unchanged counts. */
@@ -300,28 +268,11 @@ export async function commitPage(ctx: StoreContext, args: CommitPageArgs): Promi
   );
 }
 
-interface RegistrationRow {
-  provider: string;
-  registration_id: string;
-  race_id: string;
-  event_id: string;
-  user_id: string | null;
-  first_name: string | null;
-  last_name: string | null;
-  gender: string | null;
-  dob: string | null;
-  age: number | null;
-  bib: string | null;
-  chip: string | null;
-  email: string | null;
-  phone: string | null;
-  city: string | null;
-  state: string | null;
-  country: string | null;
-  team_name: string | null;
-  registered_at: Date | null;
-  modified_at: Date | null;
-  raw: unknown;
+/**
+ * The stored columns `listRegistrations` reads beyond core's `REGISTRATION_COLUMNS` (which come
+ * back under their column names, a date as `YYYY-MM-DD` text).
+ */
+interface RegistrationRow extends Record<string, unknown> {
   problems: { field: string; reason: string; firstSeenAt: string }[] | null;
   status: StoredRegistration["status"];
   removed_reason: StoredRegistration["removedReason"];
@@ -330,15 +281,16 @@ interface RegistrationRow {
   updated_at: Date;
 }
 
+/** The registration columns as `listRegistrations` selects them. */
+const SELECTED_COLUMNS = REGISTRATION_COLUMNS.map((c) => (c.kind === "date" ? `to_char(${c.column}, 'YYYY-MM-DD') AS ${c.column}` : c.column)).join(", ");
+
 /** `SyncStore.listRegistrations`, ordered by registration id. */
 export async function listRegistrations(
   ctx: StoreContext,
   args: { readonly provider: string; readonly eventIds?: readonly string[]; readonly raceId?: string },
 ): Promise<StoredRegistration[]> {
   const result = await ctx.db.query<RegistrationRow>(
-    `SELECT provider, registration_id, race_id, event_id, user_id, first_name, last_name, gender, to_char(dob, 'YYYY-MM-DD') AS dob,
-       age, bib, chip, email, phone, city, state, country, team_name, registered_at, modified_at, raw, problems, status, removed_reason,
-       new_registration_id, first_seen_at, updated_at
+    `SELECT ${SELECTED_COLUMNS}, problems, status, removed_reason, new_registration_id, first_seen_at, updated_at
      FROM ${ctx.s}.registrations
      WHERE provider = $1 AND ($2::text[] IS NULL OR event_id = ANY($2::text[])) AND ($3::text IS NULL OR race_id = $3)
      ORDER BY registration_id`,
@@ -346,27 +298,7 @@ export async function listRegistrations(
     { operation: "listRegistrations", retry: true },
   );
   return result.rows.map((r) => ({
-    provider: r.provider,
-    registrationId: r.registration_id,
-    raceId: r.race_id,
-    eventId: r.event_id,
-    userId: r.user_id,
-    firstName: r.first_name,
-    lastName: r.last_name,
-    gender: r.gender,
-    dob: r.dob,
-    age: r.age,
-    bib: r.bib,
-    chip: r.chip,
-    email: r.email,
-    phone: r.phone,
-    city: r.city,
-    state: r.state,
-    country: r.country,
-    teamName: r.team_name,
-    registeredAt: r.registered_at,
-    modifiedAt: r.modified_at,
-    raw: r.raw,
+    ...(Object.fromEntries(REGISTRATION_COLUMNS.map((c) => [c.field, r[c.column]])) as Pick<StoredRegistration, RegistrationField>),
     problems: (r.problems ?? []).map((p): StoredFieldProblem => ({ field: p.field, reason: p.reason, firstSeenAt: new Date(p.firstSeenAt) })),
     status: r.status,
     removedReason: r.removed_reason,

@@ -1,4 +1,4 @@
-import { StoreError } from "@project88/core";
+import { REGISTRATION_COLUMNS, StoreError } from "@project88/core";
 import type { AnonymiseArgs, ForgetArgs } from "@project88/core";
 import type { StoreContext } from "./rows.js";
 
@@ -6,23 +6,7 @@ import type { StoreContext } from "./rows.js";
  * Columns that hold personal data (core's `PERSONAL_FIELDS`, plus `raw`): retention and forget
  * set them to null. Ids, event, status and instants stay, so counts and ordering keep working.
  */
-export const PERSONAL_COLUMNS = [
-  "user_id",
-  "first_name",
-  "last_name",
-  "gender",
-  "dob",
-  "age",
-  "bib",
-  "chip",
-  "email",
-  "phone",
-  "city",
-  "state",
-  "country",
-  "team_name",
-  "raw",
-] as const;
+export const PERSONAL_COLUMNS: readonly string[] = [...REGISTRATION_COLUMNS.filter((c) => c.personal).map((c) => c.column), "raw"];
 
 // `problems` too: a problem's reason quotes the bad value (a malformed date of birth, an email).
 const CLEAR = [...PERSONAL_COLUMNS, "problems"].map((c) => `${c} = NULL`).join(", ");

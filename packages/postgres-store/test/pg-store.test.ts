@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PERSONAL_FIELDS, StoreError } from "@project88/core";
+import { PERSONAL_FIELDS, REGISTRATION_COLUMNS, StoreError } from "@project88/core";
 import { runStoreConformance } from "@project88/core/testing";
 import { createPostgresStore, type PostgresStore } from "@project88/postgres-store";
 import { useTestSchema } from "./db.js";
@@ -42,9 +42,25 @@ describe("postgres store on PostgreSQL", () => {
     ]);
   });
 
+  it("core's registration columns are the registrations table's, in order, with their kinds' types", async () => {
+    const columns = await db.query<{ column_name: string; data_type: string }>(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'registrations' ORDER BY ordinal_position`,
+      [db.get().schema],
+    );
+    const types = { id: "text", key: "text", text: "text", date: "date", integer: "integer", instant: "timestamp with time zone", json: "jsonb" };
+    const listed = new Set<string>(REGISTRATION_COLUMNS.map((c) => c.column));
+    expect(columns.filter((c) => listed.has(c.column_name)).map((c) => [c.column_name, c.data_type])).toEqual(
+      REGISTRATION_COLUMNS.map((c) => [c.column, types[c.kind]]),
+    );
+    // Every other column is the store's own bookkeeping, written by name in its SQL.
+    expect(columns.filter((c) => !listed.has(c.column_name)).map((c) => c.column_name).sort()).toEqual(
+      ["anonymised_at", "first_seen_at", "new_registration_id", "problems", "removed_reason", "status", "status_changed_at", "updated_at"],
+    );
+  });
+
   it("clears exactly core's personal fields (as columns) and raw", () => {
-    const snake = PERSONAL_FIELDS.map((f) => f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
-    expect([...PERSONAL_COLUMNS]).toEqual([...snake, "raw"]);
+    const columnOf = new Map<string, string>(REGISTRATION_COLUMNS.map((c) => [c.field, c.column]));
+    expect([...PERSONAL_COLUMNS]).toEqual([...PERSONAL_FIELDS.map((f) => columnOf.get(f)), "raw"]);
   });
 
   it("forget deletes the person's status history and leaves a tombstone naming only ids", async () => {

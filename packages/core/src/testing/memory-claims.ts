@@ -1,12 +1,10 @@
-import { StoreError } from "../errors.js";
 import type { ClaimArgs, StoredEvent, SyncStore } from "../store.js";
 import type { EventRef } from "../types.js";
-import { abandonedError, applyPatch, holdsLease, isLeased, key, seesUsably, toStoredEvent, type MemoryState, type MutableState } from "./memory-state.js";
+import { abandonedError, holdsLease, isLeased, key, seesUsably, toStoredEvent, type MemoryState, type MutableState } from "./memory-state.js";
 
 type ClaimEventsArgs = Parameters<SyncStore["claimEvents"]>[0];
 type RenewArgs = Parameters<SyncStore["renewLeases"]>[0];
 type ReleaseArgs = Parameters<SyncStore["releaseLeases"]>[0];
-type ScheduleArgs = Parameters<SyncStore["updateSchedule"]>[0];
 
 /** Lower priority first, then the earlier due instant: the claim order of the contract. */
 function urgency(a: MutableState, b: MutableState): number {
@@ -109,18 +107,5 @@ export function releaseLeases(state: MemoryState, args: ReleaseArgs): void {
       sync.leaseOwner = null;
       sync.leaseExpiresAt = null;
     }
-  }
-}
-
-/** `SyncStore.updateSchedule`: all patches or none (an unknown event refuses the batch). */
-export function updateSchedule(state: MemoryState, args: ScheduleArgs): void {
-  for (const patch of args.patches) {
-    if (!state.states.has(key(patch.provider, patch.eventId))) {
-      throw new StoreError(`[memory-store] ${patch.provider} event ${patch.eventId} is unknown; no schedule was changed`, { retryable: false });
-    }
-  }
-  for (const patch of args.patches) {
-    const sync = state.states.get(key(patch.provider, patch.eventId));
-    if (sync !== undefined) applyPatch(sync, patch);
   }
 }

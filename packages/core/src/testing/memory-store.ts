@@ -1,13 +1,15 @@
 import { StoreError } from "../errors.js";
-import type { StoredEvent, StoredRegistration, SyncRun, SyncStore } from "../store.js";
-import { getBudgets, pauseBudget, releaseBudget, takeBudget } from "./memory-budget.js";
-import { claimDue, claimEvents, releaseLeases, renewLeases, updateSchedule } from "./memory-claims.js";
-import { commitPage, failRun } from "./memory-commit.js";
-import { anonymiseEnded, forget } from "./memory-privacy.js";
-import { beginDiscovery, finishDiscovery, lastDiscoveries, markForbidden, renewDiscovery, saveDiscovery } from "./memory-discovery.js";
+import type { SyncStore } from "../store.js";
+import { getBudgets, pauseBudget, releaseBudget, takeBudget } from "./memory-budgets.js";
+import { listEvents, markForbidden, saveDiscovery, updateSchedule } from "./memory-catalog.js";
+import { claimDue, claimEvents, releaseLeases, renewLeases } from "./memory-claims.js";
+import { beginDiscovery, finishDiscovery, lastDiscoveries, renewDiscovery } from "./memory-discovery.js";
 import { listHistorySummaries, pruneHistory } from "./memory-history.js";
+import { commitPage, listRegistrations } from "./memory-pages.js";
+import { anonymiseEnded, forget } from "./memory-privacy.js";
+import { failRun, listRuns, startRun } from "./memory-runs.js";
+import { createMemoryState } from "./memory-state.js";
 import { listWorkingSet, summarizeEvents } from "./memory-working-set.js";
-import { compareIds, copy, createMemoryState, key, toStoredEvent, type MemoryState } from "./memory-state.js";
 
 /** Names of the store's methods, for injecting failures. */
 export type SyncStoreMethod = Exclude<keyof SyncStore, "close">;
@@ -38,65 +40,6 @@ export interface MemoryStore extends SyncStore {
   failNext(method: SyncStoreMethod, error?: unknown): void;
   /** How many times each method was called (failed calls included). */
   readonly calls: Readonly<Record<string, number>>;
-}
-
-function listRuns(state: MemoryState, args?: Parameters<SyncStore["listRuns"]>[0]): SyncRun[] {
-  const runs = [...state.runs.values()]
-    .filter((run) => args?.eventId === undefined || run.eventIds.includes(args.eventId))
-    .filter((run) => args?.status === undefined || run.status === args.status)
-    .filter((run) => args?.withProblems !== true || run.problems > 0)
-    .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.seq - a.seq);
-  const limited = args?.limit === undefined ? runs : runs.slice(0, Math.max(0, args.limit));
-  return limited.map(({ seq: _seq, owner: _owner, ...run }) => copy(run));
-}
-
-function listEvents(state: MemoryState, args?: Parameters<SyncStore["listEvents"]>[0]): StoredEvent[] {
-  const keys =
-    args?.refs === undefined
-      ? [...state.events.keys()]
-      : args.refs.map((ref) => key(ref.provider, ref.eventId)).filter((k) => state.events.has(k));
-  const out = [...new Set(keys)]
-    .map((k) => toStoredEvent(state, k))
-    .filter((event) => args?.provider === undefined || event.provider === args.provider);
-  return out.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || compareIds(a.eventId, b.eventId));
-}
-
-function listRegistrations(state: MemoryState, args: Parameters<SyncStore["listRegistrations"]>[0]): StoredRegistration[] {
-  const out: StoredRegistration[] = [];
-  for (const reg of state.registrations.values()) {
-    if (reg.provider !== args.provider) continue;
-    if (args.eventIds !== undefined && !args.eventIds.includes(reg.eventId)) continue;
-    if (args.raceId !== undefined && reg.raceId !== args.raceId) continue;
-    out.push(copy(reg));
-  }
-  return out.sort((a, b) => compareIds(a.registrationId, b.registrationId));
-}
-
-function startRun(state: MemoryState, prefix: string, args: Parameters<SyncStore["startRun"]>[0]): string {
-  state.seq++;
-  const id = `${prefix}-${state.seq}`;
-  state.runs.set(id, {
-    id,
-    connectionId: args.connectionId,
-    provider: args.provider,
-    raceId: args.raceId,
-    eventIds: [...args.eventIds],
-    kind: args.kind,
-    startedAt: new Date(args.now),
-    finishedAt: null,
-    status: "running",
-    apiCalls: 0,
-    rowsInserted: 0,
-    rowsUpdated: 0,
-    rowsUnchanged: 0,
-    rowsRemoved: 0,
-    error: null,
-    problems: 0,
-    problemSample: [],
-    seq: state.seq,
-    owner: args.owner,
-  });
-  return id;
 }
 
 /**
@@ -134,20 +77,20 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     saveDiscovery: (args) => run("saveDiscovery", () => saveDiscovery(state, args)),
     markForbidden: (args) => run("markForbidden", () => markForbidden(state, args)),
     listEvents: (args) => run("listEvents", () => listEvents(state, args)),
+    updateSchedule: (args) => run("updateSchedule", () => updateSchedule(state, args)),
     listWorkingSet: (args) => run("listWorkingSet", () => listWorkingSet(state, args)),
     summarizeEvents: (args) => run("summarizeEvents", () => summarizeEvents(state, args)),
     ping: () => run("ping", () => undefined),
     pruneHistory: (args) => run("pruneHistory", () => pruneHistory(state, args)),
     listHistorySummaries: (args) => run("listHistorySummaries", () => listHistorySummaries(state, args)),
-    updateSchedule: (args) => run("updateSchedule", () => updateSchedule(state, args)),
     claimDue: (args) => run("claimDue", () => claimDue(state, args)),
     claimEvents: (args) => run("claimEvents", () => claimEvents(state, args)),
     renewLeases: (args) => run("renewLeases", () => renewLeases(state, args)),
     releaseLeases: (args) => run("releaseLeases", () => releaseLeases(state, args)),
     startRun: (args) => run("startRun", () => startRun(state, prefix, args)),
-    commitPage: (args) => run("commitPage", () => commitPage(state, args)),
     failRun: (args) => run("failRun", () => failRun(state, args)),
     listRuns: (args) => run("listRuns", () => listRuns(state, args)),
+    commitPage: (args) => run("commitPage", () => commitPage(state, args)),
     listRegistrations: (args) => run("listRegistrations", () => listRegistrations(state, args)),
     takeBudget: (args) => run("takeBudget", () => takeBudget(state, args)),
     releaseBudget: (args) => run("releaseBudget", () => releaseBudget(state, args)),

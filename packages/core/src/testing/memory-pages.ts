@@ -1,41 +1,18 @@
 import { LeaseLostError, StoreError } from "../errors.js";
-import type { CommitPageArgs, FailRunArgs, ForgottenReturn, PageWriteResult, StoredFieldProblem } from "../store.js";
+import type { CommitPageArgs, ForgottenReturn, PageWriteResult, StoredFieldProblem, StoredRegistration, SyncStore } from "../store.js";
 import type { FieldProblem, Registration } from "../types.js";
-import {
-  applyPatch,
-  copy,
-  holdsLease,
-  isLeased,
-  key,
-  putRegistration,
-  registrationsOf,
-  tombstone,
-  type MemoryState,
-  type MutableRegistration,
-  type MutableRun,
-} from "./memory-state.js";
-import { checkPage, PROBLEM_SAMPLE_SIZE, withoutUnknownEvents, type CheckedPage } from "../rows.js";
+import { compareIds, copy, holdsLease, key, putRegistration, tombstone, type MemoryState, type MutableRegistration, type MutableRun } from "./memory-state.js";
+import { checkPage, withoutUnknownEvents, type CheckedPage } from "../rows.js";
+import { registrationColumnsOf } from "../registration-columns.js";
 import { returnedRows } from "./memory-privacy.js";
 import { deepEqual } from "./row-validation.js";
+import { finishPass, runOf } from "./memory-runs.js";
 
-const COLUMNS = [
-  "raceId",
-  "eventId",
-  "userId",
-  "firstName",
-  "lastName",
-  "gender",
-  "dob",
-  "age",
-  "bib",
-  "chip",
-  "email",
-  "phone",
-  "city",
-  "state",
-  "country",
-  "teamName",
-] as const;
+/**
+ * The fields compared by value (the key's own fields are equal by lookup; instants and raw are
+ * compared below by what they mean).
+ */
+const COLUMNS = registrationColumnsOf("key", "text", "date", "integer").map((c) => c.field);
 
 function sameInstant(a: Date | null, b: Date | null): boolean {
   return a === null || b === null ? a === b : a.getTime() === b.getTime();
@@ -47,12 +24,6 @@ function differs(stored: MutableRegistration, row: Registration): boolean {
   for (const column of COLUMNS) if (stored[column] !== row[column]) return true;
   if (!sameInstant(stored.registeredAt, row.registeredAt) || !sameInstant(stored.modifiedAt, row.modifiedAt)) return true;
   return !deepEqual(stored.raw, row.raw);
-}
-
-function runOf(state: MemoryState, runId: string): MutableRun {
-  const run = state.runs.get(runId);
-  if (run === undefined) throw new StoreError(`[memory-store] run ${runId} is unknown`, { retryable: false });
-  return run;
 }
 
 /**
@@ -187,25 +158,6 @@ function applyRemovals(state: MemoryState, args: CommitPageArgs, page: CheckedPa
   return removed;
 }
 
-function applyVanish(state: MemoryState, args: CommitPageArgs): PageWriteResult["vanish"] {
-  const vanish = args.finish?.vanish;
-  if (vanish === undefined) return undefined;
-  const seen = new Set(vanish.seenRegistrationIds);
-  const active: MutableRegistration[] = [];
-  for (const eventId of new Set(args.eventIds)) {
-    for (const reg of registrationsOf(state, key(args.provider, eventId))) if (reg.status === "active") active.push(reg);
-  }
-  const missing = active.filter((reg) => !seen.has(reg.registrationId));
-  if (active.length > 0 && missing.length / active.length > vanish.maxShare) {
-    return { vanished: 0, active: active.length, refused: true };
-  }
-  for (const reg of missing) {
-    reg.status = "vanished";
-    reg.updatedAt = new Date(args.now);
-  }
-  return { vanished: missing.length, active: active.length, refused: false };
-}
-
 /** `SyncStore.commitPage` on the memory state: validate everything, then apply everything. */
 export function commitPage(state: MemoryState, args: CommitPageArgs): PageWriteResult {
   const { run, page } = validateCommit(state, args);
@@ -218,60 +170,19 @@ export function commitPage(state: MemoryState, args: CommitPageArgs): PageWriteR
     const sync = state.states.get(key(args.provider, eventId));
     if (sync !== undefined && args.backfillAfter !== undefined) sync.backfillAfter = args.backfillAfter;
   }
-  run.rowsInserted += counts.inserted;
-  run.rowsUpdated += counts.updated;
-  run.rowsUnchanged += counts.unchanged;
-  run.rowsRemoved += removed;
-  run.problems += page.problems.length;
-  if (run.problemSample.length < PROBLEM_SAMPLE_SIZE) {
-    run.problemSample = [...run.problemSample, ...copy(page.problems.slice(0, PROBLEM_SAMPLE_SIZE - run.problemSample.length))];
-  }
   const result: PageWriteResult = returned.length > 0 ? { ...counts, removed, problems: page.problems, returned } : { ...counts, removed, problems: page.problems };
-  const finish = args.finish;
-  if (finish === undefined) return result;
-  const vanish = applyVanish(state, args);
-  for (const patch of finish.states) {
-    const sync = state.states.get(key(args.provider, patch.eventId));
-    if (sync !== undefined) applyPatch(sync, patch);
-  }
-  for (const eventId of args.eventIds) {
-    const sync = state.states.get(key(args.provider, eventId));
-    if (sync === undefined) continue;
-    sync.lastError = null;
-    sync.failures = 0;
-    sync.lastSuccessAt = new Date(args.now);
-    sync.leaseOwner = null;
-    sync.leaseExpiresAt = null;
-  }
-  run.status = "succeeded";
-  run.finishedAt = new Date(args.now);
-  run.apiCalls = finish.apiCalls;
+  const vanish = finishPass(state, run, args, { ...counts, removed, problems: page.problems });
   return vanish === undefined ? result : { ...result, vanish };
 }
 
-/**
- * `SyncStore.failRun`: the run is recorded as failed; backoff patches go only to events no other
- * owner has leased since (a late failure must not clobber the new owner's schedule).
- */
-export function failRun(state: MemoryState, args: FailRunArgs): void {
-  const run = runOf(state, args.runId);
-  for (const patch of args.states) {
-    const sync = state.states.get(key(args.provider, patch.eventId));
-    if (sync === undefined) throw new StoreError(`[memory-store] ${args.provider} event ${patch.eventId} is unknown`, { retryable: false });
+/** `SyncStore.listRegistrations`, ordered by registration id. */
+export function listRegistrations(state: MemoryState, args: Parameters<SyncStore["listRegistrations"]>[0]): StoredRegistration[] {
+  const out: StoredRegistration[] = [];
+  for (const reg of state.registrations.values()) {
+    if (reg.provider !== args.provider) continue;
+    if (args.eventIds !== undefined && !args.eventIds.includes(reg.eventId)) continue;
+    if (args.raceId !== undefined && reg.raceId !== args.raceId) continue;
+    out.push(copy(reg));
   }
-  for (const patch of args.states) {
-    const sync = state.states.get(key(args.provider, patch.eventId));
-    if (sync !== undefined && (!isLeased(sync, args.now) || sync.leaseOwner === args.owner)) applyPatch(sync, patch);
-  }
-  for (const eventId of args.eventIds) {
-    const sync = state.states.get(key(args.provider, eventId));
-    if (sync !== undefined && sync.leaseOwner === args.owner) {
-      sync.leaseOwner = null;
-      sync.leaseExpiresAt = null;
-    }
-  }
-  run.status = "failed";
-  run.finishedAt = new Date(args.now);
-  run.apiCalls = args.apiCalls;
-  run.error = copy(args.error);
+  return out.sort((a, b) => compareIds(a.registrationId, b.registrationId));
 }
