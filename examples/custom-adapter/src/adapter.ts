@@ -50,7 +50,15 @@ function toRace(event: RaceNestEvent): Race {
     raw: r,
   }));
   const first = [...event.races].sort((a, b) => a.start_local.localeCompare(b.start_local))[0];
-  return { provider: PROVIDER, raceId: event.id, name: event.title, timezone: event.tz, nextDate: first?.start_local.slice(0, 10) ?? null, raw: event, events };
+  return {
+    provider: PROVIDER,
+    raceId: event.id,
+    name: event.title,
+    timezone: event.tz,
+    nextDate: first?.start_local.slice(0, 10) ?? null,
+    raw: event,
+    events,
+  };
 }
 
 /**
@@ -61,10 +69,20 @@ export function createRaceNestAdapter(options: RaceNestAdapterOptions = {}): Pro
   const pageSize = options.pageSize ?? 500;
   const timeoutMs = options.timeoutMs ?? 30_000;
 
-  async function get<T extends z.ZodType>(conn: Connection, path: string, query: Record<string, string | undefined>, schema: T, what: string, ctx: CallContext): Promise<z.infer<T>> {
+  async function get<T extends z.ZodType>(
+    conn: Connection,
+    path: string,
+    query: Record<string, string | undefined>,
+    schema: T,
+    what: string,
+    ctx: CallContext,
+  ): Promise<z.infer<T>> {
     if (ctx.signal.aborted) throw new AbortedError(`[racenest] ${what}: aborted`);
     const token = conn.credentials.token;
-    if (!token) throw new ConfigError(`[racenest] connection ${conn.id}: credentials need a token`, [{ path: `connections.${conn.id}.credentials.token`, message: "required" }]);
+    if (!token)
+      throw new ConfigError(`[racenest] connection ${conn.id}: credentials need a token`, [
+        { path: `connections.${conn.id}.credentials.token`, message: "required" },
+      ]);
     const url = new URL(`${(conn.baseUrl ?? options.baseUrl ?? "https://api.racenest.example").replace(/\/+$/, "")}${path}`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
     const slot = await ctx.budget.acquire(ctx.signal);
@@ -108,7 +126,15 @@ export function createRaceNestAdapter(options: RaceNestAdapterOptions = {}): Pro
   }
 
   /** Follows `next_cursor` from `after`; each page's cursor is the resume token the engine stores. */
-  async function* pages<T extends z.ZodType>(conn: Connection, path: string, query: Record<string, string | undefined>, row: T, what: string, ctx: CallContext, after?: string) {
+  async function* pages<T extends z.ZodType>(
+    conn: Connection,
+    path: string,
+    query: Record<string, string | undefined>,
+    row: T,
+    what: string,
+    ctx: CallContext,
+    after?: string,
+  ) {
     let cursor = after;
     for (;;) {
       const page = await get(conn, path, { ...query, limit: String(pageSize), cursor }, pageOf(row), what, ctx);
@@ -118,7 +144,10 @@ export function createRaceNestAdapter(options: RaceNestAdapterOptions = {}): Pro
     }
   }
 
-  const feedQuery = (args: FetchRegistrationsArgs) => ({ races: args.eventIds.join(","), updated_since: args.modifiedSince?.toISOString() });
+  const feedQuery = (args: FetchRegistrationsArgs) => ({
+    races: args.eventIds.join(","),
+    updated_since: args.modifiedSince?.toISOString(),
+  });
 
   return {
     provider: PROVIDER,
@@ -132,7 +161,15 @@ export function createRaceNestAdapter(options: RaceNestAdapterOptions = {}): Pro
 
     async *fetchRegistrations(conn: Connection, args: FetchRegistrationsArgs, ctx: CallContext): AsyncIterable<RegistrationPage> {
       const what = `event ${args.raceId} entries`;
-      for await (const page of pages(conn, `/v1/events/${encodeURIComponent(args.raceId)}/entries`, feedQuery(args), entrySchema, what, ctx, args.after)) {
+      for await (const page of pages(
+        conn,
+        `/v1/events/${encodeURIComponent(args.raceId)}/entries`,
+        feedQuery(args),
+        entrySchema,
+        what,
+        ctx,
+        args.after,
+      )) {
         yield {
           after: page.after,
           rows: page.rows.map((e) => ({
@@ -164,7 +201,15 @@ export function createRaceNestAdapter(options: RaceNestAdapterOptions = {}): Pro
 
     async *fetchRemovals(conn: Connection, args: FetchRegistrationsArgs, ctx: CallContext): AsyncIterable<RemovalPage> {
       const what = `event ${args.raceId} cancellations`;
-      for await (const page of pages(conn, `/v1/events/${encodeURIComponent(args.raceId)}/cancellations`, feedQuery(args), cancellationSchema, what, ctx, args.after)) {
+      for await (const page of pages(
+        conn,
+        `/v1/events/${encodeURIComponent(args.raceId)}/cancellations`,
+        feedQuery(args),
+        cancellationSchema,
+        what,
+        ctx,
+        args.after,
+      )) {
         yield {
           after: page.after,
           rows: page.rows.map((c) => ({

@@ -28,7 +28,8 @@ export interface FakeRaceNest {
 
 const pad = (n: number, width: number) => String(n).padStart(width, "0");
 const encode = (id: string) => Buffer.from(JSON.stringify({ after: id })).toString("base64url");
-const decode = (cursor: string | null) => (cursor ? (JSON.parse(Buffer.from(cursor, "base64url").toString()) as { after: string }).after : "");
+const decode = (cursor: string | null) =>
+  cursor ? (JSON.parse(Buffer.from(cursor, "base64url").toString()) as { after: string }).after : "";
 const iso = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString();
 
 /** One cursor page of `rows` (sorted by `id`), after the cursor's id. */
@@ -80,18 +81,34 @@ export async function startFakeRaceNest(): Promise<FakeRaceNest> {
     if (url.pathname === "/v1/events") {
       const from = Date.parse(url.searchParams.get("starts_after") ?? "1970-01-01T00:00:00Z");
       const to = Date.parse(url.searchParams.get("starts_before") ?? "9999-01-01T00:00:00Z");
-      const list = [...events.values()].filter((e) => e.startsAt.some((s) => s.getTime() >= from && s.getTime() <= to)).map(({ startsAt: _, ...e }) => e);
-      return json(res, 200, page(list, (e) => e.id, url));
+      const list = [...events.values()]
+        .filter((e) => e.startsAt.some((s) => s.getTime() >= from && s.getTime() <= to))
+        .map(({ startsAt: _, ...e }) => e);
+      return json(
+        res,
+        200,
+        page(list, (e) => e.id, url),
+      );
     }
     const m = /^\/v1\/events\/([^/]+)\/(entries|cancellations)$/.exec(url.pathname);
     if (!m || !events.has(decodeURIComponent(m[1] ?? ""))) return json(res, 404, { error: "not found" });
     const rows = feed(url, decodeURIComponent(m[1] ?? ""));
     if (m[2] === "entries") {
       const active = rows.filter(({ e, sinceMs }) => e.cancelled === null && Date.parse(e.row.updated_at) >= sinceMs).map(({ e }) => e.row);
-      return json(res, 200, page(active, (r) => r.entry_id, url));
+      return json(
+        res,
+        200,
+        page(active, (r) => r.entry_id, url),
+      );
     }
-    const gone = rows.filter(({ e, sinceMs }) => e.cancelled !== null && Date.parse(e.cancelled.cancelled_at) >= sinceMs).map(({ e }) => e.cancelled as RaceNestCancellation);
-    return json(res, 200, page(gone, (r) => r.entry_id, url));
+    const gone = rows
+      .filter(({ e, sinceMs }) => e.cancelled !== null && Date.parse(e.cancelled.cancelled_at) >= sinceMs)
+      .map(({ e }) => e.cancelled as RaceNestCancellation);
+    return json(
+      res,
+      200,
+      page(gone, (r) => r.entry_id, url),
+    );
   };
 
   const server = createServer((req, res) => {
@@ -111,7 +128,11 @@ export async function startFakeRaceNest(): Promise<FakeRaceNest> {
     addToken: (token) => void tokens.add(token),
     addEvent(input) {
       const id = `ev_${pad(nextEvent++, 4)}`;
-      const races = input.races.map((r) => ({ id: `rc_${pad(nextRace++, 5)}`, label: r.label, start_local: utcToWallClock(r.startsAt, input.tz) }));
+      const races = input.races.map((r) => ({
+        id: `rc_${pad(nextRace++, 5)}`,
+        label: r.label,
+        start_local: utcToWallClock(r.startsAt, input.tz),
+      }));
       events.set(id, { id, title: input.title, tz: input.tz, races, startsAt: input.races.map((r) => r.startsAt) });
       return { id, raceIds: races.map((r) => r.id) };
     },
@@ -120,7 +141,15 @@ export async function startFakeRaceNest(): Promise<FakeRaceNest> {
       entries.set(id, {
         eventId,
         cancelled: null,
-        row: { entry_id: id, race_id: raceId, first: person.first, last: person.last, email: `${id}@example.test`, bib: String(nextEntry), updated_at: iso(person.updatedAt) },
+        row: {
+          entry_id: id,
+          race_id: raceId,
+          first: person.first,
+          last: person.last,
+          email: `${id}@example.test`,
+          bib: String(nextEntry),
+          updated_at: iso(person.updatedAt),
+        },
       });
       return id;
     },

@@ -18,22 +18,40 @@ const season = [
   { title: "Bondi Beach Dash", tz: "Australia/Sydney", at: Date.now() + 72 * hour },
 ];
 for (const [i, e] of season.entries()) {
-  const event = fake.addEvent({ title: e.title, tz: e.tz, races: [{ label: "Main", startsAt: whole(e.at) }, { label: "Kids", startsAt: whole(e.at + hour) }] });
-  for (let n = 0; n < 300; n++) fake.addEntry(event.id, event.raceIds[n % 2] as string, { first: `Runner${n}`, last: `Family${i}`, updatedAt: new Date(Date.now() - 86_400_000) });
+  const event = fake.addEvent({
+    title: e.title,
+    tz: e.tz,
+    races: [
+      { label: "Main", startsAt: whole(e.at) },
+      { label: "Kids", startsAt: whole(e.at + hour) },
+    ],
+  });
+  for (let n = 0; n < 300; n++)
+    fake.addEntry(event.id, event.raceIds[n % 2] as string, {
+      first: `Runner${n}`,
+      last: `Family${i}`,
+      updatedAt: new Date(Date.now() - 86_400_000),
+    });
 }
 
-const store = await createPostgresStore(process.env.DATABASE_URL ? { connectionString: process.env.DATABASE_URL, schema: "racenest_example" } : { pglite: {} });
+const store = await createPostgresStore(
+  process.env.DATABASE_URL ? { connectionString: process.env.DATABASE_URL, schema: "racenest_example" } : { pglite: {} },
+);
 const engine = createSyncEngine({
   adapters: [createRaceNestAdapter()],
   store,
   connections: [{ id: "nest-demo", provider: "racenest", credentials: { token: new Secret("demo-token-5f2c") }, baseUrl: fake.url }],
 });
-engine.on("sync:finish", (e) => console.log(`${e.kind} of race ${e.raceId} (events ${e.eventIds.join(", ")}): ${e.inserted} inserted in ${e.apiCalls} calls`));
+engine.on("sync:finish", (e) =>
+  console.log(`${e.kind} of race ${e.raceId} (events ${e.eventIds.join(", ")}): ${e.inserted} inserted in ${e.apiCalls} calls`),
+);
 
 const result = await engine.runOnce();
 for (const e of await store.listEvents()) {
   const local = new Intl.DateTimeFormat("en-GB", { timeZone: e.timezone, dateStyle: "medium", timeStyle: "short" }).format(e.startsAt);
-  console.log(`${e.raceName} / ${e.name}: starts ${local} (${e.timezone}) = ${e.startsAt.toISOString()}, ${e.activeRegistrations} registrations`);
+  console.log(
+    `${e.raceName} / ${e.name}: starts ${local} (${e.timezone}) = ${e.startsAt.toISOString()}, ${e.activeRegistrations} registrations`,
+  );
 }
 console.log(`${result.passes.length} passes, ${result.failed} failed`);
 await engine.stop();

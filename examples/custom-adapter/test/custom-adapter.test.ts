@@ -21,8 +21,21 @@ describe("RaceNest adapter", () => {
     fake.addToken("secret-token-123");
     // Within the hour before the start the removal feed runs with every pass. RaceNest starts are whole minutes.
     const start = new Date(Math.floor((Date.now() + 20 * 60_000) / 60_000) * 60_000);
-    const event = fake.addEvent({ title: "Harbour Half", tz: "Europe/London", races: [{ label: "Half", startsAt: start }, { label: "10K", startsAt: new Date(start.getTime() + 900_000) }] });
-    const ids = Array.from({ length: 25 }, (_, i) => fake.addEntry(event.id, event.raceIds[i % 2] as string, { first: `F${i}`, last: `L${i}`, updatedAt: new Date(Date.now() - 86_400_000) }));
+    const event = fake.addEvent({
+      title: "Harbour Half",
+      tz: "Europe/London",
+      races: [
+        { label: "Half", startsAt: start },
+        { label: "10K", startsAt: new Date(start.getTime() + 900_000) },
+      ],
+    });
+    const ids = Array.from({ length: 25 }, (_, i) =>
+      fake.addEntry(event.id, event.raceIds[i % 2] as string, {
+        first: `F${i}`,
+        last: `L${i}`,
+        updatedAt: new Date(Date.now() - 86_400_000),
+      }),
+    );
     const store = createMemoryStore();
     const engine = createSyncEngine({
       adapters: [createRaceNestAdapter({ pageSize: 10 })],
@@ -34,7 +47,9 @@ describe("RaceNest adapter", () => {
       expect(first.failed).toBe(0);
       expect(await store.listRegistrations({ provider: "racenest" })).toHaveLength(25);
       const events = await store.listEvents();
-      expect(events.map((e) => e.startsAt.toISOString()).sort()).toEqual([start.toISOString(), new Date(start.getTime() + 900_000).toISOString()].sort());
+      expect(events.map((e) => e.startsAt.toISOString()).sort()).toEqual(
+        [start.toISOString(), new Date(start.getTime() + 900_000).toISOString()].sort(),
+      );
 
       // Both entries belong to the second race (odd indexes), the one synced below.
       fake.cancelEntry(ids[3] as string, { reason: "refund", at: new Date() });

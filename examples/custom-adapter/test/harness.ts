@@ -26,12 +26,21 @@ export async function createRaceNestHarness(): Promise<AdapterHarness> {
     multiEventCalls: true,
     async seed(spec): Promise<SeededProvider> {
       const races = spec.races.map((race) => {
-        const event = fake.addEvent({ title: race.name, tz: race.timezone, races: race.events.map((e) => ({ label: e.name, startsAt: e.startsAt })) });
+        const event = fake.addEvent({
+          title: race.name,
+          tz: race.timezone,
+          races: race.events.map((e) => ({ label: e.name, startsAt: e.startsAt })),
+        });
         return {
           raceId: event.id,
           events: race.events.map((e, i) => {
             const raceId = event.raceIds[i] as string;
-            return { eventId: raceId, registrationIds: e.registrations.map((p) => fake.addEntry(event.id, raceId, { first: p.firstName, last: p.lastName, updatedAt: p.modifiedAt })) };
+            return {
+              eventId: raceId,
+              registrationIds: e.registrations.map((p) =>
+                fake.addEntry(event.id, raceId, { first: p.firstName, last: p.lastName, updatedAt: p.modifiedAt }),
+              ),
+            };
           }),
         };
       });

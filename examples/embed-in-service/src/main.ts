@@ -9,7 +9,13 @@ import { createSyncService } from "./service.js";
 async function connections(): Promise<{ list: ConnectionInput[]; close: () => Promise<void> }> {
   if (process.env.RSU_KEY && process.env.RSU_SECRET) {
     return {
-      list: [{ id: "acme", provider: "runsignup", credentials: { apiKey: secret(process.env.RSU_KEY), apiSecret: secret(process.env.RSU_SECRET) } }],
+      list: [
+        {
+          id: "acme",
+          provider: "runsignup",
+          credentials: { apiKey: secret(process.env.RSU_KEY), apiSecret: secret(process.env.RSU_SECRET) },
+        },
+      ],
       close: async () => undefined,
     };
   }

@@ -7,7 +7,13 @@ const store = await createPostgresStore({ connectionString: process.env.DATABASE
 const engine = createSyncEngine({
   adapters: [createRunSignupAdapter({ baseUrl: process.env.RSU_BASE_URL })], // default https://runsignup.com/Rest
   store,
-  connections: [{ id: "acme", provider: "runsignup", credentials: { apiKey: secret(process.env.RSU_KEY!), apiSecret: secret(process.env.RSU_SECRET!) } }],
+  connections: [
+    {
+      id: "acme",
+      provider: "runsignup",
+      credentials: { apiKey: secret(process.env.RSU_KEY!), apiSecret: secret(process.env.RSU_SECRET!) },
+    },
+  ],
 });
 engine.on("sync:finish", (e) => console.log(`${e.connectionId} race ${e.raceId}: +${e.inserted} ~${e.updated} -${e.removed}`));
 await engine.start();

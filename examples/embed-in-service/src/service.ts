@@ -60,16 +60,25 @@ export async function createSyncService(options: SyncServiceOptions): Promise<Sy
       counters.rowsInserted += e.inserted;
       counters.rowsUpdated += e.updated;
       counters.rowsRemoved += e.removed;
-      sink.info("pass finished", { connectionId: e.connectionId, raceId: e.raceId, eventIds: e.eventIds, kind: e.kind, inserted: e.inserted, updated: e.updated });
+      sink.info("pass finished", {
+        connectionId: e.connectionId,
+        raceId: e.raceId,
+        eventIds: e.eventIds,
+        kind: e.kind,
+        inserted: e.inserted,
+        updated: e.updated,
+      });
     },
     "sync:error": (e) => {
       counters.failedPasses += 1;
       sink.info("pass failed", { connectionId: e.connectionId, raceId: e.raceId, code: e.error.code, retryAt: e.retryAt });
     },
     "budget:throttled": (e) => {
-      if (e.reason === "credentials rejected") sink.alert("RunSignUp rejected the credentials", { connectionId: e.connectionId, until: e.until });
+      if (e.reason === "credentials rejected")
+        sink.alert("RunSignUp rejected the credentials", { connectionId: e.connectionId, until: e.until });
     },
-    "reconcile:refused": (e) => sink.alert("reconciliation refused: too many registrations would vanish", { raceId: e.raceId, wouldVanish: e.wouldVanish }),
+    "reconcile:refused": (e) =>
+      sink.alert("reconciliation refused: too many registrations would vanish", { raceId: e.raceId, wouldVanish: e.wouldVanish }),
   };
   for (const [name, fn] of Object.entries(listeners)) engine.on(name as keyof EngineEvents, fn as never);
 

@@ -24,7 +24,14 @@ describe("examples/embed-in-service/src/minimal.ts (the README's embedding)", ()
     const key = fake.season!.partners[0]!.key;
     const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "src/minimal.ts"], {
       cwd: exampleDir,
-      env: { ...process.env, DATABASE_URL: db.connectionString, SYNC_SCHEMA: db.schema, RSU_BASE_URL: fake.url, RSU_KEY: key.apiKey, RSU_SECRET: key.apiSecret },
+      env: {
+        ...process.env,
+        DATABASE_URL: db.connectionString,
+        SYNC_SCHEMA: db.schema,
+        RSU_BASE_URL: fake.url,
+        RSU_KEY: key.apiKey,
+        RSU_SECRET: key.apiSecret,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";

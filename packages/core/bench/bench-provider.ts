@@ -1,4 +1,14 @@
-import type { CallContext, Connection, DiscoveryWindow, FetchRegistrationsArgs, Page, ProviderAdapter, Race, Registration, Removal } from "@project88/core";
+import type {
+  CallContext,
+  Connection,
+  DiscoveryWindow,
+  FetchRegistrationsArgs,
+  Page,
+  ProviderAdapter,
+  Race,
+  Registration,
+  Removal,
+} from "@project88/core";
 import type { Clock } from "@project88/core";
 import type { Workload } from "./workload.js";
 
@@ -53,7 +63,16 @@ export class BenchProvider implements ProviderAdapter {
         let m = this.#removals.get(c.row.eventId);
         if (m === undefined) this.#removals.set(c.row.eventId, (m = new Map()));
         const r = c.row;
-        m.set(r.registrationId, { provider: "bench", registrationId: r.registrationId, raceId: r.raceId, eventId: r.eventId, reason: "removed", newRegistrationId: null, modifiedAt: r.modifiedAt, raw: {} });
+        m.set(r.registrationId, {
+          provider: "bench",
+          registrationId: r.registrationId,
+          raceId: r.raceId,
+          eventId: r.eventId,
+          reason: "removed",
+          newRegistrationId: null,
+          modifiedAt: r.modifiedAt,
+          raw: {},
+        });
       }
     }
   }

@@ -16,7 +16,10 @@ interface Delivery {
  * Wraps a store so every committed page is recorded per registration: a change is visible from
  * the commit of the first page carrying it (or a later version of its row).
  */
-export function recordDeliveries(store: SyncStore, clock: Clock): { readonly store: SyncStore; readonly deliveries: ReadonlyMap<string, readonly Delivery[]> } {
+export function recordDeliveries(
+  store: SyncStore,
+  clock: Clock,
+): { readonly store: SyncStore; readonly deliveries: ReadonlyMap<string, readonly Delivery[]> } {
   const deliveries = new Map<string, Delivery[]>();
   const add = (id: string, d: Delivery) => {
     const list = deliveries.get(id);
@@ -45,7 +48,8 @@ export interface ChangeLatency {
 
 function context(workload: Workload) {
   const eventInfo = new Map<string, { start: Date; connectionId: string }>();
-  for (const race of workload.races) for (const e of race.events) eventInfo.set(e.eventId, { start: e.startsAt, connectionId: race.connectionId });
+  for (const race of workload.races)
+    for (const e of race.events) eventInfo.set(e.eventId, { start: e.startsAt, connectionId: race.connectionId });
   return (c: Change) => {
     const info = eventInfo.get(c.row.eventId);
     if (info === undefined) return null;
@@ -54,7 +58,12 @@ function context(workload: Workload) {
 }
 
 /** The engine's delays: from each change in [from, to) to the commit of the first page carrying it. */
-export function engineLatencies(workload: Workload, deliveries: ReadonlyMap<string, readonly Delivery[]>, from: number, to: number): ChangeLatency[] {
+export function engineLatencies(
+  workload: Workload,
+  deliveries: ReadonlyMap<string, readonly Delivery[]>,
+  from: number,
+  to: number,
+): ChangeLatency[] {
   const about = context(workload);
   const out: ChangeLatency[] = [];
   for (const c of workload.changes) {
@@ -120,7 +129,8 @@ export function latencyTables(
   from: number,
   to: number,
 ): { readonly summary: string; readonly perConnection: readonly string[] } {
-  const callsIn = (conn?: string) => calls.filter((c) => c.at >= from && c.at < to && (conn === undefined || c.connectionId === conn)).length;
+  const callsIn = (conn?: string) =>
+    calls.filter((c) => c.at >= from && c.at < to && (conn === undefined || c.connectionId === conn)).length;
   const delivered = (list: readonly ChangeLatency[]) => list.filter((l) => Number.isFinite(l.ms)).length;
   const cell = (list: readonly ChangeLatency[]) => {
     const q = quantiles(list);
@@ -131,7 +141,10 @@ export function latencyTables(
   const mine = latencies.filter((l) => l.connectionId === busiest);
   const others = latencies.filter((l) => l.connectionId !== busiest);
   const summary = `| ${policy} | ${tiers.map((t) => cell(mine.filter((l) => l.tier === t))).join(" | ")} | ${tiers.map((t) => cell(others.filter((l) => l.tier === t))).join(" | ")} | ${(100 * quantiles(high).within60).toFixed(1)}% | ${(callsIn() / Math.max(1, delivered(latencies))).toFixed(3)} | ${latencies.length - delivered(latencies)} |`;
-  const perConnection = [`| ${policy}: connection | changes | calls per change delivered | high p50 / p95 / p99 | medium p50 / p95 / p99 | low p50 / p95 / p99 | high within 60 s |`, "|---|---:|---:|---|---|---|---:|"];
+  const perConnection = [
+    `| ${policy}: connection | changes | calls per change delivered | high p50 / p95 / p99 | medium p50 / p95 / p99 | low p50 / p95 / p99 | high within 60 s |`,
+    "|---|---:|---:|---|---|---|---:|",
+  ];
   for (const conn of connections) {
     const list = latencies.filter((l) => l.connectionId === conn);
     const h = list.filter((l) => l.tier === "high");

@@ -15,7 +15,12 @@ const ZONES = ["America/Denver", "America/New_York", "Pacific/Honolulu", "Europe
  * ahead (2-92 days). 30 registrations per event at the start; changes as in the schedule workload (a Poisson
  * process per event, 1/h far out, 4/h inside 24 h, 12/h inside 4 h of the start).
  */
-export function buildManyWorkload(options: { readonly t0: Date; readonly windowMs: number; readonly connections: number; readonly seed?: number }): Workload {
+export function buildManyWorkload(options: {
+  readonly t0: Date;
+  readonly windowMs: number;
+  readonly connections: number;
+  readonly seed?: number;
+}): Workload {
   const random = seededRandom(options.seed ?? 11);
   const t0 = options.t0.getTime();
   const connections = Array.from({ length: options.connections }, (_, i) => `m${String(i).padStart(3, "0")}`);
@@ -58,7 +63,16 @@ export function buildManyWorkload(options: { readonly t0: Date; readonly windowM
       endsAt: null,
       raw: {},
     }));
-    races.push({ provider: "bench", raceId, name: `Race ${raceId}`, timezone: ZONES[races.length % ZONES.length] as string, nextDate: null, raw: {}, events, connectionId });
+    races.push({
+      provider: "bench",
+      raceId,
+      name: `Race ${raceId}`,
+      timezone: ZONES[races.length % ZONES.length] as string,
+      nextDate: null,
+      raw: {},
+      events,
+      connectionId,
+    });
     for (const e of events) for (let i = 0; i < 30; i++) initial.push(row(raceId, e.eventId, t0 - 30 * DAY));
   };
   for (const c of connections) {

@@ -49,9 +49,12 @@ function measuredStore(store: SyncStore, clock: ManualClock) {
         }
         if (prop === "claimDue" && m.inWindow && clock.now().getTime() >= from) {
           m.claims++;
-          void (result as Promise<unknown[]>).then((r) => {
-            if (r.length === 0) m.emptyClaims++;
-          }, () => undefined);
+          void (result as Promise<unknown[]>).then(
+            (r) => {
+              if (r.length === 0) m.emptyClaims++;
+            },
+            () => undefined,
+          );
         }
         return result;
       };
@@ -149,10 +152,16 @@ runs.push(await run(`${MANY} x 20`, buildManyWorkload({ t0, windowMs, connection
 
 const ms = (us: number) => us / 1000;
 const engineCpu = (f: ManyFigures) => f.totalCpuUs - f.storeCpuUs - f.providerCpuUs - f.measuredCalls * PROBE_US;
-console.log(`window: ${WINDOW_HOURS} simulated h after a ${WARMUP_MS / HOUR} h warm-up, from ${t0.toISOString()}; CPU in ms (user + system) over the window`);
-console.log(`engine CPU = whole process - memory store - fake provider - one process.cpuUsage() (${PROBE_US.toFixed(2)} µs) per measured call`);
+console.log(
+  `window: ${WINDOW_HOURS} simulated h after a ${WARMUP_MS / HOUR} h warm-up, from ${t0.toISOString()}; CPU in ms (user + system) over the window`,
+);
+console.log(
+  `engine CPU = whole process - memory store - fake provider - one process.cpuUsage() (${PROBE_US.toFixed(2)} µs) per measured call`,
+);
 console.log("");
-console.log("| workload | connections | events | due passes/h | claim rounds/min | empty claims | provider calls/h | engine CPU ms/h | engine CPU ms per pass | memory store CPU ms/h | fake provider CPU ms/h | whole process CPU ms/h | wall s |");
+console.log(
+  "| workload | connections | events | due passes/h | claim rounds/min | empty claims | provider calls/h | engine CPU ms/h | engine CPU ms per pass | memory store CPU ms/h | fake provider CPU ms/h | whole process CPU ms/h | wall s |",
+);
 console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const f of runs) {
   const h = WINDOW_HOURS;
@@ -163,4 +172,6 @@ for (const f of runs) {
 const [, small, large] = runs as [ManyFigures, ManyFigures, ManyFigures];
 const ratio = (a: number, b: number) => (b === 0 ? "-" : `${(a / b).toFixed(1)}x`);
 console.log("");
-console.log(`${large.label} against 13 x 20: connections ${ratio(large.connections, small.connections)}, due passes ${ratio(large.passes, small.passes)}, claim rounds ${ratio(large.claims, small.claims)}, engine CPU ${ratio(engineCpu(large), engineCpu(small))}, memory store CPU ${ratio(large.storeCpuUs, small.storeCpuUs)}`);
+console.log(
+  `${large.label} against 13 x 20: connections ${ratio(large.connections, small.connections)}, due passes ${ratio(large.passes, small.passes)}, claim rounds ${ratio(large.claims, small.claims)}, engine CPU ${ratio(engineCpu(large), engineCpu(small))}, memory store CPU ${ratio(large.storeCpuUs, small.storeCpuUs)}`,
+);

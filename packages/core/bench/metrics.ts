@@ -111,7 +111,8 @@ export function figures(
   }
   samples.sort((a, b) => a - b);
   others.sort((a, b) => a - b);
-  const quantile = (list: number[], p: number) => (list.length === 0 ? 0 : (list[Math.min(list.length - 1, Math.floor(p * list.length))] as number) / 1000);
+  const quantile = (list: number[], p: number) =>
+    list.length === 0 ? 0 : (list[Math.min(list.length - 1, Math.floor(p * list.length))] as number) / 1000;
   const q = (p: number) => quantile(samples, p);
   return {
     policy,

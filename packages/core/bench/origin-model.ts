@@ -13,7 +13,9 @@ const CAPS: Record<string, number> = { high: 50, medium: 20, low: 10 };
  * shared by every key (burst 20) when `sharedBudget` is set. Same tiers as the engine.
  */
 export function runOriginModel(workload: Workload, from: number, to: number, sharedBudget: boolean) {
-  const events = workload.races.flatMap((r) => r.events.map((e) => ({ id: e.eventId, start: e.startsAt, conn: r.connectionId, due: from, done: false })));
+  const events = workload.races.flatMap((r) =>
+    r.events.map((e) => ({ id: e.eventId, start: e.startsAt, conn: r.connectionId, due: from, done: false })),
+  );
   const calls: { at: number; connectionId: string }[] = [];
   const syncs: SyncRecord[] = [];
   let tokens = 20;

@@ -38,7 +38,15 @@ console.log(
 /** Calls and syncs before `to`: the existing columns are computed exactly as before the drain was added. */
 const beforeEnd = <T extends { at: number }>(list: readonly T[]) => list.filter((x) => x.at < to);
 
-async function runEngine(): Promise<{ figures: PolicyFigures; latencies: ChangeLatency[]; calls: { at: number; connectionId: string }[]; wallMs: number; late: number; over: number; maxInFlight: number }> {
+async function runEngine(): Promise<{
+  figures: PolicyFigures;
+  latencies: ChangeLatency[];
+  calls: { at: number; connectionId: string }[];
+  wallMs: number;
+  late: number;
+  over: number;
+  maxInFlight: number;
+}> {
   const wall = performance.now();
   const clock = new ManualClock(from - WARMUP_MS);
   const provider = new BenchProvider(clock, workload);
@@ -92,16 +100,44 @@ const originDemand = runOriginModel(workload, from - WARMUP_MS, to + DRAIN_MS, f
 const originShared = runOriginModel(workload, from - WARMUP_MS, to + DRAIN_MS, true);
 const results = [
   engine.figures,
-  figures("origin model (its policy, no budget)", beforeEnd(originDemand.calls), beforeEnd(originDemand.syncs), starts, workload.connections, from, to, busiestIds),
-  figures("origin model (one shared 1000/h budget)", beforeEnd(originShared.calls), beforeEnd(originShared.syncs), starts, workload.connections, from, to, busiestIds),
+  figures(
+    "origin model (its policy, no budget)",
+    beforeEnd(originDemand.calls),
+    beforeEnd(originDemand.syncs),
+    starts,
+    workload.connections,
+    from,
+    to,
+    busiestIds,
+  ),
+  figures(
+    "origin model (one shared 1000/h budget)",
+    beforeEnd(originShared.calls),
+    beforeEnd(originShared.syncs),
+    starts,
+    workload.connections,
+    from,
+    to,
+    busiestIds,
+  ),
 ];
 const latencyRuns = [
   { policy: "engine", latencies: engine.latencies, calls: engine.calls },
-  { policy: "origin model (its policy, no budget)", latencies: syncLatencies(workload, originDemand.syncs, from, to), calls: originDemand.calls },
-  { policy: "origin model (one shared 1000/h budget)", latencies: syncLatencies(workload, originShared.syncs, from, to), calls: originShared.calls },
+  {
+    policy: "origin model (its policy, no budget)",
+    latencies: syncLatencies(workload, originDemand.syncs, from, to),
+    calls: originDemand.calls,
+  },
+  {
+    policy: "origin model (one shared 1000/h budget)",
+    latencies: syncLatencies(workload, originShared.syncs, from, to),
+    calls: originShared.calls,
+  },
 ].map((r) => latencyTables(r.policy, r.latencies, r.calls, workload.connections, "c00", from, to));
 console.log("");
-console.log("| policy | calls | calls/conn/h max | calls/conn/h mean | busiest conn calls/h | worst rolling hour | budget violations | on time high | on time medium | on time low | high staleness p50 | high staleness p99 | high staleness p50, other 12 conns | p99, other 12 conns |");
+console.log(
+  "| policy | calls | calls/conn/h max | calls/conn/h mean | busiest conn calls/h | worst rolling hour | budget violations | on time high | on time medium | on time low | high staleness p50 | high staleness p99 | high staleness p50, other 12 conns | p99, other 12 conns |",
+);
 console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const f of results) console.log(row(f));
 console.log("");
@@ -109,7 +145,9 @@ const [e, d] = results as [PolicyFigures, PolicyFigures];
 console.log(`calls, origin policy / engine: ${(d.totalCalls / e.totalCalls).toFixed(2)}x`);
 console.log(`engine: at most ${engine.maxInFlight} requests in flight on one connection`);
 console.log("");
-console.log("Change-to-visible (virtual seconds from a change at the provider to the commit carrying it), by the tier the event was in at the change:");
+console.log(
+  "Change-to-visible (virtual seconds from a change at the provider to the commit carrying it), by the tier the event was in at the change:",
+);
 console.log("");
 for (const line of LATENCY_HEADER) console.log(line);
 for (const t of latencyRuns) console.log(t.summary);
@@ -118,4 +156,6 @@ for (const t of latencyRuns) {
   for (const line of t.perConnection) console.log(line);
 }
 console.log("");
-console.log(`engine: ${engine.over} budget:over and ${engine.late} schedule:late events; simulated ${WINDOW_HOURS + WARMUP_MS / HOUR} h in ${(engine.wallMs / 1000).toFixed(1)} s`);
+console.log(
+  `engine: ${engine.over} budget:over and ${engine.late} schedule:late events; simulated ${WINDOW_HOURS + WARMUP_MS / HOUR} h in ${(engine.wallMs / 1000).toFixed(1)} s`,
+);

@@ -78,7 +78,16 @@ export function buildWorkload(options: { readonly t0: Date; readonly windowMs: n
       endsAt: null,
       raw: {},
     }));
-    races.push({ provider: "bench", raceId, name: `Race ${raceId}`, timezone: ZONES[races.length % ZONES.length] as string, nextDate: null, raw: {}, events: evs, connectionId });
+    races.push({
+      provider: "bench",
+      raceId,
+      name: `Race ${raceId}`,
+      timezone: ZONES[races.length % ZONES.length] as string,
+      nextDate: null,
+      raw: {},
+      events: evs,
+      connectionId,
+    });
     for (const e of evs) for (let i = 0; i < 30; i++) initial.push(row(raceId, e.eventId, t0 - 30 * DAY));
   };
   // The busiest connection: race morning plus a busy day.

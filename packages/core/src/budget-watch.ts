@@ -32,7 +32,11 @@ export interface BudgetWatch {
  * over the horizon run out, and every event past that point is named as deferred. Nothing is
  * skipped: deferred events stay due and are claimed, most overdue first, as tokens come back.
  */
-export function createBudgetWatch(deps: { readonly options: ResolvedOptions; readonly emitter: EventEmitter<EngineEventArgs>; readonly slots: ReadonlyMap<string, ConnectionSlot> }): BudgetWatch {
+export function createBudgetWatch(deps: {
+  readonly options: ResolvedOptions;
+  readonly emitter: EventEmitter<EngineEventArgs>;
+  readonly slots: ReadonlyMap<string, ConnectionSlot>;
+}): BudgetWatch {
   const { options, emitter, slots } = deps;
   const { store, clock, schedule, owner } = options;
   const horizonMs = schedule.tiers[0]?.everyMs ?? 60_000;
@@ -46,7 +50,8 @@ export function createBudgetWatch(deps: { readonly options: ResolvedOptions; rea
     const due = all.filter((e) => {
       const s = e.state;
       if (s.nextDueAt === null || s.nextDueAt.getTime() > now.getTime() || !options.adapters.has(e.provider)) return false;
-      const leasedByOther = s.leaseOwner !== null && s.leaseOwner !== owner && s.leaseExpiresAt !== null && s.leaseExpiresAt.getTime() > now.getTime();
+      const leasedByOther =
+        s.leaseOwner !== null && s.leaseOwner !== owner && s.leaseExpiresAt !== null && s.leaseExpiresAt.getTime() > now.getTime();
       return !leasedByOther;
     });
     if (due.length === 0) return;
@@ -71,7 +76,8 @@ export function createBudgetWatch(deps: { readonly options: ResolvedOptions; rea
         neededCalls += callsForRace(race, now, schedule);
         if (neededCalls > availableCalls) for (const e of race) deferred.push({ provider: e.provider, eventId: e.eventId });
       }
-      if (deferred.length > 0) safeEmit(emitter, "budget:over", { connectionId, budgetKey: conn.budgetKey, neededCalls, availableCalls, deferred });
+      if (deferred.length > 0)
+        safeEmit(emitter, "budget:over", { connectionId, budgetKey: conn.budgetKey, neededCalls, availableCalls, deferred });
     }
   }
 
@@ -84,7 +90,8 @@ export function createBudgetWatch(deps: { readonly options: ResolvedOptions; rea
     for (const e of due) {
       const tier = tierAt(e, now, schedule);
       const priority = currentPriority(e, e.state.backfilledAt !== null, now, schedule);
-      if (priority !== e.state.priority || tier.name !== e.state.tier) patches.push({ provider: e.provider, eventId: e.eventId, tier: tier.name, priority });
+      if (priority !== e.state.priority || tier.name !== e.state.tier)
+        patches.push({ provider: e.provider, eventId: e.eventId, tier: tier.name, priority });
     }
     if (patches.length > 0) await store.updateSchedule({ now, patches });
   }

@@ -60,7 +60,10 @@ export function createBudget(options: CreateBudgetOptions): PrioritizedBudget {
             }
             if (take.reason === "paused" && take.retryInMs > maxPauseWaitMs) {
               const until = new Date(clock.now().getTime() + take.retryInMs);
-              throw new ConnectionPausedError(`[core] budget ${key} is paused until ${until.toISOString()}; the request was not sent`, until);
+              throw new ConnectionPausedError(
+                `[core] budget ${key} is paused until ${until.toISOString()}; the request was not sent`,
+                until,
+              );
             }
             // A floor of 1 ms keeps a store that answers 0 from spinning without clock time passing.
             await clock.sleep(Math.max(1, take.retryInMs), signal);

@@ -37,7 +37,12 @@ export function createConnectionSlots(options: ResolvedOptions, onSkew: SkewList
   return slots;
 }
 
-function newSlot(conn: ResolvedConnection, slots: ReadonlyMap<string, ConnectionSlot>, options: ResolvedOptions, onSkew: SkewListener): ConnectionSlot {
+function newSlot(
+  conn: ResolvedConnection,
+  slots: ReadonlyMap<string, ConnectionSlot>,
+  options: ResolvedOptions,
+  onSkew: SkewListener,
+): ConnectionSlot {
   const { local, queue } = gatesFor(conn, slots);
   const slot: ConnectionSlot = {
     conn,
@@ -56,9 +61,14 @@ function newSlot(conn: ResolvedConnection, slots: ReadonlyMap<string, Connection
  * Connections may share a budget key (one partner, two configs): they share one local gate and
  * token queue too, as long as they agree on `maxInFlight` (a changed limit gets a fresh gate).
  */
-function gatesFor(conn: ResolvedConnection, slots: ReadonlyMap<string, ConnectionSlot>, except?: string): { local: Semaphore; queue: Semaphore } {
+function gatesFor(
+  conn: ResolvedConnection,
+  slots: ReadonlyMap<string, ConnectionSlot>,
+  except?: string,
+): { local: Semaphore; queue: Semaphore } {
   for (const slot of slots.values()) {
-    if (slot.conn.id !== except && slot.conn.budgetKey === conn.budgetKey && slot.conn.maxInFlight === conn.maxInFlight) return { local: slot.local, queue: slot.queue };
+    if (slot.conn.id !== except && slot.conn.budgetKey === conn.budgetKey && slot.conn.maxInFlight === conn.maxInFlight)
+      return { local: slot.local, queue: slot.queue };
   }
   return { local: createSemaphore(conn.maxInFlight), queue: createSemaphore(1) };
 }
@@ -82,7 +92,8 @@ function sameBudget(a: ResolvedConnection, b: ResolvedConnection): boolean {
 
 /** Same provider, base URL, credential values and privacy settings: running passes may go on. */
 function sameAccess(a: ResolvedConnection, b: ResolvedConnection): boolean {
-  if (a.provider !== b.provider || a.baseUrl !== b.baseUrl || a.includeQuestions !== b.includeQuestions || !sameRawPolicy(a.raw, b.raw)) return false;
+  if (a.provider !== b.provider || a.baseUrl !== b.baseUrl || a.includeQuestions !== b.includeQuestions || !sameRawPolicy(a.raw, b.raw))
+    return false;
   const ka = Object.keys(a.credentials).sort();
   const kb = Object.keys(b.credentials).sort();
   return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a.credentials[k]?.reveal() === b.credentials[k]?.reveal());

@@ -45,7 +45,15 @@ export function createDatabaseClock(options: ResolvedOptions, emitter: EventEmit
     const over = Math.abs(skewMs) > limitMs;
     if (over !== exceeded) {
       exceeded = over;
-      safeEmit(emitter, "clock:skew", { source: "database", connectionId: null, provider: null, skewMs, localTime, remoteTime: databaseTime, exceeded: over });
+      safeEmit(emitter, "clock:skew", {
+        source: "database",
+        connectionId: null,
+        provider: null,
+        skewMs,
+        localTime,
+        remoteTime: databaseTime,
+        exceeded: over,
+      });
     }
     if (over) {
       passedAt = null;

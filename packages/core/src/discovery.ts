@@ -107,7 +107,14 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
     const pause = await pauseOf(conn, clock.now());
     if (pause !== null) {
       retryAt.set(conn.id, pause.until.getTime());
-      safeEmit(deps.emitter, "discovery:skipped", { connectionId: conn.id, provider: conn.provider, slot: slotAt, reason: "paused", until: pause.until, pauseReason: pause.reason });
+      safeEmit(deps.emitter, "discovery:skipped", {
+        connectionId: conn.id,
+        provider: conn.provider,
+        slot: slotAt,
+        reason: "paused",
+        until: pause.until,
+        pauseReason: pause.reason,
+      });
       return "paused";
     }
     const id = await store.beginDiscovery({ connectionId: conn.id, slot: slotAt, owner, now: clock.now(), leaseMs });
@@ -126,7 +133,10 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
     const counter = countingBudget(slot.budget, () => BACKFILL_PRIORITY);
     const base = { connectionId: conn.id, provider: conn.provider };
     try {
-      const window = { from: new Date(started.getTime() - schedule.discoveryLookBehindMs), to: new Date(started.getTime() + schedule.discoveryLookAheadMs) };
+      const window = {
+        from: new Date(started.getTime() - schedule.discoveryLookBehindMs),
+        to: new Date(started.getTime() + schedule.discoveryLookAheadMs),
+      };
       const races: Race[] = [];
       const skipped: SkippedRace[] = [];
       const ctx = { budget: counter.budget, signal: controller.signal, now: started, observeServerTime: slot.providerClock.observe };
@@ -137,11 +147,23 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
       }
       if (controller.signal.aborted) throw controller.signal.reason;
       const now = clock.now();
-      const diff = await store.saveDiscovery({ connectionId: conn.id, provider: conn.provider, races, now, newEventPriority: BACKFILL_PRIORITY });
+      const diff = await store.saveDiscovery({
+        connectionId: conn.id,
+        provider: conn.provider,
+        races,
+        now,
+        newEventPriority: BACKFILL_PRIORITY,
+      });
       // A moved start changes the tier: sync at once so the schedule follows the new start.
       const patches: (SyncStatePatch & { readonly provider: string })[] = diff.changedEvents.map((c) => {
         const tier = tierAt(c.startsAt, now, schedule);
-        return { provider: c.ref.provider, eventId: c.ref.eventId, tier: tier.name, priority: priorityOf(tier.index, schedule), nextDueAt: now };
+        return {
+          provider: c.ref.provider,
+          eventId: c.ref.eventId,
+          tier: tier.name,
+          priority: priorityOf(tier.index, schedule),
+          nextDueAt: now,
+        };
       });
       // A new event already in the most urgent tier is backfilled as urgently as that tier.
       const found = new Map(races.flatMap((r) => r.events.map((e) => [e.eventId, e] as const)));
@@ -151,12 +173,26 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
         if (priority !== BACKFILL_PRIORITY) patches.push({ provider: ref.provider, eventId: ref.eventId, priority });
       }
       if (patches.length > 0) await store.updateSchedule({ now, patches });
-      await store.finishDiscovery({ id, now, status: "succeeded", races: races.length, newEvents: diff.newEvents.length, apiCalls: counter.calls() });
+      await store.finishDiscovery({
+        id,
+        now,
+        status: "succeeded",
+        races: races.length,
+        newEvents: diff.newEvents.length,
+        apiCalls: counter.calls(),
+      });
       for (const raceId of diff.newRaces) safeEmit(deps.emitter, "race:new", { ...base, raceId });
       const raceOf = new Map(races.flatMap((r) => r.events.map((e) => [e.eventId, r.raceId] as const)));
-      for (const ref of diff.newEvents) safeEmit(deps.emitter, "event:new", { ...base, eventId: ref.eventId, raceId: raceOf.get(ref.eventId) ?? "" });
+      for (const ref of diff.newEvents)
+        safeEmit(deps.emitter, "event:new", { ...base, eventId: ref.eventId, raceId: raceOf.get(ref.eventId) ?? "" });
       for (const c of diff.changedEvents) {
-        safeEmit(deps.emitter, "event:changed", { provider: c.ref.provider, eventId: c.ref.eventId, raceId: raceOf.get(c.ref.eventId) ?? "", previousStartsAt: c.previousStartsAt, startsAt: c.startsAt });
+        safeEmit(deps.emitter, "event:changed", {
+          provider: c.ref.provider,
+          eventId: c.ref.eventId,
+          raceId: raceOf.get(c.ref.eventId) ?? "",
+          previousStartsAt: c.previousStartsAt,
+          startsAt: c.startsAt,
+        });
       }
       safeEmit(deps.emitter, "discovery:finish", {
         ...base,
@@ -178,7 +214,9 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
       const serialized = serializeError(error);
       // A lost lease's record is closed by whoever took the slot over; it is not ours to finish.
       if (!(error instanceof LeaseLostError)) {
-        await store.finishDiscovery({ id, now, status: "failed", races: 0, newEvents: 0, apiCalls: counter.calls(), error: serialized }).catch(() => undefined);
+        await store
+          .finishDiscovery({ id, now, status: "failed", races: 0, newEvents: 0, apiCalls: counter.calls(), error: serialized })
+          .catch(() => undefined);
       }
       const pause = pauseFor(error, now);
       if (pause !== null) {
@@ -214,7 +252,8 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
     else if (!deps.signal().aborted) {
       // Refused: served already, or another process is at it; look again after its lease.
       const last = (await store.lastDiscoveries({ connectionIds: [s.conn.id] }))[0];
-      if (last !== undefined && last.status === "succeeded" && last.slot.getTime() >= slotAt.getTime()) served.set(s.conn.id, slotAt.getTime());
+      if (last !== undefined && last.status === "succeeded" && last.slot.getTime() >= slotAt.getTime())
+        served.set(s.conn.id, slotAt.getTime());
       else retryAt.set(s.conn.id, clock.now().getTime() + leaseMs);
     }
     return outcome;
@@ -257,11 +296,13 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
     async runNow(connectionIds) {
       const chosen = [...deps.slots.values()].filter((s) => connectionIds === undefined || connectionIds.includes(s.conn.id));
       // A manual run serves the current slot too (its slot is `now`, later than the scheduled one).
-      await Promise.all(chosen.map(async (s) => {
-        // A background discovery of this connection may be running: let it end, then run anew.
-        await running.get(s.conn.id);
-        await track(s.conn.id, () => discoverOne(s, clock.now()));
-      }));
+      await Promise.all(
+        chosen.map(async (s) => {
+          // A background discovery of this connection may be running: let it end, then run anew.
+          await running.get(s.conn.id);
+          await track(s.conn.id, () => discoverOne(s, clock.now()));
+        }),
+      );
     },
     anyDone() {
       return running.size === 0 ? null : Promise.race(running.values()).then(() => undefined);

@@ -104,7 +104,10 @@ export function chooseConnection<S extends ConnectionView>(
 }
 
 /** The events of a claimed race due by `dueBy` (all of them without it), and the rest. */
-export function splitDue<E extends { readonly state: { readonly nextDueAt: Date | null } }>(race: readonly E[], dueBy: Date | undefined): { due: E[]; later: E[] } {
+export function splitDue<E extends { readonly state: { readonly nextDueAt: Date | null } }>(
+  race: readonly E[],
+  dueBy: Date | undefined,
+): { due: E[]; later: E[] } {
   if (dueBy === undefined) return { due: [...race], later: [] };
   const due = race.filter((e) => e.state.nextDueAt !== null && e.state.nextDueAt.getTime() <= dueBy.getTime());
   return { due, later: race.filter((e) => !due.includes(e)) };
@@ -188,7 +191,8 @@ export function decideManualRace(input: {
   const choice = chooseConnection(usableConnectionIds(events), connections, input.budgets, input.now);
   if (choice !== null && "slot" in choice) return { action: "start", connectionId: choice.slot.conn.id };
   const ours = [...new Set(events.flatMap((e) => e.connectionIds))].filter((id) => connections.has(id));
-  if (events.length === 0 || ours.length === 0 || usableConnectionIds(events).some((id) => connections.has(id))) return { action: "handBack", refusedBy: null };
+  if (events.length === 0 || ours.length === 0 || usableConnectionIds(events).some((id) => connections.has(id)))
+    return { action: "handBack", refusedBy: null };
   const refused = events.flatMap((e) => e.forbidden).filter((f) => ours.includes(f.connectionId));
   return { action: "handBack", refusedBy: [...new Set(refused.map((f) => f.connectionId))].sort() };
 }

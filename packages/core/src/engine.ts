@@ -161,7 +161,9 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
         await this.#scheduler.allDone();
       }
     }
-    await this.#scheduler.releaseHeld().catch((error: unknown) => safeEmit(this, "engine:error", { phase: "shutdown", error: serializeError(error) }));
+    await this.#scheduler
+      .releaseHeld()
+      .catch((error: unknown) => safeEmit(this, "engine:error", { phase: "shutdown", error: serializeError(error) }));
     if (wasRunning || !graceful) safeEmit(this, "engine:stop", { owner: this.owner, graceful });
   }
 
@@ -222,7 +224,12 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
       removed: 0,
       vanished: 0,
       problems: 0,
-      error: { name: "LeaseLostError", code: "LEASE_LOST", message: `[core] ${ref.provider} event ${ref.eventId} is being synced by another process, or no connection of this engine can sync it now`, retryable: true },
+      error: {
+        name: "LeaseLostError",
+        code: "LEASE_LOST",
+        message: `[core] ${ref.provider} event ${ref.eventId} is being synced by another process, or no connection of this engine can sync it now`,
+        retryable: true,
+      },
     };
     if (claimed.length === 0) return fallback;
     const results = await this.#scheduler.runClaimed(claimed, options.full === true);

@@ -113,10 +113,7 @@ export class ProviderError extends SyncError {
   /** The provider's own error code, when it sent one. */
   readonly providerCode: number | null;
   readonly httpStatus: number | null;
-  constructor(
-    message: string,
-    options: SyncErrorOptions & { providerCode?: number | null; httpStatus?: number | null } = {},
-  ) {
+  constructor(message: string, options: SyncErrorOptions & { providerCode?: number | null; httpStatus?: number | null } = {}) {
     super("PROVIDER", message, { ...options, retryable: options.retryable ?? true });
     this.providerCode = options.providerCode ?? null;
     this.httpStatus = options.httpStatus ?? null;

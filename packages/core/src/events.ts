@@ -172,9 +172,19 @@ export interface EngineEvents {
   /** Retention anonymised registrations of events that ended before `endedBefore`. */
   "privacy:anonymised": { readonly endedBefore: Date; readonly anonymised: number; readonly batches: number };
   /** `forget` erased a person (ids only). */
-  "privacy:forgotten": { readonly provider: string; readonly registrationId: string | null; readonly userId: string | null; readonly registrations: number };
+  "privacy:forgotten": {
+    readonly provider: string;
+    readonly registrationId: string | null;
+    readonly userId: string | null;
+    readonly registrations: number;
+  };
   /** `setConnections` changed the engine's connections (ids only, never a secret). */
-  "connections:changed": { readonly added: readonly string[]; readonly updated: readonly string[]; readonly removed: readonly string[]; readonly interrupted: readonly string[] };
+  "connections:changed": {
+    readonly added: readonly string[];
+    readonly updated: readonly string[];
+    readonly removed: readonly string[];
+    readonly interrupted: readonly string[];
+  };
   /**
    * The engine recovered on its own from an error that no pass or discovery owns: a store outage
    * in the loop's claim round (`loop`), a race task that threw outside its passes (`pass`), a

@@ -29,6 +29,13 @@ export async function recordForbidden(
     .catch(() => null);
   const eventIds = marked === null ? pass.events.map((e) => e.eventId) : marked.map((r) => r.eventId);
   const others = usableConnectionIds(pass.events).filter((id) => id !== conn.id);
-  safeEmit(emitter, "race:forbidden", { connectionId: conn.id, provider: pass.provider, raceId, eventIds, error: serialized, otherConnectionIds: others });
+  safeEmit(emitter, "race:forbidden", {
+    connectionId: conn.id,
+    provider: pass.provider,
+    raceId,
+    eventIds,
+    error: serialized,
+    otherConnectionIds: others,
+  });
   return marked !== null;
 }

@@ -18,8 +18,12 @@ export async function forgetSubject(
   const userId = subject.userId ?? null;
   const problems: { path: string; message: string }[] = [];
   if (typeof subject.provider !== "string" || subject.provider === "") problems.push({ path: "provider", message: "required" });
-  if ((registrationId === null) === (userId === null)) problems.push({ path: "registrationId", message: "give exactly one of registrationId and userId" });
-  for (const [path, id] of [["registrationId", registrationId], ["userId", userId]] as const) {
+  if ((registrationId === null) === (userId === null))
+    problems.push({ path: "registrationId", message: "give exactly one of registrationId and userId" });
+  for (const [path, id] of [
+    ["registrationId", registrationId],
+    ["userId", userId],
+  ] as const) {
     if (id !== null && (typeof id !== "string" || id.trim() === "")) problems.push({ path, message: "must be a non-empty id" });
   }
   if (problems.length > 0) throw new ConfigError(`[core] forget: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`, problems);

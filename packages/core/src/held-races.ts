@@ -53,7 +53,8 @@ export function createHeldRaces(): HeldRaces {
     take(connectionId, priorityOf, atMostPriority) {
       const queue = queues.get(connectionId);
       if (queue === undefined || queue.length === 0) return undefined;
-      const now = priorityOf === undefined ? queue : queue.map((h) => ({ dueAt: h.dueAt, priority: Math.min(...h.events.map(priorityOf)) }));
+      const now =
+        priorityOf === undefined ? queue : queue.map((h) => ({ dueAt: h.dueAt, priority: Math.min(...h.events.map(priorityOf)) }));
       const best = pickHeld(now, atMostPriority);
       if (best === null) return undefined;
       const [next] = queue.splice(best, 1);

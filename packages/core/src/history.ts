@@ -14,7 +14,10 @@ export interface HistoryPruner {
 }
 
 /** Creates the pruner; it never prunes when both ages are null. */
-export function createHistoryPruner(deps: { readonly options: ResolvedOptions; readonly emitter: EventEmitter<EngineEventArgs> }): HistoryPruner {
+export function createHistoryPruner(deps: {
+  readonly options: ResolvedOptions;
+  readonly emitter: EventEmitter<EngineEventArgs>;
+}): HistoryPruner {
   const { store, clock, history } = deps.options;
   let nextAt = -Infinity;
   return {

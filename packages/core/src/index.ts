@@ -8,10 +8,25 @@ export type * from "./events.js";
 export type * from "./engine-types.js";
 export { createSyncEngine } from "./engine.js";
 /** The token-bucket arithmetic every store's `takeBudget` and `getBudgets` share. */
-export { checkBudgetLimits, decideTake, refillBucket, refillRatePerMs, type StoredBucket, type RefilledBucket, type TakeDecisionArgs } from "./token-bucket.js";
+export {
+  checkBudgetLimits,
+  decideTake,
+  refillBucket,
+  refillRatePerMs,
+  type StoredBucket,
+  type RefilledBucket,
+  type TakeDecisionArgs,
+} from "./token-bucket.js";
 export { createBudget, type CreateBudgetOptions, type PrioritizedBudget } from "./budget.js";
 export { SCHEDULE_OPTION_NAMES } from "./schedule-schema.js";
-export { resolveOptions, resolveSchedule, type ResolvedOptions, type ResolvedSchedule, type ResolvedTier, type ResolvedConnection } from "./options.js";
+export {
+  resolveOptions,
+  resolveSchedule,
+  type ResolvedOptions,
+  type ResolvedSchedule,
+  type ResolvedTier,
+  type ResolvedConnection,
+} from "./options.js";
 export { tierAt, type EventTiming, type TierAt } from "./policy.js";
 /** The default budget key of a connection: a digest of its credentials, never the credentials. */
 export { credentialBudgetKey } from "./credential-key.js";

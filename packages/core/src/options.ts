@@ -20,7 +20,10 @@ const isAdapter = (v: unknown): v is ProviderAdapter =>
   typeof (v as ProviderAdapter).fetchRemovals === "function";
 
 const isStore = (v: unknown): v is SyncStore =>
-  typeof v === "object" && v !== null && typeof (v as SyncStore).claimDue === "function" && typeof (v as SyncStore).commitPage === "function";
+  typeof v === "object" &&
+  v !== null &&
+  typeof (v as SyncStore).claimDue === "function" &&
+  typeof (v as SyncStore).commitPage === "function";
 
 const isClock = (v: unknown): v is Clock =>
   typeof v === "object" && v !== null && typeof (v as Clock).now === "function" && typeof (v as Clock).setTimeout === "function";
@@ -40,7 +43,7 @@ const connectionSchema = z
       .union([
         z.literal("full"),
         z.literal("none"),
-        z.strictObject({ keep: z.array(z.string().min(1)).min(1, { message: "name at least one field, or use \"none\"" }) }),
+        z.strictObject({ keep: z.array(z.string().min(1)).min(1, { message: 'name at least one field, or use "none"' }) }),
       ])
       .default("full"),
   })
@@ -64,29 +67,31 @@ const historySchema = z.object({
   everyMs: positiveMs.default(HOUR_MS),
 });
 
-const optionsSchema = z
-  .object({
-    adapters: z.array(z.custom<ProviderAdapter>(isAdapter, { message: "expected a ProviderAdapter" })).min(1),
-    store: z.custom<SyncStore>(isStore, { message: "expected a SyncStore" }),
-    connections: z.array(connectionSchema).min(1),
-    schedule: scheduleSchema.default(() => scheduleSchema.parse({})),
-    clock: z.custom<Clock>(isClock, { message: "expected a Clock" }).optional(),
-    owner: z.string().min(1).optional(),
-    leaseMs: z.number().int().min(1000).default(60_000),
-    pollMs: z.number().int().positive().default(1000),
-    random: z.custom<() => number>((v) => typeof v === "function", { message: "expected a function" }).optional(),
-    retention: z
-      .strictObject({
-        days: z.number().int().positive(),
-        batchSize: z.number().int().positive().max(100_000).default(1000),
-      })
-      .optional(),
-    maxClockSkewMs: z.number().int().positive().nullable().default(30_000),
-    clockCheckEveryMs: z.number().int().positive().default(300_000),
-    recentEventsMs: z.number().int().nonnegative().default(7 * DAY_MS),
-    history: historySchema.default(() => historySchema.parse({})),
-  })
-;
+const optionsSchema = z.object({
+  adapters: z.array(z.custom<ProviderAdapter>(isAdapter, { message: "expected a ProviderAdapter" })).min(1),
+  store: z.custom<SyncStore>(isStore, { message: "expected a SyncStore" }),
+  connections: z.array(connectionSchema).min(1),
+  schedule: scheduleSchema.default(() => scheduleSchema.parse({})),
+  clock: z.custom<Clock>(isClock, { message: "expected a Clock" }).optional(),
+  owner: z.string().min(1).optional(),
+  leaseMs: z.number().int().min(1000).default(60_000),
+  pollMs: z.number().int().positive().default(1000),
+  random: z.custom<() => number>((v) => typeof v === "function", { message: "expected a function" }).optional(),
+  retention: z
+    .strictObject({
+      days: z.number().int().positive(),
+      batchSize: z.number().int().positive().max(100_000).default(1000),
+    })
+    .optional(),
+  maxClockSkewMs: z.number().int().positive().nullable().default(30_000),
+  clockCheckEveryMs: z.number().int().positive().default(300_000),
+  recentEventsMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(7 * DAY_MS),
+  history: historySchema.default(() => historySchema.parse({})),
+});
 
 /**
  * Checks across fields (a connection's provider needs an adapter; ids are unique), run on the raw
@@ -109,7 +114,8 @@ function connectionIssues(list: unknown, providers: ReadonlySet<string>): { path
       if (ids.has(id)) issues.push({ path: `connections.${i}.id`, message: "duplicate connection id" });
       ids.add(id);
     }
-    if (typeof provider === "string" && !providers.has(provider)) issues.push({ path: `connections.${i}.provider`, message: `no adapter for provider "${provider}"` });
+    if (typeof provider === "string" && !providers.has(provider))
+      issues.push({ path: `connections.${i}.provider`, message: `no adapter for provider "${provider}"` });
   });
   return issues;
 }
@@ -124,7 +130,6 @@ export interface ResolvedRetention {
 }
 /** History retention with every default applied. */
 export type ResolvedHistory = z.output<typeof historySchema>;
-
 
 /** Engine options after validation: what the engine works with; hot paths never re-validate. */
 export interface ResolvedOptions {
@@ -205,7 +210,10 @@ export function resolveConnections(input: readonly ConnectionInput[], providers:
   const parsed = z.array(connectionSchema).safeParse(input);
   const cross = connectionIssues(input, providers);
   if (!parsed.success || cross.length > 0) {
-    const issues = (parsed.success ? [] : parsed.error.issues).map((i) => ({ path: ["connections", ...i.path].map(String).join("."), message: i.message }));
+    const issues = (parsed.success ? [] : parsed.error.issues).map((i) => ({
+      path: ["connections", ...i.path].map(String).join("."),
+      message: i.message,
+    }));
     const all = [...issues, ...cross];
     throw new ConfigError(`[core] invalid connections: ${all.map((i) => `${i.path}: ${i.message}`).join("; ")}`, all);
   }

@@ -1,5 +1,14 @@
 import { backoffDelayMs } from "./backoff.js";
-import { AbortedError, AuthError, ConnectionPausedError, ForbiddenError, LeaseLostError, NotFoundError, RateLimitedError, SyncError } from "./errors.js";
+import {
+  AbortedError,
+  AuthError,
+  ConnectionPausedError,
+  ForbiddenError,
+  LeaseLostError,
+  NotFoundError,
+  RateLimitedError,
+  SyncError,
+} from "./errors.js";
 import type { ResolvedConnection, ResolvedOptions } from "./options.js";
 import { cleanProviderText } from "./provider-text.js";
 import type { SerializedError, StoredEvent, SyncStatePatch } from "./store.js";
@@ -21,11 +30,12 @@ export const MAX_RETRY_AFTER_MS = 60 * 60_000;
  * stop the failure from being stored (a NUL made `failRun` fail) or flood a log line.
  */
 export function serializeError(error: unknown): SerializedError {
-  const plain = error instanceof SyncError
-    ? error.toJSON()
-    : error instanceof Error
-      ? { name: error.name, code: "INTERNAL", message: error.message, retryable: true }
-      : { name: "Error", code: "INTERNAL", message: String(error), retryable: true };
+  const plain =
+    error instanceof SyncError
+      ? error.toJSON()
+      : error instanceof Error
+        ? { name: error.name, code: "INTERNAL", message: error.message, retryable: true }
+        : { name: "Error", code: "INTERNAL", message: String(error), retryable: true };
   return { ...plain, name: cleanProviderText(plain.name, 100), message: cleanProviderText(plain.message) };
 }
 
@@ -115,6 +125,9 @@ export function failureStates(
 }
 
 /** The connection a pause applies to (for `budget:throttled`). */
-export function throttledPayload(conn: ResolvedConnection, pause: ConnectionPause): { connectionId: string; budgetKey: string; until: Date; reason: string } {
+export function throttledPayload(
+  conn: ResolvedConnection,
+  pause: ConnectionPause,
+): { connectionId: string; budgetKey: string; until: Date; reason: string } {
   return { connectionId: conn.id, budgetKey: conn.budgetKey, until: pause.until, reason: pause.reason };
 }

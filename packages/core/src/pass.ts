@@ -126,7 +126,15 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
   let runId: string | null = null;
   let info: PassInfo | null = null;
   try {
-    runId = await store.startRun({ owner, now: signpost, connectionId: conn.id, provider: plan.provider, raceId: plan.raceId, eventIds, kind: plan.kind });
+    runId = await store.startRun({
+      owner,
+      now: signpost,
+      connectionId: conn.id,
+      provider: plan.provider,
+      raceId: plan.raceId,
+      eventIds,
+      kind: plan.kind,
+    });
     const passInfo: PassInfo = { runId, connectionId: conn.id, provider: plan.provider, raceId: plan.raceId, eventIds, kind: plan.kind };
     info = passInfo;
     const window = passWindow(plan, signpost, schedule);
@@ -136,7 +144,10 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
       // Remember the first attempt's signpost: a crash after some pages must not lose changes made to them.
       const fresh = events.filter((e) => e.state.cursorAt === null);
       if (fresh.length > 0) {
-        await store.updateSchedule({ now: clock.now(), patches: fresh.map((e) => ({ provider: e.provider, eventId: e.eventId, cursorAt: providerSignpost.at() })) });
+        await store.updateSchedule({
+          now: clock.now(),
+          patches: fresh.map((e) => ({ provider: e.provider, eventId: e.eventId, cursorAt: providerSignpost.at() })),
+        });
       }
     }
     const vanishShare = () => (tally.unreadable > 0 ? 0 : schedule.maxVanishShare);
@@ -145,14 +156,27 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     /** The completion the last page commits, computed at that commit (the skew may have grown). */
     const complete = (removalsRan: boolean): { finish: PassFinish; completion: Completion } => {
       const cursorAt = cursorOf();
-      const states = finishStates(events, { kind: plan.kind, signpost, cursorAt, removalsCursorAt: providerSignpost.at(), removalsRan, resumed }, schedule);
+      const states = finishStates(
+        events,
+        { kind: plan.kind, signpost, cursorAt, removalsCursorAt: providerSignpost.at(), removalsRan, resumed },
+        schedule,
+      );
       const vanish = window.vanishing ? { seenRegistrationIds: tally.seen, maxShare: vanishShare() } : undefined;
       return { finish: { apiCalls: counter.calls(), states, vanish }, completion: { states, cursorAt } };
     };
-    const ctx: CallContext = { budget: counter.budget, signal: controller.signal, now: signpost, observeServerTime: providerSignpost.observe };
+    const ctx: CallContext = {
+      budget: counter.budget,
+      signal: controller.signal,
+      now: signpost,
+      observeServerTime: providerSignpost.observe,
+    };
     const base: FetchRegistrationsArgs = { raceId: plan.raceId, eventIds };
     /** Streams one feed, committing each page; returns the completion when its last page completed the pass. */
-    const feed = async <Row>(kind: "registrations" | "removals", pages: AsyncIterable<Page<Row>>, step: FeedStep<Row>): Promise<Completion | null> => {
+    const feed = async <Row>(
+      kind: "registrations" | "removals",
+      pages: AsyncIterable<Page<Row>>,
+      step: FeedStep<Row>,
+    ): Promise<Completion | null> => {
       for await (const page of pages) {
         const isLast = page.after === null;
         const closes = isLast && step.closes(page);
@@ -172,7 +196,8 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
         add(tally.totals, result);
         safeEmit(emitter, "sync:page", { ...passInfo, feed: kind, rows: page.rows.length, ...pick(result) });
         reportProblems(deps, passInfo, kind, result.problems);
-        if (result.returned !== undefined && result.returned.length > 0) safeEmit(emitter, "privacy:returned", { ...passInfo, registrations: result.returned });
+        if (result.returned !== undefined && result.returned.length > 0)
+          safeEmit(emitter, "privacy:returned", { ...passInfo, registrations: result.returned });
         if (kind === "registrations") tally.unreadable += result.problems?.filter((p) => p.skipped).length ?? 0;
         if (result.vanish?.refused === true) await reportRefusal(deps, passInfo, events, tally.seen, result.vanish.active, vanishShare());
         if (isLast) return done?.completion ?? null;
@@ -181,23 +206,34 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
       if (!step.closes({ rows: [], after: null })) return null;
       // A feed that ended without a closing page still completes the pass.
       const done = complete(step.removalsRan);
-      const result = await store.commitPage({ owner, now: clock.now(), runId: passInfo.runId, provider: plan.provider, eventIds, finish: done.finish });
+      const result = await store.commitPage({
+        owner,
+        now: clock.now(),
+        runId: passInfo.runId,
+        provider: plan.provider,
+        eventIds,
+        finish: done.finish,
+      });
       add(tally.totals, result);
       return done.completion;
     };
 
     // Without the removal feed, an empty last page with nothing inserted before closes the pass
     // in its own transaction (the common race-morning pass); any other ending decides below.
-    const closedEarly = await feed("registrations", adapter.fetchRegistrations(conn, { ...base, modifiedSince: window.modifiedSince, after: window.resumeAfter }, ctx), {
-      closes: (last) => !window.removalsDue && tally.totals.inserted === 0 && last.rows.length === 0,
-      removalsRan: window.removalsDue,
-      rows: (page) => {
-        if (window.vanishing) for (const row of page.rows) tally.seen.push(row.registrationId);
-        tally.unreadable += page.skipped?.length ?? 0;
-        // The connection's raw policy applies before anything reaches the store.
-        return { registrations: applyRawPolicy(page.rows, conn.raw), skipped: page.skipped };
+    const closedEarly = await feed(
+      "registrations",
+      adapter.fetchRegistrations(conn, { ...base, modifiedSince: window.modifiedSince, after: window.resumeAfter }, ctx),
+      {
+        closes: (last) => !window.removalsDue && tally.totals.inserted === 0 && last.rows.length === 0,
+        removalsRan: window.removalsDue,
+        rows: (page) => {
+          if (window.vanishing) for (const row of page.rows) tally.seen.push(row.registrationId);
+          tally.unreadable += page.skipped?.length ?? 0;
+          // The connection's raw policy applies before anything reaches the store.
+          return { registrations: applyRawPolicy(page.rows, conn.raw), skipped: page.skipped };
+        },
       },
-    });
+    );
     // A pass that inserted registrations reads the removal feed too, whatever its cadence: a
     // transfer appears as a new registration before the old one's removal, and until the removal
     // feed runs both would stand as active.
@@ -215,7 +251,13 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     committed = true;
     hold.release();
     for (const state of completion.states) if (state.nextDueAt != null) deps.onNextDue?.(state.nextDueAt);
-    safeEmit(emitter, "sync:finish", { ...passInfo, apiCalls: counter.calls(), ...tally.totals, durationMs: clock.now().getTime() - signpost.getTime(), cursorAt: completion.cursorAt });
+    safeEmit(emitter, "sync:finish", {
+      ...passInfo,
+      apiCalls: counter.calls(),
+      ...tally.totals,
+      durationMs: clock.now().getTime() - signpost.getTime(),
+      cursorAt: completion.cursorAt,
+    });
     return result(plan, conn.id, runId, true, counter.calls(), tally.totals, null);
   } catch (error) {
     const failure = await recordFailure(deps, plan, runId, info, error, counter.calls(), controller);
@@ -234,8 +276,19 @@ function passWindow(plan: PassPlan, signpost: Date, schedule: ResolvedSchedule):
   return {
     resumeAfter,
     firstAttempt: backfill ? oldest(events.map((e) => e.state.cursorAt)) : null,
-    modifiedSince: plan.kind === "incremental" ? modifiedSinceFor(events.map((e) => e.state.cursorAt), schedule.overlapMs) : undefined,
-    removalsSince: backfill ? undefined : modifiedSinceFor(events.map((e) => e.state.removalsCursorAt), schedule.overlapMs),
+    modifiedSince:
+      plan.kind === "incremental"
+        ? modifiedSinceFor(
+            events.map((e) => e.state.cursorAt),
+            schedule.overlapMs,
+          )
+        : undefined,
+    removalsSince: backfill
+      ? undefined
+      : modifiedSinceFor(
+          events.map((e) => e.state.removalsCursorAt),
+          schedule.overlapMs,
+        ),
     removalsDue: backfill || plan.alwaysRemovals === true || events.some((e) => removalsDue(e.state, signpost)),
     vanishing: plan.kind === "reconcile" || (backfill && resumeAfter === undefined),
   };
@@ -246,7 +299,10 @@ function passWindow(plan: PassPlan, signpost: Date, schedule: ResolvedSchedule):
  * during the pass (`observe` hears each response's server time), so the cursor is never later
  * than the provider's clock was at the signpost.
  */
-function signpostInProviderTime(signpost: Date, clock: ProviderClock | undefined): { at: () => Date; observe: ((serverTime: Date) => void) | undefined } {
+function signpostInProviderTime(
+  signpost: Date,
+  clock: ProviderClock | undefined,
+): { at: () => Date; observe: ((serverTime: Date) => void) | undefined } {
   let correctionMs = clock?.correctionMs() ?? 0;
   return {
     at: () => new Date(signpost.getTime() - correctionMs),
@@ -272,7 +328,10 @@ async function recordFailure(
   const { options, emitter, conn } = deps;
   const { store, clock, owner } = options;
   // An adapter aborted by a lost lease may surface its own abort error; report the real reason.
-  const error = controller.signal.aborted && !(rawError instanceof LeaseLostError) && isInterruption(controller.signal.reason) ? controller.signal.reason : rawError;
+  const error =
+    controller.signal.aborted && !(rawError instanceof LeaseLostError) && isInterruption(controller.signal.reason)
+      ? controller.signal.reason
+      : rawError;
   const now = clock.now();
   const serialized = serializeError(error);
   const pause = pauseFor(error, now);
@@ -289,17 +348,33 @@ async function recordFailure(
       .failRun({ owner, now, runId, provider: plan.provider, eventIds, apiCalls, error: serialized, states })
       .catch(() => undefined); // a store that refuses (lease gone) already keeps the state as it was
   } else {
-    await store.releaseLeases({ owner, now, refs: plan.events.map((e) => ({ provider: e.provider, eventId: e.eventId })) }).catch(() => undefined);
+    await store
+      .releaseLeases({ owner, now, refs: plan.events.map((e) => ({ provider: e.provider, eventId: e.eventId })) })
+      .catch(() => undefined);
   }
   if (error instanceof LeaseLostError && !controller.signal.aborted) {
     safeEmit(emitter, "lease:lost", { owner, events: error.events.map((e) => ({ provider: e.provider, eventId: e.eventId })) });
   }
-  const passInfo = info ?? { runId: runId ?? "", connectionId: conn.id, provider: plan.provider, raceId: plan.raceId, eventIds, kind: plan.kind };
+  const passInfo = info ?? {
+    runId: runId ?? "",
+    connectionId: conn.id,
+    provider: plan.provider,
+    raceId: plan.raceId,
+    eventIds,
+    kind: plan.kind,
+  };
   safeEmit(emitter, "sync:error", { ...passInfo, error: serialized, failures, retryAt });
   return serialized;
 }
 
-async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly StoredEvent[], seen: readonly string[], active: number, maxShare: number): Promise<void> {
+async function reportRefusal(
+  deps: PassDeps,
+  info: PassInfo,
+  events: readonly StoredEvent[],
+  seen: readonly string[],
+  active: number,
+  maxShare: number,
+): Promise<void> {
   const seenSet = new Set(seen);
   let wouldVanish = 0;
   try {
@@ -313,9 +388,7 @@ async function reportRefusal(deps: PassDeps, info: PassInfo, events: readonly St
 
 /** How urgent the pass's requests are when they queue for the budget: its most urgent event now. */
 function passPriority(plan: PassPlan, at: Date, schedule: ResolvedSchedule): number {
-  return Math.min(
-    ...plan.events.map((e) => currentPriority(e, e.state.backfilledAt !== null, at, schedule)),
-  );
+  return Math.min(...plan.events.map((e) => currentPriority(e, e.state.backfilledAt !== null, at, schedule)));
 }
 
 /** A feed with no pages: lets a pass whose last page did not close it commit its completion alone. */
@@ -331,7 +404,13 @@ function oldest(dates: readonly (Date | null)[]): Date | null {
 function reportProblems(deps: PassDeps, info: PassInfo, feed: "registrations" | "removals", problems: PageWriteResult["problems"]): void {
   if (problems === undefined || problems.length === 0) return;
   const skipped = problems.filter((p) => p.skipped).length;
-  safeEmit(deps.emitter, "sync:invalid", { ...info, feed, count: problems.length, skipped, problems: problems.slice(0, PROBLEM_SAMPLE_SIZE) });
+  safeEmit(deps.emitter, "sync:invalid", {
+    ...info,
+    feed,
+    count: problems.length,
+    skipped,
+    problems: problems.slice(0, PROBLEM_SAMPLE_SIZE),
+  });
 }
 
 function pick(r: { inserted: number; updated: number; unchanged: number; removed: number }) {
@@ -347,6 +426,25 @@ function add(totals: Totals, r: PageWriteResult): void {
   totals.problems += r.problems?.length ?? 0;
 }
 
-function result(plan: PassPlan, connectionId: string, runId: string | null, ok: boolean, apiCalls: number, totals: Totals, error: PassResult["error"]): PassResult {
-  return { runId, connectionId, provider: plan.provider, raceId: plan.raceId, eventIds: plan.events.map((e) => e.eventId), kind: plan.kind, ok, apiCalls, ...totals, error };
+function result(
+  plan: PassPlan,
+  connectionId: string,
+  runId: string | null,
+  ok: boolean,
+  apiCalls: number,
+  totals: Totals,
+  error: PassResult["error"],
+): PassResult {
+  return {
+    runId,
+    connectionId,
+    provider: plan.provider,
+    raceId: plan.raceId,
+    eventIds: plan.events.map((e) => e.eventId),
+    kind: plan.kind,
+    ok,
+    apiCalls,
+    ...totals,
+    error,
+  };
 }

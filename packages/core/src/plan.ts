@@ -28,7 +28,9 @@ export async function buildPlan(options: ResolvedOptions, hours: number): Promis
   const span = Math.max(1, Math.floor(hours));
   const end = now.getTime() + span * HOUR_MS;
   // Finished events plan no calls: the working set (events not done) is all a forecast needs.
-  const all = (await options.store.listWorkingSet({ recentSince: now, providers: [...options.adapters.keys()] })).filter((e) => e.state.nextDueAt !== null);
+  const all = (await options.store.listWorkingSet({ recentSince: now, providers: [...options.adapters.keys()] })).filter(
+    (e) => e.state.nextDueAt !== null,
+  );
   const races = new Map<string, StoredEvent[]>();
   for (const e of all) {
     const k = `${e.provider}\u0000${e.raceId}`;
@@ -98,7 +100,12 @@ function simulateRace(events: readonly StoredEvent[], now: Date, end: number, sc
       const removalsRan = kind === "backfill" || removalsDue(event.state, at);
       if (removalsRan) removals = true;
       priority = Math.min(priority, currentPriority(event, event.state.backfilledAt !== null, at, schedule));
-      share.events.set(event.eventId, { provider: event.provider, eventId: event.eventId, raceId: event.raceId, tier: tierAt(event, at, schedule).name });
+      share.events.set(event.eventId, {
+        provider: event.provider,
+        eventId: event.eventId,
+        raceId: event.raceId,
+        tier: tierAt(event, at, schedule).name,
+      });
       const [patch] = finishStates([event], { kind, signpost: at, cursorAt: at, removalsRan, resumed: false }, schedule);
       s.event = { ...event, state: patchedState(event.state, patch) };
       const next = s.event.state.nextDueAt;

@@ -12,7 +12,9 @@ export type PersonalField = PersonalColumn["field"];
  * `raw`, to null; ids, event, status and the registration's instants stay so counts and the
  * sync's ordering rules keep working.
  */
-export const PERSONAL_FIELDS: readonly PersonalField[] = REGISTRATION_COLUMNS.filter((c): c is PersonalColumn => c.personal).map((c) => c.field);
+export const PERSONAL_FIELDS: readonly PersonalField[] = REGISTRATION_COLUMNS.filter((c): c is PersonalColumn => c.personal).map(
+  (c) => c.field,
+);
 
 /**
  * Applies a connection's raw policy to one row's provider JSON: kept whole (`"full"`), dropped

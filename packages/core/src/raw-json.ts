@@ -123,7 +123,11 @@ export function storableRaw(raw: unknown): StorableRaw {
   try {
     out = JSON.stringify(cleaned) ?? "null";
   } catch (error) {
-    return { raw: null, json: "null", problem: `raw is not serialisable as JSON (${error instanceof Error ? error.name : "error"}); stored as null` };
+    return {
+      raw: null,
+      json: "null",
+      problem: `raw is not serialisable as JSON (${error instanceof Error ? error.name : "error"}); stored as null`,
+    };
   }
   remember(cleaned, out);
   const what = [

@@ -59,6 +59,10 @@ export type RegistrationFieldOfKind<Kind extends RegistrationColumnKind> = Extra
 export type RegistrationField = Listed["field"];
 
 /** The listed columns of the given kinds, in order. */
-export function registrationColumnsOf<Kind extends RegistrationColumnKind>(...kinds: readonly Kind[]): Extract<Listed, { readonly kind: Kind }>[] {
-  return REGISTRATION_COLUMNS.filter((c): c is Extract<Listed, { readonly kind: Kind }> => (kinds as readonly RegistrationColumnKind[]).includes(c.kind));
+export function registrationColumnsOf<Kind extends RegistrationColumnKind>(
+  ...kinds: readonly Kind[]
+): Extract<Listed, { readonly kind: Kind }>[] {
+  return REGISTRATION_COLUMNS.filter((c): c is Extract<Listed, { readonly kind: Kind }> =>
+    (kinds as readonly RegistrationColumnKind[]).includes(c.kind),
+  );
 }

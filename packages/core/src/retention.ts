@@ -43,7 +43,9 @@ export function createRetention(deps: { readonly options: ResolvedOptions; reado
     const keepDays = days ?? options.retention?.days;
     if (keepDays === undefined || !Number.isInteger(keepDays) || keepDays <= 0) {
       throw new ConfigError(
-        days === undefined ? "[core] purge: no retention is configured (retention.days)" : `[core] purge: days must be a positive whole number, got ${days}`,
+        days === undefined
+          ? "[core] purge: no retention is configured (retention.days)"
+          : `[core] purge: days must be a positive whole number, got ${days}`,
         [{ path: "retention.days", message: days === undefined ? "required" : "must be a positive whole number" }],
       );
     }

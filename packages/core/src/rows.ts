@@ -65,7 +65,8 @@ function instantProblem(value: unknown): string | null {
 
 /** Why a key value (registration, race or event id) cannot be stored, or null. */
 function keyProblem(value: unknown): string | null {
-  if (typeof value !== "string" || value.length === 0) return value === undefined || value === null || value === "" ? "is missing" : `${preview(value)} is not text`;
+  if (typeof value !== "string" || value.length === 0)
+    return value === undefined || value === null || value === "" ? "is missing" : `${preview(value)} is not text`;
   return textProblem(value);
 }
 
@@ -75,10 +76,16 @@ function cleanId(value: unknown): string | null {
 
 /** The reason a row cannot be stored at all (its key), as a skipped row; null when it can. */
 function skipOf(row: Registration | Removal, provider: string): SkippedRow | null {
-  const skip = (field: string, reason: string): SkippedRow => ({ registrationId: cleanId(row.registrationId), eventId: cleanId(row.eventId), field, reason });
+  const skip = (field: string, reason: string): SkippedRow => ({
+    registrationId: cleanId(row.registrationId),
+    eventId: cleanId(row.eventId),
+    field,
+    reason,
+  });
   const id = keyProblem(row.registrationId);
   if (id !== null) return skip("registrationId", `registrationId ${id}`);
-  if (row.provider !== provider) return skip("provider", `provider ${preview(row.provider)} is not the pass's provider ${preview(provider)}`);
+  if (row.provider !== provider)
+    return skip("provider", `provider ${preview(row.provider)} is not the pass's provider ${preview(provider)}`);
   const race = keyProblem(row.raceId);
   if (race !== null) return skip("raceId", `raceId ${race}`);
   const event = keyProblem(row.eventId);
@@ -101,7 +108,9 @@ function addProblem(problems: FieldProblem[], field: string, reason: string): vo
 }
 
 /** The outcome of checking one row: the row to store (bad fields null, problems listed), or a skip. */
-export type RowCheck<Row> = { readonly row: Row; readonly skipped?: undefined } | { readonly row?: undefined; readonly skipped: SkippedRow };
+export type RowCheck<Row> =
+  | { readonly row: Row; readonly skipped?: undefined }
+  | { readonly row?: undefined; readonly skipped: SkippedRow };
 
 /**
  * Checks a registration row. A field that fails is set to null and listed in `problems` (with
@@ -147,9 +156,16 @@ export function checkRegistration(row: Registration, provider: string): RowCheck
 
 /** Checks a removal row the same way (an unknown `reason` cannot be stored: skipped). */
 export function checkRemoval(row: Removal, provider: string): RowCheck<Removal> {
-  const skipped = skipOf(row, provider) ?? (REMOVAL_REASONS.includes(row.reason)
-    ? null
-    : { registrationId: cleanId(row.registrationId), eventId: cleanId(row.eventId), field: "reason", reason: `reason ${preview(row.reason)} is not one of ${REMOVAL_REASONS.join(", ")}` });
+  const skipped =
+    skipOf(row, provider) ??
+    (REMOVAL_REASONS.includes(row.reason)
+      ? null
+      : {
+          registrationId: cleanId(row.registrationId),
+          eventId: cleanId(row.eventId),
+          field: "reason",
+          reason: `reason ${preview(row.reason)} is not one of ${REMOVAL_REASONS.join(", ")}`,
+        });
   if (skipped !== null) return { skipped };
   const problems = adapterProblems(row);
   const nulls: (keyof Removal)[] = [];
@@ -217,7 +233,14 @@ export function checkPage(args: {
         continue;
       }
       kept.push(checked.row);
-      for (const p of checked.row.problems ?? []) problems.push({ registrationId: checked.row.registrationId, eventId: checked.row.eventId, field: p.field, reason: p.reason, skipped: false });
+      for (const p of checked.row.problems ?? [])
+        problems.push({
+          registrationId: checked.row.registrationId,
+          eventId: checked.row.eventId,
+          field: p.field,
+          reason: p.reason,
+          skipped: false,
+        });
     }
     return kept;
   };
@@ -228,7 +251,13 @@ export function checkPage(args: {
 
 /** A row of an event the store does not know: it is skipped like any other unstorable row. */
 export function unknownEventProblem(row: Registration | Removal): RowProblem {
-  return { registrationId: row.registrationId, eventId: row.eventId, field: "eventId", reason: `event ${preview(row.eventId)} is unknown to the store`, skipped: true };
+  return {
+    registrationId: row.registrationId,
+    eventId: row.eventId,
+    field: "eventId",
+    reason: `event ${preview(row.eventId)} is unknown to the store`,
+    skipped: true,
+  };
 }
 
 /** How many problems a run keeps as its sample (`sync_runs.problem_sample`). */
@@ -245,6 +274,9 @@ export function withoutUnknownEvents(page: CheckedPage, known: (eventId: string)
   return {
     registrations: page.registrations.filter((r) => known(r.eventId)),
     removals: page.removals.filter((r) => known(r.eventId)),
-    problems: [...page.problems.filter((p) => p.skipped || p.registrationId === null || !strayIds.has(p.registrationId)), ...stray.map(unknownEventProblem)],
+    problems: [
+      ...page.problems.filter((p) => p.skipped || p.registrationId === null || !strayIds.has(p.registrationId)),
+      ...stray.map(unknownEventProblem),
+    ],
   };
 }

@@ -17,7 +17,10 @@ const positiveMs = z.number().int().positive({ message: "must be longer than zer
 const nonNegativeMs = z.number().int().nonnegative({ message: "must not be negative" });
 
 const tierSchema = z.object({
-  name: z.string().min(1).refine((n) => n !== DONE_TIER, { message: `"${DONE_TIER}" is reserved` }),
+  name: z
+    .string()
+    .min(1)
+    .refine((n) => n !== DONE_TIER, { message: `"${DONE_TIER}" is reserved` }),
   /** The tier applies when the start is at most this far ahead (ms). The widest tier may omit it. */
   withinMs: positiveMs.optional(),
   /** Sync every this many ms while in the tier. */
@@ -73,7 +76,11 @@ export const scheduleSchema = z.object(scheduleShape).superRefine((s, ctx) => {
     }
     const prev = s.tiers[i - 1]?.withinMs;
     if (i > 0 && tier.withinMs !== undefined && prev !== undefined && tier.withinMs <= prev) {
-      ctx.addIssue({ code: "custom", path: ["tiers", i, "withinMs"], message: "tiers must be ordered most urgent first (withinMs increasing)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["tiers", i, "withinMs"],
+        message: "tiers must be ordered most urgent first (withinMs increasing)",
+      });
     }
   });
   if (s.backoffMaxMs < s.backoffBaseMs) {
@@ -82,7 +89,9 @@ export const scheduleSchema = z.object(scheduleShape).superRefine((s, ctx) => {
 });
 
 /** Arrays in an input type accept readonly arrays too (a caller's constants). */
-type ReadonlyArrays<T> = { readonly [K in keyof T]: T[K] extends (infer E)[] | undefined ? readonly ReadonlyArrays<E>[] | undefined : T[K] };
+type ReadonlyArrays<T> = {
+  readonly [K in keyof T]: T[K] extends (infer E)[] | undefined ? readonly ReadonlyArrays<E>[] | undefined : T[K];
+};
 
 /** One scheduling tier: applies while the time until the start is at most `withinMs`. */
 export type TierInput = ReadonlyArrays<z.input<typeof tierSchema>>;

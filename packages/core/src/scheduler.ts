@@ -131,7 +131,17 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           continue;
         }
         const passResult = await runPass(
-          { options, emitter, conn: slot.conn, adapter, budget: slot.budget, leases: deps.leases, providerClock: slot.providerClock, signal, onNextDue: hint },
+          {
+            options,
+            emitter,
+            conn: slot.conn,
+            adapter,
+            budget: slot.budget,
+            leases: deps.leases,
+            providerClock: slot.providerClock,
+            signal,
+            onNextDue: hint,
+          },
           plan,
         );
         out.push(passResult);
@@ -156,7 +166,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const lateByMs = now.getTime() - dueAt.getTime();
       if (lateByMs > allowedIntervalMs(event, dueAt, schedule)) {
         const tier = event.state.backfilledAt === null ? "backfill" : tierAt(event, dueAt, schedule).name;
-        safeEmit(emitter, "schedule:late", { provider: event.provider, eventId: event.eventId, raceId: event.raceId, tier, dueAt, lateByMs });
+        safeEmit(emitter, "schedule:late", {
+          provider: event.provider,
+          eventId: event.eventId,
+          raceId: event.raceId,
+          tier,
+          dueAt,
+          lateByMs,
+        });
       }
     }
   }
@@ -212,7 +229,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         heldLeases.add(due);
         heldNow++;
       } else if (decision.action === "defer") {
-        await store.updateSchedule({ now, patches: due.map((e) => ({ provider: e.provider, eventId: e.eventId, nextDueAt: decision.until })) });
+        await store.updateSchedule({
+          now,
+          patches: due.map((e) => ({ provider: e.provider, eventId: e.eventId, nextDueAt: decision.until })),
+        });
         hint(decision.until);
         handBack.push(...due);
       } else {
@@ -284,11 +304,19 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         const { ordinary, urgentOnly } = claimLanes(slots.values());
         let progress = 0;
         let parkedRound = 0;
-        for (const [lanes, urgent] of [[ordinary, false], [urgentOnly, true]] as const) {
+        for (const [lanes, urgent] of [
+          [ordinary, false],
+          [urgentOnly, true],
+        ] as const) {
           // Measured now: the ordinary claim may have started urgent races on these connections.
           const room = laneRoom(lanes, urgent);
           if (room <= 0) continue;
-          const r = await claimRound(room, dueBy, lanes.map((s) => s.conn.id), urgent);
+          const r = await claimRound(
+            room,
+            dueBy,
+            lanes.map((s) => s.conn.id),
+            urgent,
+          );
           started += r.started;
           progress += r.started + r.held;
           parkedRound += r.parked;
@@ -326,7 +354,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const slot = decision.action === "start" ? slots.get(decision.connectionId) : undefined;
       if (slot === undefined) {
         await release(events);
-        const refused = decision.action === "handBack" && decision.refusedBy !== null ? refusedResult(events, full, decision.refusedBy) : null;
+        const refused =
+          decision.action === "handBack" && decision.refusedBy !== null ? refusedResult(events, full, decision.refusedBy) : null;
         return refused === null ? [] : [refused];
       }
       const task = runRace(events, slot, full, true);

@@ -165,7 +165,15 @@ function forbiddenRaces(connectionId: string, events: readonly EventStatus[]): F
     const entry = races.get(key);
     if (entry === undefined) {
       races.set(key, {
-        race: { provider: e.provider, raceId: e.raceId, raceName: e.raceName, eventIds: [e.eventId], since: link.since, error: link.error, rerouted: false },
+        race: {
+          provider: e.provider,
+          raceId: e.raceId,
+          raceName: e.raceName,
+          eventIds: [e.eventId],
+          since: link.since,
+          error: link.error,
+          rerouted: false,
+        },
         events: [e],
       });
     } else {

@@ -427,7 +427,10 @@ export interface SyncStore {
   listEvents(args?: { readonly refs?: readonly EventRef[]; readonly provider?: string }): Promise<StoredEvent[]>;
 
   /** Sets scheduling fields of events (after a discovery moved a start, or the policy changed). */
-  updateSchedule(args: { readonly now: Date; readonly patches: readonly (SyncStatePatch & { readonly provider: string })[] }): Promise<void>;
+  updateSchedule(args: {
+    readonly now: Date;
+    readonly patches: readonly (SyncStatePatch & { readonly provider: string })[];
+  }): Promise<void>;
 
   // Working set: what the engine and the status page read (`working-set`)
   /**
@@ -452,7 +455,10 @@ export interface SyncStore {
   pruneHistory(args: PruneHistoryArgs): Promise<PruneHistoryResult>;
 
   /** Summaries of pruned history of a provider's events (all of its events when absent). */
-  listHistorySummaries(args: { readonly provider: string; readonly eventIds?: readonly string[] | undefined }): Promise<EventHistorySummary[]>;
+  listHistorySummaries(args: {
+    readonly provider: string;
+    readonly eventIds?: readonly string[] | undefined;
+  }): Promise<EventHistorySummary[]>;
 
   // Claims: leases on events (`claims`)
   /**
@@ -470,10 +476,20 @@ export interface SyncStore {
    * Claims the given events now, due or not; returns those it could lease (not held by another
    * owner). Closes the runs of an expired previous lease as `abandoned`, as `claimDue` does.
    */
-  claimEvents(args: { readonly owner: string; readonly now: Date; readonly leaseMs: number; readonly refs: readonly EventRef[] }): Promise<StoredEvent[]>;
+  claimEvents(args: {
+    readonly owner: string;
+    readonly now: Date;
+    readonly leaseMs: number;
+    readonly refs: readonly EventRef[];
+  }): Promise<StoredEvent[]>;
 
   /** Extends the owner's leases; returns the refs whose lease the owner no longer holds. */
-  renewLeases(args: { readonly owner: string; readonly now: Date; readonly leaseMs: number; readonly refs: readonly EventRef[] }): Promise<EventRef[]>;
+  renewLeases(args: {
+    readonly owner: string;
+    readonly now: Date;
+    readonly leaseMs: number;
+    readonly refs: readonly EventRef[];
+  }): Promise<EventRef[]>;
 
   /** Gives back leases without changing any other state (a claim that will not run). */
   releaseLeases(args: { readonly owner: string; readonly now: Date; readonly refs: readonly EventRef[] }): Promise<void>;
@@ -486,14 +502,23 @@ export interface SyncStore {
   failRun(args: FailRunArgs): Promise<void>;
 
   /** Recent runs, newest first; with `withProblems`, only runs that recorded problems with provider data. */
-  listRuns(args?: { readonly limit?: number; readonly eventId?: string; readonly status?: RunStatus; readonly withProblems?: boolean }): Promise<SyncRun[]>;
+  listRuns(args?: {
+    readonly limit?: number;
+    readonly eventId?: string;
+    readonly status?: RunStatus;
+    readonly withProblems?: boolean;
+  }): Promise<SyncRun[]>;
 
   // Pages: the rows a pass writes (`pages`; the last page finishes the pass through `runs`)
   /** Writes one page atomically with the progress it advances; see the interface's guarantees. */
   commitPage(args: CommitPageArgs): Promise<PageWriteResult>;
 
   /** Stored registrations (status included), ordered by registration id. For tests and tools. */
-  listRegistrations(args: { readonly provider: string; readonly eventIds?: readonly string[]; readonly raceId?: string }): Promise<StoredRegistration[]>;
+  listRegistrations(args: {
+    readonly provider: string;
+    readonly eventIds?: readonly string[];
+    readonly raceId?: string;
+  }): Promise<StoredRegistration[]>;
 
   // Budgets: API call budgets shared between processes (`budgets`)
   /** Takes one call token and one in-flight slot atomically, or says why not and for how long. */

@@ -31,11 +31,20 @@ export interface RefilledBucket {
 /** Refuses limits no bucket can honour, naming the store and key. */
 export function checkBudgetLimits(store: string, key: string, limits: BudgetLimits): void {
   const { callsPerHour, burst, maxInFlight } = limits;
-  const ok = Number.isFinite(callsPerHour) && Number.isFinite(burst) && burst >= 1 && callsPerHour >= burst && Number.isInteger(maxInFlight) && maxInFlight >= 1;
+  const ok =
+    Number.isFinite(callsPerHour) &&
+    Number.isFinite(burst) &&
+    burst >= 1 &&
+    callsPerHour >= burst &&
+    Number.isInteger(maxInFlight) &&
+    maxInFlight >= 1;
   if (!ok) {
-    throw new StoreError(`[${store}] budget ${key}: limits ${JSON.stringify(limits)} need burst >= 1, callsPerHour >= burst and an integer maxInFlight >= 1`, {
-      retryable: false,
-    });
+    throw new StoreError(
+      `[${store}] budget ${key}: limits ${JSON.stringify(limits)} need burst >= 1, callsPerHour >= burst and an integer maxInFlight >= 1`,
+      {
+        retryable: false,
+      },
+    );
   }
 }
 
@@ -51,7 +60,10 @@ export function refillRatePerMs(limits: BudgetLimits): number {
 export function refillBucket(bucket: StoredBucket, limits: BudgetLimits, now: Date): RefilledBucket {
   if (bucket.tokens === null) return { tokens: limits.burst, refilledAt: now > bucket.refilledAt ? now : bucket.refilledAt };
   const elapsed = Math.max(0, now.getTime() - bucket.refilledAt.getTime());
-  return { tokens: Math.min(limits.burst, bucket.tokens + elapsed * refillRatePerMs(limits)), refilledAt: elapsed > 0 ? now : bucket.refilledAt };
+  return {
+    tokens: Math.min(limits.burst, bucket.tokens + elapsed * refillRatePerMs(limits)),
+    refilledAt: elapsed > 0 ? now : bucket.refilledAt,
+  };
 }
 
 /** What a take at `now` gets, given the stored bucket, its pause and the live slots. */
@@ -70,7 +82,9 @@ export interface TakeDecisionArgs {
  * The refusal (paused, then no token, then no free slot), or the bucket to store after granting
  * one token. A refusal leaves the stored bucket as it was.
  */
-export function decideTake(args: TakeDecisionArgs): Extract<BudgetTake, { granted: false }> | { readonly granted: true; readonly bucket: RefilledBucket } {
+export function decideTake(
+  args: TakeDecisionArgs,
+): Extract<BudgetTake, { granted: false }> | { readonly granted: true; readonly bucket: RefilledBucket } {
   const { limits, now } = args;
   const at = now.getTime();
   if (args.pausedUntil !== null && args.pausedUntil.getTime() > at) {

@@ -8,7 +8,14 @@ describe("createBudget", () => {
     const clock = new ManualClock("2026-07-01T00:00:00Z");
     const store = createMemoryStore();
     // burst 2, then (62 - 2) per hour: one token a minute.
-    const budget = createBudget({ store, clock, key: "k", owner: "o", limits: { callsPerHour: 62, burst: 2, maxInFlight: 1 }, slotTtlMs: 60_000 });
+    const budget = createBudget({
+      store,
+      clock,
+      key: "k",
+      owner: "o",
+      limits: { callsPerHour: 62, burst: 2, maxInFlight: 1 },
+      slotTtlMs: 60_000,
+    });
     const first = await budget.acquire();
     let second = false;
     const pending = budget.acquire().then((slot) => {
@@ -38,7 +45,14 @@ describe("createBudget", () => {
   it("waits out a short pause of its key, but not an hour's: that request fails at once with ConnectionPausedError", async () => {
     const clock = new ManualClock("2026-07-01T00:00:00Z");
     const store = createMemoryStore();
-    const budget = createBudget({ store, clock, key: "k", owner: "o", limits: { callsPerHour: 1000, burst: 20, maxInFlight: 2 }, slotTtlMs: 60_000 });
+    const budget = createBudget({
+      store,
+      clock,
+      key: "k",
+      owner: "o",
+      limits: { callsPerHour: 1000, burst: 20, maxInFlight: 2 },
+      slotTtlMs: 60_000,
+    });
     await store.pauseBudget({ key: "k", now: clock.now(), until: new Date(clock.now().getTime() + 30_000), reason: "rate-limited" });
     let granted = false;
     const short = budget.acquire().then((slot) => {
@@ -60,7 +74,14 @@ describe("createBudget", () => {
 
   it("rejects with the signal's reason when aborted while waiting", async () => {
     const clock = new ManualClock("2026-07-01T00:00:00Z");
-    const budget = createBudget({ store: createMemoryStore(), clock, key: "k", owner: "o", limits: { callsPerHour: 1, burst: 1, maxInFlight: 1 }, slotTtlMs: 60_000 });
+    const budget = createBudget({
+      store: createMemoryStore(),
+      clock,
+      key: "k",
+      owner: "o",
+      limits: { callsPerHour: 1, burst: 1, maxInFlight: 1 },
+      slotTtlMs: 60_000,
+    });
     (await budget.acquire()).release();
     const controller = new AbortController();
     const waiting = budget.acquire(controller.signal);

@@ -44,7 +44,15 @@ describe("engine: this host's clock against the database's", () => {
     );
     expect(error).toMatchObject({ skewMs: 95_000, limitMs: 30_000 });
     expect(skews).toEqual([
-      { source: "database", connectionId: null, provider: null, skewMs: 95_000, localTime: new Date("2026-07-04T12:30:00Z"), remoteTime: new Date("2026-07-04T12:28:25Z"), exceeded: true },
+      {
+        source: "database",
+        connectionId: null,
+        provider: null,
+        skewMs: 95_000,
+        localTime: new Date("2026-07-04T12:30:00Z"),
+        remoteTime: new Date("2026-07-04T12:28:25Z"),
+        exceeded: true,
+      },
     ]);
     expect(store.calls.claimDue ?? 0).toBe(0);
     expect(store.calls.beginDiscovery ?? 0).toBe(0);

@@ -19,12 +19,19 @@ const now = new Date("2026-06-13T12:00:00Z");
 const at = (ms: number) => new Date(now.getTime() + ms);
 
 /** A connection with its own budget key, `maxInFlight` 2 unless said otherwise. */
-const conn = (id: string, running: number, maxInFlight = 2): ConnectionView => ({ conn: { id, budgetKey: `key-${id}`, burst: 20, maxInFlight }, running });
+const conn = (id: string, running: number, maxInFlight = 2): ConnectionView => ({
+  conn: { id, budgetKey: `key-${id}`, burst: 20, maxInFlight },
+  running,
+});
 const budget = (id: string, tokens: number, pausedUntil: Date | null = null): BudgetView => ({ key: `key-${id}`, tokens, pausedUntil });
 /** One event seen by `ids`, refused to `forbidden`. */
 const event = (ids: string[], forbidden: string[] = []) => ({
   connectionIds: ids,
-  forbidden: forbidden.map((connectionId) => ({ connectionId, since: now, error: { name: "ForbiddenError", code: "FORBIDDEN", message: "refused", retryable: false } })),
+  forbidden: forbidden.map((connectionId) => ({
+    connectionId,
+    since: now,
+    error: { name: "ForbiddenError", code: "FORBIDDEN", message: "refused", retryable: false },
+  })),
 });
 
 interface Case {
@@ -49,7 +56,11 @@ const decide = (c: Case): ClaimedRaceDecision =>
 
 describe("decideClaimedRace: start, hold, hand back or defer", () => {
   it.each<[string, Case, ClaimedRaceDecision]>([
-    ["a race starts on the ordinary lane of a connection with a free slot", { connections: [conn("a", 1)] }, { action: "start", connectionId: "a", lane: "ordinary" }],
+    [
+      "a race starts on the ordinary lane of a connection with a free slot",
+      { connections: [conn("a", 1)] },
+      { action: "start", connectionId: "a", lane: "ordinary" },
+    ],
     [
       "a race starts on the connection with the most tokens left less its running passes",
       { connections: [conn("a", 0), conn("b", 1)], budgets: [budget("a", 5), budget("b", 10)] },
@@ -65,22 +76,42 @@ describe("decideClaimedRace: start, hold, hand back or defer", () => {
       { connections: [conn("a", 0), conn("b", 0)], budgets: [budget("a", 19)] },
       { action: "start", connectionId: "b", lane: "ordinary" },
     ],
-    ["an urgent race starts on the urgent lane of a saturated connection", { connections: [conn("a", 2)], priority: 0 }, { action: "start", connectionId: "a", lane: "urgent" }],
+    [
+      "an urgent race starts on the urgent lane of a saturated connection",
+      { connections: [conn("a", 2)], priority: 0 },
+      { action: "start", connectionId: "a", lane: "urgent" },
+    ],
     [
       "an urgent race prefers a free ordinary lane when it has more tokens",
       { connections: [conn("a", 2), conn("b", 0)], budgets: [budget("a", 5), budget("b", 5)], priority: 0 },
       { action: "start", connectionId: "b", lane: "ordinary" },
     ],
-    ["a race is never started past both lanes of a connection", { connections: [conn("a", 4)], priority: 0 }, { action: "hold", connectionId: "a" }],
+    [
+      "a race is never started past both lanes of a connection",
+      { connections: [conn("a", 4)], priority: 0 },
+      { action: "hold", connectionId: "a" },
+    ],
     ["a non-urgent race on a saturated connection is held for it", { connections: [conn("a", 2)] }, { action: "hold", connectionId: "a" }],
     [
       "a race every connection of which is saturated is held for the one with most tokens",
       { connections: [conn("a", 2), conn("b", 2)], budgets: [budget("a", 3), budget("b", 9)] },
       { action: "hold", connectionId: "b" },
     ],
-    ["a claim for urgent lanes holds nothing", { connections: [conn("a", 2)], urgentLanes: true }, { action: "handBack", reason: "urgentClaim" }],
-    ["at most maxInFlight races are held per connection: the next is handed back", { connections: [conn("a", 2)], held: { a: 2 } }, { action: "handBack", reason: "holdFull" }],
-    ["a connection holding fewer than maxInFlight races holds one more", { connections: [conn("a", 2)], held: { a: 1 } }, { action: "hold", connectionId: "a" }],
+    [
+      "a claim for urgent lanes holds nothing",
+      { connections: [conn("a", 2)], urgentLanes: true },
+      { action: "handBack", reason: "urgentClaim" },
+    ],
+    [
+      "at most maxInFlight races are held per connection: the next is handed back",
+      { connections: [conn("a", 2)], held: { a: 2 } },
+      { action: "handBack", reason: "holdFull" },
+    ],
+    [
+      "a connection holding fewer than maxInFlight races holds one more",
+      { connections: [conn("a", 2)], held: { a: 1 } },
+      { action: "hold", connectionId: "a" },
+    ],
     [
       "a race seen only through a forbidden link is handed back",
       { connections: [conn("a", 0)], events: [event(["a"], ["a"])] },
@@ -88,10 +119,18 @@ describe("decideClaimedRace: start, hold, hand back or defer", () => {
     ],
     [
       "a link forbidden on one event of the race is not used for its other events",
-      { connections: [conn("a", 0), conn("b", 1)], budgets: [budget("a", 20), budget("b", 1)], events: [event(["a", "b"], ["a"]), event(["a", "b"])] },
+      {
+        connections: [conn("a", 0), conn("b", 1)],
+        budgets: [budget("a", 20), budget("b", 1)],
+        events: [event(["a", "b"], ["a"]), event(["a", "b"])],
+      },
       { action: "start", connectionId: "b", lane: "ordinary" },
     ],
-    ["a race no connection of this engine sees is handed back", { connections: [conn("a", 0)], events: [event(["elsewhere"])] }, { action: "handBack", reason: "unseen" }],
+    [
+      "a race no connection of this engine sees is handed back",
+      { connections: [conn("a", 0)], events: [event(["elsewhere"])] },
+      { action: "handBack", reason: "unseen" },
+    ],
     [
       "every connection paused: defer until the first pause ends",
       { connections: [conn("a", 0), conn("b", 0)], budgets: [budget("a", 5, at(120_000)), budget("b", 5, at(60_000))] },
@@ -102,7 +141,11 @@ describe("decideClaimedRace: start, hold, hand back or defer", () => {
       { connections: [conn("a", 0), conn("b", 1)], budgets: [budget("a", 20, at(60_000)), budget("b", 1)] },
       { action: "start", connectionId: "b", lane: "ordinary" },
     ],
-    ["a pause already over does not defer", { connections: [conn("a", 0)], budgets: [budget("a", 5, at(-1))] }, { action: "start", connectionId: "a", lane: "ordinary" }],
+    [
+      "a pause already over does not defer",
+      { connections: [conn("a", 0)], budgets: [budget("a", 5, at(-1))] },
+      { action: "start", connectionId: "a", lane: "ordinary" },
+    ],
     [
       "a saturated race whose every connection is paused is handed back, not held",
       { connections: [conn("a", 2)], budgets: [budget("a", 5, at(60_000))] },
@@ -123,13 +166,24 @@ describe("decideManualRace: what syncEvent does with the events it claimed", () 
     });
   it.each<[string, Case, ManualRaceDecision]>([
     ["syncEvent starts even on a connection with both lanes full", { connections: [conn("a", 4)] }, { action: "start", connectionId: "a" }],
-    ["syncEvent with every connection paused hands back, naming no refusal", { connections: [conn("a", 0)], budgets: [budget("a", 5, at(60_000))] }, { action: "handBack", refusedBy: null }],
+    [
+      "syncEvent with every connection paused hands back, naming no refusal",
+      { connections: [conn("a", 0)], budgets: [budget("a", 5, at(60_000))] },
+      { action: "handBack", refusedBy: null },
+    ],
     [
       "syncEvent on a race refused to every connection of this engine that sees it names them",
-      { connections: [conn("b", 0), conn("a", 0), conn("c", 0)], events: [event(["a", "b", "other"], ["b", "other"]), event(["a"], ["a"])] },
+      {
+        connections: [conn("b", 0), conn("a", 0), conn("c", 0)],
+        events: [event(["a", "b", "other"], ["b", "other"]), event(["a"], ["a"])],
+      },
       { action: "handBack", refusedBy: ["a", "b"] },
     ],
-    ["syncEvent on a race no connection of this engine sees hands back, naming no refusal", { connections: [conn("a", 0)], events: [event(["elsewhere"])] }, { action: "handBack", refusedBy: null }],
+    [
+      "syncEvent on a race no connection of this engine sees hands back, naming no refusal",
+      { connections: [conn("a", 0)], events: [event(["elsewhere"])] },
+      { action: "handBack", refusedBy: null },
+    ],
   ])("%s", (_rule, input, expected) => {
     expect(run(input)).toEqual(expected);
   });

@@ -1,5 +1,13 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { ConfigError, createSyncEngine, type EngineEvents, type EventRef, type RowProblem, type SerializedError, type SkippedRace } from "@project88/core";
+import {
+  ConfigError,
+  createSyncEngine,
+  type EngineEvents,
+  type EventRef,
+  type RowProblem,
+  type SerializedError,
+  type SkippedRace,
+} from "@project88/core";
 import { createMemoryStore, createScriptedAdapter, generateDataset } from "@project88/core/testing";
 import { budgetKeyOf, connection, createHarness, settle } from "./engine-harness.js";
 
@@ -28,7 +36,14 @@ describe("options", () => {
           { id: "c2", provider: "scripted", credentials: { key: "plain" as never } },
           connection("c3", { provider: "nobody" }),
         ],
-        schedule: { tiers: [{ name: "wide", everyMs: 1000 }, { name: "narrow", withinMs: 1000, everyMs: 10 }], maxVanishShare: 2, discoveryTimes: ["25:00"] },
+        schedule: {
+          tiers: [
+            { name: "wide", everyMs: 1000 },
+            { name: "narrow", withinMs: 1000, everyMs: 10 },
+          ],
+          maxVanishShare: 2,
+          discoveryTimes: ["25:00"],
+        },
       }),
     );
     const paths = error.issues.map((i) => i.path);
@@ -210,7 +225,10 @@ describe("syncEvent", () => {
 
 describe("status", () => {
   it("lists every event with its tier and next sync, and every connection with its budget", async () => {
-    const h = createHarness({ start: "2026-07-04T11:00:00Z", dataset: generateDataset({ races: 1, base, eventOffsetsMs: [0, 30 * 3_600_000] }) });
+    const h = createHarness({
+      start: "2026-07-04T11:00:00Z",
+      dataset: generateDataset({ races: 1, base, eventOffsetsMs: [0, 30 * 3_600_000] }),
+    });
     await settle(h.clock, h.engine.runOnce());
     const status = await h.engine.status();
     expect(status.running).toBe(false);
@@ -219,7 +237,13 @@ describe("status", () => {
       ["5001", "low", true, 10, false],
     ]);
     expect(status.events[0]?.nextSyncAt?.toISOString()).toBe("2026-07-04T11:01:00.000Z");
-    expect(status.connections[0]).toMatchObject({ id: "c1", budgetKey: budgetKeyOf("c1"), callsPerHour: 1000, maxInFlight: 2, callsLastHour: 3 }); // discovery, then one coalesced backfill: registrations + removals
+    expect(status.connections[0]).toMatchObject({
+      id: "c1",
+      budgetKey: budgetKeyOf("c1"),
+      callsPerHour: 1000,
+      maxInFlight: 2,
+      callsLastHour: 3,
+    }); // discovery, then one coalesced backfill: registrations + removals
     expect(status.connections[0]?.lastDiscovery?.status).toBe("succeeded");
     await h.clock.advance(10 * 60_000);
     expect((await h.engine.status()).events[0]?.late).toBe(true);

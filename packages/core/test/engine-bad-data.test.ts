@@ -52,7 +52,13 @@ describe("bad provider data in the engine", () => {
   it("discovery skips and reports a race the adapter could not read; the rest of the discovery commits", async () => {
     const clock = new ManualClock("2026-07-10T10:00:00Z");
     const scripted = createScriptedAdapter({ clock, dataset: generateDataset({ races: 2, base }) });
-    const skip: SkippedRace = { skipped: true, provider: "scripted", raceId: "9\u0000", eventId: null, reason: `unknown time zone "Mars"\u001b${"x".repeat(900)}` };
+    const skip: SkippedRace = {
+      skipped: true,
+      provider: "scripted",
+      raceId: "9\u0000",
+      eventId: null,
+      reason: `unknown time zone "Mars"\u001b${"x".repeat(900)}`,
+    };
     const adapter: ProviderAdapter = {
       ...scripted,
       async *listRaces(conn, window, ctx) {
@@ -83,7 +89,12 @@ describe("reconciliation with unreadable rows", () => {
         for await (const page of scripted.fetchRegistrations(conn, args, ctx)) {
           // The provider sends a row whose id cannot be read: it may be the "missing" registration.
           yield withUnreadable && args.modifiedSince === undefined
-            ? { ...page, skipped: [{ registrationId: null, eventId: args.eventIds[0] ?? null, field: "registrationId", reason: "registration_id: missing" }] }
+            ? {
+                ...page,
+                skipped: [
+                  { registrationId: null, eventId: args.eventIds[0] ?? null, field: "registrationId", reason: "registration_id: missing" },
+                ],
+              }
             : page;
         }
       },
@@ -125,7 +136,13 @@ describe("a reconciliation closed by an empty last page", () => {
         // The full pull ends with a page of no rows but one the adapter could not read, so that
         // page (removals not due, nothing inserted) completes the pass in its own commit.
         for await (const page of scripted.fetchRegistrations(conn, args, ctx)) yield { ...page, after: page.after ?? "end" };
-        yield { rows: [], after: null, skipped: [{ registrationId: null, eventId: args.eventIds[0] ?? null, field: "registrationId", reason: "registration_id: missing" }] };
+        yield {
+          rows: [],
+          after: null,
+          skipped: [
+            { registrationId: null, eventId: args.eventIds[0] ?? null, field: "registrationId", reason: "registration_id: missing" },
+          ],
+        };
       },
     };
     const h = createHarness({ clock, adapter: adapter as typeof scripted });

@@ -8,14 +8,23 @@ const SECRET = "sk-live-9f8e7d6c5b4a";
 function engineWith(connections: { id: string; token: string; callsPerHour?: number; burst?: number }[]) {
   const clock = new ManualClock("2026-07-01T06:30:00Z");
   const store = createMemoryStore();
-  const adapter = createScriptedAdapter({ clock, dataset: generateDataset({ races: 6, base: new Date("2026-07-04T14:00:00Z"), registrationsPerEvent: 5 }) });
+  const adapter = createScriptedAdapter({
+    clock,
+    dataset: generateDataset({ races: 6, base: new Date("2026-07-04T14:00:00Z"), registrationsPerEvent: 5 }),
+  });
   const engine = createSyncEngine({
     adapters: [adapter],
     store,
     clock,
     owner: "budget-key",
     random: () => 0.5,
-    connections: connections.map((c) => ({ id: c.id, provider: "scripted", credentials: { token: secret(c.token) }, callsPerHour: c.callsPerHour, burst: c.burst })),
+    connections: connections.map((c) => ({
+      id: c.id,
+      provider: "scripted",
+      credentials: { token: secret(c.token) },
+      callsPerHour: c.callsPerHour,
+      burst: c.burst,
+    })),
   });
   return { clock, store, adapter, engine };
 }
@@ -53,7 +62,9 @@ describe("the default budget key is the credential's digest", () => {
     ]);
     const [a, b] = (await engine.status()).connections;
     expect(a?.budgetKey).not.toBe(b?.budgetKey);
-    expect(credentialBudgetKey("scripted", { apiKey: secret("k"), apiSecret: secret("s1") })).not.toBe(credentialBudgetKey("scripted", { apiKey: secret("k"), apiSecret: secret("s2") }));
+    expect(credentialBudgetKey("scripted", { apiKey: secret("k"), apiSecret: secret("s1") })).not.toBe(
+      credentialBudgetKey("scripted", { apiKey: secret("k"), apiSecret: secret("s2") }),
+    );
     expect(credentialBudgetKey("scripted", { token: secret("k") })).not.toBe(credentialBudgetKey("other", { token: secret("k") }));
   });
 });

@@ -19,7 +19,13 @@ function maxRollingHour(calls: readonly ScriptedCall[]): number {
 
 /** 30 races of 2 events each (60 events), starting 5 h to 6 h 18 min after `t0`. */
 function raceMorning(t0: Date) {
-  return generateDataset({ races: 30, base: new Date(t0.getTime() + 5 * HOUR), eventOffsetsMs: [0, 20 * MIN], raceSpacingMs: 2 * MIN, registrationsPerEvent: 5 });
+  return generateDataset({
+    races: 30,
+    base: new Date(t0.getTime() + 5 * HOUR),
+    eventOffsetsMs: [0, 20 * MIN],
+    raceSpacingMs: 2 * MIN,
+    registrationsPerEvent: 5,
+  });
 }
 
 describe("an over-budget race morning", () => {
@@ -64,7 +70,8 @@ describe("an over-budget race morning", () => {
       for (const e of race.events) {
         const times = (syncs.get(e.eventId) ?? []).filter((t) => t >= from - 10 * MIN && t <= to);
         let worst = 0;
-        for (let i = 1; i < times.length; i++) if ((times[i] as number) >= from) worst = Math.max(worst, (times[i] as number) - (times[i - 1] as number));
+        for (let i = 1; i < times.length; i++)
+          if ((times[i] as number) >= from) worst = Math.max(worst, (times[i] as number) - (times[i - 1] as number));
         worst = Math.max(worst, to - (times.at(-1) ?? from - 10 * MIN));
         staleness.push(worst);
       }
@@ -99,9 +106,19 @@ describe("an over-budget race morning", () => {
     const t0 = new Date("2026-07-18T02:05:00Z");
     const busy = raceMorning(t0);
     const quiet = generateDataset({ races: 1, base: new Date(t0.getTime() + 5 * HOUR), registrationsPerEvent: 3 });
-    const quietRace = { ...quiet.races[0]!, raceId: "q1", visibleTo: ["c2"], events: quiet.races[0]!.events.map((e) => ({ ...e, raceId: "q1", eventId: "q5000" })) };
+    const quietRace = {
+      ...quiet.races[0]!,
+      raceId: "q1",
+      visibleTo: ["c2"],
+      events: quiet.races[0]!.events.map((e) => ({ ...e, raceId: "q1", eventId: "q5000" })),
+    };
     const busyRaces = busy.races.map((r) => ({ ...r, visibleTo: ["c1"] }));
-    const h = createHarness({ start: t0, dataset: { races: [...busyRaces, quietRace], registrations: busy.registrations }, pollMs: 30_000, connections: [connection("c1"), connection("c2")] });
+    const h = createHarness({
+      start: t0,
+      dataset: { races: [...busyRaces, quietRace], registrations: busy.registrations },
+      pollMs: 30_000,
+      connections: [connection("c1"), connection("c2")],
+    });
     await h.engine.start();
     await h.clock.advance(3.5 * HOUR);
     await settle(h.clock, h.engine.stop());

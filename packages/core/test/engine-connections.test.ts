@@ -14,7 +14,10 @@ function setup(connections = [connection("a"), connection("b")]) {
   const data = generateDataset({ races: 2, base, registrationsPerEvent: PEOPLE });
   const [first, second] = data.races;
   if (first === undefined || second === undefined) throw new Error("fixture: two races");
-  const races = [{ ...first, visibleTo: ["a"] }, { ...second, visibleTo: ["b"] }];
+  const races = [
+    { ...first, visibleTo: ["a"] },
+    { ...second, visibleTo: ["b"] },
+  ];
   const inner = createScriptedAdapter({ clock, dataset: { ...data, races }, pageSize: 10, delayMs: 1000 });
   /** The credential value each registrations request was sent with. */
   const keys: string[] = [];
@@ -39,7 +42,7 @@ describe("setConnections", () => {
     const { h, onlyB } = setup([connection("a")]);
     await h.engine.start();
     await h.clock.advance(60_000);
-    expect((await h.store.listRegistrations({ provider: "scripted", raceId: onlyB }))).toHaveLength(0);
+    expect(await h.store.listRegistrations({ provider: "scripted", raceId: onlyB })).toHaveLength(0);
     const change = await h.engine.setConnections([connection("a"), connection("b")]);
     expect(change).toEqual({ added: ["b"], updated: [], removed: [], interrupted: [] });
     expect(h.events("connections:changed")).toEqual([change]);
@@ -77,7 +80,12 @@ describe("setConnections", () => {
     const { h } = setup();
     await h.engine.start();
     await h.clock.advance(500); // both discoveries' first request in flight
-    expect(h.adapter.calls.filter((c) => c.kind === "listRaces").map((c) => c.connectionId).sort()).toEqual(["a", "b"]);
+    expect(
+      h.adapter.calls
+        .filter((c) => c.kind === "listRaces")
+        .map((c) => c.connectionId)
+        .sort(),
+    ).toEqual(["a", "b"]);
     await h.engine.setConnections([connection("b")]);
     await h.clock.advance(5_000);
     const finished = new Map(h.events("discovery:finish").map((d) => [d.connectionId, d.error?.code ?? null]));

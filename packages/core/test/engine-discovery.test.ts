@@ -23,7 +23,10 @@ describe("discovery ledger", () => {
 
   it("a new event already in the most urgent tier is claimed as urgently as that tier; a later one as a backfill", async () => {
     // 07:00 discovery: the first race starts at 09:00 (high tier from 05:00), the second tomorrow.
-    const h = createHarness({ start: "2026-07-01T07:00:00Z", dataset: generateDataset({ races: 2, base: new Date("2026-07-01T09:00:00Z"), raceSpacingMs: 24 * 3_600_000 }) });
+    const h = createHarness({
+      start: "2026-07-01T07:00:00Z",
+      dataset: generateDataset({ races: 2, base: new Date("2026-07-01T09:00:00Z"), raceSpacingMs: 24 * 3_600_000 }),
+    });
     await h.engine.discover();
     const priorities = Object.fromEntries((await h.store.listEvents()).map((e) => [e.raceId, e.state.priority]));
     expect(priorities).toEqual({ "1000": 0, "1001": 1 });
@@ -46,7 +49,9 @@ describe("discovery ledger", () => {
     const moved = new Date("2026-07-01T20:00:00Z");
     h.adapter.dataset.moveEvent("5000", moved);
     await h.engine.discover();
-    expect(h.events("event:changed")).toEqual([{ provider: "scripted", eventId: "5000", raceId: "1000", previousStartsAt: base, startsAt: moved }]);
+    expect(h.events("event:changed")).toEqual([
+      { provider: "scripted", eventId: "5000", raceId: "1000", previousStartsAt: base, startsAt: moved },
+    ]);
     const [event] = await h.store.listEvents();
     expect(event?.state.tier).toBe("medium");
     expect(event?.state.nextDueAt).toEqual(h.clock.now());

@@ -51,7 +51,9 @@ describe("errors", () => {
     for (let i = 0; i < 10; i++) h.adapter.dataset.dropRegistration(String(100_000 + i));
     const result = await settle(h.clock, h.engine.syncEvent({ provider: "scripted", eventId: "5000" }, { full: true }));
     expect(result.ok).toBe(true);
-    expect(h.events("reconcile:refused")).toEqual([expect.objectContaining({ eventIds: ["5000"], wouldVanish: 10, active: 20, maxShare: 0.2 })]);
+    expect(h.events("reconcile:refused")).toEqual([
+      expect.objectContaining({ eventIds: ["5000"], wouldVanish: 10, active: 20, maxShare: 0.2 }),
+    ]);
     const regs = await h.store.listRegistrations({ provider: "scripted" });
     expect(regs.filter((r) => r.status === "vanished")).toHaveLength(0);
   });
@@ -62,7 +64,8 @@ describe("errors", () => {
     const store = new Proxy(inner, {
       get(target, prop, receiver) {
         if (prop === "renewLeases") {
-          return async (args: Parameters<SyncStore["renewLeases"]>[0]) => (steal ? args.refs.map((r) => ({ ...r })) : target.renewLeases(args));
+          return async (args: Parameters<SyncStore["renewLeases"]>[0]) =>
+            steal ? args.refs.map((r) => ({ ...r })) : target.renewLeases(args);
         }
         return Reflect.get(target, prop, receiver) as unknown;
       },
@@ -74,6 +77,8 @@ describe("errors", () => {
     expect(h.events("lease:lost")).toEqual([{ owner: "test-engine", events: [{ provider: "scripted", eventId: "5000" }] }]);
     expect(result.passes[0]?.error?.code).toBe("LEASE_LOST");
     // Aborted by the heartbeat (a third of the 60 s lease), long before the 120 s response.
-    expect(h.log.find((e) => e.name === "lease:lost")?.at.getTime()).toBe(h.log.find((e) => e.name === "sync:start" && (e.payload as { kind: string }).kind === "incremental")!.at.getTime() + 20_000);
+    expect(h.log.find((e) => e.name === "lease:lost")?.at.getTime()).toBe(
+      h.log.find((e) => e.name === "sync:start" && (e.payload as { kind: string }).kind === "incremental")!.at.getTime() + 20_000,
+    );
   });
 });

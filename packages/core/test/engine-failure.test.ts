@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ProviderError, StoreError } from "@project88/core";
-import { createMemoryStore, createScriptedAdapter, generateDataset, ManualClock, ScriptedDataset, type MemoryStore } from "@project88/core/testing";
+import {
+  createMemoryStore,
+  createScriptedAdapter,
+  generateDataset,
+  ManualClock,
+  ScriptedDataset,
+  type MemoryStore,
+} from "@project88/core/testing";
 import { createHarness, settle } from "./engine-harness.js";
 
 const base = new Date("2026-07-04T14:00:00Z");
@@ -10,7 +17,13 @@ async function snapshot(store: MemoryStore) {
   const regs = await store.listRegistrations({ provider: "scripted" });
   const [event] = await store.listEvents();
   const s = event?.state;
-  return { regs, cursorAt: s?.cursorAt, removalsCursorAt: s?.removalsCursorAt, backfilledAt: s?.backfilledAt, backfillAfter: s?.backfillAfter };
+  return {
+    regs,
+    cursorAt: s?.cursorAt,
+    removalsCursorAt: s?.removalsCursorAt,
+    backfilledAt: s?.backfilledAt,
+    backfillAfter: s?.backfillAfter,
+  };
 }
 
 describe("failed passes", () => {
@@ -101,7 +114,10 @@ describe("crash mid-backfill", () => {
     const b = createHarness({ clock: clockB, store, adapter: adapterB, owner: "engine-b" });
     const result = await settle(clockB, b.engine.runOnce());
     // The resumed backfill, then the reconciliation it schedules at once (it saw only part of the rows).
-    expect(result.passes.map((p) => [p.kind, p.ok])).toEqual([["backfill", true], ["reconcile", true]]);
+    expect(result.passes.map((p) => [p.kind, p.ok])).toEqual([
+      ["backfill", true],
+      ["reconcile", true],
+    ]);
     const regCalls = adapterB.calls.filter((c) => c.kind === "registrations");
     expect(regCalls.map((c) => c.after)).toEqual(["100199", "100299", null, "100099", "100199", "100299"]);
     const regs = await store.listRegistrations({ provider: "scripted" });

@@ -17,7 +17,11 @@ function partners() {
   const [first, second] = dataset.races;
   const shared = first!;
   const onlyA = { ...second!, visibleTo: ["a"] };
-  const h = createHarness({ start, dataset: { ...dataset, races: [shared, onlyA] }, connections: [connection("a"), connection("b", { burst: 5 })] });
+  const h = createHarness({
+    start,
+    dataset: { ...dataset, races: [shared, onlyA] },
+    connections: [connection("a"), connection("b", { burst: 5 })],
+  });
   return { h, shared: shared.raceId, onlyA: onlyA.raceId };
 }
 
@@ -28,7 +32,13 @@ describe("a race refused to one connection (error 7)", () => {
     const result = await settle(h.clock, h.engine.runOnce());
 
     expect(h.events("race:forbidden")).toEqual([
-      expect.objectContaining({ connectionId: "a", provider: "scripted", raceId: shared, otherConnectionIds: ["b"], error: expect.objectContaining({ code: "FORBIDDEN" }) }),
+      expect.objectContaining({
+        connectionId: "a",
+        provider: "scripted",
+        raceId: shared,
+        otherConnectionIds: ["b"],
+        error: expect.objectContaining({ code: "FORBIDDEN" }),
+      }),
     ]);
     expect(h.events("budget:throttled")).toEqual([]);
     const budgets = await h.store.getBudgets({ now: h.clock.now() });
@@ -47,7 +57,14 @@ describe("a race refused to one connection (error 7)", () => {
     const status = await h.engine.status();
     const a = status.connections.find((c) => c.id === "a");
     expect(a?.pausedUntil).toBeNull();
-    expect(a?.forbiddenRaces).toEqual([expect.objectContaining({ provider: "scripted", raceId: shared, rerouted: true, error: expect.objectContaining({ code: "FORBIDDEN" }) })]);
+    expect(a?.forbiddenRaces).toEqual([
+      expect.objectContaining({
+        provider: "scripted",
+        raceId: shared,
+        rerouted: true,
+        error: expect.objectContaining({ code: "FORBIDDEN" }),
+      }),
+    ]);
     expect(status.connections.find((c) => c.id === "b")?.forbiddenRaces).toEqual([]);
     expect(status.events.filter((e) => e.raceId === shared).every((e) => e.forbidden[0]?.connectionId === "a")).toBe(true);
 
@@ -78,7 +95,9 @@ describe("a race refused to one connection (error 7)", () => {
     expect(h.events("race:forbidden")[0]).toMatchObject({ raceId: refused, otherConnectionIds: [] });
     const [budget] = await h.store.getBudgets({ now: h.clock.now() });
     expect(budget?.pausedUntil).toBeNull();
-    expect((await h.engine.status()).connections[0]?.forbiddenRaces).toEqual([expect.objectContaining({ raceId: refused, rerouted: false })]);
+    expect((await h.engine.status()).connections[0]?.forbiddenRaces).toEqual([
+      expect.objectContaining({ raceId: refused, rerouted: false }),
+    ]);
 
     // Eight hours on (before the 18:00 discovery): the other race keeps syncing on its 4-hour
     // tier, the refused one is not asked for again.

@@ -1,5 +1,20 @@
-import { createSyncEngine, credentialBudgetKey, secret, type EngineEvents, type ScheduleInput, type SyncEngine, type SyncEngineOptions } from "@project88/core";
-import { createMemoryStore, createScriptedAdapter, ManualClock, type MemoryStore, type ScriptedAdapter, type ScriptedDatasetInput } from "@project88/core/testing";
+import {
+  createSyncEngine,
+  credentialBudgetKey,
+  secret,
+  type EngineEvents,
+  type ScheduleInput,
+  type SyncEngine,
+  type SyncEngineOptions,
+} from "@project88/core";
+import {
+  createMemoryStore,
+  createScriptedAdapter,
+  ManualClock,
+  type MemoryStore,
+  type ScriptedAdapter,
+  type ScriptedDatasetInput,
+} from "@project88/core/testing";
 
 /** A wired engine for tests: memory store, scripted provider, manual clock, event log. */
 export interface Harness {
@@ -30,7 +45,10 @@ export interface HarnessOptions {
 }
 
 /** One connection with the default budget. */
-export function connection(id = "c1", extra: Partial<SyncEngineOptions["connections"][number]> = {}): SyncEngineOptions["connections"][number] {
+export function connection(
+  id = "c1",
+  extra: Partial<SyncEngineOptions["connections"][number]> = {},
+): SyncEngineOptions["connections"][number] {
   return { id, provider: "scripted", credentials: { key: secret(`key-${id}`) }, ...extra };
 }
 
@@ -40,10 +58,33 @@ export function budgetKeyOf(id = "c1"): string {
 }
 
 const ALL: (keyof EngineEvents)[] = [
-  "engine:start", "engine:stop", "discovery:start", "discovery:finish", "discovery:skipped", "race:new", "event:new", "event:changed",
-  "sync:start", "sync:page", "sync:finish", "sync:error", "sync:invalid", "reconcile:refused", "budget:throttled", "budget:over",
-  "schedule:late", "lease:lost", "history:pruned", "engine:error", "clock:skew", "listener:error", "race:forbidden", "privacy:returned",
-  "privacy:anonymised", "privacy:forgotten", "connections:changed",
+  "engine:start",
+  "engine:stop",
+  "discovery:start",
+  "discovery:finish",
+  "discovery:skipped",
+  "race:new",
+  "event:new",
+  "event:changed",
+  "sync:start",
+  "sync:page",
+  "sync:finish",
+  "sync:error",
+  "sync:invalid",
+  "reconcile:refused",
+  "budget:throttled",
+  "budget:over",
+  "schedule:late",
+  "lease:lost",
+  "history:pruned",
+  "engine:error",
+  "clock:skew",
+  "listener:error",
+  "race:forbidden",
+  "privacy:returned",
+  "privacy:anonymised",
+  "privacy:forgotten",
+  "connections:changed",
 ];
 
 /** Builds a harness; the engine is created but not started. */

@@ -10,8 +10,21 @@ const at = (ms: number) => new Date(START.getTime() + ms);
 /** A race of one event per start offset, provider "scripted". */
 function race(raceId: string, offsets: readonly number[]): Race {
   return {
-    provider: "scripted", raceId, name: `Race ${raceId}`, timezone: "UTC", nextDate: null, raw: {},
-    events: offsets.map((o, i) => ({ provider: "scripted", eventId: `${raceId}-${i}`, raceId, name: `Event ${i}`, startsAt: at(o), endsAt: null, raw: {} })),
+    provider: "scripted",
+    raceId,
+    name: `Race ${raceId}`,
+    timezone: "UTC",
+    nextDate: null,
+    raw: {},
+    events: offsets.map((o, i) => ({
+      provider: "scripted",
+      eventId: `${raceId}-${i}`,
+      raceId,
+      name: `Event ${i}`,
+      startsAt: at(o),
+      endsAt: null,
+      raw: {},
+    })),
   };
 }
 
@@ -19,8 +32,17 @@ describe("status at flat cost with history", () => {
   it("lists the working set (not done, or ended within recentEventsMs) and counts the rest in the summary", async () => {
     const store = createMemoryStore();
     // Two seasons ago, last week (done), three days ago (done), and next month (not done).
-    await store.saveDiscovery({ connectionId: "c1", provider: "scripted", races: [race("old", [-400 * DAY, -10 * DAY, -3 * DAY]), race("next", [30 * DAY])], now: at(-500 * DAY), newEventPriority: 0 });
-    await store.updateSchedule({ now: START, patches: ["old-0", "old-1", "old-2"].map((eventId) => ({ provider: "scripted", eventId, nextDueAt: null })) });
+    await store.saveDiscovery({
+      connectionId: "c1",
+      provider: "scripted",
+      races: [race("old", [-400 * DAY, -10 * DAY, -3 * DAY]), race("next", [30 * DAY])],
+      now: at(-500 * DAY),
+      newEventPriority: 0,
+    });
+    await store.updateSchedule({
+      now: START,
+      patches: ["old-0", "old-1", "old-2"].map((eventId) => ({ provider: "scripted", eventId, nextDueAt: null })),
+    });
     const h = createHarness({ start: START, store, recentEventsMs: 7 * DAY });
     const status = await h.engine.status();
     expect(status.events.map((e) => e.eventId)).toEqual(["old-2", "next-0"]);
@@ -29,7 +51,13 @@ describe("status at flat cost with history", () => {
 
   it("status, plan and the budget watch never load every event", async () => {
     const store = createMemoryStore();
-    await store.saveDiscovery({ connectionId: "c1", provider: "scripted", races: [race("next", [2 * 3_600_000])], now: START, newEventPriority: 0 });
+    await store.saveDiscovery({
+      connectionId: "c1",
+      provider: "scripted",
+      races: [race("next", [2 * 3_600_000])],
+      now: START,
+      newEventPriority: 0,
+    });
     const h = createHarness({ start: START, store });
     await h.engine.runOnce().catch(() => undefined);
     await h.engine.status();
@@ -53,14 +81,37 @@ describe("status at flat cost with history", () => {
 describe("history retention in the running engine", () => {
   it("prunes finished runs older than runsMaxAgeMs in batches, keeps newer ones, and keeps a summary per event", async () => {
     const store = createMemoryStore();
-    await store.saveDiscovery({ connectionId: "c1", provider: "scripted", races: [race("r", [-300 * DAY])], now: at(-400 * DAY), newEventPriority: 0 });
+    await store.saveDiscovery({
+      connectionId: "c1",
+      provider: "scripted",
+      races: [race("r", [-300 * DAY])],
+      now: at(-400 * DAY),
+      newEventPriority: 0,
+    });
     await store.updateSchedule({ now: START, patches: [{ provider: "scripted", eventId: "r-0", nextDueAt: null }] });
     const error = { name: "ProviderError", code: "PROVIDER", message: "x", retryable: true };
     const ref = { provider: "scripted", eventId: "r-0" };
     for (const day of [-200, -150, -120, -30]) {
       await store.claimEvents({ owner: "old", now: at(day * DAY), leaseMs: 60_000, refs: [ref] });
-      const runId = await store.startRun({ owner: "old", now: at(day * DAY), connectionId: "c1", provider: "scripted", raceId: "r", eventIds: ["r-0"], kind: "incremental" });
-      await store.failRun({ owner: "old", now: at(day * DAY), runId, provider: "scripted", eventIds: ["r-0"], apiCalls: 2, error, states: [] });
+      const runId = await store.startRun({
+        owner: "old",
+        now: at(day * DAY),
+        connectionId: "c1",
+        provider: "scripted",
+        raceId: "r",
+        eventIds: ["r-0"],
+        kind: "incremental",
+      });
+      await store.failRun({
+        owner: "old",
+        now: at(day * DAY),
+        runId,
+        provider: "scripted",
+        eventIds: ["r-0"],
+        apiCalls: 2,
+        error,
+        states: [],
+      });
     }
     const h = createHarness({ start: START, store, history: { runsMaxAgeMs: 90 * DAY, batchSize: 2 } });
     await h.engine.start();
@@ -99,7 +150,13 @@ describe("status summary", () => {
   it("reads the totals again at once when the working set has more events than they count (a discovery since)", async () => {
     const h = createHarness({ start: START });
     expect((await h.engine.status()).summary.events).toBe(0);
-    await h.store.saveDiscovery({ connectionId: "c1", provider: "scripted", races: [race("r1", [DAY, 2 * DAY])], now: START, newEventPriority: 1 });
+    await h.store.saveDiscovery({
+      connectionId: "c1",
+      provider: "scripted",
+      races: [race("r1", [DAY, 2 * DAY])],
+      now: START,
+      newEventPriority: 1,
+    });
     const status = await h.engine.status();
     expect(status.summary.events).toBe(2);
     expect(h.store.calls.summarizeEvents).toBe(2);

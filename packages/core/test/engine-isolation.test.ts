@@ -18,10 +18,18 @@ function partners() {
     visibleTo: ["bad"],
     events: r.events.map((e) => ({ ...e, raceId: `9${r.raceId}`, eventId: `9${e.eventId}` })),
   }));
-  const badRegs = bad.registrations.map((g) => ({ ...g, raceId: `9${g.raceId}`, eventId: `9${g.eventId}`, registrationId: `9${g.registrationId}` }));
+  const badRegs = bad.registrations.map((g) => ({
+    ...g,
+    raceId: `9${g.raceId}`,
+    eventId: `9${g.eventId}`,
+    registrationId: `9${g.registrationId}`,
+  }));
   return {
     okEvents: ok.races.flatMap((r) => r.events),
-    dataset: { races: [...ok.races.map((r) => ({ ...r, visibleTo: ["ok"] })), ...badRaces], registrations: [...ok.registrations, ...badRegs] },
+    dataset: {
+      races: [...ok.races.map((r) => ({ ...r, visibleTo: ["ok"] })), ...badRaces],
+      registrations: [...ok.registrations, ...badRegs],
+    },
   };
 }
 
@@ -71,7 +79,12 @@ describe("a revoked credential is contained to its own connection", () => {
     const skipped = h.events("discovery:skipped");
     expect(skipped.length).toBeGreaterThan(0);
     expect(skipped.every((s) => s.connectionId === "bad" && s.reason === "paused" && s.pauseReason === "credentials rejected")).toBe(true);
-    expect(h.events("discovery:finish").filter((f) => f.connectionId === "ok").every((f) => f.error === null)).toBe(true);
+    expect(
+      h
+        .events("discovery:finish")
+        .filter((f) => f.connectionId === "ok")
+        .every((f) => f.error === null),
+    ).toBe(true);
 
     // Stop ends the loop and any discovery at once: within a 5 s timeout of clock time.
     await settle(h.clock, h.engine.stop({ timeoutMs: 5_000 }), 500, 10);
@@ -83,13 +96,19 @@ describe("a revoked credential is contained to its own connection", () => {
     const clock = new ManualClock(START);
     // One race per listing page, so a discovery makes several requests and can meet a pause midway.
     const adapter = createScriptedAdapter({ clock, dataset, racePageSize: 1 });
-    const h = createHarness({ clock, adapter, connections: [connection("ok", { budgetKey: "ok-key" }), connection("bad", { budgetKey: "bad-key" })] });
+    const h = createHarness({
+      clock,
+      adapter,
+      connections: [connection("ok", { budgetKey: "ok-key" }), connection("bad", { budgetKey: "bad-key" })],
+    });
     await h.store.pauseBudget({ key: "bad-key", now: START, until: new Date(START.getTime() + HOUR), reason: "credentials rejected" });
     const first = await settle(h.clock, h.engine.runOnce(), 1000, 30);
     expect(first.discovered).toBe(true);
     expect(first.passes.length).toBeGreaterThan(0);
     expect(first.passes.every((p) => p.connectionId === "ok" && p.ok)).toBe(true);
-    expect(h.events("discovery:skipped")).toMatchObject([{ connectionId: "bad", reason: "paused", until: new Date(START.getTime() + HOUR) }]);
+    expect(h.events("discovery:skipped")).toMatchObject([
+      { connectionId: "bad", reason: "paused", until: new Date(START.getTime() + HOUR) },
+    ]);
     expect(h.adapter.calls.filter((c) => c.connectionId === "bad")).toEqual([]);
 
     // The 06:00 slot is due at 06:30. `ok`'s key is throttled for 50 s while its discovery is under
@@ -98,9 +117,16 @@ describe("a revoked credential is contained to its own connection", () => {
     h.adapter.setDelay(10_000);
     const once = h.engine.runOnce();
     await h.clock.advance(1_000);
-    await h.store.pauseBudget({ key: "ok-key", now: h.clock.now(), until: new Date(h.clock.now().getTime() + 50_000), reason: "rate-limited" });
+    await h.store.pauseBudget({
+      key: "ok-key",
+      now: h.clock.now(),
+      until: new Date(h.clock.now().getTime() + 50_000),
+      reason: "rate-limited",
+    });
     await h.clock.advance(10_000);
-    expect(h.adapter.calls.filter((c) => c.connectionId === "ok" && c.kind === "listRaces" && c.at.getTime() >= START.getTime() + HOUR)).toHaveLength(1);
+    expect(
+      h.adapter.calls.filter((c) => c.connectionId === "ok" && c.kind === "listRaces" && c.at.getTime() >= START.getTime() + HOUR),
+    ).toHaveLength(1);
     const stopped = h.engine.stop({ timeoutMs: 5_000 });
     const [result] = await settle(h.clock, Promise.all([once, stopped]), 500, 10);
     expect(result.discovered).toBe(true);

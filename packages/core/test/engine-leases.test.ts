@@ -9,7 +9,11 @@ describe("every lease a process holds is renewed while it is held", () => {
   it("a race's later pass keeps its lease while the first pass runs longer than a lease", async () => {
     const clock = new ManualClock(START);
     const store = createMemoryStore();
-    const adapter = createScriptedAdapter({ clock, dataset: generateDataset({ races: 1, base, eventOffsetsMs: [0, 3_600_000], registrationsPerEvent: 10 }), pageSize: 2 });
+    const adapter = createScriptedAdapter({
+      clock,
+      dataset: generateDataset({ races: 1, base, eventOffsetsMs: [0, 3_600_000], registrationsPerEvent: 10 }),
+      pageSize: 2,
+    });
     const a = createHarness({ clock, store, adapter, owner: "engine-a" });
     const b = createHarness({ clock, store, adapter, owner: "engine-b" });
     await settle(clock, a.engine.runOnce());
@@ -28,7 +32,10 @@ describe("every lease a process holds is renewed while it is held", () => {
     const other = await settle(clock, b.engine.runOnce());
     expect(other.passes).toEqual([]);
     const result = await settle(clock, first);
-    expect(result.passes.map((p) => [p.kind, p.ok]).sort()).toEqual([["backfill", true], ["incremental", true]]);
+    expect(result.passes.map((p) => [p.kind, p.ok]).sort()).toEqual([
+      ["backfill", true],
+      ["incremental", true],
+    ]);
     expect(result.passes.flatMap((p) => p.eventIds).sort()).toEqual(["5000", "5001"]);
     expect(a.events("lease:lost")).toEqual([]);
     expect(b.events("sync:start")).toEqual([]);
@@ -64,7 +71,15 @@ describe("every lease a process holds is renewed while it is held", () => {
     const ref = { provider: "scripted", eventId: "5000" };
     await store.updateSchedule({ now: clock.now(), patches: [{ ...ref, nextDueAt: clock.now() }] });
     await store.claimEvents({ owner: "engine-a", now: clock.now(), leaseMs: 60_000, refs: [ref] });
-    const deadRun = await store.startRun({ owner: "engine-a", now: clock.now(), connectionId: "c1", provider: "scripted", raceId: "1000", eventIds: ["5000"], kind: "incremental" });
+    const deadRun = await store.startRun({
+      owner: "engine-a",
+      now: clock.now(),
+      connectionId: "c1",
+      provider: "scripted",
+      raceId: "1000",
+      eventIds: ["5000"],
+      kind: "incremental",
+    });
     const expiry = new Date(clock.now().getTime() + 60_000);
     await clock.advance(30_000);
     expect((await settle(clock, h.engine.runOnce())).passes).toEqual([]);

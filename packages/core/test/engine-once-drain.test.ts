@@ -14,8 +14,18 @@ describe("runOnce drains every event due when it began", () => {
     const farRace = low.races[0]!.raceId;
     const farId = `${farRace}-far`;
     const dataset = {
-      races: [...high.races, { ...low.races[0]!, raceId: farId, events: low.races[0]!.events.map((e) => ({ ...e, raceId: farId, eventId: `${e.eventId}-far` })) }],
-      registrations: [...high.registrations, ...low.registrations.map((r) => ({ ...r, raceId: farId, eventId: `${r.eventId}-far`, registrationId: `${r.registrationId}-far` }))],
+      races: [
+        ...high.races,
+        {
+          ...low.races[0]!,
+          raceId: farId,
+          events: low.races[0]!.events.map((e) => ({ ...e, raceId: farId, eventId: `${e.eventId}-far` })),
+        },
+      ],
+      registrations: [
+        ...high.registrations,
+        ...low.registrations.map((r) => ({ ...r, raceId: farId, eventId: `${r.eventId}-far`, registrationId: `${r.registrationId}-far` })),
+      ],
     };
     const h = createHarness({ start: t0, dataset, connections: [connection("c1", { maxInFlight: 1 })] });
     await settle(h.clock, h.engine.runOnce());

@@ -7,7 +7,10 @@ const HOUR = 3_600_000;
 describe("plan", () => {
   it("forecasts calls per hour from the tier cadence, coalesced per race", async () => {
     const t0 = new Date("2026-07-01T06:30:00Z");
-    const h = createHarness({ start: t0, dataset: generateDataset({ races: 1, base: new Date(t0.getTime() + 30 * HOUR), eventOffsetsMs: [0, 0] }) });
+    const h = createHarness({
+      start: t0,
+      dataset: generateDataset({ races: 1, base: new Date(t0.getTime() + 30 * HOUR), eventOffsetsMs: [0, 0] }),
+    });
     await settle(h.clock, h.engine.runOnce());
     const plan = await h.engine.plan(24);
     expect(plan.hours).toBe(24);
@@ -23,7 +26,11 @@ describe("plan", () => {
     const t0 = new Date("2026-07-01T06:00:00Z");
     // Medium tier every 15 min from t0+6h, the removal feed hourly: 4 passes an hour, one with removals.
     const schedule = { removalsEveryMs: HOUR };
-    const h = createHarness({ start: t0, schedule, dataset: generateDataset({ races: 1, base: new Date(t0.getTime() + 30 * HOUR), eventOffsetsMs: [0] }) });
+    const h = createHarness({
+      start: t0,
+      schedule,
+      dataset: generateDataset({ races: 1, base: new Date(t0.getTime() + 30 * HOUR), eventOffsetsMs: [0] }),
+    });
     await settle(h.clock, h.engine.runOnce());
     const plan = await h.engine.plan(20);
     const forecast = plan.connections[0]?.hours.map((hour) => hour.calls) ?? [];
@@ -46,7 +53,11 @@ describe("plan", () => {
     // 20 races due in high within 4 h, plus 20 far-away races in low: the high ones alone exceed 1000/h.
     const near = generateDataset({ races: 20, base: new Date(t0.getTime() + 3 * HOUR), registrationsPerEvent: 2 });
     const far = generateDataset({ races: 20, base: new Date(t0.getTime() + 10 * 24 * HOUR), registrationsPerEvent: 2 });
-    const farRaces = far.races.map((r) => ({ ...r, raceId: `f${r.raceId}`, events: r.events.map((e) => ({ ...e, raceId: `f${r.raceId}`, eventId: `f${e.eventId}` })) }));
+    const farRaces = far.races.map((r) => ({
+      ...r,
+      raceId: `f${r.raceId}`,
+      events: r.events.map((e) => ({ ...e, raceId: `f${r.raceId}`, eventId: `f${e.eventId}` })),
+    }));
     const h = createHarness({ start: t0, dataset: { races: [...near.races, ...farRaces], registrations: near.registrations } });
     await settle(h.clock, h.engine.runOnce());
     const plan = await h.engine.plan(4);

@@ -10,10 +10,17 @@ const DAY = 86_400_000;
 /** One race of three people whose raw rows carry answers to questions, plus a removal the store never saw. */
 function dataset() {
   const data = generateDataset({ races: 1, base, registrationsPerEvent: 3 });
-  const registrations = data.registrations.map((r): Registration => ({
-    ...r,
-    raw: { registration_id: r.registrationId, first_name: r.firstName, bib_num: r.bib, question_responses: [{ question_id: "1", response: "asthma" }] },
-  }));
+  const registrations = data.registrations.map(
+    (r): Registration => ({
+      ...r,
+      raw: {
+        registration_id: r.registrationId,
+        first_name: r.firstName,
+        bib_num: r.bib,
+        question_responses: [{ question_id: "1", response: "asthma" }],
+      },
+    }),
+  );
   const event = data.races[0]?.events[0];
   const removals = [
     {
@@ -74,7 +81,15 @@ describe("forget", () => {
     expect(await h.engine.forget({ provider: "scripted", registrationId: id })).toEqual({ registrations: 1 });
     expect(h.events("privacy:forgotten")).toEqual([{ provider: "scripted", registrationId: id, userId: null, registrations: 1 }]);
     const cleared = async () => (await h.store.listRegistrations({ provider: "scripted" })).find((r) => r.registrationId === id);
-    expect(await cleared()).toMatchObject({ firstName: null, lastName: null, email: null, dob: null, userId: null, raw: null, status: "active" });
+    expect(await cleared()).toMatchObject({
+      firstName: null,
+      lastName: null,
+      email: null,
+      dob: null,
+      userId: null,
+      raw: null,
+      status: "active",
+    });
 
     // The next passes do not bring the person back while the provider does not send them again.
     const due = async () => Math.min(...(await h.store.listEvents()).map((e) => e.state.nextDueAt?.getTime() ?? Infinity));
@@ -126,7 +141,8 @@ describe("retention", () => {
 
   it("the running engine anonymises registrations of events that ended more than N days ago, once a day", async () => {
     const h = await synced({ retention: { days: 30 } });
-    const named = async () => (await h.store.listRegistrations({ provider: "scripted" })).filter((r) => r.firstName !== null || r.raw !== null).length;
+    const named = async () =>
+      (await h.store.listRegistrations({ provider: "scripted" })).filter((r) => r.firstName !== null || r.raw !== null).length;
     expect(await named()).toBe(4);
     // 29.5 days after the start: nothing is old enough.
     h.clock.set(new Date(base.getTime() + 29.5 * DAY));

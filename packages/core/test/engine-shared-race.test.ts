@@ -34,7 +34,12 @@ describe("a race visible to two partners' credentials", () => {
     const events = await h.store.listEvents();
     await h.clock.advanceTo(Math.max(...events.map((e) => e.state.nextDueAt?.getTime() ?? 0)));
     // Partner a's credentials are rejected: a's budget is paused for an hour.
-    await h.store.pauseBudget({ key: budgetKeyOf("a"), now: h.clock.now(), until: new Date(h.clock.now().getTime() + 3_600_000), reason: "credentials rejected" });
+    await h.store.pauseBudget({
+      key: budgetKeyOf("a"),
+      now: h.clock.now(),
+      until: new Date(h.clock.now().getTime() + 3_600_000),
+      reason: "credentials rejected",
+    });
     h.adapter.resetLog();
     const result = await settle(h.clock, h.engine.runOnce());
     expect(result.failed).toBe(0);

@@ -22,15 +22,41 @@ function weekend(): { races: ScriptedRace[]; registrations: Registration[] } {
     const first = zonedToUtc(`${DAYS[r % 3]}T${TIMES[r % TIMES.length]}`, zone);
     const events: SyncEvent[] = [0, 15, 45, 90].slice(0, 3 + (r % 2)).map((offsetMin) => {
       const eventId = String(eventNo++);
-      return { provider: "scripted", eventId, raceId, name: `E${eventId}`, startsAt: new Date(first.getTime() + offsetMin * MIN), endsAt: null, raw: {} };
+      return {
+        provider: "scripted",
+        eventId,
+        raceId,
+        name: `E${eventId}`,
+        startsAt: new Date(first.getTime() + offsetMin * MIN),
+        endsAt: null,
+        raw: {},
+      };
     });
     races.push({ provider: "scripted", raceId, name: `Race ${raceId}`, timezone: zone, nextDate: DAYS[r % 3] as string, raw: {}, events });
     for (const e of events) {
       for (let i = 0; i < 3; i++) {
         registrations.push({
-          provider: "scripted", registrationId: String(regNo++), raceId, eventId: e.eventId, userId: null, firstName: "A", lastName: "B",
-          gender: null, dob: null, age: null, bib: null, chip: null, email: null, phone: null, city: null, state: null, country: null,
-          teamName: null, registeredAt: null, modifiedAt: new Date("2026-10-01T00:00:00Z"), raw: {},
+          provider: "scripted",
+          registrationId: String(regNo++),
+          raceId,
+          eventId: e.eventId,
+          userId: null,
+          firstName: "A",
+          lastName: "B",
+          gender: null,
+          dob: null,
+          age: null,
+          bib: null,
+          chip: null,
+          email: null,
+          phone: null,
+          city: null,
+          state: null,
+          country: null,
+          teamName: null,
+          registeredAt: null,
+          modifiedAt: new Date("2026-10-01T00:00:00Z"),
+          raw: {},
         });
       }
     }
@@ -90,7 +116,10 @@ describe("48-hour simulation across time zones and the US DST change", () => {
       if (start + HOUR + 5 * MIN < end) {
         // Stops 1 h after the start, then exactly one final reconciliation, then nothing.
         const after = list.filter((s) => s.at >= start + HOUR);
-        expect(after.map((s) => s.kind), `event ${e.eventId}`).toEqual(["reconcile"]);
+        expect(
+          after.map((s) => s.kind),
+          `event ${e.eventId}`,
+        ).toEqual(["reconcile"]);
         expect((after[0]?.at ?? 0) - (start + HOUR)).toBeLessThanOrEqual(tolerance);
       }
     }

@@ -6,18 +6,54 @@ runStoreConformance({ describe, it, expect }, { createStore: () => createMemoryS
 
 const now = new Date("2026-03-01T12:00:00Z");
 const race: Race = {
-  provider: "p", raceId: "r1", name: "Race", timezone: "UTC", nextDate: null, raw: {},
+  provider: "p",
+  raceId: "r1",
+  name: "Race",
+  timezone: "UTC",
+  nextDate: null,
+  raw: {},
   events: [{ provider: "p", eventId: "e1", raceId: "r1", name: "5K", startsAt: new Date("2026-03-02T08:00:00Z"), endsAt: null, raw: {} }],
 };
 function reg(id: string, extra: Partial<Registration> = {}): Registration {
-  return { provider: "p", registrationId: id, raceId: "r1", eventId: "e1", userId: null, firstName: "A", lastName: "B", gender: null, dob: null, age: null, bib: null, chip: null, email: null, phone: null, city: null, state: null, country: null, teamName: null, registeredAt: null, modifiedAt: now, raw: { id }, ...extra };
+  return {
+    provider: "p",
+    registrationId: id,
+    raceId: "r1",
+    eventId: "e1",
+    userId: null,
+    firstName: "A",
+    lastName: "B",
+    gender: null,
+    dob: null,
+    age: null,
+    bib: null,
+    chip: null,
+    email: null,
+    phone: null,
+    city: null,
+    state: null,
+    country: null,
+    teamName: null,
+    registeredAt: null,
+    modifiedAt: now,
+    raw: { id },
+    ...extra,
+  };
 }
 
 async function seeded() {
   const store = createMemoryStore();
   await store.saveDiscovery({ connectionId: "c", provider: "p", races: [race], now, newEventPriority: 0 });
   await store.claimDue({ owner: "o", now, leaseMs: 60_000, maxRaces: 5 });
-  const runId = await store.startRun({ owner: "o", now, connectionId: "c", provider: "p", raceId: "r1", eventIds: ["e1"], kind: "backfill" });
+  const runId = await store.startRun({
+    owner: "o",
+    now,
+    connectionId: "c",
+    provider: "p",
+    raceId: "r1",
+    eventIds: ["e1"],
+    kind: "backfill",
+  });
   return { store, runId };
 }
 
@@ -56,7 +92,18 @@ describe("memory store extras", () => {
     const result = await store.commitPage({
       ...base,
       registrations: [reg("1", { provider: "q" }), reg("2", { eventId: "nope" }), reg("4")],
-      removals: [{ provider: "p", registrationId: "3", raceId: "r1", eventId: "e1", reason: "lost" as never, newRegistrationId: null, modifiedAt: now, raw: {} }],
+      removals: [
+        {
+          provider: "p",
+          registrationId: "3",
+          raceId: "r1",
+          eventId: "e1",
+          reason: "lost" as never,
+          newRegistrationId: null,
+          modifiedAt: now,
+          raw: {},
+        },
+      ],
     });
     expect(result).toMatchObject({ inserted: 1, removed: 0 });
     expect(result.problems?.map((p) => [p.registrationId, p.field, p.skipped])).toEqual([

@@ -22,7 +22,11 @@ describe("an event with an end stays in the high tier until an hour after its en
     expect(tierAt(timing, at("2026-07-19T20:59:59Z"), schedule).name).toBe("high");
     expect(tierAt(timing, at("2026-07-19T21:00:00Z"), schedule).name).toBe("done");
     expect(nextBoundary(timing, at("2026-07-18T09:00:00Z"), schedule)).toEqual(at("2026-07-19T21:00:00Z"));
-    expect(scheduleAfter(timing, at("2026-07-18T09:00:00Z"), schedule, null)).toEqual({ tier: "high", priority: 0, nextDueAt: at("2026-07-18T09:01:00Z") });
+    expect(scheduleAfter(timing, at("2026-07-18T09:00:00Z"), schedule, null)).toEqual({
+      tier: "high",
+      priority: 0,
+      nextDueAt: at("2026-07-18T09:01:00Z"),
+    });
     // An end before the start (bad provider data) never ends syncing earlier than the start does.
     expect(tierAt({ startsAt, endsAt: at("2026-07-17T00:00:00Z") }, at("2026-07-18T08:59:59Z"), schedule).name).toBe("high");
     // Without an end, the start still rules.
@@ -36,15 +40,31 @@ describe("an event with an end stays in the high tier until an hour after its en
       pollMs: 30_000,
       // Discovery looks back far enough to list an event that started yesterday.
       schedule: { discoveryLookBehindMs: 3 * 24 * HOUR },
-      dataset: { races: [{ provider: "scripted", raceId: "80", name: "Virtual Weekend", timezone: "UTC", nextDate: "2026-07-18", raw: {}, events: [event] }] },
+      dataset: {
+        races: [
+          {
+            provider: "scripted",
+            raceId: "80",
+            name: "Virtual Weekend",
+            timezone: "UTC",
+            nextDate: "2026-07-18",
+            raw: {},
+            events: [event],
+          },
+        ],
+      },
     });
     await h.engine.start();
     await h.clock.advanceTo(at("2026-07-19T22:00:00Z"));
     await h.engine.stop();
-    const starts = h.log.filter((e) => e.name === "sync:start").map((e) => ({ at: e.at.getTime(), kind: (e.payload as { kind: string }).kind }));
+    const starts = h.log
+      .filter((e) => e.name === "sync:start")
+      .map((e) => ({ at: e.at.getTime(), kind: (e.payload as { kind: string }).kind }));
     const incremental = starts.filter((s) => s.kind === "incremental");
     // 20:00 to 21:00: one pass a minute (after the backfill at 19:00 and the first hour of them).
-    expect(incremental.filter((s) => s.at >= at("2026-07-19T20:00:00Z").getTime() && s.at < at("2026-07-19T21:00:00Z").getTime())).toHaveLength(60);
+    expect(
+      incremental.filter((s) => s.at >= at("2026-07-19T20:00:00Z").getTime() && s.at < at("2026-07-19T21:00:00Z").getTime()),
+    ).toHaveLength(60);
     const afterEnd = starts.filter((s) => s.at >= at("2026-07-19T21:00:00Z").getTime());
     expect(afterEnd.map((s) => [new Date(s.at).toISOString(), s.kind])).toEqual([["2026-07-19T21:00:00.000Z", "reconcile"]]);
     const [stored] = await h.store.listEvents();

@@ -37,12 +37,23 @@ describe("tier policy on UTC instants", () => {
     const at = new Date("2026-07-18T10:20:00Z");
     expect(nextBoundary(start, at, schedule)?.toISOString()).toBe("2026-07-18T10:30:00.000Z");
     expect(scheduleAfter(start, at, schedule, null)).toEqual({ tier: "medium", priority: 2, nextDueAt: new Date("2026-07-18T10:30:00Z") });
-    expect(scheduleAfter(start, new Date("2026-07-18T10:30:00Z"), schedule, null)).toEqual({ tier: "high", priority: 0, nextDueAt: new Date("2026-07-18T10:31:00Z") });
+    expect(scheduleAfter(start, new Date("2026-07-18T10:30:00Z"), schedule, null)).toEqual({
+      tier: "high",
+      priority: 0,
+      nextDueAt: new Date("2026-07-18T10:31:00Z"),
+    });
     expect(scheduleAfter(start, new Date("2026-07-15T00:00:00Z"), schedule, null).priority).toBe(3);
   });
 
   it("custom tiers keep the priority shape: most urgent 0, backfill 1, then the rest", () => {
-    const custom = resolveSchedule({ tiers: [{ name: "hot", withinMs: HOUR, everyMs: 30_000 }, { name: "warm", withinMs: 6 * HOUR, everyMs: 5 * MIN }, { name: "cool", withinMs: 48 * HOUR, everyMs: HOUR }, { name: "cold", everyMs: 12 * HOUR }] });
+    const custom = resolveSchedule({
+      tiers: [
+        { name: "hot", withinMs: HOUR, everyMs: 30_000 },
+        { name: "warm", withinMs: 6 * HOUR, everyMs: 5 * MIN },
+        { name: "cool", withinMs: 48 * HOUR, everyMs: HOUR },
+        { name: "cold", everyMs: 12 * HOUR },
+      ],
+    });
     const s = new Date("2026-07-18T12:00:00Z");
     expect(scheduleAfter(s, new Date("2026-07-18T11:30:00Z"), custom, null).priority).toBe(0);
     expect(scheduleAfter(s, new Date("2026-07-18T08:00:00Z"), custom, null).priority).toBe(2);
@@ -55,7 +66,19 @@ describe("tier policy on UTC instants", () => {
     const h = createHarness({
       start: "2026-07-18T09:00:00Z",
       pollMs: 30_000,
-      dataset: { races: [{ provider: "scripted", raceId: "70", name: "Denver 10K", timezone: "America/Denver", nextDate: "2026-07-18", raw: {}, events: [event] }] },
+      dataset: {
+        races: [
+          {
+            provider: "scripted",
+            raceId: "70",
+            name: "Denver 10K",
+            timezone: "America/Denver",
+            nextDate: "2026-07-18",
+            raw: {},
+            events: [event],
+          },
+        ],
+      },
     });
     await h.engine.start();
     await h.clock.advanceTo(new Date("2026-07-18T10:33:30Z"));

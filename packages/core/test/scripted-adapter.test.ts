@@ -1,9 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { AuthError, ProviderError, RateLimitedError, secret, type Connection, type SyncError } from "@project88/core";
-import { ManualClock, createCountingBudget, createScriptedAdapter, generateDataset, runAdapterConformance, type AdapterHarness, type HarnessFailure } from "@project88/core/testing";
+import {
+  ManualClock,
+  createCountingBudget,
+  createScriptedAdapter,
+  generateDataset,
+  runAdapterConformance,
+  type AdapterHarness,
+  type HarnessFailure,
+} from "@project88/core/testing";
 
 const base = new Date("2026-05-02T14:00:00Z");
-const conn: Connection = { id: "c1", provider: "scripted", credentials: { token: secret("t") }, budgetKey: "scripted:c1", callsPerHour: 1000, maxInFlight: 2 };
+const conn: Connection = {
+  id: "c1",
+  provider: "scripted",
+  credentials: { token: secret("t") },
+  budgetKey: "scripted:c1",
+  callsPerHour: 1000,
+  maxInFlight: 2,
+};
 
 function setup(pageSize = 4, clock?: ManualClock) {
   const data = generateDataset({ seed: 7, races: 2, base, eventOffsetsMs: [0, 3_600_000], registrationsPerEvent: 5 });
@@ -31,7 +46,9 @@ describe("createScriptedAdapter", () => {
   it("pages two events of a race in one call each page, logging every request", async () => {
     const { data, adapter, ctx, budget } = setup(4);
     const race = data.races[0]!;
-    const pages = await collect(adapter.fetchRegistrations(conn, { raceId: race.raceId, eventIds: race.events.map((e) => e.eventId) }, ctx));
+    const pages = await collect(
+      adapter.fetchRegistrations(conn, { raceId: race.raceId, eventIds: race.events.map((e) => e.eventId) }, ctx),
+    );
     expect(pages.map((p) => p.rows.length)).toEqual([4, 4, 2]);
     expect(pages.map((p) => p.after)).toEqual([pages[0]!.rows[3]!.registrationId, pages[1]!.rows[3]!.registrationId, null]);
     expect(adapter.calls.map((c) => [c.kind, c.eventIds.length, c.after])).toEqual([
@@ -50,7 +67,9 @@ describe("createScriptedAdapter", () => {
     const args = { raceId: race.raceId, eventIds: [race.events[0]!.eventId] };
     await expect(collect(adapter.fetchRegistrations(conn, args, ctx))).rejects.toBeInstanceOf(ProviderError);
     adapter.failOn({ raceId: data.races[1]!.raceId, kind: "removals", error: new AuthError("[scripted] denied") });
-    await expect(collect(adapter.fetchRemovals(conn, { raceId: data.races[1]!.raceId, eventIds: [data.races[1]!.events[0]!.eventId] }, ctx))).rejects.toBeInstanceOf(AuthError);
+    await expect(
+      collect(adapter.fetchRemovals(conn, { raceId: data.races[1]!.raceId, eventIds: [data.races[1]!.events[0]!.eventId] }, ctx)),
+    ).rejects.toBeInstanceOf(AuthError);
     expect((await collect(adapter.fetchRegistrations(conn, args, ctx))).flatMap((p) => p.rows)).toHaveLength(5);
   });
 
@@ -90,14 +109,18 @@ describe("createScriptedAdapter", () => {
     const at = new Date("2026-05-02T13:00:00Z");
     adapter.dataset.modifyRegistration(first!.registrationId, { bib: "77" }, at);
     adapter.dataset.removeRegistration(second!.registrationId, { reason: "transferred", at, newRegistrationId: "999999" });
-    const changed = (await collect(adapter.fetchRegistrations(conn, { raceId: race.raceId, eventIds, modifiedSince: at }, ctx))).flatMap((p) => p.rows);
+    const changed = (await collect(adapter.fetchRegistrations(conn, { raceId: race.raceId, eventIds, modifiedSince: at }, ctx))).flatMap(
+      (p) => p.rows,
+    );
     expect(changed.map((r) => [r.registrationId, r.bib])).toEqual([[first!.registrationId, "77"]]);
     const removals = [];
-    for await (const page of adapter.fetchRemovals(conn, { raceId: race.raceId, eventIds, modifiedSince: at }, ctx)) removals.push(...page.rows);
+    for await (const page of adapter.fetchRemovals(conn, { raceId: race.raceId, eventIds, modifiedSince: at }, ctx))
+      removals.push(...page.rows);
     expect(removals).toMatchObject([{ registrationId: second!.registrationId, reason: "transferred", newRegistrationId: "999999" }]);
     adapter.dataset.moveEvent(race.events[0]!.eventId, new Date("2026-05-02T15:00:00Z"));
     const races = [];
-    for await (const r of adapter.listRaces(conn, { from: base, to: new Date("2026-05-03T00:00:00Z") }, ctx)) if (!("skipped" in r)) races.push(r);
+    for await (const r of adapter.listRaces(conn, { from: base, to: new Date("2026-05-03T00:00:00Z") }, ctx))
+      if (!("skipped" in r)) races.push(r);
     expect(races.find((r) => r.raceId === race.raceId)?.events[0]?.startsAt).toEqual(new Date("2026-05-02T15:00:00Z"));
   });
 });
@@ -122,17 +145,48 @@ function createScriptedHarness(): AdapterHarness {
           const registrationIds = eventSpec.registrations.map((person) => {
             const registrationId = String(nextId++);
             adapter.dataset.upsertRegistration({
-              provider: adapter.provider, registrationId, raceId, eventId, userId: null, firstName: person.firstName, lastName: person.lastName,
-              gender: null, dob: null, age: null, bib: null, chip: null, email: null, phone: null, city: null, state: null, country: null,
-              teamName: null, registeredAt: person.modifiedAt, modifiedAt: person.modifiedAt, raw: {},
+              provider: adapter.provider,
+              registrationId,
+              raceId,
+              eventId,
+              userId: null,
+              firstName: person.firstName,
+              lastName: person.lastName,
+              gender: null,
+              dob: null,
+              age: null,
+              bib: null,
+              chip: null,
+              email: null,
+              phone: null,
+              city: null,
+              state: null,
+              country: null,
+              teamName: null,
+              registeredAt: person.modifiedAt,
+              modifiedAt: person.modifiedAt,
+              raw: {},
             });
             return registrationId;
           });
           return { eventId, registrationIds, spec: eventSpec };
         });
         adapter.dataset.addRace({
-          provider: adapter.provider, raceId, name: raceSpec.name, timezone: raceSpec.timezone, nextDate: null, raw: {},
-          events: events.map((e) => ({ provider: adapter.provider, eventId: e.eventId, raceId, name: e.spec.name, startsAt: e.spec.startsAt, endsAt: null, raw: {} })),
+          provider: adapter.provider,
+          raceId,
+          name: raceSpec.name,
+          timezone: raceSpec.timezone,
+          nextDate: null,
+          raw: {},
+          events: events.map((e) => ({
+            provider: adapter.provider,
+            eventId: e.eventId,
+            raceId,
+            name: e.spec.name,
+            startsAt: e.spec.startsAt,
+            endsAt: null,
+            raw: {},
+          })),
         });
         return { raceId, events: events.map(({ eventId, registrationIds }) => ({ eventId, registrationIds })) };
       });

@@ -5,8 +5,27 @@ import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 
 const COLUMNS = [
-  "provider", "registration_id", "race_id", "event_id", "user_id", "first_name", "last_name", "gender", "dob", "age", "bib", "chip",
-  "email", "phone", "city", "state", "country", "team_name", "registered_at", "modified_at", "raw",
+  "provider",
+  "registration_id",
+  "race_id",
+  "event_id",
+  "user_id",
+  "first_name",
+  "last_name",
+  "gender",
+  "dob",
+  "age",
+  "bib",
+  "chip",
+  "email",
+  "phone",
+  "city",
+  "state",
+  "country",
+  "team_name",
+  "registered_at",
+  "modified_at",
+  "raw",
 ] as const;
 
 const TABLE_COLUMNS = `provider text NOT NULL, registration_id text NOT NULL, race_id text, event_id text, user_id text,
@@ -15,8 +34,27 @@ const TABLE_COLUMNS = `provider text NOT NULL, registration_id text NOT NULL, ra
 
 function values(r: Registration): unknown[] {
   return [
-    r.provider, r.registrationId, r.raceId, r.eventId, r.userId, r.firstName, r.lastName, r.gender, r.dob, r.age, r.bib, r.chip,
-    r.email, r.phone, r.city, r.state, r.country, r.teamName, r.registeredAt, r.modifiedAt, JSON.stringify(r.raw),
+    r.provider,
+    r.registrationId,
+    r.raceId,
+    r.eventId,
+    r.userId,
+    r.firstName,
+    r.lastName,
+    r.gender,
+    r.dob,
+    r.age,
+    r.bib,
+    r.chip,
+    r.email,
+    r.phone,
+    r.city,
+    r.state,
+    r.country,
+    r.teamName,
+    r.registeredAt,
+    r.modifiedAt,
+    JSON.stringify(r.raw),
   ];
 }
 
@@ -28,10 +66,15 @@ export async function originMethod(client: pg.Client, schema: string, rows: read
   const table = `"${schema}".origin_registrations`;
   await client.query(`CREATE TABLE ${table} (${TABLE_COLUMNS}, PRIMARY KEY (provider, registration_id))`);
   const placeholders = COLUMNS.map((_, i) => `$${i + 1}`).join(", ");
-  const sets = COLUMNS.slice(2).map((c, i) => `${c} = $${i + 3}`).join(", ");
+  const sets = COLUMNS.slice(2)
+    .map((c, i) => `${c} = $${i + 3}`)
+    .join(", ");
   const started = performance.now();
   for (const row of rows) {
-    const found = await client.query(`SELECT 1 FROM ${table} WHERE provider = $1 AND registration_id = $2`, [row.provider, row.registrationId]);
+    const found = await client.query(`SELECT 1 FROM ${table} WHERE provider = $1 AND registration_id = $2`, [
+      row.provider,
+      row.registrationId,
+    ]);
     if (found.rowCount === 0) await client.query(`INSERT INTO ${table} (${COLUMNS.join(", ")}) VALUES (${placeholders})`, values(row));
     else await client.query(`UPDATE ${table} SET ${sets} WHERE provider = $1 AND registration_id = $2`, values(row));
   }

@@ -6,7 +6,13 @@ export const EVENT_IDS = ["701001", "701002", "701003", "701004"];
 
 const FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret", "Linus", "Frances", "Dennis"];
 const LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson", "Hamilton", "Torvalds", "Allen", "Ritchie"];
-const CITIES: [string, string][] = [["Boulder", "CO"], ["Denver", "CO"], ["Austin", "TX"], ["Portland", "OR"], ["Madison", "WI"]];
+const CITIES: [string, string][] = [
+  ["Boulder", "CO"],
+  ["Denver", "CO"],
+  ["Austin", "TX"],
+  ["Portland", "OR"],
+  ["Madison", "WI"],
+];
 
 /** The provider's participant row as RunSignUp sends it (about 1.5 KB of JSON). */
 function rawParticipant(i: number, eventId: string, modified: number, bib: string | null): Record<string, unknown> {
@@ -69,7 +75,15 @@ export function makeRegistration(i: number, version = 0): Registration {
   const modified = Date.UTC(2026, 0, 10) + i * 1000 + version * 86_400_000;
   const bib = version === 0 ? null : String(1000 + i);
   const raw = rawParticipant(i, eventId, modified, bib);
-  const user = raw.user as { first_name: string; last_name: string; email: string; dob: string; gender: string; phone: string; address: { city: string; state: string } };
+  const user = raw.user as {
+    first_name: string;
+    last_name: string;
+    email: string;
+    dob: string;
+    gender: string;
+    phone: string;
+    address: { city: string; state: string };
+  };
   return {
     provider: PROVIDER,
     registrationId: String(raw.registration_id),

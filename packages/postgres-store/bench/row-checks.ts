@@ -18,7 +18,9 @@ function time(label: string, fn: () => void): void {
 
 const clean: Registration[] = Array.from({ length: 2_500 }, (_, i) => makeRegistration(i));
 // One bad row in the page: the slow path runs for it alone.
-const oneBad = clean.map((r, i) => (i === 1_000 ? { ...r, dob: "0000-00-00", firstName: "x\u0000", raw: { ...(r.raw as object), note: "\u0000" } } : r));
+const oneBad = clean.map((r, i) =>
+  i === 1_000 ? { ...r, dob: "0000-00-00", firstName: "x\u0000", raw: { ...(r.raw as object), note: "\u0000" } } : r,
+);
 
 console.log(`row checks, 2,500 rows a page, mean of ${ROUNDS} rounds, Node ${process.version}\n`);
 console.log("| work per page | time |\n|---|---:|");

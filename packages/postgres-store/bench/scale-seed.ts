@@ -114,5 +114,6 @@ export async function seedDone(client: pg.Client, s: string, now: Date, from: nu
   );
   // A store of several seasons has been vacuumed by autovacuum long since: so is this one
   // (visibility maps set, statistics current), or the first reads would pay for the bulk load.
-  for (const table of ["events", "races", "sync_state", "sync_runs", "event_counts", "connection_events"]) await client.query(`VACUUM ANALYZE ${s}.${table}`);
+  for (const table of ["events", "races", "sync_state", "sync_runs", "event_counts", "connection_events"])
+    await client.query(`VACUUM ANALYZE ${s}.${table}`);
 }

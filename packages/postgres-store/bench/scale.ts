@@ -40,17 +40,49 @@ function liveRefs(race: number): EventRef[] {
 function registration(race: number, n: number, modifiedAt: Date): Registration {
   const eventIndex = race * 2;
   return {
-    provider: PROVIDER, registrationId: String(eventIndex * REGISTRATIONS + n), raceId: `L${race}`, eventId: `L${race}-a`,
-    userId: String(2_000_000 + eventIndex * REGISTRATIONS + n), firstName: "Ada", lastName: `Runner${n}`, gender: n % 2 === 0 ? "F" : "M",
-    dob: "1990-01-01", age: 36, bib: String(n + 1), chip: null, email: `runner${n}@example.test`, phone: null, city: "Boulder", state: "CO",
-    country: "US", teamName: null, registeredAt: new Date(NOW.getTime() - 60 * 86_400_000), modifiedAt, raw: { registration_id: n, bib_num: n + 1 },
+    provider: PROVIDER,
+    registrationId: String(eventIndex * REGISTRATIONS + n),
+    raceId: `L${race}`,
+    eventId: `L${race}-a`,
+    userId: String(2_000_000 + eventIndex * REGISTRATIONS + n),
+    firstName: "Ada",
+    lastName: `Runner${n}`,
+    gender: n % 2 === 0 ? "F" : "M",
+    dob: "1990-01-01",
+    age: 36,
+    bib: String(n + 1),
+    chip: null,
+    email: `runner${n}@example.test`,
+    phone: null,
+    city: "Boulder",
+    state: "CO",
+    country: "US",
+    teamName: null,
+    registeredAt: new Date(NOW.getTime() - 60 * 86_400_000),
+    modifiedAt,
+    raw: { registration_id: n, bib_num: n + 1 },
   };
 }
 
 function discoveryRaces(): Race[] {
   return Array.from({ length: DISCOVERY_RACES }, (_, k) => ({
-    provider: PROVIDER, raceId: `X${k}`, name: `Upcoming race ${k}`, timezone: "America/Chicago", nextDate: "2026-09-01", raw: { race_id: k },
-    events: [{ provider: PROVIDER, eventId: `X${k}`, raceId: `X${k}`, name: "5K", startsAt: new Date(NOW.getTime() + (30 + (k % 300)) * 86_400_000), endsAt: null, raw: { event_id: k } }],
+    provider: PROVIDER,
+    raceId: `X${k}`,
+    name: `Upcoming race ${k}`,
+    timezone: "America/Chicago",
+    nextDate: "2026-09-01",
+    raw: { race_id: k },
+    events: [
+      {
+        provider: PROVIDER,
+        eventId: `X${k}`,
+        raceId: `X${k}`,
+        name: "5K",
+        startsAt: new Date(NOW.getTime() + (30 + (k % 300)) * 86_400_000),
+        endsAt: null,
+        raw: { event_id: k },
+      },
+    ],
   }));
 }
 
@@ -79,20 +111,34 @@ async function openSubject(prefix: string, doneEvents: number): Promise<Subject 
   const clock = new ManualClock(NOW);
   const makeEngine = () =>
     createSyncEngine({
-      adapters: [createScriptedAdapter({ clock })], store, clock, owner: "bench-engine",
+      adapters: [createScriptedAdapter({ clock })],
+      store,
+      clock,
+      owner: "bench-engine",
       connections: [{ id: CONNECTION, provider: PROVIDER, credentials: { key: secret("bench") } }],
     });
   const engine = makeEngine();
   const server = await startHttpServer({
-    port: 0, host: "127.0.0.1", status: () => engine.status(), ready: async () => {
+    port: 0,
+    host: "127.0.0.1",
+    status: () => engine.status(),
+    ready: async () => {
       // Ready as far as the database goes: the bench never starts the engine's loop.
       await engine.ready();
       return true;
     },
-    metrics: createMetrics(), errors: createErrorLog(), tierOrder: ["high", "medium", "low", "done"],
+    metrics: createMetrics(),
+    errors: createErrorLog(),
+    tierOrder: ["high", "medium", "low", "done"],
   });
   return {
-    store, client, s, makeEngine, engine, url: server.url, seedS,
+    store,
+    client,
+    s,
+    makeEngine,
+    engine,
+    url: server.url,
+    seedS,
     close: () => server.close(),
     async drop() {
       await server.close();
@@ -121,35 +167,58 @@ async function get(x: Subject, path: string): Promise<void> {
 }
 
 const races = LIVE / 2;
-const releaseAll = (x: Subject) => x.client.query(`UPDATE ${x.s}.sync_state SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1`, [OWNER]);
+const releaseAll = (x: Subject) =>
+  x.client.query(`UPDATE ${x.s}.sync_state SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1`, [OWNER]);
 let runIds = new Map<Subject, string>();
-const page = (i: number) => Array.from({ length: 500 }, (_, n) => registration(i % races, n, new Date(NOW.getTime() + (n % 10 === 0 ? i + 1 : -86_400_000 * 400))));
+const page = (i: number) =>
+  Array.from({ length: 500 }, (_, n) => registration(i % races, n, new Date(NOW.getTime() + (n % 10 === 0 ? i + 1 : -86_400_000 * 400))));
 const discovery = discoveryRaces();
-const save = (x: Subject) => x.store.saveDiscovery({ connectionId: CONNECTION, provider: PROVIDER, races: discovery, now: NOW, newEventPriority: 0 });
+const save = (x: Subject) =>
+  x.store.saveDiscovery({ connectionId: CONNECTION, provider: PROVIDER, races: discovery, now: NOW, newEventPriority: 0 });
 
 const OPERATIONS: Operation[] = [
   {
-    name: "claim round (claimDue, up to 4 races)", reps: 15,
-    body: (x) => x.store.claimDue({ owner: OWNER, now: NOW, leaseMs: 60_000, maxRaces: 4, providers: [PROVIDER], connectionIds: [CONNECTION] }),
+    name: "claim round (claimDue, up to 4 races)",
+    reps: 15,
+    body: (x) =>
+      x.store.claimDue({ owner: OWNER, now: NOW, leaseMs: 60_000, maxRaces: 4, providers: [PROVIDER], connectionIds: [CONNECTION] }),
     teardown: releaseAll,
   },
   {
-    name: "lease renewal (one race)", reps: 40,
+    name: "lease renewal (one race)",
+    reps: 40,
     setup: (x) => x.store.claimEvents({ owner: OWNER, now: NOW, leaseMs: 60_000, refs: liveRefs(0) }),
     body: (x) => x.store.renewLeases({ owner: OWNER, now: NOW, leaseMs: 60_000, refs: liveRefs(0) }),
     teardown: releaseAll,
   },
   {
-    name: "page commit (500 rows, 50 changed, last page of a pass)", reps: 10,
+    name: "page commit (500 rows, 50 changed, last page of a pass)",
+    reps: 10,
     async setup(x, i) {
       await x.store.claimEvents({ owner: OWNER, now: NOW, leaseMs: 60_000, refs: liveRefs(i % races) });
       const eventIds = liveRefs(i % races).map((r) => r.eventId);
-      runIds.set(x, await x.store.startRun({ owner: OWNER, now: NOW, connectionId: CONNECTION, provider: PROVIDER, raceId: `L${i % races}`, eventIds, kind: "incremental" }));
+      runIds.set(
+        x,
+        await x.store.startRun({
+          owner: OWNER,
+          now: NOW,
+          connectionId: CONNECTION,
+          provider: PROVIDER,
+          raceId: `L${i % races}`,
+          eventIds,
+          kind: "incremental",
+        }),
+      );
     },
     body: (x, i) =>
       x.store.commitPage({
-        owner: OWNER, now: NOW, runId: runIds.get(x) ?? "", provider: PROVIDER, eventIds: liveRefs(i % races).map((r) => r.eventId),
-        registrations: page(i), finish: { apiCalls: 1, states: [] },
+        owner: OWNER,
+        now: NOW,
+        runId: runIds.get(x) ?? "",
+        provider: PROVIDER,
+        eventIds: liveRefs(i % races).map((r) => r.eventId),
+        registrations: page(i),
+        finish: { apiCalls: 1, states: [] },
       }),
     teardown: releaseAll,
   },
@@ -199,10 +268,12 @@ async function main(): Promise<void> {
     await measure([small, large]);
     runIds = new Map();
     const figures = await measure([small, large]);
-    const counts = (await large.client.query<{ events: number; registrations: number; runs: number; working: number }>(
-      `SELECT (SELECT count(*)::int FROM ${large.s}.events) AS events, (SELECT count(*)::int FROM ${large.s}.registrations) AS registrations,
+    const counts = (
+      await large.client.query<{ events: number; registrations: number; runs: number; working: number }>(
+        `SELECT (SELECT count(*)::int FROM ${large.s}.events) AS events, (SELECT count(*)::int FROM ${large.s}.registrations) AS registrations,
          (SELECT count(*)::int FROM ${large.s}.sync_runs) AS runs, (SELECT count(*)::int FROM ${large.s}.sync_state WHERE next_due_at IS NOT NULL) AS working`,
-    )).rows[0];
+      )
+    ).rows[0];
     const version = (await large.client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v;
     const [ws1, ws2] = [(await small.makeEngine().status()).events.length, (await large.makeEngine().status()).events.length];
     const fmt = (n: number | undefined) => (n ?? 0).toLocaleString("en-US");
@@ -215,7 +286,8 @@ async function main(): Promise<void> {
     console.log("");
     console.log(`| operation | ${SMALL.toLocaleString("en-US")} events (ms) | ${LARGE.toLocaleString("en-US")} events (ms) | ratio |`);
     console.log("|---|---:|---:|---:|");
-    for (const [op, [a = NaN, b = NaN] = []] of figures) console.log(`| ${op} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(2)}x |`);
+    for (const [op, [a = NaN, b = NaN] = []] of figures)
+      console.log(`| ${op} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(2)}x |`);
   } finally {
     await small.drop();
     await large.drop();

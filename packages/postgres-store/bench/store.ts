@@ -26,8 +26,21 @@ async function main(): Promise<void> {
   await client.connect();
   try {
     const race = {
-      provider: PROVIDER, raceId: RACE_ID, name: "Bench Half Marathon", timezone: "America/Denver", nextDate: "2026-06-01", raw: {},
-      events: EVENT_IDS.map((eventId) => ({ provider: PROVIDER, eventId, raceId: RACE_ID, name: eventId, startsAt: new Date("2026-06-01T14:00:00Z"), endsAt: null, raw: {} })),
+      provider: PROVIDER,
+      raceId: RACE_ID,
+      name: "Bench Half Marathon",
+      timezone: "America/Denver",
+      nextDate: "2026-06-01",
+      raw: {},
+      events: EVENT_IDS.map((eventId) => ({
+        provider: PROVIDER,
+        eventId,
+        raceId: RACE_ID,
+        name: eventId,
+        startsAt: new Date("2026-06-01T14:00:00Z"),
+        endsAt: null,
+        raw: {},
+      })),
     };
     await store.saveDiscovery({ connectionId: "bench", provider: PROVIDER, races: [race], now: NOW, newEventPriority: 0 });
     const refs = EVENT_IDS.map((eventId) => ({ provider: PROVIDER, eventId }));
@@ -38,11 +51,27 @@ async function main(): Promise<void> {
     const rawBytes = rows.slice(0, 1000).reduce((n, r) => n + JSON.stringify(r.raw).length, 0) / 1000;
 
     const pass = async (input: readonly Registration[], kind: "backfill" | "incremental") => {
-      const runId = await store.startRun({ owner: OWNER, now: NOW, connectionId: "bench", provider: PROVIDER, raceId: RACE_ID, eventIds: EVENT_IDS, kind });
+      const runId = await store.startRun({
+        owner: OWNER,
+        now: NOW,
+        connectionId: "bench",
+        provider: PROVIDER,
+        raceId: RACE_ID,
+        eventIds: EVENT_IDS,
+        kind,
+      });
       const totals = { inserted: 0, updated: 0, unchanged: 0 };
       const started = performance.now();
       for (const page of pages(input, PAGE)) {
-        const r = await store.commitPage({ owner: OWNER, now: NOW, runId, provider: PROVIDER, eventIds: EVENT_IDS, registrations: page, backfillAfter: page.at(-1)?.registrationId });
+        const r = await store.commitPage({
+          owner: OWNER,
+          now: NOW,
+          runId,
+          provider: PROVIDER,
+          eventIds: EVENT_IDS,
+          registrations: page,
+          backfillAfter: page.at(-1)?.registrationId,
+        });
         totals.inserted += r.inserted;
         totals.updated += r.updated;
         totals.unchanged += r.unchanged;
@@ -67,9 +96,15 @@ async function main(): Promise<void> {
     console.log("| method | rows | seconds | rows/s | rows written |");
     console.log("|---|---:|---:|---:|---:|");
     console.log(`| (a) store, insert path | ${fmt(TOTAL)} | ${(a.ms / 1000).toFixed(2)} | ${fmt(ra)} | ${fmt(a.inserted + a.updated)} |`);
-    console.log(`| (b) store, re-sync, 10% changed | ${fmt(TOTAL)} | ${(b.ms / 1000).toFixed(2)} | ${fmt(rate(TOTAL, b.ms))} | ${fmt(b.inserted + b.updated)} |`);
-    console.log(`| (c) store, re-sync, nothing changed | ${fmt(TOTAL)} | ${(c.ms / 1000).toFixed(2)} | ${fmt(rate(TOTAL, c.ms))} | ${fmt(c.inserted + c.updated)} |`);
-    console.log(`| (d) origin: SELECT then INSERT/UPDATE per row | ${fmt(ORIGIN_ROWS)} | ${(dMs / 1000).toFixed(2)} | ${fmt(rd)} | ${fmt(ORIGIN_ROWS)} |`);
+    console.log(
+      `| (b) store, re-sync, 10% changed | ${fmt(TOTAL)} | ${(b.ms / 1000).toFixed(2)} | ${fmt(rate(TOTAL, b.ms))} | ${fmt(b.inserted + b.updated)} |`,
+    );
+    console.log(
+      `| (c) store, re-sync, nothing changed | ${fmt(TOTAL)} | ${(c.ms / 1000).toFixed(2)} | ${fmt(rate(TOTAL, c.ms))} | ${fmt(c.inserted + c.updated)} |`,
+    );
+    console.log(
+      `| (d) origin: SELECT then INSERT/UPDATE per row | ${fmt(ORIGIN_ROWS)} | ${(dMs / 1000).toFixed(2)} | ${fmt(rd)} | ${fmt(ORIGIN_ROWS)} |`,
+    );
     console.log(`| (e) COPY into an unlogged table (ceiling) | ${fmt(TOTAL)} | ${(eMs / 1000).toFixed(2)} | ${fmt(re)} | ${fmt(TOTAL)} |`);
     console.log("");
     console.log(`(a)/(d) = ${(ra / rd).toFixed(1)}x   (a)/(e) = ${(ra / re).toFixed(2)}`);

@@ -57,10 +57,13 @@ export async function takeBudget(ctx: StoreContext, args: TakeBudgetArgs): Promi
          WHERE connection_key = $1`,
         [key, tokensLeft, decision.bucket.refilledAt, limits.callsPerHour, limits.burst, limits.maxInFlight, now],
       );
-      await tx.query(
-        `INSERT INTO ${s}.budget_slots (slot_id, connection_key, owner, taken_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-        [slotId, key, args.owner, now, addMs(now, Math.max(1, args.slotTtlMs))],
-      );
+      await tx.query(`INSERT INTO ${s}.budget_slots (slot_id, connection_key, owner, taken_at, expires_at) VALUES ($1, $2, $3, $4, $5)`, [
+        slotId,
+        key,
+        args.owner,
+        now,
+        addMs(now, Math.max(1, args.slotTtlMs)),
+      ]);
       await tx.query(`INSERT INTO ${s}.budget_grants (connection_key, granted_at, owner) VALUES ($1, $2, $3)`, [key, now, args.owner]);
       await tx.query(`DELETE FROM ${s}.budget_grants WHERE connection_key = $1 AND granted_at < $2`, [key, addMs(now, -GRANT_KEEP_MS)]);
       return { granted: true, slotId, tokensLeft };
@@ -71,7 +74,10 @@ export async function takeBudget(ctx: StoreContext, args: TakeBudgetArgs): Promi
 }
 
 /** `SyncStore.releaseBudget`: frees the slot; unknown or already expired slots are a no-op. */
-export async function releaseBudget(ctx: StoreContext, args: { readonly key: string; readonly slotId: string; readonly now: Date }): Promise<void> {
+export async function releaseBudget(
+  ctx: StoreContext,
+  args: { readonly key: string; readonly slotId: string; readonly now: Date },
+): Promise<void> {
   await ctx.db.query(`DELETE FROM ${ctx.s}.budget_slots WHERE connection_key = $1 AND slot_id = $2`, [args.key, args.slotId], {
     operation: "releaseBudget",
     retry: true,
@@ -112,7 +118,10 @@ interface StateRow {
  * take (the store learns limits only from `takeBudget`); a paused or expired pause is reported
  * as stored, `pausedUntil` null once it has passed.
  */
-export async function getBudgets(ctx: StoreContext, args: { readonly now: Date; readonly keys?: readonly string[] }): Promise<BudgetState[]> {
+export async function getBudgets(
+  ctx: StoreContext,
+  args: { readonly now: Date; readonly keys?: readonly string[] },
+): Promise<BudgetState[]> {
   const { s } = ctx;
   const result = await ctx.db.query<StateRow>(
     `SELECT b.connection_key, b.tokens, b.refilled_at, b.calls_per_hour, b.burst, b.max_in_flight, b.paused_until, b.pause_reason,
@@ -125,8 +134,13 @@ export async function getBudgets(ctx: StoreContext, args: { readonly now: Date; 
     { operation: "getBudgets", retry: true },
   );
   return result.rows.map((r) => {
-    const limits = r.calls_per_hour !== null && r.burst !== null ? { callsPerHour: r.calls_per_hour, burst: r.burst, maxInFlight: r.max_in_flight ?? 0 } : null;
-    const bucket = limits ? refillBucket({ tokens: r.tokens, refilledAt: r.refilled_at }, limits, args.now) : { tokens: r.tokens ?? 0, refilledAt: r.refilled_at };
+    const limits =
+      r.calls_per_hour !== null && r.burst !== null
+        ? { callsPerHour: r.calls_per_hour, burst: r.burst, maxInFlight: r.max_in_flight ?? 0 }
+        : null;
+    const bucket = limits
+      ? refillBucket({ tokens: r.tokens, refilledAt: r.refilled_at }, limits, args.now)
+      : { tokens: r.tokens ?? 0, refilledAt: r.refilled_at };
     const paused = r.paused_until && r.paused_until > args.now;
     return {
       key: r.connection_key,

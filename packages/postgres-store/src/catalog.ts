@@ -32,7 +32,13 @@ const limitClause = (limit: number | undefined) => (limit === undefined ? "" : `
  * `events e` / `sync_state s` join; its parameters follow. The count comes from `event_counts`
  * (kept by triggers), so loading an event never counts its registrations.
  */
-export async function loadEvents(q: SqlQueryable, s: string, where: string, params: readonly unknown[], limit?: number): Promise<StoredEvent[]> {
+export async function loadEvents(
+  q: SqlQueryable,
+  s: string,
+  where: string,
+  params: readonly unknown[],
+  limit?: number,
+): Promise<StoredEvent[]> {
   const result = await q.query<EventRow>(
     `SELECT ${eventColumns(s)}
      FROM ${eventJoin(s)}
@@ -49,7 +55,13 @@ export async function loadEvents(q: SqlQueryable, s: string, where: string, para
  * a few hundred keys into a hash join over every event and state ever stored: its cost follows
  * the keys, never the size of history.
  */
-export async function loadEventsByKeys(q: SqlQueryable, s: string, keys: string, params: readonly unknown[], limit?: number): Promise<StoredEvent[]> {
+export async function loadEventsByKeys(
+  q: SqlQueryable,
+  s: string,
+  keys: string,
+  params: readonly unknown[],
+  limit?: number,
+): Promise<StoredEvent[]> {
   const result = await q.query<EventRow>(
     `SELECT x.* FROM (${keys}) AS k (provider, event_id)
      CROSS JOIN LATERAL (
@@ -119,16 +131,22 @@ export async function updateSchedule(
   args: { readonly now: Date; readonly patches: readonly (SyncStatePatch & { readonly provider: string })[] },
 ): Promise<void> {
   if (args.patches.length === 0) return;
-  await ctx.db.transaction(async (tx) => {
-    for (const patch of args.patches) {
-      if (!(await applyStatePatch(tx, ctx.s, patch.provider, patch, args.now))) {
-        // Throwing rolls the whole batch back: all patches or none.
-        throw new StoreError(`[postgres-store] updateSchedule: ${patch.provider} event ${patch.eventId} is unknown; no schedule was changed`, {
-          retryable: false,
-        });
+  await ctx.db.transaction(
+    async (tx) => {
+      for (const patch of args.patches) {
+        if (!(await applyStatePatch(tx, ctx.s, patch.provider, patch, args.now))) {
+          // Throwing rolls the whole batch back: all patches or none.
+          throw new StoreError(
+            `[postgres-store] updateSchedule: ${patch.provider} event ${patch.eventId} is unknown; no schedule was changed`,
+            {
+              retryable: false,
+            },
+          );
+        }
       }
-    }
-  }, { operation: "updateSchedule" });
+    },
+    { operation: "updateSchedule" },
+  );
 }
 
 function validDate(value: unknown): boolean {
@@ -143,7 +161,8 @@ function validateDiscovery(args: SaveDiscoveryArgs): void {
     if (race.provider !== args.provider) throw fail(`provider is not ${args.provider}`);
     if (typeof race.raceId !== "string" || race.raceId === "") throw fail("raceId is empty");
     if (typeof race.timezone !== "string" || race.timezone === "") throw fail("timezone is empty");
-    if (race.nextDate !== null && !/^\d{4}-\d{2}-\d{2}$/.test(race.nextDate)) throw fail(`nextDate ${JSON.stringify(race.nextDate)} is not YYYY-MM-DD`);
+    if (race.nextDate !== null && !/^\d{4}-\d{2}-\d{2}$/.test(race.nextDate))
+      throw fail(`nextDate ${JSON.stringify(race.nextDate)} is not YYYY-MM-DD`);
     for (const event of race.events) {
       const at = `event ${event.eventId}`;
       if (typeof event.eventId !== "string" || event.eventId === "") throw fail("an eventId is empty");
@@ -164,9 +183,10 @@ export async function saveDiscovery(ctx: StoreContext, args: SaveDiscoveryArgs):
   const races = [...new Map(args.races.map((r) => [r.raceId, r])).values()];
   const events = [...new Map(races.flatMap((r) => r.events.map((e) => [e.eventId, { ...e, raceId: r.raceId }] as const))).values()];
   const eventIds = events.map((e) => e.eventId);
-  return ctx.db.transaction(async (tx) => {
-    const raceRows = await tx.query<{ race_id: string; inserted: boolean }>(
-      `INSERT INTO ${s}.races AS r (provider, race_id, name, timezone, next_date, raw, first_seen_at, updated_at)
+  return ctx.db.transaction(
+    async (tx) => {
+      const raceRows = await tx.query<{ race_id: string; inserted: boolean }>(
+        `INSERT INTO ${s}.races AS r (provider, race_id, name, timezone, next_date, raw, first_seen_at, updated_at)
        SELECT $1, t.race_id, t.name, t.timezone, t.next_date::date, t.raw, $7, $7
        FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[]) AS t(race_id, name, timezone, next_date, raw)
        ON CONFLICT (provider, race_id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone,
@@ -174,23 +194,23 @@ export async function saveDiscovery(ctx: StoreContext, args: SaveDiscoveryArgs):
        WHERE (r.name, r.timezone, r.next_date, r.raw) IS DISTINCT FROM
              (excluded.name, excluded.timezone, excluded.next_date, excluded.raw)
        RETURNING r.race_id, (xmax = 0) AS inserted`,
-      [
-        args.provider,
-        races.map((r) => r.raceId),
-        races.map((r) => r.name),
-        races.map((r) => r.timezone),
-        races.map((r) => r.nextDate),
-        races.map((r) => json(r.raw)),
-        args.now,
-      ],
-    );
-    const before = await tx.query<{ event_id: string; starts_at: Date; ends_at: Date | null }>(
-      `SELECT event_id, starts_at, ends_at FROM ${s}.events WHERE provider = $1 AND event_id = ANY($2::text[]) FOR UPDATE`,
-      [args.provider, eventIds],
-    );
-    const known = new Map(before.rows.map((r) => [r.event_id, r]));
-    await tx.query(
-      `INSERT INTO ${s}.events AS e (provider, event_id, race_id, name, starts_at, ends_at, raw, first_seen_at, updated_at)
+        [
+          args.provider,
+          races.map((r) => r.raceId),
+          races.map((r) => r.name),
+          races.map((r) => r.timezone),
+          races.map((r) => r.nextDate),
+          races.map((r) => json(r.raw)),
+          args.now,
+        ],
+      );
+      const before = await tx.query<{ event_id: string; starts_at: Date; ends_at: Date | null }>(
+        `SELECT event_id, starts_at, ends_at FROM ${s}.events WHERE provider = $1 AND event_id = ANY($2::text[]) FOR UPDATE`,
+        [args.provider, eventIds],
+      );
+      const known = new Map(before.rows.map((r) => [r.event_id, r]));
+      await tx.query(
+        `INSERT INTO ${s}.events AS e (provider, event_id, race_id, name, starts_at, ends_at, raw, first_seen_at, updated_at)
        SELECT $1, t.event_id, t.race_id, t.name, t.starts_at, t.ends_at, t.raw, $8, $8
        FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::jsonb[])
          AS t(event_id, race_id, name, starts_at, ends_at, raw)
@@ -198,43 +218,45 @@ export async function saveDiscovery(ctx: StoreContext, args: SaveDiscoveryArgs):
          starts_at = excluded.starts_at, ends_at = excluded.ends_at, raw = excluded.raw, updated_at = excluded.updated_at
        WHERE (e.race_id, e.name, e.starts_at, e.ends_at, e.raw) IS DISTINCT FROM
              (excluded.race_id, excluded.name, excluded.starts_at, excluded.ends_at, excluded.raw)`,
-      [
-        args.provider,
-        eventIds,
-        events.map((e) => e.raceId),
-        events.map((e) => e.name),
-        events.map((e) => e.startsAt),
-        events.map((e) => e.endsAt),
-        events.map((e) => json(e.raw)),
-        args.now,
-      ],
-    );
-    await tx.query(
-      `INSERT INTO ${s}.connection_events (connection_id, provider, event_id, first_seen_at, last_seen_at)
+        [
+          args.provider,
+          eventIds,
+          events.map((e) => e.raceId),
+          events.map((e) => e.name),
+          events.map((e) => e.startsAt),
+          events.map((e) => e.endsAt),
+          events.map((e) => json(e.raw)),
+          args.now,
+        ],
+      );
+      await tx.query(
+        `INSERT INTO ${s}.connection_events (connection_id, provider, event_id, first_seen_at, last_seen_at)
        SELECT $1, $2, t.event_id, $4, $4 FROM unnest($3::text[]) AS t(event_id)
        ON CONFLICT (connection_id, provider, event_id) DO UPDATE SET last_seen_at = excluded.last_seen_at,
          forbidden_at = NULL, forbidden_error = NULL`,
-      [args.connectionId, args.provider, eventIds, args.now],
-    );
-    // A new event is due at once: its backfill is the first thing to run.
-    await tx.query(
-      `INSERT INTO ${s}.sync_state (provider, event_id, race_id, priority, next_due_at, updated_at)
+        [args.connectionId, args.provider, eventIds, args.now],
+      );
+      // A new event is due at once: its backfill is the first thing to run.
+      await tx.query(
+        `INSERT INTO ${s}.sync_state (provider, event_id, race_id, priority, next_due_at, updated_at)
        SELECT $1, t.event_id, t.race_id, $4, $5, $5 FROM unnest($2::text[], $3::text[]) AS t(event_id, race_id)
        ON CONFLICT (provider, event_id) DO UPDATE SET race_id = excluded.race_id
        WHERE ${s}.sync_state.race_id <> excluded.race_id`,
-      [args.provider, eventIds, events.map((e) => e.raceId), args.newEventPriority, args.now],
-    );
-    const ms = (d: Date | null) => (d === null ? null : d.getTime());
-    return {
-      newRaces: raceRows.rows.filter((r) => r.inserted).map((r) => r.race_id),
-      newEvents: events.filter((e) => !known.has(e.eventId)).map((e) => ({ provider: args.provider, eventId: e.eventId })),
-      changedEvents: events.flatMap((e) => {
-        const prev = known.get(e.eventId);
-        if (!prev || (ms(prev.starts_at) === ms(e.startsAt) && ms(prev.ends_at) === ms(e.endsAt))) return [];
-        return [{ ref: { provider: args.provider, eventId: e.eventId }, previousStartsAt: prev.starts_at, startsAt: e.startsAt }];
-      }),
-    };
-  }, { operation: "saveDiscovery" });
+        [args.provider, eventIds, events.map((e) => e.raceId), args.newEventPriority, args.now],
+      );
+      const ms = (d: Date | null) => (d === null ? null : d.getTime());
+      return {
+        newRaces: raceRows.rows.filter((r) => r.inserted).map((r) => r.race_id),
+        newEvents: events.filter((e) => !known.has(e.eventId)).map((e) => ({ provider: args.provider, eventId: e.eventId })),
+        changedEvents: events.flatMap((e) => {
+          const prev = known.get(e.eventId);
+          if (!prev || (ms(prev.starts_at) === ms(e.startsAt) && ms(prev.ends_at) === ms(e.endsAt))) return [];
+          return [{ ref: { provider: args.provider, eventId: e.eventId }, previousStartsAt: prev.starts_at, startsAt: e.startsAt }];
+        }),
+      };
+    },
+    { operation: "saveDiscovery" },
+  );
 }
 
 /**
@@ -243,7 +265,13 @@ export async function saveDiscovery(ctx: StoreContext, args: SaveDiscoveryArgs):
  */
 export async function markForbidden(
   ctx: StoreContext,
-  args: { readonly connectionId: string; readonly provider: string; readonly raceId: string; readonly now: Date; readonly error: SerializedError },
+  args: {
+    readonly connectionId: string;
+    readonly provider: string;
+    readonly raceId: string;
+    readonly now: Date;
+    readonly error: SerializedError;
+  },
 ): Promise<EventRef[]> {
   const { s } = ctx;
   const marked = await ctx.db.query<{ provider: string; event_id: string }>(
@@ -254,5 +282,7 @@ export async function markForbidden(
     [args.connectionId, args.provider, args.raceId, args.now, JSON.stringify(args.error)],
     { operation: "markForbidden", retry: true },
   );
-  return marked.rows.map((r) => ({ provider: r.provider, eventId: r.event_id })).sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+  return marked.rows
+    .map((r) => ({ provider: r.provider, eventId: r.event_id }))
+    .sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
 }

@@ -94,7 +94,15 @@ export async function claimDue(ctx: StoreContext, args: ClaimArgs): Promise<Stor
              UPDATE ${s}.sync_state AS u SET lease_owner = $1, lease_expires_at = $5, updated_at = $2
              FROM due WHERE u.provider = due.provider AND u.event_id = due.event_id
              RETURNING u.provider, u.event_id, due.old_owner, due.old_expires`,
-            [args.owner, args.now, c.provider, c.race_id, addMs(args.now, args.leaseMs), `${s}:claim:${c.provider}:${c.race_id}`, connectionIds],
+            [
+              args.owner,
+              args.now,
+              c.provider,
+              c.race_id,
+              addMs(args.now, args.leaseMs),
+              `${s}:claim:${c.provider}:${c.race_id}`,
+              connectionIds,
+            ],
           );
           if (got.rows.length === 0) continue;
           chosen++;
@@ -133,7 +141,11 @@ export async function claimEvents(
         [args.owner, args.now, providers, ids, addMs(args.now, args.leaseMs)],
       );
       await closeAbandonedRuns(tx, s, expiredLeases(leased.rows, args.now));
-      return loadEventsByRefs(tx, s, leased.rows.map((r) => ({ provider: r.provider, eventId: r.event_id })));
+      return loadEventsByRefs(
+        tx,
+        s,
+        leased.rows.map((r) => ({ provider: r.provider, eventId: r.event_id })),
+      );
     },
     { operation: "claimEvents", retry: true },
   );

@@ -5,7 +5,10 @@ import type { StoreContext } from "./rows.js";
  * transaction's start as `now()` would give). The engine compares it with its own clock.
  */
 export async function databaseNow(ctx: StoreContext): Promise<Date> {
-  const result = await ctx.db.query<{ now: Date | string }>("select clock_timestamp() as now", [], { operation: "databaseNow", retry: true });
+  const result = await ctx.db.query<{ now: Date | string }>("select clock_timestamp() as now", [], {
+    operation: "databaseNow",
+    retry: true,
+  });
   const value = result.rows[0]?.now;
   return value instanceof Date ? value : new Date(String(value));
 }

@@ -80,7 +80,8 @@ export async function finishDiscovery(
         { operation: "finishDiscovery" },
       )
     : { rowCount: 0 };
-  if (updated.rowCount === 0) throw new StoreError(`[postgres-store] finishDiscovery: discovery ${args.id} is unknown`, { retryable: false });
+  if (updated.rowCount === 0)
+    throw new StoreError(`[postgres-store] finishDiscovery: discovery ${args.id} is unknown`, { retryable: false });
 }
 
 interface DiscoveryRow {
@@ -97,7 +98,10 @@ interface DiscoveryRow {
 }
 
 /** `SyncStore.lastDiscoveries`: the newest record of each connection. */
-export async function lastDiscoveries(ctx: StoreContext, args: { readonly connectionIds?: readonly string[] } = {}): Promise<DiscoveryRecord[]> {
+export async function lastDiscoveries(
+  ctx: StoreContext,
+  args: { readonly connectionIds?: readonly string[] } = {},
+): Promise<DiscoveryRecord[]> {
   const result = await ctx.db.query<DiscoveryRow>(
     `SELECT DISTINCT ON (connection_id) id::text AS id, connection_id, slot, started_at, finished_at, status, races, new_events,
        api_calls, error

@@ -28,7 +28,13 @@ const FILE = /^(\d+)_([\w-]+)\.sql$/;
 async function migrationsDir(): Promise<string> {
   for (const relative of ["../migrations/", "../../migrations/"]) {
     const dir = fileURLToPath(new URL(relative, import.meta.url));
-    if (await stat(dir).then((s) => s.isDirectory(), () => false)) return dir;
+    if (
+      await stat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      )
+    )
+      return dir;
   }
   throw new StoreError("[postgres-store] migrations folder not found beside the package");
 }

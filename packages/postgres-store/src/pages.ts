@@ -1,5 +1,16 @@
 import { checkPage, LeaseLostError, rawJsonText, REGISTRATION_COLUMNS, StoreError, withoutUnknownEvents } from "@project88/core";
-import type { CheckedPage, CommitPageArgs, FieldProblem, ForgottenReturn, PageWriteResult, Registration, RegistrationField, Removal, StoredFieldProblem, StoredRegistration } from "@project88/core";
+import type {
+  CheckedPage,
+  CommitPageArgs,
+  FieldProblem,
+  ForgottenReturn,
+  PageWriteResult,
+  Registration,
+  RegistrationField,
+  Removal,
+  StoredFieldProblem,
+  StoredRegistration,
+} from "@project88/core";
 import { HELD } from "./claims.js";
 import { preferLz4Compression } from "./compression.js";
 import type { SqlQueryable } from "./sql-client.js";
@@ -60,7 +71,10 @@ function prepare<Row extends Registration | Removal>(input: readonly Row[]): { r
 }
 
 /** A row's problems as the `problems` column holds them (null when clean), first seen `now`. */
-function problemsJson(problems: readonly FieldProblem[] | undefined, now: Date): { field: string; reason: string; firstSeenAt: string }[] | null {
+function problemsJson(
+  problems: readonly FieldProblem[] | undefined,
+  now: Date,
+): { field: string; reason: string; firstSeenAt: string }[] | null {
   if (problems === undefined || problems.length === 0) return null;
   return problems.map((p) => ({ field: p.field, reason: p.reason, firstSeenAt: now.toISOString() }));
 }
@@ -137,7 +151,12 @@ export async function writeRegistrations(
   if (input.length === 0) return { inserted: 0, updated: 0, unchanged: 0, returned: [] };
   const { rows, raws } = prepare(input);
   const records = JSON.stringify(registrationRecords(rows, now));
-  const result = await q.query<{ inserted: number; updated: number; returned: ForgottenReturn[] | null }>(upsertSql(s), [provider, now, records, rawLines(raws)]);
+  const result = await q.query<{ inserted: number; updated: number; returned: ForgottenReturn[] | null }>(upsertSql(s), [
+    provider,
+    now,
+    records,
+    rawLines(raws),
+  ]);
   const inserted = result.rows[0]?.inserted ?? 0;
   const updated = result.rows[0]?.updated ?? 0;
   return { inserted, updated, unchanged: input.length - inserted - updated, returned: result.rows[0]?.returned ?? [] };
@@ -148,7 +167,13 @@ export async function writeRegistrations(
  * (a re-registration came after it) is skipped; an unknown registration is inserted with the
  * removal's raw row so nothing the provider sent is lost.
  */
-async function writeRemovals(q: SqlQueryable, s: string, provider: string, now: Date, input: readonly Removal[]): Promise<{ removed: number; returned: ForgottenReturn[] }> {
+async function writeRemovals(
+  q: SqlQueryable,
+  s: string,
+  provider: string,
+  now: Date,
+  input: readonly Removal[],
+): Promise<{ removed: number; returned: ForgottenReturn[] }> {
   if (input.length === 0) return { removed: 0, returned: [] };
   const { rows, raws } = prepare(input);
   const records = rows.map((r) => ({
@@ -213,11 +238,15 @@ async function assertPage(q: SqlQueryable, s: string, args: CommitPageArgs, chec
     : { rows: [] as { status: string }[] };
   const status = run.rows[0]?.status;
   if (status !== "running") {
-    throw new StoreError(`[postgres-store] commitPage: run ${args.runId} is ${status ?? "unknown"}; it takes no more pages`, { retryable: false });
+    throw new StoreError(`[postgres-store] commitPage: run ${args.runId} is ${status ?? "unknown"}; it takes no more pages`, {
+      retryable: false,
+    });
   }
   for (const patch of args.finish?.states ?? []) {
     if (!args.eventIds.includes(patch.eventId)) {
-      throw new StoreError(`[postgres-store] commitPage: state patch for event ${patch.eventId} is not part of run ${args.runId}`, { retryable: false });
+      throw new StoreError(`[postgres-store] commitPage: state patch for event ${patch.eventId} is not part of run ${args.runId}`, {
+        retryable: false,
+      });
     }
   }
   const share = args.finish?.vanish?.maxShare;
@@ -227,10 +256,10 @@ async function assertPage(q: SqlQueryable, s: string, args: CommitPageArgs, chec
   const rows = [...checked.registrations, ...checked.removals];
   if (rows.length === 0) return checked;
   const eventIds = [...new Set(rows.map((r) => r.eventId))];
-  const known = await q.query<{ event_id: string }>(
-    `SELECT event_id FROM ${s}.events WHERE provider = $1 AND event_id = ANY($2::text[])`,
-    [args.provider, eventIds],
-  );
+  const known = await q.query<{ event_id: string }>(`SELECT event_id FROM ${s}.events WHERE provider = $1 AND event_id = ANY($2::text[])`, [
+    args.provider,
+    eventIds,
+  ]);
   const found = new Set(known.rows.map((r) => r.event_id));
   return withoutUnknownEvents(checked, (eventId) => found.has(eventId));
 }
@@ -282,7 +311,9 @@ interface RegistrationRow extends Record<string, unknown> {
 }
 
 /** The registration columns as `listRegistrations` selects them. */
-const SELECTED_COLUMNS = REGISTRATION_COLUMNS.map((c) => (c.kind === "date" ? `to_char(${c.column}, 'YYYY-MM-DD') AS ${c.column}` : c.column)).join(", ");
+const SELECTED_COLUMNS = REGISTRATION_COLUMNS.map((c) =>
+  c.kind === "date" ? `to_char(${c.column}, 'YYYY-MM-DD') AS ${c.column}` : c.column,
+).join(", ");
 
 /** `SyncStore.listRegistrations`, ordered by registration id. */
 export async function listRegistrations(
@@ -299,7 +330,9 @@ export async function listRegistrations(
   );
   return result.rows.map((r) => ({
     ...(Object.fromEntries(REGISTRATION_COLUMNS.map((c) => [c.field, r[c.column]])) as Pick<StoredRegistration, RegistrationField>),
-    problems: (r.problems ?? []).map((p): StoredFieldProblem => ({ field: p.field, reason: p.reason, firstSeenAt: new Date(p.firstSeenAt) })),
+    problems: (r.problems ?? []).map(
+      (p): StoredFieldProblem => ({ field: p.field, reason: p.reason, firstSeenAt: new Date(p.firstSeenAt) }),
+    ),
     status: r.status,
     removedReason: r.removed_reason,
     newRegistrationId: r.new_registration_id,

@@ -31,10 +31,7 @@ const guarded = new WeakSet<pg.PoolClient>();
 
 export function createPgClient(source: PgSource): SqlClient {
   const owned = !("pool" in source);
-  const pool =
-    "pool" in source
-      ? source.pool
-      : new pg.Pool(pgPoolConfig(source.connectionString, source.max ?? 10, source.connection));
+  const pool = "pool" in source ? source.pool : new pg.Pool(pgPoolConfig(source.connectionString, source.max ?? 10, source.connection));
   // An idle connection that dies (server restart) emits 'error' on the pool; without a listener
   // Node would crash the process. The next query gets a fresh connection.
   const onIdleError = () => undefined;

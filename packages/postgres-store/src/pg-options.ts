@@ -72,7 +72,10 @@ export function plaintextWarning(connectionString: string, ssl: PgConnectionOpti
   const socketHost = url.searchParams.get("host");
   if (host === "" || host.startsWith("/") || (socketHost?.startsWith("/") ?? false)) return null;
   if (LOOPBACK.has(host.toLowerCase()) || /^127(?:\.\d{1,3}){3}$/.test(host)) return null;
-  const encrypted = (sslmode !== null && sslmode !== "disable") || (sslParam !== null && sslParam !== "false" && sslParam !== "0") || (sslmode === null && ssl !== undefined && ssl !== false);
+  const encrypted =
+    (sslmode !== null && sslmode !== "disable") ||
+    (sslParam !== null && sslParam !== "false" && sslParam !== "0") ||
+    (sslmode === null && ssl !== undefined && ssl !== false);
   if (encrypted) return null;
   return `[postgres-store] the connection to ${host} is not encrypted: credentials and registrations cross the network in plain text; add sslmode=verify-full (or sslmode=require) to the URL, or set the ssl option`;
 }

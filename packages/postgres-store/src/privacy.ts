@@ -62,7 +62,10 @@ export async function forget(ctx: StoreContext, args: ForgetArgs): Promise<{ reg
       );
       const ids = cleared.rows.map((r) => r.registration_id);
       if (args.registrationId !== undefined && !ids.includes(args.registrationId)) ids.push(args.registrationId);
-      await tx.query(`DELETE FROM ${s}.registration_status_changes WHERE provider = $1 AND registration_id = ANY($2::text[])`, [args.provider, ids]);
+      await tx.query(`DELETE FROM ${s}.registration_status_changes WHERE provider = $1 AND registration_id = ANY($2::text[])`, [
+        args.provider,
+        ids,
+      ]);
       // The runs' problem samples name the registration and may quote its bad values.
       await tx.query(
         `UPDATE ${s}.sync_runs SET problem_sample = (

@@ -83,7 +83,9 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     startsAt: row.starts_at,
     endsAt: row.ends_at,
     connectionIds: row.connection_ids ?? [],
-    forbidden: (row.forbidden ?? []).map((f): ForbiddenLink => ({ connectionId: f.connectionId, since: new Date(f.since), error: f.error })),
+    forbidden: (row.forbidden ?? []).map(
+      (f): ForbiddenLink => ({ connectionId: f.connectionId, since: new Date(f.since), error: f.error }),
+    ),
     state: toState(row),
     activeRegistrations: row.active,
   };

@@ -13,7 +13,12 @@ const RELEASE = ["lease_owner = NULL", "lease_expires_at = NULL"];
 
 /** The error recorded on a run or discovery closed as abandoned (no secret: owners are process names). */
 export function abandonedError(what: "run" | "discovery"): SerializedError {
-  return { name: "LeaseLostError", code: "LEASE_LOST", message: `[postgres-store] ${what} abandoned: its process's lease expired before it finished`, retryable: true };
+  return {
+    name: "LeaseLostError",
+    code: "LEASE_LOST",
+    message: `[postgres-store] ${what} abandoned: its process's lease expired before it finished`,
+    retryable: true,
+  };
 }
 
 /** An event whose expired lease a claim just took over: who held it, and until when. */
@@ -35,7 +40,13 @@ export async function closeAbandonedRuns(q: SqlQueryable, s: string, expired: re
     `UPDATE ${s}.sync_runs r SET status = 'abandoned', finished_at = a.expired_at, error = $5::jsonb
      FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS a(provider, event_id, owner, expired_at)
      WHERE r.status = 'running' AND r.provider = a.provider AND r.owner = a.owner AND a.event_id = ANY(r.event_ids)`,
-    [expired.map((e) => e.provider), expired.map((e) => e.eventId), expired.map((e) => e.owner), expired.map((e) => e.expiredAt), JSON.stringify(abandonedError("run"))],
+    [
+      expired.map((e) => e.provider),
+      expired.map((e) => e.eventId),
+      expired.map((e) => e.owner),
+      expired.map((e) => e.expiredAt),
+      JSON.stringify(abandonedError("run")),
+    ],
   );
 }
 
@@ -104,7 +115,16 @@ export async function finishPass(
          ELSE (SELECT jsonb_agg(e ORDER BY i) FROM jsonb_array_elements(problem_sample || $7::jsonb) WITH ORDINALITY AS x(e, i) WHERE i <= ${PROBLEM_SAMPLE_SIZE}) END
        ${finish ? ", status = 'succeeded', finished_at = $8, api_calls = $9" : ""}
      WHERE id = $1::bigint`,
-    [args.runId, counts.inserted, counts.updated, counts.unchanged, counts.removed, counts.problems.length, sample, ...(finish ? [args.now, finish.apiCalls] : [])],
+    [
+      args.runId,
+      counts.inserted,
+      counts.updated,
+      counts.unchanged,
+      counts.removed,
+      counts.problems.length,
+      sample,
+      ...(finish ? [args.now, finish.apiCalls] : []),
+    ],
   );
   if (!finish) return undefined;
   const patches = new Map(finish.states.map((p) => [p.eventId, p]));
@@ -123,27 +143,36 @@ export async function finishPass(
  */
 export async function failRun(ctx: StoreContext, args: FailRunArgs): Promise<void> {
   const { s } = ctx;
-  await ctx.db.transaction(async (tx) => {
-    const run = RUN_ID.test(args.runId)
-      ? await tx.query(
-          `UPDATE ${s}.sync_runs SET status = 'failed', finished_at = $2, api_calls = $3, error = $4::jsonb WHERE id = $1::bigint`,
-          [args.runId, args.now, args.apiCalls, JSON.stringify(args.error)],
-        )
-      : { rowCount: 0 };
-    if (run.rowCount === 0) throw new StoreError(`[postgres-store] failRun: run ${args.runId} is unknown; nothing was recorded`, { retryable: false });
-    for (const patch of args.states) {
-      const exists = await tx.query(`SELECT 1 FROM ${s}.sync_state WHERE provider = $1 AND event_id = $2`, [args.provider, patch.eventId]);
-      if (exists.rowCount === 0) {
-        throw new StoreError(`[postgres-store] failRun: ${args.provider} event ${patch.eventId} is unknown; nothing was recorded`, { retryable: false });
+  await ctx.db.transaction(
+    async (tx) => {
+      const run = RUN_ID.test(args.runId)
+        ? await tx.query(
+            `UPDATE ${s}.sync_runs SET status = 'failed', finished_at = $2, api_calls = $3, error = $4::jsonb WHERE id = $1::bigint`,
+            [args.runId, args.now, args.apiCalls, JSON.stringify(args.error)],
+          )
+        : { rowCount: 0 };
+      if (run.rowCount === 0)
+        throw new StoreError(`[postgres-store] failRun: run ${args.runId} is unknown; nothing was recorded`, { retryable: false });
+      for (const patch of args.states) {
+        const exists = await tx.query(`SELECT 1 FROM ${s}.sync_state WHERE provider = $1 AND event_id = $2`, [
+          args.provider,
+          patch.eventId,
+        ]);
+        if (exists.rowCount === 0) {
+          throw new StoreError(`[postgres-store] failRun: ${args.provider} event ${patch.eventId} is unknown; nothing was recorded`, {
+            retryable: false,
+          });
+        }
+        await applyStatePatch(tx, s, args.provider, patch, args.now, [], { owner: args.owner, orFree: true });
       }
-      await applyStatePatch(tx, s, args.provider, patch, args.now, [], { owner: args.owner, orFree: true });
-    }
-    await tx.query(
-      `UPDATE ${s}.sync_state SET ${RELEASE.join(", ")}, updated_at = $4
+      await tx.query(
+        `UPDATE ${s}.sync_state SET ${RELEASE.join(", ")}, updated_at = $4
        WHERE provider = $1 AND event_id = ANY($2::text[]) AND lease_owner = $3`,
-      [args.provider, [...args.eventIds], args.owner, args.now],
-    );
-  }, { operation: "failRun" });
+        [args.provider, [...args.eventIds], args.owner, args.now],
+      );
+    },
+    { operation: "failRun" },
+  );
 }
 
 interface RunRow {

@@ -75,7 +75,8 @@ async function resolveClient(options: PostgresStoreOptions): Promise<SqlClient> 
   }
   if (options.pool) return createPgClient({ pool: options.pool });
   if (options.connectionString !== undefined) {
-    if (options.connectionString === "") throw new ConfigError("[postgres-store] connectionString is empty", [{ path: "connectionString", message: "empty" }]);
+    if (options.connectionString === "")
+      throw new ConfigError("[postgres-store] connectionString is empty", [{ path: "connectionString", message: "empty" }]);
     const warning = plaintextWarning(options.connectionString, options.ssl);
     if (warning !== null) (options.onWarning ?? ((message: string) => process.emitWarning(message)))(warning);
     return createPgClient({ connectionString: options.connectionString, max: options.poolSize, connection: options });
@@ -87,7 +88,9 @@ function resolveSchema(schema: string | undefined): string {
   const name = schema ?? DEFAULT_SCHEMA;
   // PostgreSQL truncates identifiers at 63 bytes; two stores on different names would collide.
   if (name === "" || Buffer.byteLength(name) > 63 || name.includes("\u0000")) {
-    throw new ConfigError(`[postgres-store] schema ${JSON.stringify(name)} must be 1 to 63 bytes`, [{ path: "schema", message: "1 to 63 bytes" }]);
+    throw new ConfigError(`[postgres-store] schema ${JSON.stringify(name)} must be 1 to 63 bytes`, [
+      { path: "schema", message: "1 to 63 bytes" },
+    ]);
   }
   return name;
 }

@@ -29,7 +29,10 @@ export function listWorkingSet(ctx: StoreContext, args: WorkingSetArgs): Promise
 }
 
 /** `SyncStore.summarizeEvents`: three aggregates in one round trip, none of them over registrations. */
-export async function summarizeEvents(ctx: StoreContext, args: { readonly providers?: readonly string[] | undefined } = {}): Promise<EventSummary> {
+export async function summarizeEvents(
+  ctx: StoreContext,
+  args: { readonly providers?: readonly string[] | undefined } = {},
+): Promise<EventSummary> {
   const { s } = ctx;
   const providers = args.providers ? [...args.providers] : null;
   const result = await ctx.db.query<{ pending: number; done: number; active: string }>(

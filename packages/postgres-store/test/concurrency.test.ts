@@ -27,7 +27,7 @@ describe("concurrency on real PostgreSQL", () => {
       const versions = (await loadMigrations()).map((m) => m.version);
       const newest = versions.at(-1);
       const results = await Promise.all([a!.migrate(), b!.migrate()]);
-      expect(results.map((r) => r.applied).flat().sort((x, y) => x - y)).toEqual(versions);
+      expect(results.flatMap((r) => r.applied).sort((x, y) => x - y)).toEqual(versions);
       expect(results.map((r) => r.version)).toEqual([newest, newest]);
       const rows = await db.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
       expect(rows).toEqual(versions.map((version) => ({ version })));

@@ -16,7 +16,13 @@ beforeAll(async () => {
   client = createPgClient({ pool });
   // The pool is the test's; wrap its end into the client's close for afterAll.
   const close = client.close.bind(client);
-  client = { ...client, close: async () => { await close(); await pool.end(); } };
+  client = {
+    ...client,
+    close: async () => {
+      await close();
+      await pool.end();
+    },
+  };
 });
 afterAll(async () => {
   await client?.close();
@@ -53,11 +59,16 @@ describe("connection loss (pg)", () => {
   });
 
   it("a transaction whose connection dies is not left open, and the client keeps working", async () => {
-    const tx = client.transaction(async (q) => {
-      await q.query("CREATE TEMP TABLE IF NOT EXISTS seam_t (x int)");
-      await q.query("INSERT INTO seam_t VALUES (1)");
-      await q.query("SELECT pg_sleep(0.3) /* tx-dies */");
-    }, { operation: "commitPage" }).catch((e: unknown) => e);
+    const tx = client
+      .transaction(
+        async (q) => {
+          await q.query("CREATE TEMP TABLE IF NOT EXISTS seam_t (x int)");
+          await q.query("INSERT INTO seam_t VALUES (1)");
+          await q.query("SELECT pg_sleep(0.3) /* tx-dies */");
+        },
+        { operation: "commitPage" },
+      )
+      .catch((e: unknown) => e);
     await killWhenRunning("tx-dies");
     expect(await tx).toMatchObject({ code: "STORE", retryable: true });
     const open = await admin.query(
@@ -70,9 +81,12 @@ describe("connection loss (pg)", () => {
 
   it("a statement error rolls the transaction back and is a non-retryable StoreError with its SQLSTATE", async () => {
     const error = await client
-      .transaction(async (q) => {
-        await q.query("SELECT 'not a date'::date");
-      }, { operation: "commitPage" })
+      .transaction(
+        async (q) => {
+          await q.query("SELECT 'not a date'::date");
+        },
+        { operation: "commitPage" },
+      )
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
     expect(error).toMatchObject({ retryable: false, message: expect.stringMatching(/commitPage: .*22007/) });

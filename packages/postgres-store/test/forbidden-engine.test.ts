@@ -23,7 +23,12 @@ describe("a race refused to one connection, on real PostgreSQL", () => {
     const shared = first!.raceId;
     const onlyA = { ...second!, visibleTo: ["a"] };
     const adapter = createScriptedAdapter({ clock, dataset: { ...dataset, races: [first!, onlyA] } });
-    adapter.failOn({ connectionId: "a", raceId: shared, error: new ForbiddenError(`[scripted] race ${shared}: error 7 Permission Denied`, shared), times: Infinity });
+    adapter.failOn({
+      connectionId: "a",
+      raceId: shared,
+      error: new ForbiddenError(`[scripted] race ${shared}: error 7 Permission Denied`, shared),
+      times: Infinity,
+    });
     const engine = createSyncEngine({
       adapters: [adapter],
       store,
@@ -46,7 +51,10 @@ describe("a race refused to one connection, on real PostgreSQL", () => {
     const result = await settle(clock, engine.runOnce());
     expect(forbidden).toEqual([expect.objectContaining({ connectionId: "a", raceId: shared, otherConnectionIds: ["b"] })]);
     expect(throttled).toEqual([]);
-    expect(result.passes.filter((p) => p.raceId === shared).map((p) => [p.connectionId, p.ok])).toEqual([["a", false], ["b", true]]);
+    expect(result.passes.filter((p) => p.raceId === shared).map((p) => [p.connectionId, p.ok])).toEqual([
+      ["a", false],
+      ["b", true],
+    ]);
     expect(result.passes.filter((p) => p.raceId === onlyA.raceId).map((p) => [p.connectionId, p.ok])).toEqual([["a", true]]);
 
     const s = db.get().schema;
@@ -61,12 +69,24 @@ describe("a race refused to one connection, on real PostgreSQL", () => {
       else expect(link).toMatchObject({ code: null, forbidden_at: null });
     }
     const status = await engine.status();
-    expect(status.connections.find((c) => c.id === "a")?.forbiddenRaces).toEqual([expect.objectContaining({ raceId: shared, rerouted: true })]);
+    expect(status.connections.find((c) => c.id === "a")?.forbiddenRaces).toEqual([
+      expect.objectContaining({ raceId: shared, rerouted: true }),
+    ]);
 
     // Another process serving only connection a never claims the shared race, even when due.
     const sharedEvents = (await store.listEvents()).filter((e) => e.raceId === shared);
-    await store.updateSchedule({ now: clock.now(), patches: sharedEvents.map((e) => ({ provider: e.provider, eventId: e.eventId, nextDueAt: clock.now() })) });
-    const claimedForA = await store.claimDue({ owner: "other", now: clock.now(), leaseMs: 60_000, maxRaces: 10, providers: ["scripted"], connectionIds: ["a"] });
+    await store.updateSchedule({
+      now: clock.now(),
+      patches: sharedEvents.map((e) => ({ provider: e.provider, eventId: e.eventId, nextDueAt: clock.now() })),
+    });
+    const claimedForA = await store.claimDue({
+      owner: "other",
+      now: clock.now(),
+      leaseMs: 60_000,
+      maxRaces: 10,
+      providers: ["scripted"],
+      connectionIds: ["a"],
+    });
     expect(claimedForA.filter((e) => e.raceId === shared)).toEqual([]);
     await store.releaseLeases({ owner: "other", now: clock.now(), refs: claimedForA });
 

@@ -48,13 +48,22 @@ describe("smaller isolation gaps, on real PostgreSQL", () => {
 
   it("a transfer is complete after one scheduled pass: new registration active, old one transferred", async () => {
     const start = new Date("2026-07-04T09:00:00Z");
-    const { store, clock, adapter, engine } = await setup(start, generateDataset({ races: 1, base: new Date(start.getTime() + 3 * HOUR), registrationsPerEvent: 10 }));
+    const { store, clock, adapter, engine } = await setup(
+      start,
+      generateDataset({ races: 1, base: new Date(start.getTime() + 3 * HOUR), registrationsPerEvent: 10 }),
+    );
     await settle(clock, engine.runOnce());
     const [event] = await store.listEvents();
     await clock.advanceTo(event?.state.nextDueAt as Date);
     const old = adapter.dataset.registrations(["5000"])[0]!;
     const now = clock.now();
-    const fresh: Registration = { ...old, registrationId: "900001", registeredAt: now, modifiedAt: now, raw: { registration_id: "900001" } };
+    const fresh: Registration = {
+      ...old,
+      registrationId: "900001",
+      registeredAt: now,
+      modifiedAt: now,
+      raw: { registration_id: "900001" },
+    };
     adapter.dataset.upsertRegistration(fresh);
     adapter.dataset.removeRegistration(old.registrationId, { reason: "transferred", at: now, newRegistrationId: "900001" });
     adapter.resetLog();
@@ -68,12 +77,18 @@ describe("smaller isolation gaps, on real PostgreSQL", () => {
   it("one real key under two connection ids is one budget row, keyed by a digest, with no secret in it", async () => {
     const token = "sk-live-5e6f7a8b9c";
     const start = new Date("2026-07-01T06:30:00Z");
-    const { schema, clock, engine } = await setup(start, generateDataset({ races: 2, base: new Date("2026-07-04T14:00:00Z"), registrationsPerEvent: 5 }), [
-      { id: "east", token },
-      { id: "west", token },
-    ]);
+    const { schema, clock, engine } = await setup(
+      start,
+      generateDataset({ races: 2, base: new Date("2026-07-04T14:00:00Z"), registrationsPerEvent: 5 }),
+      [
+        { id: "east", token },
+        { id: "west", token },
+      ],
+    );
     await settle(clock, engine.runOnce());
-    const rows = await db.query<{ connection_key: string; doc: string }>(`SELECT connection_key, row_to_json(b)::text AS doc FROM "${schema}".budgets b`);
+    const rows = await db.query<{ connection_key: string; doc: string }>(
+      `SELECT connection_key, row_to_json(b)::text AS doc FROM "${schema}".budgets b`,
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0]?.connection_key).toMatch(/^scripted:cred-[0-9a-f]{16}$/);
     expect(rows[0]?.doc).not.toContain(token);
@@ -87,14 +102,28 @@ describe("smaller isolation gaps, on real PostgreSQL", () => {
     const event: SyncEvent = { provider: "scripted", eventId: "8", raceId: "80", name: "Virtual 50K", startsAt, endsAt, raw: {} };
     const { schema, clock, engine } = await setup(
       new Date("2026-07-19T12:00:00Z"),
-      { races: [{ provider: "scripted", raceId: "80", name: "Virtual Weekend", timezone: "UTC", nextDate: "2026-07-18", raw: {}, events: [event] }] },
+      {
+        races: [
+          {
+            provider: "scripted",
+            raceId: "80",
+            name: "Virtual Weekend",
+            timezone: "UTC",
+            nextDate: "2026-07-18",
+            raw: {},
+            events: [event],
+          },
+        ],
+      },
       undefined,
       { discoveryLookBehindMs: 3 * 24 * HOUR },
     );
     await settle(clock, engine.runOnce());
     await clock.advance(MIN);
     await settle(clock, engine.runOnce());
-    const [state] = await db.query<{ tier: string; next_due_at: Date; priority: number }>(`SELECT tier, next_due_at, priority FROM "${schema}".sync_state`);
+    const [state] = await db.query<{ tier: string; next_due_at: Date; priority: number }>(
+      `SELECT tier, next_due_at, priority FROM "${schema}".sync_state`,
+    );
     expect(state).toMatchObject({ tier: "high", priority: 0 });
     expect(state?.next_due_at.getTime()).toBeLessThanOrEqual(clock.now().getTime() + MIN);
   });

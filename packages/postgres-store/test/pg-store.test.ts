@@ -47,15 +47,35 @@ describe("postgres store on PostgreSQL", () => {
       `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'registrations' ORDER BY ordinal_position`,
       [db.get().schema],
     );
-    const types = { id: "text", key: "text", text: "text", date: "date", integer: "integer", instant: "timestamp with time zone", json: "jsonb" };
+    const types = {
+      id: "text",
+      key: "text",
+      text: "text",
+      date: "date",
+      integer: "integer",
+      instant: "timestamp with time zone",
+      json: "jsonb",
+    };
     const listed = new Set<string>(REGISTRATION_COLUMNS.map((c) => c.column));
     expect(columns.filter((c) => listed.has(c.column_name)).map((c) => [c.column_name, c.data_type])).toEqual(
       REGISTRATION_COLUMNS.map((c) => [c.column, types[c.kind]]),
     );
     // Every other column is the store's own bookkeeping, written by name in its SQL.
-    expect(columns.filter((c) => !listed.has(c.column_name)).map((c) => c.column_name).sort()).toEqual(
-      ["anonymised_at", "first_seen_at", "new_registration_id", "problems", "removed_reason", "status", "status_changed_at", "updated_at"],
-    );
+    expect(
+      columns
+        .filter((c) => !listed.has(c.column_name))
+        .map((c) => c.column_name)
+        .sort(),
+    ).toEqual([
+      "anonymised_at",
+      "first_seen_at",
+      "new_registration_id",
+      "problems",
+      "removed_reason",
+      "status",
+      "status_changed_at",
+      "updated_at",
+    ]);
   });
 
   it("clears exactly core's personal fields (as columns) and raw", () => {
@@ -65,10 +85,14 @@ describe("postgres store on PostgreSQL", () => {
 
   it("forget deletes the person's status history and leaves a tombstone naming only ids", async () => {
     const s = db.get().schema;
-    const count = async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${s}".registration_status_changes WHERE registration_id = '40'`))[0]?.n;
+    const count = async () =>
+      (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${s}".registration_status_changes WHERE registration_id = '40'`))[0]
+        ?.n;
     expect(await count()).toBe(2);
     // The removal case's provider name is random; its history rows name it.
-    const [{ provider } = { provider: "" }] = await db.query<{ provider: string }>(`SELECT provider FROM "${s}".registration_status_changes WHERE registration_id = '40' LIMIT 1`);
+    const [{ provider } = { provider: "" }] = await db.query<{ provider: string }>(
+      `SELECT provider FROM "${s}".registration_status_changes WHERE registration_id = '40' LIMIT 1`,
+    );
     const now = new Date("2026-07-01T00:00:00Z");
     expect(await store.forget({ now, provider, registrationId: "40" })).toEqual({ registrations: 1 });
     expect(await count()).toBe(0);
@@ -77,8 +101,27 @@ describe("postgres store on PostgreSQL", () => {
       [provider],
     );
     expect(tombstones).toEqual([{ kind: "registration", subject_id: "40", forgotten_at: now }]);
-    const [row] = await db.query<Record<string, unknown>>(`SELECT * FROM "${s}".registrations WHERE provider = $1 AND registration_id = '40'`, [provider]);
-    for (const column of ["user_id", "first_name", "last_name", "gender", "dob", "age", "bib", "chip", "email", "phone", "city", "state", "country", "team_name", "raw"]) {
+    const [row] = await db.query<Record<string, unknown>>(
+      `SELECT * FROM "${s}".registrations WHERE provider = $1 AND registration_id = '40'`,
+      [provider],
+    );
+    for (const column of [
+      "user_id",
+      "first_name",
+      "last_name",
+      "gender",
+      "dob",
+      "age",
+      "bib",
+      "chip",
+      "email",
+      "phone",
+      "city",
+      "state",
+      "country",
+      "team_name",
+      "raw",
+    ]) {
       expect({ column, value: row?.[column] }).toEqual({ column, value: null });
     }
     expect(row).toMatchObject({ registration_id: "40", anonymised_at: now, updated_at: now });
@@ -89,13 +132,21 @@ describe("postgres store on PostgreSQL", () => {
     const now = new Date("2026-05-02T06:00:00Z");
     const conn = `conn-dead-${Math.random().toString(36).slice(2, 8)}`;
     const dead = await store.beginDiscovery({ connectionId: conn, slot: now, owner: "dead", now, leaseMs: 60_000 });
-    const taken = await store.beginDiscovery({ connectionId: conn, slot: now, owner: "alive", now: new Date(now.getTime() + 90_000), leaseMs: 60_000 });
+    const taken = await store.beginDiscovery({
+      connectionId: conn,
+      slot: now,
+      owner: "alive",
+      now: new Date(now.getTime() + 90_000),
+      leaseMs: 60_000,
+    });
     expect(taken).not.toBeNull();
     const rows = await db.query<{ status: string; finished_at: Date; error: { code: string } }>(
       `SELECT status, finished_at, error FROM "${s}".discovery_runs WHERE id = $1::bigint`,
       [dead],
     );
-    expect(rows).toEqual([{ status: "abandoned", finished_at: new Date(now.getTime() + 60_000), error: expect.objectContaining({ code: "LEASE_LOST" }) }]);
+    expect(rows).toEqual([
+      { status: "abandoned", finished_at: new Date(now.getTime() + 60_000), error: expect.objectContaining({ code: "LEASE_LOST" }) },
+    ]);
   });
 
   it("refuses to run against a schema migrated by a newer version", async () => {

@@ -37,14 +37,19 @@ describe("PostgreSQL client timeouts", () => {
 
   it("sets the defaults on every connection, and each is configurable", async () => {
     const show = async (client: ReturnType<typeof createPgClient>) => {
-      const row = (await client.query<Record<string, string>>(
-        "SELECT current_setting('statement_timeout') AS statement, current_setting('idle_in_transaction_session_timeout') AS idle",
-      )).rows[0];
+      const row = (
+        await client.query<Record<string, string>>(
+          "SELECT current_setting('statement_timeout') AS statement, current_setting('idle_in_transaction_session_timeout') AS idle",
+        )
+      ).rows[0];
       await client.close();
       return row;
     };
     expect(await show(createPgClient({ connectionString: db.get().connectionString }))).toEqual({ statement: "1min", idle: "1min" });
-    const custom = createPgClient({ connectionString: db.get().connectionString, connection: { statementTimeoutMs: 2_500, idleInTransactionTimeoutMs: 0 } });
+    const custom = createPgClient({
+      connectionString: db.get().connectionString,
+      connection: { statementTimeoutMs: 2_500, idleInTransactionTimeoutMs: 0 },
+    });
     expect(await show(custom)).toEqual({ statement: "2500ms", idle: "0" });
   });
 
@@ -57,12 +62,14 @@ describe("PostgreSQL client timeouts", () => {
     const holding = new Promise<void>((resolve) => (locked = resolve));
     try {
       // The transaction takes a lock, then its client goes silent (a partition, a stuck callback).
-      const tx = client.transaction(async (q) => {
-        await q.query(`LOCK TABLE ${s}.races IN ACCESS EXCLUSIVE MODE`);
-        locked();
-        await silent;
-        await q.query("SELECT 1");
-      }).catch((e: unknown) => e);
+      const tx = client
+        .transaction(async (q) => {
+          await q.query(`LOCK TABLE ${s}.races IN ACCESS EXCLUSIVE MODE`);
+          locked();
+          await silent;
+          await q.query("SELECT 1");
+        })
+        .catch((e: unknown) => e);
       // The lock is free once the server ends the idle session: this waits for that, not for a clock.
       await holding;
       await admin.query("BEGIN");
@@ -90,7 +97,10 @@ describe("pool settings", () => {
       idle_in_transaction_session_timeout: 60_000,
       ssl,
     });
-    expect(pgPoolConfig("postgres://h/db", 1, { keepAlive: false, connectionTimeoutMs: 0 })).toMatchObject({ keepAlive: false, connectionTimeoutMillis: 0 });
+    expect(pgPoolConfig("postgres://h/db", 1, { keepAlive: false, connectionTimeoutMs: 0 })).toMatchObject({
+      keepAlive: false,
+      connectionTimeoutMillis: 0,
+    });
     expect(pgPoolConfig("postgres://h/db", 1)).not.toHaveProperty("ssl");
   });
 });
@@ -112,8 +122,13 @@ describe("plaintext connections", () => {
     // A remote-looking name that resolves to this machine: the warning is about the URL, not the route.
     const url = new URL(db.get().connectionString);
     const remote = `postgres://${url.username}@127.0.0.1.nip.invalid:${url.port}${url.pathname}`;
-    await createPostgresStore({ connectionString: remote, schema: db.get().schema, migrate: false, connectionTimeoutMs: 1_000, onWarning: (m) => warnings.push(m) })
-      .then((s) => s.close());
+    await createPostgresStore({
+      connectionString: remote,
+      schema: db.get().schema,
+      migrate: false,
+      connectionTimeoutMs: 1_000,
+      onWarning: (m) => warnings.push(m),
+    }).then((s) => s.close());
     expect(warnings).toEqual([expect.stringMatching(/127\.0\.0\.1\.nip\.invalid is not encrypted.*sslmode=/)]);
   });
 });

@@ -32,8 +32,17 @@ describe("postgres store on PGlite", () => {
   it("quotes the schema name: any name works and stays separate from the default schema", async () => {
     const odd = await createPostgresStore({ pglite, schema: 'Odd "Name"; DROP SCHEMA x' });
     try {
-      const races = [{ ...race("900", ["9"]), provider: "oddprov" }].map((r) => ({ ...r, events: r.events.map((e) => ({ ...e, provider: "oddprov" })) }));
-      await odd.saveDiscovery({ connectionId: "c", provider: "oddprov", races, now: new Date("2026-05-01T00:00:00Z"), newEventPriority: 0 });
+      const races = [{ ...race("900", ["9"]), provider: "oddprov" }].map((r) => ({
+        ...r,
+        events: r.events.map((e) => ({ ...e, provider: "oddprov" })),
+      }));
+      await odd.saveDiscovery({
+        connectionId: "c",
+        provider: "oddprov",
+        races,
+        now: new Date("2026-05-01T00:00:00Z"),
+        newEventPriority: 0,
+      });
       expect((await odd.listEvents({ provider: "oddprov" })).map((e) => e.eventId)).toEqual(["9"]);
       expect(await store.listEvents({ provider: "oddprov" })).toEqual([]);
     } finally {

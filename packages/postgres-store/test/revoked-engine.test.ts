@@ -34,7 +34,12 @@ describe("a revoked key in start, on real PostgreSQL", () => {
     const dataset = {
       races: [
         ...ok.races.map((r) => ({ ...r, visibleTo: ["ok"] })),
-        ...bad.races.map((r) => ({ ...r, raceId: "2000", visibleTo: ["bad"], events: r.events.map((e) => ({ ...e, raceId: "2000", eventId: "6000" })) })),
+        ...bad.races.map((r) => ({
+          ...r,
+          raceId: "2000",
+          visibleTo: ["bad"],
+          events: r.events.map((e) => ({ ...e, raceId: "2000", eventId: "6000" })),
+        })),
       ],
       registrations: ok.registrations,
     };

@@ -16,7 +16,15 @@ async function seedPass(store: PostgresStore, owner = "owner-a") {
   await store.saveDiscovery({ connectionId: "c1", provider, races: [r], now: NOW, newEventPriority: 0 });
   const refs = r.events.map((e) => ({ provider, eventId: e.eventId }));
   await store.claimEvents({ owner, now: NOW, leaseMs: 60_000, refs });
-  const runId = await store.startRun({ owner, now: NOW, connectionId: "c1", provider, raceId: "100", eventIds: ["1", "2"], kind: "backfill" });
+  const runId = await store.startRun({
+    owner,
+    now: NOW,
+    connectionId: "c1",
+    provider,
+    raceId: "100",
+    eventIds: ["1", "2"],
+    kind: "backfill",
+  });
   const reg = (id: string, eventId: string, o = {}) => ({ ...registration(id, eventId, o), provider });
   return { provider, runId, refs, reg, rem: (id: string, eventId: string, o = {}) => ({ ...removal(id, eventId, o), provider }) };
 }
@@ -38,7 +46,15 @@ export function storeCases(store: () => PostgresStore): void {
   it("a page with one bad field commits every row, the bad field null, and advances the backfill position", async () => {
     const s = store();
     const { provider, runId, reg } = await seedPass(s);
-    await s.commitPage({ owner: "owner-a", now: NOW, runId, provider, eventIds: ["1", "2"], registrations: [reg("10", "1")], backfillAfter: "10" });
+    await s.commitPage({
+      owner: "owner-a",
+      now: NOW,
+      runId,
+      provider,
+      eventIds: ["1", "2"],
+      registrations: [reg("10", "1")],
+      backfillAfter: "10",
+    });
     const result = await s.commitPage({
       owner: "owner-a",
       now: NOW,
@@ -66,7 +82,11 @@ export function storeCases(store: () => PostgresStore): void {
     const s = store();
     const { provider, runId, reg } = await seedPass(s);
     const result = await s.commitPage({
-      owner: "owner-a", now: NOW, runId, provider, eventIds: ["1", "2"],
+      owner: "owner-a",
+      now: NOW,
+      runId,
+      provider,
+      eventIds: ["1", "2"],
       registrations: [
         reg("50", "1"),
         reg("51", "1", { city: "Den\u0000ver", raw: { city: "Den\u0000ver", "k\u0000": 1 } }),
@@ -76,7 +96,12 @@ export function storeCases(store: () => PostgresStore): void {
         reg("54", "1", { firstName: "Ada 🏃", raw: { name: "🏃" } }),
       ],
     });
-    expect(result.problems?.map((p) => [p.registrationId, p.field])).toEqual([["51", "city"], ["51", "raw"], ["52", "raw"], ["53", "age"]]);
+    expect(result.problems?.map((p) => [p.registrationId, p.field])).toEqual([
+      ["51", "city"],
+      ["51", "raw"],
+      ["52", "raw"],
+      ["53", "age"],
+    ]);
     const rows = await s.listRegistrations({ provider });
     expect(rows.map((r) => [r.registrationId, r.firstName, r.city, r.age, r.raw])).toEqual([
       ["50", "Ada", "Boulder", 36, expect.anything()],
@@ -92,7 +117,14 @@ export function storeCases(store: () => PostgresStore): void {
     const { provider, runId, refs, reg } = await seedPass(s);
     const taken = await s.claimEvents({ owner: "owner-b", now: later(61_000), leaseMs: 60_000, refs });
     expect(taken).toHaveLength(2);
-    const lost = s.commitPage({ owner: "owner-a", now: later(62_000), runId, provider, eventIds: ["1", "2"], registrations: [reg("20", "1")] });
+    const lost = s.commitPage({
+      owner: "owner-a",
+      now: later(62_000),
+      runId,
+      provider,
+      eventIds: ["1", "2"],
+      registrations: [reg("20", "1")],
+    });
     await expect(lost).rejects.toBeInstanceOf(LeaseLostError);
     expect(await s.listRegistrations({ provider })).toEqual([]);
     expect(await s.renewLeases({ owner: "owner-a", now: later(62_000), leaseMs: 60_000, refs })).toEqual(refs);
@@ -125,7 +157,14 @@ export function storeCases(store: () => PostgresStore): void {
     expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: 2 });
     const older = reg("30", "1", { bib: "999", modifiedAt: new Date("2025-01-01T00:00:00Z") });
     const newer = reg("31", "1", { bib: "42", modifiedAt: new Date("2026-03-01T00:00:00Z") });
-    const mixed = await s.commitPage({ owner: "owner-a", now: later(2000), runId, provider, eventIds: ["1", "2"], registrations: [older, newer] });
+    const mixed = await s.commitPage({
+      owner: "owner-a",
+      now: later(2000),
+      runId,
+      provider,
+      eventIds: ["1", "2"],
+      registrations: [older, newer],
+    });
     expect(mixed).toMatchObject({ inserted: 0, updated: 1, unchanged: 1 });
     const stored = await s.listRegistrations({ provider });
     expect(stored.map((r) => [r.registrationId, r.bib, r.updatedAt.getTime()])).toEqual([
@@ -148,12 +187,31 @@ export function storeCases(store: () => PostgresStore): void {
     });
     expect(r1.removed).toBe(2);
     const byId = new Map((await s.listRegistrations({ provider })).map((r) => [r.registrationId, r]));
-    expect(byId.get("40")).toMatchObject({ status: "transferred", removedReason: "transferred", newRegistrationId: "41", firstName: "Ada" });
+    expect(byId.get("40")).toMatchObject({
+      status: "transferred",
+      removedReason: "transferred",
+      newRegistrationId: "41",
+      firstName: "Ada",
+    });
     expect(byId.get("49")).toMatchObject({ status: "deferred", raw: { registration_id: "49", removed: "T" } });
     // The registration comes back with a newer modification; the old removal row, re-read
     // through the feed's overlap, must not flip it back.
-    await s.commitPage({ owner: "owner-a", now: later(2000), runId, provider, eventIds: ["1", "2"], registrations: [reg("40", "1", { modifiedAt: new Date("2026-04-01T00:00:00Z") })] });
-    const stale = await s.commitPage({ owner: "owner-a", now: later(3000), runId, provider, eventIds: ["1", "2"], removals: [rem("40", "1", { reason: "transferred", newRegistrationId: "41" })] });
+    await s.commitPage({
+      owner: "owner-a",
+      now: later(2000),
+      runId,
+      provider,
+      eventIds: ["1", "2"],
+      registrations: [reg("40", "1", { modifiedAt: new Date("2026-04-01T00:00:00Z") })],
+    });
+    const stale = await s.commitPage({
+      owner: "owner-a",
+      now: later(3000),
+      runId,
+      provider,
+      eventIds: ["1", "2"],
+      removals: [rem("40", "1", { reason: "transferred", newRegistrationId: "41" })],
+    });
     expect(stale.removed).toBe(0);
     expect((await s.listRegistrations({ provider, eventIds: ["1"] }))[0]).toMatchObject({ status: "active", removedReason: null });
   });
@@ -162,9 +220,13 @@ export function storeCases(store: () => PostgresStore): void {
     const s = store();
     const error = { name: "ProviderError", code: "PROVIDER", message: "boom", retryable: true };
     for (const runId of ["999999999", "not-a-number"]) {
-      await expect(s.failRun({ owner: "o", now: NOW, runId, provider: "p", eventIds: [], apiCalls: 0, error, states: [] })).rejects.toThrow(/run .* is unknown/);
+      await expect(s.failRun({ owner: "o", now: NOW, runId, provider: "p", eventIds: [], apiCalls: 0, error, states: [] })).rejects.toThrow(
+        /run .* is unknown/,
+      );
     }
-    await expect(s.finishDiscovery({ id: "x1", now: NOW, status: "succeeded", races: 0, newEvents: 0, apiCalls: 0 })).rejects.toBeInstanceOf(StoreError);
+    await expect(
+      s.finishDiscovery({ id: "x1", now: NOW, status: "succeeded", races: 0, newEvents: 0, apiCalls: 0 }),
+    ).rejects.toBeInstanceOf(StoreError);
   });
 
   it("migrate is idempotent and refuses a schema migrated by a newer version", async () => {

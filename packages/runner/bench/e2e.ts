@@ -38,9 +38,22 @@ async function world(name: string, callsPerHour?: number): Promise<World> {
   const key = fake.dataset.addKey("Bench Partner");
   const dir = await mkdtemp(join(tmpdir(), "p88-bench-"));
   const config = join(dir, "config.json");
-  const connection = { id: "bench", provider: "runsignup", apiKey: { env: "BENCH_KEY" }, apiSecret: { env: "BENCH_SECRET" }, baseUrl: fake.url, ...(callsPerHour ? { callsPerHour } : {}) };
+  const connection = {
+    id: "bench",
+    provider: "runsignup",
+    apiKey: { env: "BENCH_KEY" },
+    apiSecret: { env: "BENCH_SECRET" },
+    baseUrl: fake.url,
+    ...(callsPerHour ? { callsPerHour } : {}),
+  };
   await writeFile(config, JSON.stringify({ schema: db.schema, connections: [connection], http: { port: 0 } }));
-  const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DATABASE_URL: db.connectionString, BENCH_KEY: key.apiKey, BENCH_SECRET: key.apiSecret };
+  const env = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    DATABASE_URL: db.connectionString,
+    BENCH_KEY: key.apiKey,
+    BENCH_SECRET: key.apiSecret,
+  };
   const sql = await connectTestDatabase(db.connectionString);
   await runCli(["migrate", "--config", config], env);
   return {
@@ -60,7 +73,10 @@ async function world(name: string, callsPerHour?: number): Promise<World> {
 }
 
 /** Runs the built CLI under /usr/bin/time -v; returns its exit code and peak RSS (MiB). */
-function runCli(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; peakRssMiB: number | null; stdout: string }> {
+function runCli(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; peakRssMiB: number | null; stdout: string }> {
   return new Promise((resolve) => {
     const child = spawn("/usr/bin/time", ["-v", process.execPath, CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -75,15 +91,24 @@ function runCli(args: readonly string[], env: Record<string, string>): Promise<{
 }
 
 function spawnStart(w: World) {
-  return spawn(process.execPath, [CLI, "start", "--config", w.config, "--no-migrate", "--log-level", "warn"], { env: w.env, stdio: "ignore" });
+  return spawn(process.execPath, [CLI, "start", "--config", w.config, "--no-migrate", "--log-level", "warn"], {
+    env: w.env,
+    stdio: "ignore",
+  });
 }
 
-const pct = (sorted: readonly number[], p: number) => (sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
+const pct = (sorted: readonly number[], p: number) =>
+  sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function backfill(): Promise<void> {
   const w = await world("a");
-  const race = w.fake.dataset.addRace({ keys: [w.key], timezone: "America/Chicago", name: "Big City Marathon", events: [{ startsAt: new Date(Date.now() + 30 * 24 * HOUR) }] });
+  const race = w.fake.dataset.addRace({
+    keys: [w.key],
+    timezone: "America/Chicago",
+    name: "Big City Marathon",
+    events: [{ startsAt: new Date(Date.now() + 30 * 24 * HOUR) }],
+  });
   const eventId = race.events[0]!.eventId;
   for (let i = 0; i < N; i++) w.fake.dataset.create(eventId, {}, new Date(Date.now() - 86_400_000));
   const t0 = performance.now();
@@ -93,13 +118,21 @@ async function backfill(): Promise<void> {
   const stored = (await w.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${w.db.schema}".registrations`))[0]!.n;
   // The `once` did a discovery and the backfill (participants, then the removal feed), and, as
   // after every backfill that was not resumed, no separate reconciliation: the backfill is one.
-  console.log(`(a) full backfill of one ${N.toLocaleString("en-US")}-registration race with the built CLI (once, including start-up and discovery)`);
-  console.log(`    exit ${r.code}; wall ${seconds.toFixed(1)} s; participants calls ${participants.length} (expected ${Math.ceil(N / 2500)} at 2,500 a page); all calls ${w.fake.calls.length}; rows stored ${stored}; ${Math.round(stored / seconds)} rows/s; peak RSS ${r.peakRssMiB} MiB`);
+  console.log(
+    `(a) full backfill of one ${N.toLocaleString("en-US")}-registration race with the built CLI (once, including start-up and discovery)`,
+  );
+  console.log(
+    `    exit ${r.code}; wall ${seconds.toFixed(1)} s; participants calls ${participants.length} (expected ${Math.ceil(N / 2500)} at 2,500 a page); all calls ${w.fake.calls.length}; rows stored ${stored}; ${Math.round(stored / seconds)} rows/s; peak RSS ${r.peakRssMiB} MiB`,
+  );
   if (PARTS.includes("b")) {
     const rows = Number(process.env.BENCH_ORIGIN_ROWS ?? N);
     const o = await originBackfill(w.fake, w.key, race.raceId, eventId, w.sql, w.db.schema, rows);
-    console.log(`(b) the origin system's way: pages of 1,000, each row SELECTed then INSERTed on its own (autocommit), ${rows.toLocaleString("en-US")} rows`);
-    console.log(`    wall ${o.seconds.toFixed(1)} s; data calls ${o.calls}; ${Math.round(o.rows / o.seconds)} rows/s; ratio to (a): ${(o.seconds / seconds * (N / rows)).toFixed(1)}x slower per row`);
+    console.log(
+      `(b) the origin system's way: pages of 1,000, each row SELECTed then INSERTed on its own (autocommit), ${rows.toLocaleString("en-US")} rows`,
+    );
+    console.log(
+      `    wall ${o.seconds.toFixed(1)} s; data calls ${o.calls}; ${Math.round(o.rows / o.seconds)} rows/s; ratio to (a): ${((o.seconds / seconds) * (N / rows)).toFixed(1)}x slower per row`,
+    );
   }
   await w.close();
 }
@@ -110,14 +143,21 @@ async function freshness(label: string, races: number): Promise<void> {
   const rng = createRng(SEED);
   const events: number[] = [];
   for (let r = 0; r < races; r++) {
-    const race = w.fake.dataset.addRace({ keys: [w.key], timezone: "America/Denver", name: `Race ${r}`, events: [{ startsAt: new Date(Date.now() + (2 * HOUR + r * 60_000)) }] });
+    const race = w.fake.dataset.addRace({
+      keys: [w.key],
+      timezone: "America/Denver",
+      name: `Race ${r}`,
+      events: [{ startsAt: new Date(Date.now() + (2 * HOUR + r * 60_000)) }],
+    });
     events.push(race.events[0]!.eventId);
     for (let i = 0; i < 300; i++) w.fake.dataset.create(race.events[0]!.eventId, {}, new Date(Date.now() - 86_400_000));
   }
   const child = spawnStart(w);
   // Wait for every backfill, then measure from a clean state.
   for (;;) {
-    const n = (await w.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${w.db.schema}".sync_state WHERE backfilled_at IS NOT NULL`))[0]?.n ?? 0;
+    const n =
+      (await w.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${w.db.schema}".sync_state WHERE backfilled_at IS NOT NULL`))[0]
+        ?.n ?? 0;
     if (n === races) break;
     await sleep(500);
   }
@@ -166,15 +206,21 @@ async function freshness(label: string, races: number): Promise<void> {
   const calls = w.fake.calls.length - callsBefore;
   const got = latencies.filter((l): l is number => l !== null).sort((a, b) => a - b);
   const s = (ms: number | null) => (ms === null ? "-" : `${(ms / 1000).toFixed(1)} s`);
-  console.log(`(${label}) freshness: ${races} races, one high-tier event each, one connection (1,000 calls/h), ${MINUTES} min of changes (${changes.length})`);
-  console.log(`    change at the fake -> row committed: p50 ${s(pct(got, 50))}, p95 ${s(pct(got, 95))}, p99 ${s(pct(got, 99))}, max ${s(got.at(-1) ?? null)}; delivered ${got.length}/${changes.length}; API calls ${calls} (${(calls / Math.max(1, got.length)).toFixed(2)} per change delivered)`);
+  console.log(
+    `(${label}) freshness: ${races} races, one high-tier event each, one connection (1,000 calls/h), ${MINUTES} min of changes (${changes.length})`,
+  );
+  console.log(
+    `    change at the fake -> row committed: p50 ${s(pct(got, 50))}, p95 ${s(pct(got, 95))}, p99 ${s(pct(got, 99))}, max ${s(got.at(-1) ?? null)}; delivered ${got.length}/${changes.length}; API calls ${calls} (${(calls / Math.max(1, got.length)).toFixed(2)} per change delivered)`,
+  );
   const perEvent = events.map((e, i) => {
     const l = changes.map((c, k) => (c.event === e ? latencies[k] : undefined)).filter((x): x is number | null => x !== undefined);
     const ok = l.filter((x): x is number => x !== null).sort((a, b) => a - b);
     return { race: i, p95: pct(ok, 95), undelivered: l.filter((x) => x === null).length };
   });
   const behind = perEvent.filter((p) => p.undelivered > 0 || (p.p95 ?? 0) > 120_000);
-  console.log(`    races that fell behind (p95 over 2 min or a change undelivered): ${behind.length === 0 ? "none" : behind.map((b) => `race ${b.race} (p95 ${s(b.p95)}, undelivered ${b.undelivered})`).join(", ")}`);
+  console.log(
+    `    races that fell behind (p95 over 2 min or a change undelivered): ${behind.length === 0 ? "none" : behind.map((b) => `race ${b.race} (p95 ${s(b.p95)}, undelivered ${b.undelivered})`).join(", ")}`,
+  );
   await w.close();
 }
 

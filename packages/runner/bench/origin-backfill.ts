@@ -36,8 +36,18 @@ export async function originBackfill(
       const found = await sql.query(`SELECT 1 FROM ${table} WHERE registration_id = $1`, [id]);
       if (found.length === 0) {
         await sql.query(`INSERT INTO ${table} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
-          id, String(eventId), user.user_id ?? null, user.first_name ?? null, user.last_name ?? null, user.gender ?? null, user.dob ?? null,
-          p.age ?? null, p.bib_num ?? null, p.chip_num ?? null, user.email ?? null, JSON.stringify(p),
+          id,
+          String(eventId),
+          user.user_id ?? null,
+          user.first_name ?? null,
+          user.last_name ?? null,
+          user.gender ?? null,
+          user.dob ?? null,
+          p.age ?? null,
+          p.bib_num ?? null,
+          p.chip_num ?? null,
+          user.email ?? null,
+          JSON.stringify(p),
         ]);
       }
       rows++;

@@ -99,11 +99,14 @@ const connectionSchema = z.strictObject({
   includeQuestions: z.boolean().optional(),
   /** How much of each row's raw provider JSON is stored: "full" (default), "none", or { keep: [fields] }. */
   raw: z
-    .union([
-      z.literal("full"),
-      z.literal("none"),
-      z.strictObject({ keep: z.array(z.string().min(1, "must not be empty")).min(1, 'name at least one field, or use "none"') }),
-    ], { error: 'expected "full", "none" or { "keep": ["field", ...] }' })
+    .union(
+      [
+        z.literal("full"),
+        z.literal("none"),
+        z.strictObject({ keep: z.array(z.string().min(1, "must not be empty")).min(1, 'name at least one field, or use "none"') }),
+      ],
+      { error: 'expected "full", "none" or { "keep": ["field", ...] }' },
+    )
     .optional(),
 });
 
@@ -126,7 +129,12 @@ export const runsignupSchema = z.strictObject({
   connectTimeout: positiveDuration.optional(),
   headersTimeout: positiveDuration.optional(),
   bodyTimeout: positiveDuration.optional(),
-  maxResponseBytes: z.number().int("must be a whole number").min(1024, "must be at least 1024").max(2 ** 31 - 1, "must be below 2 GiB").optional(),
+  maxResponseBytes: z
+    .number()
+    .int("must be a whole number")
+    .min(1024, "must be at least 1024")
+    .max(2 ** 31 - 1, "must be below 2 GiB")
+    .optional(),
 });
 
 /**

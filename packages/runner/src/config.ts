@@ -1,6 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { ConfigError, resolveSchedule, SCHEDULE_OPTION_NAMES, Secret, type ConnectionInput, type HistoryInput, type ScheduleInput } from "@project88/core";
+import {
+  ConfigError,
+  resolveSchedule,
+  SCHEDULE_OPTION_NAMES,
+  Secret,
+  type ConnectionInput,
+  type HistoryInput,
+  type ScheduleInput,
+} from "@project88/core";
 import type { PgConnectionOptions } from "@project88/postgres-store";
 import type { z } from "zod";
 import { configFileSchema, scheduleFileKey, type ConfigFile, type SecretInput } from "./config-schema.js";
@@ -125,7 +133,8 @@ function toSchedule(file: ConfigFile["schedule"]): ScheduleInput {
   for (const name of SCHEDULE_OPTION_NAMES) {
     const value = values[scheduleFileKey(name)];
     if (value === undefined) continue;
-    out[name] = name === "tiers" ? (file.tiers ?? []).map((tier) => ({ name: tier.name, withinMs: tier.within, everyMs: tier.every })) : value;
+    out[name] =
+      name === "tiers" ? (file.tiers ?? []).map((tier) => ({ name: tier.name, withinMs: tier.within, everyMs: tier.every })) : value;
   }
   return out as ScheduleInput;
 }
@@ -155,12 +164,20 @@ function checkSchedule(schedule: ScheduleInput, source: string): void {
     resolveSchedule(schedule);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    throw configError(source, error.issues.map((issue) => ({ path: fileSchedulePath(issue.path), message: issue.message })));
+    throw configError(
+      source,
+      error.issues.map((issue) => ({ path: fileSchedulePath(issue.path), message: issue.message })),
+    );
   }
 }
 
 /** `database` settings in the store's terms; the TLS key is a secret like any other. */
-function toDatabaseOptions(file: ConfigFile["database"], env: Env, issues: { path: string; message: string }[], secrets: Secret[]): DatabaseOptions {
+function toDatabaseOptions(
+  file: ConfigFile["database"],
+  env: Env,
+  issues: { path: string; message: string }[],
+  secrets: Secret[],
+): DatabaseOptions {
   if (!file) return {};
   let ssl: DatabaseOptions["ssl"];
   if (typeof file.ssl === "object") {

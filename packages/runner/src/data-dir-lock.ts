@@ -77,7 +77,13 @@ export async function readLockOwner(dir: string): Promise<LockOwner | null> {
   try {
     const data = JSON.parse(await readFile(join(dir, LOCK_FILE), "utf8")) as Partial<LockOwner>;
     if (typeof data.pid !== "number" || typeof data.since !== "string") return null;
-    return { pid: data.pid, hostname: String(data.hostname ?? ""), command: String(data.command ?? "?"), since: data.since, http: typeof data.http === "string" ? data.http : undefined };
+    return {
+      pid: data.pid,
+      hostname: String(data.hostname ?? ""),
+      command: String(data.command ?? "?"),
+      since: data.since,
+      http: typeof data.http === "string" ? data.http : undefined,
+    };
   } catch {
     return null;
   }
@@ -104,7 +110,10 @@ export async function acquireDataDirLock(dir: string, options: AcquireLockOption
   let owner: LockOwner = { pid: process.pid, hostname: hostname(), command: options.command, since: new Date().toISOString() };
 
   const isStale = async (found: LockOwner | null): Promise<boolean> => {
-    const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const age = await stat(path).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
     if (age > staleMs) return true;
     // A record still being written (link makes it whole, so only a foreign writer) gets its refresh period.
     if (found === null) return age > refreshMs * 2;
@@ -138,18 +147,30 @@ export async function acquireDataDirLock(dir: string, options: AcquireLockOption
       if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
       throw error;
     }
-    const moved = await readFile(aside, "utf8").then((t) => JSON.parse(t) as Partial<LockOwner>, () => null);
+    const moved = await readFile(aside, "utf8").then(
+      (t) => JSON.parse(t) as Partial<LockOwner>,
+      () => null,
+    );
     if (found !== null && (moved?.pid !== found.pid || moved?.since !== found.since)) {
       // We moved a fresh lock: put it back and report its holder.
       await link(aside, path).catch(() => undefined);
       await rm(aside, { force: true });
       const holder = await readLockOwner(dir);
-      throw new DataDirLockedError(dir, holder ?? { pid: moved?.pid ?? 0, hostname: String(moved?.hostname ?? "?"), command: String(moved?.command ?? "?"), since: String(moved?.since ?? "?") });
+      throw new DataDirLockedError(
+        dir,
+        holder ?? {
+          pid: moved?.pid ?? 0,
+          hostname: String(moved?.hostname ?? "?"),
+          command: String(moved?.command ?? "?"),
+          since: String(moved?.since ?? "?"),
+        },
+      );
     }
     await rm(aside, { force: true });
   }
 
-  const ours = (found: LockOwner | null) => found !== null && found.pid === owner.pid && found.since === owner.since && found.hostname === owner.hostname;
+  const ours = (found: LockOwner | null) =>
+    found !== null && found.pid === owner.pid && found.since === owner.since && found.hostname === owner.hostname;
   // The refresh proves this holder alive to processes that cannot check its pid.
   const timer = setInterval(() => {
     const now = new Date();

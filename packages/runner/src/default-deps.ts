@@ -20,7 +20,9 @@ export async function openPostgresStore(args: OpenStoreArgs): Promise<OpenedStor
   try {
     if (lock !== null && args.dataDir !== null) await mkdir(args.dataDir, { recursive: true, mode: 0o700 });
     const store = await createPostgresStore({
-      ...(args.databaseUrl === null ? { pglite: { dataDir: args.dataDir ?? undefined } } : { connectionString: args.databaseUrl.reveal(), ...pgConnectionOptions(args.connection ?? {}) }),
+      ...(args.databaseUrl === null
+        ? { pglite: { dataDir: args.dataDir ?? undefined } }
+        : { connectionString: args.databaseUrl.reveal(), ...pgConnectionOptions(args.connection ?? {}) }),
       schema: args.schema,
       onWarning: args.onWarning,
       // The runner decides when to migrate (`--no-migrate`, `migrate`).
@@ -52,7 +54,8 @@ export const defaultDeps: RunnerDeps = {
     createRunSignupAdapter({
       ...settings.runsignup,
       onRequest: hooks.onRequest
-        ? (info) => hooks.onRequest?.({ connectionId: info.connectionId, status: info.status, durationMs: info.durationMs, error: info.error })
+        ? (info) =>
+            hooks.onRequest?.({ connectionId: info.connectionId, status: info.status, durationMs: info.durationMs, error: info.error })
         : undefined,
     }),
   ],

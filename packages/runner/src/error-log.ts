@@ -23,7 +23,9 @@ export interface ErrorLog {
  * Keeps the last `size` failures from engine events. Messages are secret-free by contract; they
  * are scrubbed once more against the configured secrets because this list is shown on a page.
  */
-export function createErrorLog(options: { readonly size?: number; readonly secrets?: readonly Secret[]; readonly now?: () => Date } = {}): ErrorLog {
+export function createErrorLog(
+  options: { readonly size?: number; readonly secrets?: readonly Secret[]; readonly now?: () => Date } = {},
+): ErrorLog {
   const size = options.size ?? 20;
   const secrets = options.secrets ?? [];
   const now = options.now ?? (() => new Date());
@@ -36,16 +38,52 @@ export function createErrorLog(options: { readonly size?: number; readonly secre
     list: () => entries,
     attach(engine) {
       const onSync = (e: { connectionId: string; raceId: string; eventIds: readonly string[]; error: { code: string; message: string } }) =>
-        push({ what: "sync", connectionId: e.connectionId, raceId: e.raceId, eventIds: e.eventIds, code: e.error.code, message: e.error.message });
+        push({
+          what: "sync",
+          connectionId: e.connectionId,
+          raceId: e.raceId,
+          eventIds: e.eventIds,
+          code: e.error.code,
+          message: e.error.message,
+        });
       const onDiscovery = (e: { connectionId: string; error: { code: string; message: string } | null }) => {
-        if (e.error) push({ what: "discovery", connectionId: e.connectionId, raceId: null, eventIds: [], code: e.error.code, message: e.error.message });
+        if (e.error)
+          push({
+            what: "discovery",
+            connectionId: e.connectionId,
+            raceId: null,
+            eventIds: [],
+            code: e.error.code,
+            message: e.error.message,
+          });
       };
       const onThrottled = (e: { connectionId: string; until: Date; reason: string }) =>
-        push({ what: "throttled", connectionId: e.connectionId, raceId: null, eventIds: [], code: "THROTTLED", message: `${e.reason} (paused until ${e.until.toISOString()})` });
+        push({
+          what: "throttled",
+          connectionId: e.connectionId,
+          raceId: null,
+          eventIds: [],
+          code: "THROTTLED",
+          message: `${e.reason} (paused until ${e.until.toISOString()})`,
+        });
       const onLease = (e: { events: readonly { eventId: string }[] }) =>
-        push({ what: "lease", connectionId: null, raceId: null, eventIds: e.events.map((x) => x.eventId), code: "LEASE_LOST", message: "lease lost; pass abandoned" });
+        push({
+          what: "lease",
+          connectionId: null,
+          raceId: null,
+          eventIds: e.events.map((x) => x.eventId),
+          code: "LEASE_LOST",
+          message: "lease lost; pass abandoned",
+        });
       const onEngine = (e: { phase: string; error: { code: string; message: string } }) =>
-        push({ what: "engine", connectionId: null, raceId: null, eventIds: [], code: e.error.code, message: `${e.phase}: ${e.error.message}` });
+        push({
+          what: "engine",
+          connectionId: null,
+          raceId: null,
+          eventIds: [],
+          code: e.error.code,
+          message: `${e.phase}: ${e.error.message}`,
+        });
       engine.on("sync:error", onSync);
       engine.on("engine:error", onEngine);
       engine.on("discovery:finish", onDiscovery);

@@ -12,7 +12,8 @@ function zoneName(instant: Date, timeZone: string): string {
   // en-US knows American abbreviations (MDT), en-GB European ones (BST); elsewhere keep the offset.
   const names = ["en-US", "en-GB"].map(
     (locale) =>
-      new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: "short" }).formatToParts(instant).find((p) => p.type === "timeZoneName")?.value ?? "",
+      new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: "short" }).formatToParts(instant).find((p) => p.type === "timeZoneName")
+        ?.value ?? "",
   );
   return names.find((n) => /^[A-Z]{2,5}$/.test(n)) ?? names[0] ?? timeZone;
 }
@@ -23,7 +24,14 @@ function zoneName(instant: Date, timeZone: string): string {
  * than failing the whole page.
  */
 export function formatInZone(instant: Date, timeZone: string): string {
-  const options: Intl.DateTimeFormatOptions = { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  const options: Intl.DateTimeFormatOptions = {
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  };
   let zone = timeZone;
   try {
     new Intl.DateTimeFormat("en-GB", { timeZone });

@@ -100,7 +100,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runne
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "text/plain", "method not allowed\n");
     if (path === "/healthz") return send(res, 200, "text/plain", "ok\n");
     if (options.token && !bearerMatches(req.headers.authorization, options.token)) {
-      return send(res, 401, "text/plain", "unauthorized: send Authorization: Bearer <http.token>\n", { "www-authenticate": 'Bearer realm="project88-sync"' });
+      return send(res, 401, "text/plain", "unauthorized: send Authorization: Bearer <http.token>\n", {
+        "www-authenticate": 'Bearer realm="project88-sync"',
+      });
     }
     switch (path) {
       case "/readyz": {
@@ -123,7 +125,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runne
       case "/plan": {
         const hours = Number(url.searchParams.get("hours") ?? "24");
         if (!options.plan) return send(res, 404, "text/plain", "not found\n");
-        if (!Number.isInteger(hours) || hours < 1 || hours > 168) return send(res, 400, "text/plain", "hours must be a whole number from 1 to 168\n");
+        if (!Number.isInteger(hours) || hours < 1 || hours > 168)
+          return send(res, 400, "text/plain", "hours must be a whole number from 1 to 168\n");
         return send(res, 200, "application/json", `${JSON.stringify(await options.plan(hours), null, 2)}\n`);
       }
       case "/":
@@ -169,7 +172,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runne
   });
   const bound = server.address() as AddressInfo;
   const wildcard = bound.address === "0.0.0.0" || bound.address === "::";
-  const host = wildcard ? (bound.family === "IPv6" ? "[::1]" : "127.0.0.1") : bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
+  const host = wildcard
+    ? bound.family === "IPv6"
+      ? "[::1]"
+      : "127.0.0.1"
+    : bound.family === "IPv6"
+      ? `[${bound.address}]`
+      : bound.address;
   return {
     port: bound.port,
     address: bound.address,

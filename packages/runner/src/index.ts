@@ -17,7 +17,16 @@ export {
 } from "./config.js";
 export { configFileSchema, type ConfigFile, type ConfigFileInput } from "./config-schema.js";
 export { parseDuration, formatDuration } from "./duration.js";
-export { createLogger, attachEngineLogging, openLogFile, REDACT_PATHS, type CreateLoggerOptions, type EngineEmitter, type LogFile, type Logger } from "./logging.js";
+export {
+  createLogger,
+  attachEngineLogging,
+  openLogFile,
+  REDACT_PATHS,
+  type CreateLoggerOptions,
+  type EngineEmitter,
+  type LogFile,
+  type Logger,
+} from "./logging.js";
 export { reloadConfiguration, settingsNeedingRestart, type ReloadArgs } from "./reload.js";
 export { createMetrics, type RunnerMetrics } from "./metrics.js";
 export { createErrorLog, type ErrorLog, type RecentError } from "./error-log.js";

@@ -64,7 +64,11 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   const scrubbable = (list: readonly Secret[]) => list.filter((s) => s.reveal().length >= MIN_SCRUB_LENGTH);
   const fixed = typeof given === "function" ? null : scrubbable(given);
   const scrub =
-    fixed === null ? (line: string) => redact(line, scrubbable((given as () => readonly Secret[])())) : fixed.length > 0 ? (line: string) => redact(line, fixed) : null;
+    fixed === null
+      ? (line: string) => redact(line, scrubbable((given as () => readonly Secret[])()))
+      : fixed.length > 0
+        ? (line: string) => redact(line, fixed)
+        : null;
   const destination = options.pretty
     ? pretty({ destination: options.stream, colorize: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname", sync: true })
     : options.stream;

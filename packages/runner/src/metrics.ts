@@ -26,10 +26,30 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
   const registry = new Registry();
   const registers = [registry];
 
-  const apiCalls = new Counter({ name: `${p}api_calls_total`, help: "API calls made, per connection and purpose.", labelNames: ["connection", "purpose"], registers });
-  const apiErrors = new Counter({ name: `${p}api_errors_total`, help: "Failed passes and discoveries, per connection and error code.", labelNames: ["connection", "code"], registers });
-  const passes = new Counter({ name: `${p}passes_total`, help: "Sync passes finished, per connection, kind and result.", labelNames: ["connection", "kind", "result"], registers });
-  const rows = new Counter({ name: `${p}rows_written_total`, help: "Registration rows by what the store did with them.", labelNames: ["kind"], registers });
+  const apiCalls = new Counter({
+    name: `${p}api_calls_total`,
+    help: "API calls made, per connection and purpose.",
+    labelNames: ["connection", "purpose"],
+    registers,
+  });
+  const apiErrors = new Counter({
+    name: `${p}api_errors_total`,
+    help: "Failed passes and discoveries, per connection and error code.",
+    labelNames: ["connection", "code"],
+    registers,
+  });
+  const passes = new Counter({
+    name: `${p}passes_total`,
+    help: "Sync passes finished, per connection, kind and result.",
+    labelNames: ["connection", "kind", "result"],
+    registers,
+  });
+  const rows = new Counter({
+    name: `${p}rows_written_total`,
+    help: "Registration rows by what the store did with them.",
+    labelNames: ["kind"],
+    registers,
+  });
   const duration = new Histogram({
     name: `${p}sync_duration_seconds`,
     help: "Duration of successful sync passes.",
@@ -43,20 +63,60 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
     labelNames: ["connection", "kind"],
     registers,
   });
-  const discoverySkipped = new Counter({ name: `${p}discovery_skipped_total`, help: "Races and events discovery could not read and skipped.", labelNames: ["connection"], registers });
-  const throttled = new Counter({ name: `${p}budget_throttled_total`, help: "Times a connection's budget was paused by the provider.", labelNames: ["connection"], registers });
+  const discoverySkipped = new Counter({
+    name: `${p}discovery_skipped_total`,
+    help: "Races and events discovery could not read and skipped.",
+    labelNames: ["connection"],
+    registers,
+  });
+  const throttled = new Counter({
+    name: `${p}budget_throttled_total`,
+    help: "Times a connection's budget was paused by the provider.",
+    labelNames: ["connection"],
+    registers,
+  });
   const engineErrors = new Counter({
     name: `${p}engine_errors_total`,
     help: "Errors the engine recovered from on its own (a store outage in the claim loop, say), per phase.",
     labelNames: ["phase"],
     registers,
   });
-  const overBudget = new Counter({ name: `${p}budget_over_total`, help: "Rounds whose due work exceeded a connection's budget.", labelNames: ["connection"], registers });
-  const tokens = new Gauge({ name: `${p}budget_tokens`, help: "Call tokens left in a connection's bucket.", labelNames: ["connection"], registers });
-  const callsLastHour = new Gauge({ name: `${p}budget_calls_last_hour`, help: "Calls granted to a connection in the last hour.", labelNames: ["connection"], registers });
-  const callsPerHour = new Gauge({ name: `${p}budget_calls_per_hour`, help: "A connection's hourly call budget.", labelNames: ["connection"], registers });
-  const inFlight = new Gauge({ name: `${p}budget_in_flight`, help: "Requests in flight per connection.", labelNames: ["connection"], registers });
-  const paused = new Gauge({ name: `${p}budget_paused`, help: "1 while a connection's budget is paused.", labelNames: ["connection"], registers });
+  const overBudget = new Counter({
+    name: `${p}budget_over_total`,
+    help: "Rounds whose due work exceeded a connection's budget.",
+    labelNames: ["connection"],
+    registers,
+  });
+  const tokens = new Gauge({
+    name: `${p}budget_tokens`,
+    help: "Call tokens left in a connection's bucket.",
+    labelNames: ["connection"],
+    registers,
+  });
+  const callsLastHour = new Gauge({
+    name: `${p}budget_calls_last_hour`,
+    help: "Calls granted to a connection in the last hour.",
+    labelNames: ["connection"],
+    registers,
+  });
+  const callsPerHour = new Gauge({
+    name: `${p}budget_calls_per_hour`,
+    help: "A connection's hourly call budget.",
+    labelNames: ["connection"],
+    registers,
+  });
+  const inFlight = new Gauge({
+    name: `${p}budget_in_flight`,
+    help: "Requests in flight per connection.",
+    labelNames: ["connection"],
+    registers,
+  });
+  const paused = new Gauge({
+    name: `${p}budget_paused`,
+    help: "1 while a connection's budget is paused.",
+    labelNames: ["connection"],
+    registers,
+  });
   const forbiddenRaces = new Gauge({
     name: `${p}forbidden_races`,
     help: "Races the provider refuses to a connection's credentials (permission denied), until discovery sees them again.",
@@ -74,7 +134,12 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
     labelNames: ["connection", "against"],
     registers,
   });
-  const lastDiscovery = new Gauge({ name: `${p}last_discovery_timestamp_seconds`, help: "When each connection's last discovery finished (Unix time).", labelNames: ["connection"], registers });
+  const lastDiscovery = new Gauge({
+    name: `${p}last_discovery_timestamp_seconds`,
+    help: "When each connection's last discovery finished (Unix time).",
+    labelNames: ["connection"],
+    registers,
+  });
   const requests = new Counter({
     name: `${p}http_requests_total`,
     help: "HTTP requests to providers, per connection, status and outcome (error includes provider errors sent with HTTP 200).",
@@ -168,7 +233,8 @@ export function createMetrics(options: { readonly prefix?: string } = {}): Runne
         if (finished) lastDiscovery.set(labels, finished.getTime() / 1000);
         if (typeof c.clockSkewMs === "number") clockSkew.set({ connection: c.id, against: "provider" }, c.clockSkewMs / 1000);
       }
-      if (typeof status.databaseClockSkewMs === "number") clockSkew.set({ connection: "", against: "database" }, status.databaseClockSkewMs / 1000);
+      if (typeof status.databaseClockSkewMs === "number")
+        clockSkew.set({ connection: "", against: "database" }, status.databaseClockSkewMs / 1000);
       // The status lists the working set; finished events are counted by the store's summary.
       eventsByTier.reset();
       eventsByTier.set({ tier: "done" }, status.summary.done);

@@ -39,7 +39,8 @@ export function scrubError<E extends Pick<SerializedError, "message">>(error: E 
 }
 
 /** Fields of a registration that describe a person, as a row problem names them (`dob`, `firstName`, `questions`). */
-const PERSONAL_FIELD_NAME = /dob|birth|name|email|phone|mobile|address|street|city|state|zip|postal|country|gender|age|team|bib|chip|question|answer|emergency|medical/i;
+const PERSONAL_FIELD_NAME =
+  /dob|birth|name|email|phone|mobile|address|street|city|state|zip|postal|country|gender|age|team|bib|chip|question|answer|emergency|medical/i;
 
 /**
  * A row problem fit for the status page: for a personal field its reason loses the value it
@@ -50,8 +51,10 @@ export function scrubProblem(problem: RowProblem): RowProblem {
   let reason = problem.reason;
   if (PERSONAL_FIELD_NAME.test(problem.field)) {
     // Reasons read `<field>? <value> is not ...` or `<value> is not ...`: the value goes.
-    reason = reason.replace(/^(?:([A-Za-z_]+) )?(.+?)( is (?:not|missing|too|longer|shorter)\b.*)$/s, (_m, name: string | undefined, _value: string, tail: string) =>
-      `${name !== undefined && PERSONAL_FIELD_NAME.test(name) ? `${name} ` : ""}${REDACTED}${tail}`,
+    reason = reason.replace(
+      /^(?:([A-Za-z_]+) )?(.+?)( is (?:not|missing|too|longer|shorter)\b.*)$/s,
+      (_m, name: string | undefined, _value: string, tail: string) =>
+        `${name !== undefined && PERSONAL_FIELD_NAME.test(name) ? `${name} ` : ""}${REDACTED}${tail}`,
     );
   }
   return { ...problem, reason: scrubPersonal(reason) };

@@ -22,7 +22,8 @@ export interface ReloadArgs {
 export function settingsNeedingRestart(current: RunnerConfig, next: RunnerConfig): string[] {
   const changed: string[] = [];
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  if (current.databaseUrl?.reveal() !== next.databaseUrl?.reveal() || current.databaseSource !== next.databaseSource) changed.push("database");
+  if (current.databaseUrl?.reveal() !== next.databaseUrl?.reveal() || current.databaseSource !== next.databaseSource)
+    changed.push("database");
   if (current.schema !== next.schema) changed.push("schema");
   if (!same(current.schedule, next.schedule)) changed.push("schedule");
   if (!same(current.retention, next.retention)) changed.push("retention");
@@ -43,7 +44,10 @@ export async function reloadConfiguration(current: RunnerConfig, args: ReloadArg
     next = await loadConfig(path, { env: args.env, cwd: args.cwd });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    logger.error({ event: "config:refused", path, issues: error.issues }, `SIGHUP: configuration ${path} refused, nothing changed: ${error.message}`);
+    logger.error(
+      { event: "config:refused", path, issues: error.issues },
+      `SIGHUP: configuration ${path} refused, nothing changed: ${error.message}`,
+    );
     return current;
   }
   args.onSecrets?.(next);
@@ -51,15 +55,30 @@ export async function reloadConfiguration(current: RunnerConfig, args: ReloadArg
     const change = await args.engine.setConnections(next.connections);
     const restart = settingsNeedingRestart(current, next);
     logger.info(
-      { event: "config:reloaded", path, added: change.added, updated: change.updated, removed: change.removed, interrupted: change.interrupted, needsRestart: restart },
+      {
+        event: "config:reloaded",
+        path,
+        added: change.added,
+        updated: change.updated,
+        removed: change.removed,
+        interrupted: change.interrupted,
+        needsRestart: restart,
+      },
       `SIGHUP: configuration ${path} reloaded: ${describe(change)}`,
     );
-    if (restart.length > 0) logger.warn({ event: "config:restart-needed", path, settings: restart }, `SIGHUP: ${restart.join(", ")} changed in ${path}; these apply only after a restart`);
+    if (restart.length > 0)
+      logger.warn(
+        { event: "config:restart-needed", path, settings: restart },
+        `SIGHUP: ${restart.join(", ")} changed in ${path}; these apply only after a restart`,
+      );
     // Settings that need a restart stay as they run, so the next reload compares with what is in force.
     return { ...current, connections: next.connections, secrets: next.secrets };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    logger.error({ event: "config:refused", path, issues: error.issues }, `SIGHUP: configuration ${path} refused, nothing changed: ${error.message}`);
+    logger.error(
+      { event: "config:refused", path, issues: error.issues },
+      `SIGHUP: configuration ${path} refused, nothing changed: ${error.message}`,
+    );
     return current;
   }
 }

@@ -53,7 +53,9 @@ function commandHelp(command: Command): string {
     return [`  ${short}--${name}${arg}`, command.help[name] ?? ""] as const;
   });
   const width = Math.max(...flags.map(([f]) => f.length));
-  return [`${command.summary}`, "", `Usage: ${command.usage}`, "", "Options:", ...flags.map(([f, h]) => `${f.padEnd(width)}  ${h}`)].join("\n");
+  return [`${command.summary}`, "", `Usage: ${command.usage}`, "", "Options:", ...flags.map(([f, h]) => `${f.padEnd(width)}  ${h}`)].join(
+    "\n",
+  );
 }
 
 function isParseArgsError(error: unknown): boolean {
@@ -83,7 +85,9 @@ export async function runCli(argv: readonly string[], io: CliIo, deps?: RunnerDe
       return EXIT_OK;
     }
     if (parsed.positionals.length !== command.positionals) {
-      throw new UsageError(`expected ${command.positionals === 0 ? "no" : command.positionals} argument(s), got ${parsed.positionals.length}`);
+      throw new UsageError(
+        `expected ${command.positionals === 0 ? "no" : command.positionals} argument(s), got ${parsed.positionals.length}`,
+      );
     }
     const ctx: CommandContext = {
       name: command.name,
@@ -103,11 +107,19 @@ export async function runCli(argv: readonly string[], io: CliIo, deps?: RunnerDe
       return EXIT_USAGE;
     }
     if (error instanceof UsageError || isParseArgsError(error)) {
-      println(io.stderr, `project88-sync ${name}: ${(error as Error).message}\nUsage: ${command.usage}\nRun \`project88-sync ${name} --help\` for the options.`);
+      println(
+        io.stderr,
+        `project88-sync ${name}: ${(error as Error).message}\nUsage: ${command.usage}\nRun \`project88-sync ${name} --help\` for the options.`,
+      );
       return EXIT_USAGE;
     }
     // Library errors never carry a secret; anything else is reported by name and message only.
-    const label = error instanceof SyncError ? `${error.code}: ${error.message}` : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const label =
+      error instanceof SyncError
+        ? `${error.code}: ${error.message}`
+        : error instanceof Error
+          ? `${error.name}: ${error.message}`
+          : String(error);
     println(io.stderr, `project88-sync ${name}: failed: ${label}`);
     return EXIT_FAILED;
   }

@@ -72,7 +72,10 @@ export async function openRuntime(args: OpenRuntimeArgs): Promise<Runtime> {
   try {
     if (args.migrate) {
       const result = await opened.migrate();
-      logger.info({ applied: result.applied, version: result.version }, result.applied.length > 0 ? "migrations applied" : "schema up to date");
+      logger.info(
+        { applied: result.applied, version: result.version },
+        result.applied.length > 0 ? "migrations applied" : "schema up to date",
+      );
     }
     const metrics = createMetrics();
     const adapters = deps.createAdapters({ onRequest: (info) => metrics.observeRequest(info) }, { runsignup: config.runsignup });

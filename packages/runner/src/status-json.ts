@@ -119,7 +119,11 @@ export function toStatusJson(status: EngineStatus): StatusJson {
       pausedUntil: iso(c.pausedUntil),
       lastError: scrubError(c.lastError),
       lastDiscoveryAt: iso(c.lastDiscovery?.finishedAt),
-      forbiddenRaces: c.forbiddenRaces.map((r) => ({ ...r, since: r.since.toISOString(), error: { ...r.error, message: scrubPersonal(r.error.message) } })),
+      forbiddenRaces: c.forbiddenRaces.map((r) => ({
+        ...r,
+        since: r.since.toISOString(),
+        error: { ...r.error, message: scrubPersonal(r.error.message) },
+      })),
       clockSkewMs: c.clockSkewMs ?? null,
     })),
     problemRuns: (status.problemRuns ?? []).map((r) => ({

@@ -42,7 +42,9 @@ function relative(target: Date | null, now: Date): string {
 function eventRow(e: EventStatus, now: Date): string {
   const badges = [
     e.late ? `<span class="badge late">late</span>` : "",
-    e.failures > 0 ? `<span class="badge failing" title="${h(scrubPersonal(e.lastError?.message ?? ""))}">failing ×${h(e.failures)}</span>` : "",
+    e.failures > 0
+      ? `<span class="badge failing" title="${h(scrubPersonal(e.lastError?.message ?? ""))}">failing ×${h(e.failures)}</span>`
+      : "",
     e.backfilled ? "" : `<span class="badge backfill">backfilling</span>`,
     e.forbidden.length > 0
       ? `<span class="badge late" title="${h(e.forbidden.map((f) => scrubPersonal(f.error.message)).join("; "))}">forbidden for ${h(e.forbidden.map((f) => f.connectionId).join(", "))}</span>`
@@ -94,7 +96,10 @@ function budgetSection(status: EngineStatus): { html: string; css: string } {
     .map((c, index) => {
       const share = c.callsPerHour > 0 ? Math.min(1, c.callsLastHour / c.callsPerHour) : 0;
       widths.push(`#bar-${index}{width:${(share * 100).toFixed(1)}%}`);
-      const paused = c.pausedUntil && c.pausedUntil > status.now ? `<span class="badge late">paused ${h(relative(c.pausedUntil, status.now))}</span>` : "";
+      const paused =
+        c.pausedUntil && c.pausedUntil > status.now
+          ? `<span class="badge late">paused ${h(relative(c.pausedUntil, status.now))}</span>`
+          : "";
       const forbidden = c.forbiddenRaces
         .map(
           (r) =>

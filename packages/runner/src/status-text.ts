@@ -20,12 +20,20 @@ export function renderStatusText(input: StatusJson | EngineStatus, tierOrder: re
   const status = input.now instanceof Date ? toStatusJson(input as EngineStatus) : (input as StatusJson);
   const now = new Date(status.now);
   const date = (iso: string | null) => (iso === null ? null : new Date(iso));
-  const lines: string[] = [`project88-sync status at ${status.now} (${status.events.length} current events of ${status.summary.events}; ${status.summary.done} finished, ${status.summary.activeRegistrations} active registrations)`, "", "Connections:"];
+  const lines: string[] = [
+    `project88-sync status at ${status.now} (${status.events.length} current events of ${status.summary.events}; ${status.summary.done} finished, ${status.summary.activeRegistrations} active registrations)`,
+    "",
+    "Connections:",
+  ];
   for (const c of status.connections) {
     const paused = c.pausedUntil && new Date(c.pausedUntil) > now ? `, paused until ${c.pausedUntil}` : "";
     const error = c.lastError ? `, last error ${c.lastError.code}: ${scrubPersonal(c.lastError.message)}` : "";
-    const skew = notableSkew(c.clockSkewMs) ? `, ${describeSkew(c.clockSkewMs, c.provider)}${c.clockSkewMs > 0 ? " (cursors kept that much earlier)" : ""}` : "";
-    lines.push(`  ${c.id} (${c.provider}): ${c.callsLastHour}/${c.callsPerHour} calls in the last hour, ${Math.floor(c.tokens)} tokens${paused}${skew}${error}`);
+    const skew = notableSkew(c.clockSkewMs)
+      ? `, ${describeSkew(c.clockSkewMs, c.provider)}${c.clockSkewMs > 0 ? " (cursors kept that much earlier)" : ""}`
+      : "";
+    lines.push(
+      `  ${c.id} (${c.provider}): ${c.callsLastHour}/${c.callsPerHour} calls in the last hour, ${Math.floor(c.tokens)} tokens${paused}${skew}${error}`,
+    );
     for (const r of c.forbiddenRaces) {
       const via = r.rerouted ? "synced through another connection" : "NOT SYNCED by any connection";
       lines.push(`    FORBIDDEN race ${r.provider}:${r.raceId} ${r.raceName} since ${r.since} (${via}): ${scrubPersonal(r.error.message)}`);
@@ -39,7 +47,9 @@ export function renderStatusText(input: StatusJson | EngineStatus, tierOrder: re
     lines.push("", `Tier ${tier} (${events.length}):`);
     for (const e of events) {
       const forbidden = e.forbiddenConnectionIds.length > 0 ? `FORBIDDEN for ${e.forbiddenConnectionIds.join(",")}` : "";
-      const flags = [e.late ? "LATE" : "", e.failures > 0 ? `FAILING x${e.failures}` : "", e.backfilled ? "" : "backfilling", forbidden].filter(Boolean).join(" ");
+      const flags = [e.late ? "LATE" : "", e.failures > 0 ? `FAILING x${e.failures}` : "", e.backfilled ? "" : "backfilling", forbidden]
+        .filter(Boolean)
+        .join(" ");
       lines.push(
         `  ${e.provider}:${e.eventId}  ${e.raceName} / ${e.name}  starts ${formatInZone(new Date(e.startsAt), e.timezone)}  last ${rel(date(e.lastSuccessAt), now)}  next ${rel(date(e.nextSyncAt), now)}  ${e.registrations} registrations${flags ? `  ${flags}` : ""}`,
       );
@@ -52,7 +62,9 @@ export function renderStatusText(input: StatusJson | EngineStatus, tierOrder: re
     for (const r of problemRuns) {
       const first = r.sample[0];
       const example = first ? `, e.g. registration ${first.registrationId ?? "(no id)"}: ${first.reason}` : "";
-      lines.push(`  run ${r.runId} ${r.kind} race ${r.raceId} (${r.connectionId}) ${rel(date(r.startedAt), now)}: ${r.problems} problem(s)${example}`);
+      lines.push(
+        `  run ${r.runId} ${r.kind} race ${r.raceId} (${r.connectionId}) ${rel(date(r.startedAt), now)}: ${r.problems} problem(s)${example}`,
+      );
     }
   }
   return `${lines.join("\n")}\n`;
@@ -65,7 +77,9 @@ export function renderPlanText(plan: PlanReport): string {
     lines.push("", `${c.id} (budget ${c.callsPerHour} calls/hour):`);
     for (const hour of c.hours) {
       const share = hour.budget > 0 ? Math.round((hour.calls / hour.budget) * 100) : 0;
-      lines.push(`  ${hour.start.toISOString().slice(0, 16).replace("T", " ")} UTC  ${String(hour.calls).padStart(6)} / ${hour.budget}  ${String(share).padStart(3)}%${hour.over ? "  OVER BUDGET" : ""}`);
+      lines.push(
+        `  ${hour.start.toISOString().slice(0, 16).replace("T", " ")} UTC  ${String(hour.calls).padStart(6)} / ${hour.budget}  ${String(share).padStart(3)}%${hour.over ? "  OVER BUDGET" : ""}`,
+      );
     }
     if (c.lateEvents.length === 0) lines.push("  no event will be late");
     for (const e of c.lateEvents) {

@@ -40,14 +40,23 @@ describe("section 1: SIGKILL at random points, then restart", () => {
     rig = await createRig({ prefix: "rel_crash", seed });
     const key = rig.keys[0]!;
     const d = rig.fake.dataset;
-    const big = d.addRace({ keys: [key], timezone: "America/Chicago", name: "Big City Marathon", events: [{ startsAt: new Date(Date.now() + 30 * DAY), name: "Marathon" }] });
+    const big = d.addRace({
+      keys: [key],
+      timezone: "America/Chicago",
+      name: "Big City Marathon",
+      events: [{ startsAt: new Date(Date.now() + 30 * DAY), name: "Marathon" }],
+    });
     bigEvent = big.events[0]!.eventId;
     const registered = new Date(Date.now() - 3 * DAY);
     for (let i = 0; i < BIG; i++) d.create(bigEvent, {}, registered);
     smallEvents = [];
     for (let r = 0; r < 4; r++) {
       const starts = Date.now() + (r + 1) * 3_600_000;
-      const race = d.addRace({ keys: [key], timezone: ["America/Denver", "Europe/London", "Australia/Sydney", "Pacific/Honolulu"][r]!, events: [{ startsAt: new Date(starts) }, { startsAt: new Date(starts + 1_800_000) }] });
+      const race = d.addRace({
+        keys: [key],
+        timezone: ["America/Denver", "Europe/London", "Australia/Sydney", "Pacific/Honolulu"][r]!,
+        events: [{ startsAt: new Date(starts) }, { startsAt: new Date(starts + 1_800_000) }],
+      });
       for (const e of race.events) {
         smallEvents.push(e.eventId);
         for (let i = 0; i < 200; i++) d.create(e.eventId, {}, registered);
@@ -68,7 +77,11 @@ describe("section 1: SIGKILL at random points, then restart", () => {
 
   /** Events leased right now (only the process just killed can hold them: one runs at a time). */
   const heldLeases = async (): Promise<string[]> =>
-    (await rig.sql.query<{ event_id: string }>(`SELECT event_id FROM "${rig.db.schema}".sync_state WHERE lease_owner IS NOT NULL AND lease_expires_at > now()`)).map((r) => r.event_id);
+    (
+      await rig.sql.query<{ event_id: string }>(
+        `SELECT event_id FROM "${rig.db.schema}".sync_state WHERE lease_owner IS NOT NULL AND lease_expires_at > now()`,
+      )
+    ).map((r) => r.event_id);
 
   const passOf = (ids: readonly string[]) => (line: string) => line.includes('"sync:start"') && ids.some((id) => line.includes(`"${id}"`));
 
@@ -103,7 +116,11 @@ describe("section 1: SIGKILL at random points, then restart", () => {
     Promise.race([child.waitForLine(test).then(() => true), child.exited.then(() => false)]).catch(() => false);
 
   it("after every kill and restart the registrations table equals the fake exactly", async () => {
-    const perPhase: Record<Kill["phase"], number> = { backfill: Math.round(KILLS * 0.4), incremental: Math.round(KILLS * 0.4), discovery: KILLS - 2 * Math.round(KILLS * 0.4) };
+    const perPhase: Record<Kill["phase"], number> = {
+      backfill: Math.round(KILLS * 0.4),
+      incremental: Math.round(KILLS * 0.4),
+      discovery: KILLS - 2 * Math.round(KILLS * 0.4),
+    };
     const mode = (): Kill["restart"] => (rng.chance(0.35) ? "once" : "start");
 
     // Phase A: the big race's backfill, killed after 1-3 of its pages in this process plus 0-400 ms.
@@ -111,7 +128,10 @@ describe("section 1: SIGKILL at random points, then restart", () => {
     for (let i = 0; i < perPhase.backfill; i++) {
       const pages = rng.int(1, 3);
       let seen = 0;
-      const hit = await reached(child, (l) => l.includes('"sync:page"') && l.includes(`"${bigEvent}"`) && l.includes('"registrations"') && ++seen >= pages);
+      const hit = await reached(
+        child,
+        (l) => l.includes('"sync:page"') && l.includes(`"${bigEvent}"`) && l.includes('"registrations"') && ++seen >= pages,
+      );
       if (!hit) {
         // The backfill finished before this kill point: the kills left go to the next phase.
         perPhase.incremental += perPhase.backfill - i;
@@ -125,7 +145,13 @@ describe("section 1: SIGKILL at random points, then restart", () => {
 
     // Phase B: incremental passes while the fake keeps changing registrations.
     const mutator = setInterval(() => {
-      simulateActivity(rig.fake.dataset, { registrations: 1, modifications: 1, removals: rng.chance(0.4) ? 1 : 0, transfers: rng.chance(0.2) ? 1 : 0, eventIds: smallEvents });
+      simulateActivity(rig.fake.dataset, {
+        registrations: 1,
+        modifications: 1,
+        removals: rng.chance(0.4) ? 1 : 0,
+        transfers: rng.chance(0.2) ? 1 : 0,
+        eventIds: smallEvents,
+      });
     }, 100);
     try {
       for (let i = 0; i < perPhase.incremental; i++) {
@@ -148,13 +174,20 @@ describe("section 1: SIGKILL at random points, then restart", () => {
     if (child.child.exitCode === null) child.kill("SIGKILL");
     await child.exited;
     const newRaces = Array.from({ length: 12 }, (_, r) =>
-      rig.fake.dataset.addRace({ keys: [rig.keys[0]!], timezone: "America/New_York", events: [{ startsAt: new Date(Date.now() + (r + 2) * DAY) }] }),
+      rig.fake.dataset.addRace({
+        keys: [rig.keys[0]!],
+        timezone: "America/New_York",
+        events: [{ startsAt: new Date(Date.now() + (r + 2) * DAY) }],
+      }),
     );
-    for (const race of newRaces) for (let i = 0; i < 30; i++) rig.fake.dataset.create(race.events[0]!.eventId, {}, new Date(Date.now() - DAY));
+    for (const race of newRaces)
+      for (let i = 0; i < 30; i++) rig.fake.dataset.create(race.events[0]!.eventId, {}, new Date(Date.now() - DAY));
     // A discovery slot in the current minute is later than the one already served, so it is due.
     const slot = new Date().toISOString().slice(11, 16);
     await rig.configure({ schedule: { ...(await rig.schedule()), discoveryTimes: [slot] } });
-    rig.fake.faults.script(...Array.from({ length: 2 * perPhase.discovery + 2 }, () => ({ kind: "slow" as const, endpoint: "races" as const, delayMs: 1_500 })));
+    rig.fake.faults.script(
+      ...Array.from({ length: 2 * perPhase.discovery + 2 }, () => ({ kind: "slow" as const, endpoint: "races" as const, delayMs: 1_500 })),
+    );
     await rig.leasesFree();
     child = rig.spawnStart();
     for (let i = 0; i < perPhase.discovery; i++) {
@@ -181,7 +214,9 @@ describe("section 1: SIGKILL at random points, then restart", () => {
     }
     expect(diff).toEqual([]);
 
-    const events = await rig.sql.query<{ event_id: string; backfilled_at: Date | null }>(`SELECT event_id, backfilled_at FROM "${rig.db.schema}".sync_state`);
+    const events = await rig.sql.query<{ event_id: string; backfilled_at: Date | null }>(
+      `SELECT event_id, backfilled_at FROM "${rig.db.schema}".sync_state`,
+    );
     expect(events).toHaveLength(rig.fake.dataset.events.size);
     expect(events.filter((e) => e.backfilled_at === null)).toEqual([]);
 
@@ -196,16 +231,27 @@ describe("section 1: SIGKILL at random points, then restart", () => {
     expect(backfills.length).toBeGreaterThan(1); // it was interrupted at least once
     expect(done[0]!.api_calls).toBeLessThan(fullPages);
 
-    const takeovers = kills.map((k) => k.takeoverMs).filter((t): t is number => t !== null).sort((a, b) => a - b);
+    const takeovers = kills
+      .map((k) => k.takeoverMs)
+      .filter((t): t is number => t !== null)
+      .sort((a, b) => a - b);
     report("crash", {
       seed,
       kills: kills.length,
-      byPhase: Object.fromEntries((["backfill", "incremental", "discovery"] as const).map((p) => [p, kills.filter((k) => k.phase === p).length])),
+      byPhase: Object.fromEntries(
+        (["backfill", "incremental", "discovery"] as const).map((p) => [p, kills.filter((k) => k.phase === p).length]),
+      ),
       restarts: { start: kills.filter((k) => k.restart === "start").length, once: kills.filter((k) => k.restart === "once").length },
       bigRaceFullPages: fullPages,
       resumedBackfillCalls: done[0]!.api_calls,
       backfillRuns: backfills.length,
-      takeoverMs: { n: takeovers.length, min: takeovers[0], median: takeovers[Math.floor(takeovers.length / 2)], max: takeovers.at(-1), all: takeovers },
+      takeoverMs: {
+        n: takeovers.length,
+        min: takeovers[0],
+        median: takeovers[Math.floor(takeovers.length / 2)],
+        max: takeovers.at(-1),
+        all: takeovers,
+      },
       leaseMs: 4_000,
     });
     expect(kills.length).toBe(KILLS);

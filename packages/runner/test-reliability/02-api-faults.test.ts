@@ -41,12 +41,22 @@ describe("section 2: API faults", () => {
   beforeAll(async () => {
     ({ seed } = rngFor("api-faults"));
     // Responses slower than the 1.5 s request timeout; Retry-After of 1 s on 429 and error 14.
-    rig = await createRig({ prefix: "rel_faults", seed, keys: 2, config: { runsignup: { headersTimeout: "1500ms", bodyTimeout: "1500ms" } } });
+    rig = await createRig({
+      prefix: "rel_faults",
+      seed,
+      keys: 2,
+      config: { runsignup: { headersTimeout: "1500ms", bodyTimeout: "1500ms" } },
+    });
     for (const [k, key] of rig.keys.entries()) {
       for (let r = 0; r < 2; r++) {
         const starts = Date.now() + (2 + r + k) * HOUR;
-        const race = rig.fake.dataset.addRace({ keys: [key], timezone: ["America/Denver", "Europe/London"][r]!, events: [{ startsAt: new Date(starts) }, { startsAt: new Date(starts + 1_800_000) }] });
-        for (const e of race.events) for (let i = 0; i < 300; i++) rig.fake.dataset.create(e.eventId, {}, new Date(Date.now() - 86_400_000));
+        const race = rig.fake.dataset.addRace({
+          keys: [key],
+          timezone: ["America/Denver", "Europe/London"][r]!,
+          events: [{ startsAt: new Date(starts) }, { startsAt: new Date(starts + 1_800_000) }],
+        });
+        for (const e of race.events)
+          for (let i = 0; i < 300; i++) rig.fake.dataset.create(e.eventId, {}, new Date(Date.now() - 86_400_000));
       }
     }
     report("api-faults setup", { schema: rig.db.schema, seed, runs: RUNS });
@@ -60,7 +70,12 @@ describe("section 2: API faults", () => {
   });
 
   const states = async (): Promise<Map<string, StateRow>> =>
-    new Map((await rig.sql.query<StateRow>(`SELECT event_id, cursor_at, removals_cursor_at FROM "${rig.db.schema}".sync_state`)).map((r) => [r.event_id, r]));
+    new Map(
+      (await rig.sql.query<StateRow>(`SELECT event_id, cursor_at, removals_cursor_at FROM "${rig.db.schema}".sync_state`)).map((r) => [
+        r.event_id,
+        r,
+      ]),
+    );
   const ms = (d: Date | null) => (d === null ? null : new Date(d).getTime());
 
   it("with 20% of requests failing, repeated once runs converge to the exact dataset; failed passes are failed rows and move no cursor", async () => {
@@ -77,7 +92,10 @@ describe("section 2: API faults", () => {
       }
       const before = await states();
       const once = await rig.once();
-      const newRuns = await rig.sql.query<RunRow>(`SELECT id::text AS id, status, event_ids, error FROM "${rig.db.schema}".sync_runs WHERE id > $1 ORDER BY id`, [lastId]);
+      const newRuns = await rig.sql.query<RunRow>(
+        `SELECT id::text AS id, status, event_ids, error FROM "${rig.db.schema}".sync_runs WHERE id > $1 ORDER BY id`,
+        [lastId],
+      );
       lastId = Math.max(lastId, ...newRuns.map((r) => Number(r.id)));
       const after = await states();
 
@@ -89,7 +107,10 @@ describe("section 2: API faults", () => {
         expect(r.error?.code, `run ${r.id}`).toBeTruthy();
         expect(r.error?.message, `run ${r.id}`).toBeTruthy();
       }
-      const errorRunIds = once.logs.filter((l) => l.event === "sync:error").map((l) => String(l.runId)).sort();
+      const errorRunIds = once.logs
+        .filter((l) => l.event === "sync:error")
+        .map((l) => String(l.runId))
+        .sort();
       expect(bad.map((r) => r.id).sort()).toEqual(errorRunIds);
       expect(once.code, once.stderr).toBe(bad.length > 0 ? 1 : 0);
 
@@ -101,7 +122,11 @@ describe("section 2: API faults", () => {
         const a = after.get(id);
         // A first backfill attempt records its signpost as the cursor to resume from (never a later one).
         if (b === undefined || b.cursor_at === null) continue;
-        expect({ event: id, cursor: ms(a?.cursor_at ?? null), removals: ms(a?.removals_cursor_at ?? null) }).toEqual({ event: id, cursor: ms(b.cursor_at), removals: ms(b.removals_cursor_at) });
+        expect({ event: id, cursor: ms(a?.cursor_at ?? null), removals: ms(a?.removals_cursor_at ?? null) }).toEqual({
+          event: id,
+          cursor: ms(b.cursor_at),
+          removals: ms(b.removals_cursor_at),
+        });
       }
 
       if (runs >= MUTATING_RUNS) {
@@ -112,7 +137,14 @@ describe("section 2: API faults", () => {
     }
     const faults = new Set(rig.fake.calls.map((c) => c.fault).filter((f) => f !== null));
     const removals = [...rig.fake.dataset.events.keys()].flatMap((id) => rig.fake.dataset.removedOf(id));
-    report("api-faults", { seed, onceRuns: runs + 1, failedPasses, requests: rig.fake.calls.length, faulted: rig.fake.calls.filter((c) => c.fault !== null).length, kinds: [...faults] });
+    report("api-faults", {
+      seed,
+      onceRuns: runs + 1,
+      failedPasses,
+      requests: rig.fake.calls.length,
+      faulted: rig.fake.calls.filter((c) => c.fault !== null).length,
+      kinds: [...faults],
+    });
     expect(diff).toEqual([]);
     expect(failedPasses).toBeGreaterThan(0);
     expect([...faults].sort()).toEqual([...KINDS].sort());
@@ -145,7 +177,12 @@ describe("section 2: API faults", () => {
     const stopAt = Date.now();
     expect(await Promise.race([child.exited, pause(15_000).then(() => "hung")])).toBe(0);
     const gaps = finishGaps(child, rig.fake.dataset, k1, t);
-    report("throttle", { k0CallsAfter: k0After.length, k1CallsAfter: k1After.length, k1MaxGapMs: Math.max(...gaps.values()), sigtermExitMs: Date.now() - stopAt });
+    report("throttle", {
+      k0CallsAfter: k0After.length,
+      k1CallsAfter: k1After.length,
+      k1MaxGapMs: Math.max(...gaps.values()),
+      sigtermExitMs: Date.now() - stopAt,
+    });
     expect(k0After).toEqual([]);
     expect(k1After.length).toBeGreaterThanOrEqual(6);
     for (const [event, gap] of gaps) expect(gap, `partner-1 event ${event}`).toBeLessThan(ON_TIME_MS);
@@ -164,7 +201,11 @@ describe("section 2: a revoked key and a forbidden race (issue 8) leave the rest
     rig = await createRig({ prefix: "rel_revoked", seed, keys: 3 });
     for (const [k, key] of rig.keys.entries()) {
       for (let r = 0; r < 2; r++) {
-        const race = rig.fake.dataset.addRace({ keys: [key], timezone: "America/New_York", events: [{ startsAt: new Date(Date.now() + (2 + r + k) * HOUR) }] });
+        const race = rig.fake.dataset.addRace({
+          keys: [key],
+          timezone: "America/New_York",
+          events: [{ startsAt: new Date(Date.now() + (2 + r + k) * HOUR) }],
+        });
         for (let i = 0; i < 100; i++) rig.fake.dataset.create(race.events[0]!.eventId, {}, new Date(Date.now() - 86_400_000));
       }
     }
@@ -198,7 +239,11 @@ describe("section 2: a revoked key and a forbidden race (issue 8) leave the rest
 
     const healthyGaps = finishGaps(child, rig.fake.dataset, healthy, t + 3_000);
     const sharedGaps = finishGaps(child, rig.fake.dataset, shared, t + 3_000, [forbiddenRace.raceId]);
-    report("revoked-forbidden", { healthyMaxGapMs: Math.max(...healthyGaps.values()), otherRaceMaxGapMs: Math.max(...sharedGaps.values()), sigtermExitMs: exitMs });
+    report("revoked-forbidden", {
+      healthyMaxGapMs: Math.max(...healthyGaps.values()),
+      otherRaceMaxGapMs: Math.max(...sharedGaps.values()),
+      sigtermExitMs: exitMs,
+    });
     expect(code).toBe(0);
     expect(exitMs).toBeLessThan(5_000 + 2_000); // --shutdown-timeout 5s, plus closing
     expect(healthyGaps.size).toBe(2);

@@ -27,11 +27,20 @@ describe("section 5: bad provider responses", () => {
   /** A race of two events, 40 rows each; `fields` makes row 20 of the first event bad. */
   const addCase = (name: string, fields: Record<string, unknown> = {}): Case => {
     const d = rig.fake.dataset;
-    const race = d.addRace({ keys: [rig.keys[0]!], timezone: "America/Denver", name: `Bad input: ${name}`, events: [{ startsAt: new Date(Date.now() + 3 * HOUR) }, { startsAt: new Date(Date.now() + 3 * HOUR + 1_800_000) }] });
+    const race = d.addRace({
+      keys: [rig.keys[0]!],
+      timezone: "America/Denver",
+      name: `Bad input: ${name}`,
+      events: [{ startsAt: new Date(Date.now() + 3 * HOUR) }, { startsAt: new Date(Date.now() + 3 * HOUR + 1_800_000) }],
+    });
     let bad: FakeRegistration | undefined;
     for (let i = 0; i < 40; i++) {
       for (const [n, e] of race.events.entries()) {
-        const row = d.create(e.eventId, n === 0 && i === 20 ? (fields as Partial<FakeRegistration>) : {}, new Date(Date.now() - 86_400_000));
+        const row = d.create(
+          e.eventId,
+          n === 0 && i === 20 ? (fields as Partial<FakeRegistration>) : {},
+          new Date(Date.now() - 86_400_000),
+        );
         if (n === 0 && i === 20) bad = row;
       }
     }
@@ -59,8 +68,18 @@ describe("section 5: bad provider responses", () => {
     const notJson = addCase("non-JSON body");
     rewrite(notJson, () => "<html><body>Service Temporarily Unavailable</body></html>");
     const huge = addCase("20 MB body");
-    rewrite(huge, (body) => body.replace(`"registration_id":${huge.bad.registrationId},`, `"registration_id":${huge.bad.registrationId},"padding":"${"x".repeat(20 * 1024 * 1024)}",`));
-    clean = rig.fake.dataset.addRace({ keys: [rig.keys[0]!], timezone: "Europe/London", name: "Clean race", events: [{ startsAt: new Date(Date.now() + 5 * HOUR) }] });
+    rewrite(huge, (body) =>
+      body.replace(
+        `"registration_id":${huge.bad.registrationId},`,
+        `"registration_id":${huge.bad.registrationId},"padding":"${"x".repeat(20 * 1024 * 1024)}",`,
+      ),
+    );
+    clean = rig.fake.dataset.addRace({
+      keys: [rig.keys[0]!],
+      timezone: "Europe/London",
+      name: "Clean race",
+      events: [{ startsAt: new Date(Date.now() + 5 * HOUR) }],
+    });
     for (let i = 0; i < 40; i++) rig.fake.dataset.create(clean.events[0]!.eventId, {}, new Date(Date.now() - 86_400_000));
     // Two runs: the second retries whatever failed in the first.
     await rig.once();
@@ -78,12 +97,23 @@ describe("section 5: bad provider responses", () => {
   const eventsOf = (race: FakeRace) => race.events.map((e) => e.eventId);
   /** Differences between the store and the fake for a race, the bad row's own lines left out. */
   const othersDiff = async (c: Case, badIds: readonly string[] = [String(c.bad.registrationId)]) =>
-    (await rig.diff(eventsOf(c.race))).filter((line) => !badIds.some((id) => line.startsWith(`${id}.`) || line.startsWith(`missing ${id} `) || line.startsWith(`extra ${id} `)));
+    (await rig.diff(eventsOf(c.race))).filter(
+      (line) => !badIds.some((id) => line.startsWith(`${id}.`) || line.startsWith(`missing ${id} `) || line.startsWith(`extra ${id} `)),
+    );
   /** Everything the store says about a race's passes and a registration: where a recorded problem must show. */
   const recorded = async (raceId: number, registrationId: string): Promise<string> => {
-    const runs = await rig.sql.query<{ t: string }>(`SELECT row_to_json(r)::text AS t FROM "${rig.db.schema}".sync_runs r WHERE race_id = $1`, [String(raceId)]);
-    const row = await rig.sql.query<{ t: string }>(`SELECT (to_jsonb(g) - 'raw')::text AS t FROM "${rig.db.schema}".registrations g WHERE registration_id = $1`, [registrationId]);
-    const tables = await rig.sql.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name LIKE '%problem%'`, [rig.db.schema]);
+    const runs = await rig.sql.query<{ t: string }>(
+      `SELECT row_to_json(r)::text AS t FROM "${rig.db.schema}".sync_runs r WHERE race_id = $1`,
+      [String(raceId)],
+    );
+    const row = await rig.sql.query<{ t: string }>(
+      `SELECT (to_jsonb(g) - 'raw')::text AS t FROM "${rig.db.schema}".registrations g WHERE registration_id = $1`,
+      [registrationId],
+    );
+    const tables = await rig.sql.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name LIKE '%problem%'`,
+      [rig.db.schema],
+    );
     const extra: string[] = [];
     for (const { table_name } of tables) {
       const rows = await rig.sql.query<{ t: string }>(`SELECT row_to_json(p)::text AS t FROM "${rig.db.schema}"."${table_name}" p`);
@@ -92,7 +122,12 @@ describe("section 5: bad provider responses", () => {
     return [...runs.map((r) => r.t), ...row.map((r) => r.t), ...extra].join("\n");
   };
   const stored = async (registrationId: string) =>
-    (await rig.sql.query<Record<string, unknown>>(`SELECT *, dob::text AS dob FROM "${rig.db.schema}".registrations WHERE registration_id = $1`, [registrationId]))[0];
+    (
+      await rig.sql.query<Record<string, unknown>>(
+        `SELECT *, dob::text AS dob FROM "${rig.db.schema}".registrations WHERE registration_id = $1`,
+        [registrationId],
+      )
+    )[0];
 
   it("a clean race beside them is stored exactly", async () => {
     expect(await rig.diff(eventsOf(clean))).toEqual([]);
@@ -172,7 +207,9 @@ describe("section 5: bad provider responses", () => {
         }
       }
       expect(await rig.diff(eventsOf(clean))).toEqual([]);
-      const stuck = await rig.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${rig.db.schema}".sync_runs WHERE status = 'running'`);
+      const stuck = await rig.sql.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "${rig.db.schema}".sync_runs WHERE status = 'running'`,
+      );
       expect(stuck[0]?.n).toBe(0);
     });
   }
@@ -180,9 +217,24 @@ describe("section 5: bad provider responses", () => {
 
 describe("section 5: bad configurations, through the real CLI", () => {
   const cases: [string, Record<string, unknown>, string, string][] = [
-    ["unknown provider", { id: "a", provider: "chronotrack", apiKey: "k", apiSecret: "s" }, "connections[0].provider", "unsupported provider"],
-    ["non-https base URL to a remote host", { id: "a", provider: "runsignup", apiKey: "k", apiSecret: "s", baseUrl: "http://runsignup.com/Rest" }, "connections[0].baseUrl", "https"],
-    ["missing secret variable", { id: "a", provider: "runsignup", apiKey: { env: "NO_SUCH_KEY_VAR" }, apiSecret: "s" }, "connections[0].apiKey", "NO_SUCH_KEY_VAR"],
+    [
+      "unknown provider",
+      { id: "a", provider: "chronotrack", apiKey: "k", apiSecret: "s" },
+      "connections[0].provider",
+      "unsupported provider",
+    ],
+    [
+      "non-https base URL to a remote host",
+      { id: "a", provider: "runsignup", apiKey: "k", apiSecret: "s", baseUrl: "http://runsignup.com/Rest" },
+      "connections[0].baseUrl",
+      "https",
+    ],
+    [
+      "missing secret variable",
+      { id: "a", provider: "runsignup", apiKey: { env: "NO_SUCH_KEY_VAR" }, apiSecret: "s" },
+      "connections[0].apiKey",
+      "NO_SUCH_KEY_VAR",
+    ],
   ];
   for (const [name, connection, path, words] of cases) {
     it(`${name}: exit 2 naming ${path}; nothing touches the database`, async () => {
@@ -201,7 +253,13 @@ describe("section 5: bad configurations, through the real CLI", () => {
 
   it("a duplicate connection id: exit 2 naming it", async () => {
     const c = { provider: "runsignup", apiKey: "k", apiSecret: "s" };
-    const file = await writeConfig({ connections: [{ id: "a", ...c }, { id: "a", ...c }], http: { port: 0 } });
+    const file = await writeConfig({
+      connections: [
+        { id: "a", ...c },
+        { id: "a", ...c },
+      ],
+      http: { port: 0 },
+    });
     try {
       const r = await runCliProcess(["once", "--config", file.path], { DATABASE_URL: "postgres://postgres@127.0.0.1:5432/test" });
       expect(r.code).toBe(2);
@@ -228,7 +286,11 @@ describe("section 5: the fake's clock 90 s behind the host's (issue 8)", () => {
     const { seed } = rngFor("clock-skew");
     const dataset = new FakeDataset({ seed, now: () => new Date(Date.now() - 90_000) });
     rig = await createRig({ prefix: "rel_skew", seed, fake: { dataset } });
-    const race = dataset.addRace({ keys: [rig.keys[0]!], timezone: "America/New_York", events: [{ startsAt: new Date(Date.now() + 2 * HOUR) }] });
+    const race = dataset.addRace({
+      keys: [rig.keys[0]!],
+      timezone: "America/New_York",
+      events: [{ startsAt: new Date(Date.now() + 2 * HOUR) }],
+    });
     const eventId = race.events[0]!.eventId;
     for (let i = 0; i < 50; i++) dataset.create(eventId, {}, new Date(Date.now() - 86_400_000));
     const child = await rig.start();

@@ -18,12 +18,16 @@ const LOCK_MS = 12_000;
 describe("section 3: a statement hanging behind a lock", () => {
   let rig: Rig;
   let failed = false;
-  let eventIds: number[] = [];
+  const eventIds: number[] = [];
   beforeAll(async () => {
     const { seed } = rngFor("db-lock");
     rig = await createRig({ prefix: "rel_lock", seed });
     for (let r = 0; r < 3; r++) {
-      const race = rig.fake.dataset.addRace({ keys: [rig.keys[0]!], timezone: "America/Chicago", events: [{ startsAt: new Date(Date.now() + (2 + r) * 3_600_000) }] });
+      const race = rig.fake.dataset.addRace({
+        keys: [rig.keys[0]!],
+        timezone: "America/Chicago",
+        events: [{ startsAt: new Date(Date.now() + (2 + r) * 3_600_000) }],
+      });
       eventIds.push(race.events[0]!.eventId);
       for (let i = 0; i < 200; i++) rig.fake.dataset.create(race.events[0]!.eventId, {}, new Date(Date.now() - 86_400_000));
     }
@@ -39,7 +43,10 @@ describe("section 3: a statement hanging behind a lock", () => {
   it("does not hang the runner past its statement timeout; it keeps running and catches up after", async () => {
     await rig.configure({ database: { statementTimeout: `${STATEMENT_TIMEOUT_MS}ms` } });
     const port = await freePort();
-    const runner = spawnCli(["start", "--config", rig.configPath, "--no-migrate", "--log-level", "debug", "--port", String(port), "--shutdown-timeout", "5s"], rig.env);
+    const runner = spawnCli(
+      ["start", "--config", rig.configPath, "--no-migrate", "--log-level", "debug", "--port", String(port), "--shutdown-timeout", "5s"],
+      rig.env,
+    );
     await runner.waitForLine((l) => l.includes('"engine:start"'));
     while ((await rig.diff(eventIds)).length > 0) await pause(200);
 
@@ -70,7 +77,9 @@ describe("section 3: a statement hanging behind a lock", () => {
       await pause(250);
     }
     await watcher.end();
-    const errorsWhileLocked = runner.logs().filter((l) => l.event === "sync:error" && Number(l.time) >= lockedAt && Number(l.time) <= lockedAt + LOCK_MS);
+    const errorsWhileLocked = runner
+      .logs()
+      .filter((l) => l.event === "sync:error" && Number(l.time) >= lockedAt && Number(l.time) <= lockedAt + LOCK_MS);
     const firstError = errorsWhileLocked[0];
     await locker.query("ROLLBACK");
     await locker.end();

@@ -59,7 +59,10 @@ describe("section 4: three processes, four connections, registrations changing",
         engine: { lease: "10s", poll: "250ms" },
         runsignup: { headersTimeout: "10s", bodyTimeout: "10s" },
         schedule: {
-          tiers: [{ name: "high", within: "4h", every: "10s" }, { name: "low", every: "20s" }],
+          tiers: [
+            { name: "high", within: "4h", every: "10s" },
+            { name: "low", every: "20s" },
+          ],
           removalsEveryPassWithin: "4h",
           removalsEvery: "20s",
           overlap: "2s",
@@ -73,10 +76,22 @@ describe("section 4: three processes, four connections, registrations changing",
     for (let r = 0; r < races; r++) {
       const high = r % 5 === 0;
       const starts = Date.now() + (high ? rng.int(1, 3) * HOUR : rng.int(2, 20) * 24 * HOUR);
-      const race = rig.fake.dataset.addRace({ keys: [rig.keys[r % 4]!], timezone: "America/New_York", events: [{ startsAt: new Date(starts) }, { startsAt: new Date(starts + 1_800_000) }] });
-      for (const e of race.events) for (let i = 0; i < perEvent; i++) rig.fake.dataset.create(e.eventId, {}, new Date(Date.now() - 2 * 86_400_000));
+      const race = rig.fake.dataset.addRace({
+        keys: [rig.keys[r % 4]!],
+        timezone: "America/New_York",
+        events: [{ startsAt: new Date(starts) }, { startsAt: new Date(starts + 1_800_000) }],
+      });
+      for (const e of race.events)
+        for (let i = 0; i < perEvent; i++) rig.fake.dataset.create(e.eventId, {}, new Date(Date.now() - 2 * 86_400_000));
     }
-    report("load setup", { schema: rig.db.schema, seed, events: races * 2, registrations: rig.fake.dataset.registrationCount, seconds: SECONDS, processes: PROCESSES });
+    report("load setup", {
+      schema: rig.db.schema,
+      seed,
+      events: races * 2,
+      registrations: rig.fake.dataset.registrationCount,
+      seconds: SECONDS,
+      processes: PROCESSES,
+    });
   });
   afterEach((ctx) => {
     if (ctx.task.result?.state === "fail") failed = true;
@@ -89,14 +104,22 @@ describe("section 4: three processes, four connections, registrations changing",
   it("every event synced, never by two processes at once, every key inside its budget, the database equal to the fake", async () => {
     const began = Date.now();
     for (let i = 0; i < PROCESSES; i++) children.push(await rig.start());
-    const mutator = setInterval(() => simulateActivity(rig.fake.dataset, { registrations: 3, modifications: 3, removals: 1, transfers: 1 }), 500);
+    const mutator = setInterval(
+      () => simulateActivity(rig.fake.dataset, { registrations: 3, modifications: 3, removals: 1, transfers: 1 }),
+      500,
+    );
     await pause(SECONDS * 1_000);
     clearInterval(mutator);
     const mutatedUntil = Date.now();
     // Every event (low tier every 20 s) gets a successful pass, and a removal feed, that began after the last change
     // (a cheap query: the comparison itself reads every row, and this process serves the fake).
     const behind = async () =>
-      (await rig.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${rig.db.schema}".sync_state WHERE last_success_at IS NULL OR cursor_at < $1 OR removals_cursor_at IS NULL OR removals_cursor_at < $1`, [new Date(mutatedUntil + 1_000)]))[0]!.n;
+      (
+        await rig.sql.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM "${rig.db.schema}".sync_state WHERE last_success_at IS NULL OR cursor_at < $1 OR removals_cursor_at IS NULL OR removals_cursor_at < $1`,
+          [new Date(mutatedUntil + 1_000)],
+        )
+      )[0]!.n;
     while ((await behind()) > 0 && Date.now() - mutatedUntil < 60_000) await pause(1_000);
     const diff = await rig.diff();
     const cpu = children.map((c) => cpuSeconds(c.child.pid));
@@ -125,7 +148,9 @@ describe("section 4: three processes, four connections, registrations changing",
 
     expect(codes).toEqual(Array(PROCESSES).fill(0));
     expect(diff).toEqual([]);
-    const states = await rig.sql.query<{ event_id: string; last_success_at: Date | null }>(`SELECT event_id, last_success_at FROM "${rig.db.schema}".sync_state`);
+    const states = await rig.sql.query<{ event_id: string; last_success_at: Date | null }>(
+      `SELECT event_id, last_success_at FROM "${rig.db.schema}".sync_state`,
+    );
     expect(states).toHaveLength(rig.fake.dataset.events.size);
     expect(states.filter((s) => s.last_success_at === null)).toEqual([]);
     expect(byOwner.size, "every process did work").toBe(PROCESSES);
@@ -139,12 +164,16 @@ describe("section 4: three processes, four connections, registrations changing",
     const overlaps: string[] = [];
     for (const [event, list] of intervals) {
       list.sort((a, b) => a[0] - b[0]);
-      for (let i = 1; i < list.length; i++) if (list[i]![0] < list[i - 1]![1]) overlaps.push(`${event}: ${list[i - 1]![2]} and ${list[i]![2]}`);
+      for (let i = 1; i < list.length; i++)
+        if (list[i]![0] < list[i - 1]![1]) overlaps.push(`${event}: ${list[i - 1]![2]} and ${list[i]![2]}`);
     }
     expect(overlaps).toEqual([]);
 
     for (const [i, key] of rig.keys.entries()) {
-      expect(calls[i]!.filter((c) => c.throttled !== null), `key ${i} throttled by the fake`).toEqual([]);
+      expect(
+        calls[i]!.filter((c) => c.throttled !== null),
+        `key ${i} throttled by the fake`,
+      ).toEqual([]);
       expect(maxRollingHour(calls[i]!)).toBeLessThanOrEqual(CALLS_PER_HOUR);
       expect(rig.fake.maxInFlight(key)).toBeLessThanOrEqual(2);
     }

@@ -33,7 +33,12 @@ describe("section 6: stored start instants through the CLI", () => {
     const { seed } = rngFor("timezones");
     rig = await createRig({ prefix: "rel_tz", seed });
     for (const s of STARTS) {
-      const race = rig.fake.dataset.addRace({ keys: [rig.keys[0]!], timezone: s.zone, name: `${s.zone} ${s.local}`, events: [{ startsAt: new Date(s.utc) }] });
+      const race = rig.fake.dataset.addRace({
+        keys: [rig.keys[0]!],
+        timezone: s.zone,
+        name: `${s.zone} ${s.local}`,
+        events: [{ startsAt: new Date(s.utc) }],
+      });
       for (let i = 0; i < 5; i++) rig.fake.dataset.create(race.events[0]!.eventId, {}, new Date(Date.now() - 86_400_000));
     }
   });
@@ -68,7 +73,9 @@ describe("section 6: tiers change at the right instants (engine, manual clock)",
       timezone: s.zone,
       nextDate: null,
       raw: null,
-      events: [{ provider: "scripted", eventId: `e${i}`, raceId: `r${i}`, name: s.local, startsAt: new Date(s.utc), endsAt: null, raw: null }],
+      events: [
+        { provider: "scripted", eventId: `e${i}`, raceId: `r${i}`, name: s.local, startsAt: new Date(s.utc), endsAt: null, raw: null },
+      ],
     }));
     const adapter = createScriptedAdapter({ clock, dataset: { races, registrations: [] } });
     const store = createMemoryStore();
@@ -78,7 +85,13 @@ describe("section 6: tiers change at the right instants (engine, manual clock)",
       clock,
       connections: [{ id: "c1", provider: "scripted", credentials: { key: secret("k") }, callsPerHour: 100_000, burst: 1_000 }],
       // The default tiers' boundaries (24 h, 4 h) with longer intervals, so 25 days run in seconds.
-      schedule: { tiers: [{ name: "high", withinMs: 4 * 3_600_000, everyMs: 15 * 60_000 }, { name: "medium", withinMs: 24 * 3_600_000, everyMs: 60 * 60_000 }, { name: "low", everyMs: 240 * 60_000 }] },
+      schedule: {
+        tiers: [
+          { name: "high", withinMs: 4 * 3_600_000, everyMs: 15 * 60_000 },
+          { name: "medium", withinMs: 24 * 3_600_000, everyMs: 60 * 60_000 },
+          { name: "low", everyMs: 240 * 60_000 },
+        ],
+      },
       owner: "tz-test",
       // No polling: the engine wakes when work it scheduled falls due, which is what is tested.
       pollMs: 3_600_000,
@@ -94,13 +107,19 @@ describe("section 6: tiers change at the right instants (engine, manual clock)",
     const misses: string[] = [];
     for (const [i, s] of STARTS.entries()) {
       const at = starts.filter((x) => x.eventIds.includes(`e${i}`)).map((x) => x.at);
-      for (const [tier, hours] of [["medium", 24], ["high", 4]] as const) {
+      for (const [tier, hours] of [
+        ["medium", 24],
+        ["high", 4],
+      ] as const) {
         const boundary = Date.parse(s.utc) - hours * 3_600_000;
         // A pass starts at the boundary; in high, passes follow every 15 min.
-        if (!at.some((t) => t >= boundary && t <= boundary + 1_000)) misses.push(`${s.zone} ${s.local}: no pass as it entered ${tier} at ${new Date(boundary).toISOString()}`);
+        if (!at.some((t) => t >= boundary && t <= boundary + 1_000))
+          misses.push(`${s.zone} ${s.local}: no pass as it entered ${tier} at ${new Date(boundary).toISOString()}`);
       }
       const highGaps = at.filter((t) => t >= Date.parse(s.utc) - 4 * 3_600_000 && t <= Date.parse(s.utc));
-      for (let k = 1; k < highGaps.length; k++) if (highGaps[k]! - highGaps[k - 1]! > 15 * 60_000 + 1_000) misses.push(`${s.zone} ${s.local}: a ${highGaps[k]! - highGaps[k - 1]!} ms gap in high`);
+      for (let k = 1; k < highGaps.length; k++)
+        if (highGaps[k]! - highGaps[k - 1]! > 15 * 60_000 + 1_000)
+          misses.push(`${s.zone} ${s.local}: a ${highGaps[k]! - highGaps[k - 1]!} ms gap in high`);
     }
     report("timezones", { passes: starts.length, events: STARTS.length });
     expect(misses).toEqual([]);

@@ -41,7 +41,14 @@ describe.skipIf(!ENABLED)("section 3: PostgreSQL restarts while start runs", () 
     const { seed } = rngFor("pg-restart");
     rig = await createRig({ prefix: "rel_pgrestart", seed });
     for (let r = 0; r < 3; r++) {
-      const race = rig.fake.dataset.addRace({ keys: [rig.keys[0]!], timezone: "Australia/Sydney", events: [{ startsAt: new Date(Date.now() + (2 + r) * 3_600_000) }, { startsAt: new Date(Date.now() + (2 + r) * 3_600_000 + 1_800_000) }] });
+      const race = rig.fake.dataset.addRace({
+        keys: [rig.keys[0]!],
+        timezone: "Australia/Sydney",
+        events: [
+          { startsAt: new Date(Date.now() + (2 + r) * 3_600_000) },
+          { startsAt: new Date(Date.now() + (2 + r) * 3_600_000 + 1_800_000) },
+        ],
+      });
       for (const e of race.events) for (let i = 0; i < 300; i++) rig.fake.dataset.create(e.eventId, {}, new Date(Date.now() - 86_400_000));
     }
   });
@@ -57,10 +64,15 @@ describe.skipIf(!ENABLED)("section 3: PostgreSQL restarts while start runs", () 
     const port = await freePort();
     const child = await rig.start(["--port", String(port)]);
     while ((await rig.diff()).length > 0) await pause(250);
-    const mutator = setInterval(() => simulateActivity(rig.fake.dataset, { registrations: 2, modifications: 2, removals: 1, transfers: 1 }), 250);
+    const mutator = setInterval(
+      () => simulateActivity(rig.fake.dataset, { registrations: 2, modifications: 2, removals: 1, transfers: 1 }),
+      250,
+    );
     const seen: { at: number; readyz: number; healthz: number }[] = [];
     const probe = setInterval(() => {
-      void Promise.all([status(port, "/readyz"), status(port, "/healthz")]).then(([readyz, healthz]) => seen.push({ at: Date.now(), readyz, healthz }));
+      void Promise.all([status(port, "/readyz"), status(port, "/healthz")]).then(([readyz, healthz]) =>
+        seen.push({ at: Date.now(), readyz, healthz }),
+      );
     }, 200);
     let restartedAt = 0;
     let backAt = 0;
@@ -93,7 +105,12 @@ describe.skipIf(!ENABLED)("section 3: PostgreSQL restarts while start runs", () 
         diff = await rig.diff().catch(() => ["database not reachable yet"]);
       }
       const notReady = seen.filter((s) => s.at >= restartedAt && s.readyz !== 200);
-      report("pg-restart", { restartMs: backAt - restartedAt, readyAgainAfterMs: readyAgainAt - backAt, notReadyProbes: notReady.length, probes: seen.length });
+      report("pg-restart", {
+        restartMs: backAt - restartedAt,
+        readyAgainAfterMs: readyAgainAt - backAt,
+        notReadyProbes: notReady.length,
+        probes: seen.length,
+      });
       expect(notReady.length, "/readyz said not ready while PostgreSQL was down").toBeGreaterThan(0);
       expect(seen.filter((s) => s.at >= restartedAt).every((s) => s.healthz === 200)).toBe(true);
       expect(child.child.exitCode, "the runner kept running").toBeNull();

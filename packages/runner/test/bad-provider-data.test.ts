@@ -25,7 +25,14 @@ describe("bad provider data over loopback into PostgreSQL", () => {
   const engines: SyncEngine[] = [];
 
   function engine(log: { name: string; payload: unknown }[]): SyncEngine {
-    const e = createSyncEngine({ adapters: [adapter], store, connections: [fake.connection(key, { id: "partner" })], clock, owner: `test-${engines.length}`, maxClockSkewMs: null });
+    const e = createSyncEngine({
+      adapters: [adapter],
+      store,
+      connections: [fake.connection(key, { id: "partner" })],
+      clock,
+      owner: `test-${engines.length}`,
+      maxClockSkewMs: null,
+    });
     for (const name of ["sync:invalid", "sync:finish", "sync:error", "discovery:finish"] as const) {
       e.on(name, (payload: EngineEvents[typeof name]) => log.push({ name, payload }));
     }
@@ -65,8 +72,15 @@ describe("bad provider data over loopback into PostgreSQL", () => {
     // Page 2 (rows 2500..4999): fields that fail their checks, a raw document too deep to serialise, exact text.
     dataset.malformed.participant(id(2600), (row) => ({ ...row, user: { ...(row.user as object), dob: "0000-00-00" } }));
     dataset.malformed.participant(id(2601), (row) => ({ ...row, age: "" }));
-    dataset.malformed.participant(id(2602), (row) => ({ ...row, user: { ...(row.user as object), first_name: "Ro\u0000bert" }, registration_date: "31/31/2026 99:99" }));
-    dataset.malformed.participant(id(2603), (row) => ({ ...row, deep: dataset.malformed.literal(`${"[".repeat(20_000)}${"]".repeat(20_000)}`) }));
+    dataset.malformed.participant(id(2602), (row) => ({
+      ...row,
+      user: { ...(row.user as object), first_name: "Ro\u0000bert" },
+      registration_date: "31/31/2026 99:99",
+    }));
+    dataset.malformed.participant(id(2603), (row) => ({
+      ...row,
+      deep: dataset.malformed.literal(`${"[".repeat(20_000)}${"]".repeat(20_000)}`),
+    }));
     const names = { first_name: `O'Brien "Bob" 🏃‍♀️ \ud800`, last_name: "Robert'); DROP TABLE registrations;--" };
     dataset.malformed.participant(id(2604), (row) => ({ ...row, user: { ...(row.user as object), ...names } }));
     const exact = { first_name: `O'Brien "Bob" 🏃‍♀️`, last_name: "x'; SELECT pg_sleep(10); --" };
@@ -91,11 +105,20 @@ describe("bad provider data over loopback into PostgreSQL", () => {
     expect(byId.get(String(id(2600)))?.raw).toMatchObject({ user: { dob: "0000-00-00" } });
     expect(byId.get(String(id(2601)))).toMatchObject({ age: null, problems: [{ field: "age" }], raw: { age: "" } });
     expect(byId.get(String(id(2602)))).toMatchObject({ firstName: null, registeredAt: null });
-    expect(byId.get(String(id(2602)))?.problems.map((p) => p.field).sort()).toEqual(["firstName", "raw", "registeredAt"]);
+    expect(
+      byId
+        .get(String(id(2602)))
+        ?.problems.map((p) => p.field)
+        .sort(),
+    ).toEqual(["firstName", "raw", "registeredAt"]);
     expect(byId.get(String(id(2602)))?.raw).toMatchObject({ user: { first_name: "Ro\ufffdbert" } });
     expect(byId.get(String(id(2603)))?.problems.map((p) => p.field)).toEqual(["raw"]);
     // A lone surrogate cannot be stored: the name is null, raw keeps it as U+FFFD; quotes, emoji and SQL-looking text are kept exactly.
-    expect(byId.get(String(id(2604)))).toMatchObject({ firstName: null, lastName: names.last_name, raw: { user: { first_name: `O'Brien "Bob" 🏃‍♀️ \ufffd` } } });
+    expect(byId.get(String(id(2604)))).toMatchObject({
+      firstName: null,
+      lastName: names.last_name,
+      raw: { user: { first_name: `O'Brien "Bob" 🏃‍♀️ \ufffd` } },
+    });
     expect(byId.get(String(id(2604)))?.problems.map((p) => p.field)).toEqual(["firstName", "raw"]);
 
     const [run] = (await store.listRuns({ eventId: String(eventId) })).filter((r) => r.kind === "backfill");
@@ -116,7 +139,9 @@ describe("bad provider data over loopback into PostgreSQL", () => {
     dataset.modify(id(3000), { firstName: "Changed" });
     const second = await e.runOnce();
     expect(second.passes.map((p) => [p.kind, p.ok])).toEqual([["incremental", true]]);
-    expect((await store.listRegistrations({ provider: "runsignup" })).find((r) => r.registrationId === String(id(3000)))?.firstName).toBe("Changed");
+    expect((await store.listRegistrations({ provider: "runsignup" })).find((r) => r.registrationId === String(id(3000)))?.firstName).toBe(
+      "Changed",
+    );
   }, 120_000);
 
   it("a provider error_msg with a NUL fails the run visibly: the sync_runs row is failed with a clean message, not left running", async () => {
@@ -144,7 +169,11 @@ describe("bad provider data over loopback into PostgreSQL", () => {
 
   it("discovery skips a race with an unknown time zone and an event with an unreadable start, reports them, and stores the rest", async () => {
     const other = dataset.addKey("Other");
-    const good = dataset.addRace({ keys: [other], timezone: "America/New_York", events: [{ startsAt: new Date(now + 86_400_000) }, { startsAt: new Date(now + 90_000_000) }] });
+    const good = dataset.addRace({
+      keys: [other],
+      timezone: "America/New_York",
+      events: [{ startsAt: new Date(now + 86_400_000) }, { startsAt: new Date(now + 90_000_000) }],
+    });
     const badZone = dataset.addRace({ keys: [other], timezone: "America/Denver", events: [{ startsAt: new Date(now + 86_400_000) }] });
     dataset.malformed.race(badZone.raceId, (r) => ({ ...r, timezone: "Mars/Olympus\u0000Mons" }));
     dataset.malformed.race(good.raceId, (r) => ({
@@ -152,7 +181,14 @@ describe("bad provider data over loopback into PostgreSQL", () => {
       events: (r.events as Record<string, unknown>[]).map((ev, i) => (i === 1 ? { ...ev, start_time: "tomorrow-ish" } : ev)),
     }));
     const log: { name: string; payload: unknown }[] = [];
-    const e = createSyncEngine({ adapters: [adapter], store, connections: [fake.connection(other, { id: "other" })], clock, owner: "discovery-test", maxClockSkewMs: null });
+    const e = createSyncEngine({
+      adapters: [adapter],
+      store,
+      connections: [fake.connection(other, { id: "other" })],
+      clock,
+      owner: "discovery-test",
+      maxClockSkewMs: null,
+    });
     engines.push(e);
     e.on("discovery:finish", (p) => log.push({ name: "discovery:finish", payload: p }));
     await e.discover();

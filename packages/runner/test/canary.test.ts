@@ -22,13 +22,23 @@ describe("a canary secret never leaks", () => {
     const dataset = new FakeDataset({ seed: 3 });
     const keys = KEYS.map((apiKey, i) => dataset.addKey(`Partner ${i}`, { apiKey, apiSecret: CANARY }));
     for (const [i, key] of keys.entries()) {
-      const race = dataset.addRace({ keys: [key], timezone: i === 0 ? "America/Denver" : "Europe/London", events: [{ startsAt: new Date(Date.now() + 2 * 3_600_000) }, { startsAt: new Date(Date.now() + 50 * 3_600_000) }] });
+      const race = dataset.addRace({
+        keys: [key],
+        timezone: i === 0 ? "America/Denver" : "Europe/London",
+        events: [{ startsAt: new Date(Date.now() + 2 * 3_600_000) }, { startsAt: new Date(Date.now() + 50 * 3_600_000) }],
+      });
       for (const event of race.events) for (let n = 0; n < 40; n++) dataset.create(event.eventId, {}, new Date(Date.now() - 86_400_000));
     }
     fake = await startFakeRunSignup({ dataset });
     config = await writeConfig({
       schema: db.schema,
-      connections: KEYS.map((_, i) => ({ id: `p${i}`, provider: "runsignup", apiKey: { env: i === 0 ? "K_A" : "K_B" }, apiSecret: { env: "SECRET" }, baseUrl: fake.url })),
+      connections: KEYS.map((_, i) => ({
+        id: `p${i}`,
+        provider: "runsignup",
+        apiKey: { env: i === 0 ? "K_A" : "K_B" },
+        apiSecret: { env: "SECRET" },
+        baseUrl: fake.url,
+      })),
     });
     store = await createPostgresStore({ connectionString: db.connectionString, schema: db.schema, migrate: false });
   });
@@ -74,7 +84,9 @@ describe("a canary secret never leaks", () => {
     const plan = await runCliProcess(["plan", "--config", config.path], dbEnv);
     outputs.push(status.stdout, status.stderr, plan.stdout, plan.stderr);
 
-    const { stdout: dump } = await promisify(execFile)("pg_dump", ["--data-only", `--schema=${db.schema}`, db.connectionString], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout: dump } = await promisify(execFile)("pg_dump", ["--data-only", `--schema=${db.schema}`, db.connectionString], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
     expect(dump).toContain("registrations");
     const everything = [...outputs, dump].join("\n");
     expect(everything.length).toBeGreaterThan(10_000);

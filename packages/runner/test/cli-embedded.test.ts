@@ -25,7 +25,9 @@ describe("without a database URL", () => {
     const once = await runCliProcess(["once", "--config", config.path], env, config.dir);
     expect(once.stderr).toBe("");
     expect(once.code).toBe(0);
-    expect(once.logs.some((l) => String(l.msg).includes(`embedded PGlite database under ${join(config.dir, ".project88-sync")}`))).toBe(true);
+    expect(once.logs.some((l) => String(l.msg).includes(`embedded PGlite database under ${join(config.dir, ".project88-sync")}`))).toBe(
+      true,
+    );
     expect((await stat(join(config.dir, ".project88-sync", "pgdata"))).isDirectory()).toBe(true);
     const status = await runCliProcess(["status", "--json", "--config", config.path], env, config.dir);
     expect(status.code).toBe(0);
@@ -34,7 +36,11 @@ describe("without a database URL", () => {
   }, 90_000);
 
   it("an unreachable database is exit code 1, not 2", async () => {
-    const r = await runCliProcess(["status", "--config", config.path], { ...env, DATABASE_URL: "postgres://postgres@127.0.0.1:1/none" }, config.dir);
+    const r = await runCliProcess(
+      ["status", "--config", config.path],
+      { ...env, DATABASE_URL: "postgres://postgres@127.0.0.1:1/none" },
+      config.dir,
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("failed");
   }, 30_000);

@@ -31,7 +31,15 @@ describe("start reloads its configuration and reopens its log file on SIGHUP", (
   beforeAll(async () => {
     db = await createTestSchema({ prefix: "runner_reload" });
     fake = await startFakeRunSignup({
-      season: { seed: 5, partners: 2, racesPerPartner: 1, eventsPerRace: 1, registrationsPerEvent: 20, timezones: TEST_ZONES, startOffsetsHours: [30] },
+      season: {
+        seed: 5,
+        partners: 2,
+        racesPerPartner: 1,
+        eventsPerRace: 1,
+        registrationsPerEvent: 20,
+        timezones: TEST_ZONES,
+        startOffsetsHours: [30],
+      },
     });
     dir = await writeConfig({});
     store = await createPostgresStore({ connectionString: db.connectionString, schema: db.schema, migrate: false });
@@ -47,10 +55,15 @@ describe("start reloads its configuration and reopens its log file on SIGHUP", (
   it("adds, refuses, removes; logs ids only; keeps writing after logrotate", async () => {
     const season = seasonConnections(fake);
     const [first, second] = season.connections;
-    const configFor = (connections: unknown[], extra: object = {}) => writeFile(dir.path, JSON.stringify({ schema: db.schema, connections, http: { port: 0 }, ...extra }));
+    const configFor = (connections: unknown[], extra: object = {}) =>
+      writeFile(dir.path, JSON.stringify({ schema: db.schema, connections, http: { port: 0 }, ...extra }));
     const logFile = join(dir.dir, "logs", "sync.log");
     await configFor([first]);
-    const child = spawnCli(["start", "--config", dir.path, "--log-file", logFile], { ...season.env, DATABASE_URL: db.connectionString }, dir.dir);
+    const child = spawnCli(
+      ["start", "--config", dir.path, "--log-file", logFile],
+      { ...season.env, DATABASE_URL: db.connectionString },
+      dir.dir,
+    );
     const seen = async (test: (l: Record<string, unknown>) => boolean, path = logFile) => (await lines(path)).some(test);
     try {
       await eventually(() => seen((l) => l.event === "sync:finish" && l.connectionId === "partner-0"), "partner-0's first pass");
@@ -59,8 +72,14 @@ describe("start reloads its configuration and reopens its log file on SIGHUP", (
       // Add partner-1: discovered and synced without a restart.
       await configFor([first, second]);
       child.kill("SIGHUP");
-      await eventually(() => seen((l) => l.event === "config:reloaded" && JSON.stringify(l.added) === '["partner-1"]'), "the reload adding partner-1");
-      await eventually(async () => (await store.listEvents()).some((e) => e.connectionIds.includes("partner-1") && e.state.backfilledAt !== null), "partner-1's backfill");
+      await eventually(
+        () => seen((l) => l.event === "config:reloaded" && JSON.stringify(l.added) === '["partner-1"]'),
+        "the reload adding partner-1",
+      );
+      await eventually(
+        async () => (await store.listEvents()).some((e) => e.connectionIds.includes("partner-1") && e.state.backfilledAt !== null),
+        "partner-1's backfill",
+      );
 
       // An invalid file is refused with its path and problem; nothing changes.
       await configFor([{ ...(first as object), callsPerHour: -1 }, second]);
@@ -75,7 +94,10 @@ describe("start reloads its configuration and reopens its log file on SIGHUP", (
       await rename(logFile, `${logFile}.1`);
       await configFor([second]);
       child.kill("SIGHUP");
-      await eventually(() => seen((l) => l.event === "config:reloaded" && JSON.stringify(l.removed) === '["partner-0"]'), "the reload removing partner-0 (in the new file)");
+      await eventually(
+        () => seen((l) => l.event === "config:reloaded" && JSON.stringify(l.removed) === '["partner-0"]'),
+        "the reload removing partner-0 (in the new file)",
+      );
       expect(await seen((l) => l.event === "signal:hangup")).toBe(true);
       expect(await seen((l) => l.event === "engine:start", `${logFile}.1`)).toBe(true);
       expect(await seen((l) => l.event === "engine:start")).toBe(false);
@@ -89,7 +111,9 @@ describe("start reloads its configuration and reopens its log file on SIGHUP", (
       for (const value of Object.values(season.env)) expect(all).not.toContain(value);
     } catch (error) {
       failed = true;
-      throw new Error(`${(error as Error).message}\nstderr:\n${child.stderr().slice(-2000)}\nlog:\n${(await readFile(logFile, "utf8").catch(() => "")).slice(-3000)}`);
+      throw new Error(
+        `${(error as Error).message}\nstderr:\n${child.stderr().slice(-2000)}\nlog:\n${(await readFile(logFile, "utf8").catch(() => "")).slice(-3000)}`,
+      );
     }
   }, 120_000);
 });

@@ -20,11 +20,24 @@ describe("project88-sync against the fake RunSignUp and PostgreSQL", () => {
   beforeAll(async () => {
     db = await createTestSchema({ prefix: "runner_sync" });
     fake = await startFakeRunSignup({
-      season: { seed: 11, partners: 2, racesPerPartner: 3, eventsPerRace: 2, registrationsPerEvent: 250, timezones: TEST_ZONES, startOffsetsHours: [0.5, 3, 20, 30, 72, 24 * 30] },
+      season: {
+        seed: 11,
+        partners: 2,
+        racesPerPartner: 3,
+        eventsPerRace: 2,
+        registrationsPerEvent: 250,
+        timezones: TEST_ZONES,
+        startOffsetsHours: [0.5, 3, 20, 30, 72, 24 * 30],
+      },
     });
     const season = seasonConnections(fake);
     // Removals every pass for every event, so one `sync` shows refunds and transfers at once.
-    config = await writeConfig({ schema: db.schema, connections: season.connections, schedule: { removalsEveryPassWithin: "365d" }, http: { port: 0 } });
+    config = await writeConfig({
+      schema: db.schema,
+      connections: season.connections,
+      schedule: { removalsEveryPassWithin: "365d" },
+      http: { port: 0 },
+    });
     env = { ...season.env, DATABASE_URL: db.connectionString };
     store = await createPostgresStore({ connectionString: db.connectionString, schema: db.schema, migrate: false });
   });
@@ -102,13 +115,19 @@ describe("project88-sync against the fake RunSignUp and PostgreSQL", () => {
     expect(byId.get(String(added.registrationId))?.status).toBe("active");
     expect(byId.get(String(a!.registrationId))?.lastName).toBe("Changed-Name");
     expect(byId.get(String(b!.registrationId))?.status).toBe("removed");
-    expect(byId.get(String(c!.registrationId))).toMatchObject({ status: "transferred", newRegistrationId: String(transfer.registration.registrationId) });
+    expect(byId.get(String(c!.registrationId))).toMatchObject({
+      status: "transferred",
+      newRegistrationId: String(transfer.registration.registrationId),
+    });
   }, 60_000);
 
   it("status --json and plan --json describe every event and connection", async () => {
     const status = await runCliProcess(["status", "--json", "--config", config.path], env);
     expect(status.code).toBe(0);
-    const doc = JSON.parse(status.stdout) as { events: { eventId: string; tier: string; registrations: number }[]; connections: { id: string }[] };
+    const doc = JSON.parse(status.stdout) as {
+      events: { eventId: string; tier: string; registrations: number }[];
+      connections: { id: string }[];
+    };
     expect(doc.events).toHaveLength(fake.dataset.events.size);
     expect(doc.connections.map((c) => c.id)).toEqual(["partner-0", "partner-1"]);
     const plan = await runCliProcess(["plan", "--hours", "6", "--json", "--config", config.path], env);
@@ -119,7 +138,12 @@ describe("project88-sync against the fake RunSignUp and PostgreSQL", () => {
   it("SIGTERM during a backfill exits 0 with only whole pages written; the next once completes it", async () => {
     // A big new event whose pages the fake answers slowly, so the signal lands mid-backfill.
     const key = fake.season!.partners[0]!.key;
-    const race = fake.dataset.addRace({ keys: [key], timezone: "America/Chicago", name: "Big City Marathon", events: [{ startsAt: new Date(Date.now() + 10 * 86_400_000), name: "Marathon" }] });
+    const race = fake.dataset.addRace({
+      keys: [key],
+      timezone: "America/Chicago",
+      name: "Big City Marathon",
+      events: [{ startsAt: new Date(Date.now() + 10 * 86_400_000), name: "Marathon" }],
+    });
     const big = race.events[0]!;
     for (let i = 0; i < 6_000; i++) fake.dataset.create(big.eventId, {}, new Date(Date.now() - 86_400_000));
     expect((await runCliProcess(["discover", "--config", config.path], env)).code).toBe(0);
@@ -131,7 +155,9 @@ describe("project88-sync against the fake RunSignUp and PostgreSQL", () => {
     child.kill("SIGTERM");
     expect(await child.exited).toBe(0);
 
-    const pages = child.logs().filter((l) => l.event === "sync:page" && (l.eventIds as string[]).includes(String(big.eventId)) && l.feed === "registrations");
+    const pages = child
+      .logs()
+      .filter((l) => l.event === "sync:page" && (l.eventIds as string[]).includes(String(big.eventId)) && l.feed === "registrations");
     const committed = pages.reduce((sum, l) => sum + Number(l.rows), 0);
     const stored = await store.listRegistrations({ provider: "runsignup", eventIds: [String(big.eventId)] });
     expect(stored.length).toBe(committed);

@@ -37,8 +37,13 @@ describe("two start processes on one database", () => {
     for (let r = 0; r < 8; r++) {
       const owners = r % 3 === 2 ? keys : [keys[r % 2] as FakeKey];
       const first = Math.floor((Date.now() + [1, 2, 5, 30][r % 4]! * hour) / 900_000) * 900_000;
-      const race = fake.dataset.addRace({ keys: owners, timezone: TEST_ZONES[r % TEST_ZONES.length]!, events: [{ startsAt: new Date(first) }, { startsAt: new Date(first + 900_000) }] });
-      for (const event of race.events) for (let n = 0; n < 300; n++) fake.dataset.create(event.eventId, {}, new Date(Date.now() - 2 * 86_400_000));
+      const race = fake.dataset.addRace({
+        keys: owners,
+        timezone: TEST_ZONES[r % TEST_ZONES.length]!,
+        events: [{ startsAt: new Date(first) }, { startsAt: new Date(first + 900_000) }],
+      });
+      for (const event of race.events)
+        for (let n = 0; n < 300; n++) fake.dataset.create(event.eventId, {}, new Date(Date.now() - 2 * 86_400_000));
     }
   };
 
@@ -47,9 +52,24 @@ describe("two start processes on one database", () => {
     // The season is added once both processes are up, so both compete for it from the start.
     fake = await startFakeRunSignup({ limits: { callsPerHour: CALLS_PER_HOUR, maxConcurrent: 2 } });
     keys = [fake.dataset.addKey("Partner A"), fake.dataset.addKey("Partner B")];
-    const connections = keys.map((k, i) => ({ id: `partner-${i}`, provider: "runsignup", apiKey: { env: `P${i}_KEY` }, apiSecret: { env: `P${i}_SECRET` }, baseUrl: fake.url, callsPerHour: CALLS_PER_HOUR, burst: 40, maxInFlight: 2 }));
+    const connections = keys.map((k, i) => ({
+      id: `partner-${i}`,
+      provider: "runsignup",
+      apiKey: { env: `P${i}_KEY` },
+      apiSecret: { env: `P${i}_SECRET` },
+      baseUrl: fake.url,
+      callsPerHour: CALLS_PER_HOUR,
+      burst: 40,
+      maxInFlight: 2,
+    }));
     config = await writeConfig({ schema: db.schema, connections, http: { port: 0 } });
-    env = { P0_KEY: keys[0]!.apiKey, P0_SECRET: keys[0]!.apiSecret, P1_KEY: keys[1]!.apiKey, P1_SECRET: keys[1]!.apiSecret, DATABASE_URL: db.connectionString };
+    env = {
+      P0_KEY: keys[0]!.apiKey,
+      P0_SECRET: keys[0]!.apiSecret,
+      P1_KEY: keys[1]!.apiKey,
+      P1_SECRET: keys[1]!.apiSecret,
+      DATABASE_URL: db.connectionString,
+    };
     store = await createPostgresStore({ connectionString: db.connectionString, schema: db.schema, migrate: false });
     expect((await runCliProcess(["migrate", "--config", config.path], env)).code).toBe(0);
   });
@@ -65,21 +85,29 @@ describe("two start processes on one database", () => {
   it("syncs every event, never one event in both at once, within each key's budget and 2 in flight", async () => {
     for (let i = 0; i < 2; i++) children.push(spawnCli(["start", "--config", config.path, "--no-migrate", "--log-level", "debug"], env));
     await Promise.all(children.map((c) => c.waitForLine((l) => l.includes('"engine:start"'))));
-    await eventually(async () => (await store.lastDiscoveries()).filter((d) => d.status === "succeeded").length === 2, "the start-up discovery");
+    await eventually(
+      async () => (await store.lastDiscoveries()).filter((d) => d.status === "succeeded").length === 2,
+      "the start-up discovery",
+    );
     addSeason();
     // Pages a little slower than the engines' poll, so the second process finds work the first has not claimed.
     fake.faults.script(...Array.from({ length: 24 }, () => ({ kind: "slow" as const, endpoint: "participants" as const, delayMs: 1_200 })));
     expect((await runCliProcess(["discover", "--config", config.path], env)).code).toBe(0);
     await eventually(async () => {
       const events = await store.listEvents();
-      return events.length === fake.dataset.events.size && events.every((e) => e.state.backfilledAt !== null && e.state.lastSuccessAt !== null);
+      return (
+        events.length === fake.dataset.events.size && events.every((e) => e.state.backfilledAt !== null && e.state.lastSuccessAt !== null)
+      );
     }, "every event backfilled");
     for (const c of children) c.kill("SIGTERM");
     expect(await Promise.all(children.map((c) => c.exited))).toEqual([0, 0]);
 
     // Every registration arrived.
     const rows = await store.listRegistrations({ provider: "runsignup" });
-    const active = rows.filter((r) => r.status === "active").map((r) => r.registrationId).sort();
+    const active = rows
+      .filter((r) => r.status === "active")
+      .map((r) => r.registrationId)
+      .sort();
     const expected = [...fake.dataset.events.keys()].flatMap((id) => fake.dataset.activeOf(id).map((r) => String(r.registrationId))).sort();
     expect(active).toEqual(expected);
 

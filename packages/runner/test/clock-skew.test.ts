@@ -30,10 +30,19 @@ async function setup(fakeOffsetMs: number, id: string) {
   open.push(adapter, fake, store);
   const key = fake.dataset.addKey(`Partner ${id}`);
   // Half an hour before the start: every pass runs the removal feed too.
-  const race = fake.dataset.addRace({ keys: [key], timezone: "America/Denver", events: [{ startsAt: new Date(Date.now() + 30 * 60_000) }] });
+  const race = fake.dataset.addRace({
+    keys: [key],
+    timezone: "America/Denver",
+    events: [{ startsAt: new Date(Date.now() + 30 * 60_000) }],
+  });
   const eventId = race.events[0]!.eventId;
   const regs = Array.from({ length: 12 }, () => fake.dataset.create(eventId, {}, new Date(Date.now() - 86_400_000)));
-  const engine: SyncEngine = createSyncEngine({ adapters: [adapter], store, connections: [fake.connection(key, { id })], owner: `clock-${id}` });
+  const engine: SyncEngine = createSyncEngine({
+    adapters: [adapter],
+    store,
+    connections: [fake.connection(key, { id })],
+    owner: `clock-${id}`,
+  });
   const skews: EngineEvents["clock:skew"][] = [];
   engine.on("clock:skew", (p) => skews.push(p));
   return { fake, store, engine, skews, eventId: String(eventId), regs };
@@ -100,7 +109,9 @@ describe("this host's clock against PostgreSQL's", () => {
     );
     expect(error).toBeInstanceOf(ClockSkewError);
     expect((error as ClockSkewError).skewMs).toBeGreaterThan(115_000);
-    expect((error as Error).message).toMatch(/this host's clock \(\S+Z\) and the database's \(\S+Z\) differ by 1\d\d\.\d s, more than the 30 s allowed/);
+    expect((error as Error).message).toMatch(
+      /this host's clock \(\S+Z\) and the database's \(\S+Z\) differ by 1\d\d\.\d s, more than the 30 s allowed/,
+    );
     // Within a generous limit it runs.
     const lenient = createSyncEngine({ adapters: [adapter], store, clock, connections: [connection], maxClockSkewMs: 300_000 });
     await lenient.start();

@@ -37,7 +37,10 @@ describe("commands in-process", () => {
     configPath = join(dir, "config.json");
     await writeFile(
       configPath,
-      JSON.stringify({ connections: [{ id: "acme", provider: "runsignup", apiKey: { env: "K" }, apiSecret: { env: "S" } }], http: { port: 0 } }),
+      JSON.stringify({
+        connections: [{ id: "acme", provider: "runsignup", apiKey: { env: "K" }, apiSecret: { env: "S" } }],
+        http: { port: 0 },
+      }),
     );
   });
   afterAll(async () => {
@@ -45,7 +48,14 @@ describe("commands in-process", () => {
   });
   beforeEach(() => {
     const now = Date.now();
-    const data = generateDataset({ provider: "runsignup", races: 3, zones: ["America/Denver", "Europe/London", "Australia/Sydney"], base: new Date(now + 2 * 3_600_000), eventOffsetsMs: [0, 1_800_000], registrationsPerEvent: 30 });
+    const data = generateDataset({
+      provider: "runsignup",
+      races: 3,
+      zones: ["America/Denver", "Europe/London", "Australia/Sydney"],
+      base: new Date(now + 2 * 3_600_000),
+      eventOffsetsMs: [0, 1_800_000],
+      registrationsPerEvent: 30,
+    });
     adapter = createScriptedAdapter({ provider: "runsignup", dataset: data, pageSize: 25 });
     store = createMemoryStore();
     engines = [];
@@ -68,8 +78,16 @@ describe("commands in-process", () => {
     expect(r.code).toBe(0);
     expect(migrations).toBe(1);
     const stored = await store.listRegistrations({ provider: "runsignup" });
-    expect(stored.map((x) => x.registrationId).sort()).toEqual(adapter.dataset.allRegistrations().map((x) => x.registrationId).sort());
-    const lines = r.out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(stored.map((x) => x.registrationId).sort()).toEqual(
+      adapter.dataset
+        .allRegistrations()
+        .map((x) => x.registrationId)
+        .sort(),
+    );
+    const lines = r.out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const finishes = lines.filter((l) => l.event === "sync:finish");
     expect(finishes.length).toBeGreaterThan(0);
     for (const line of finishes) {
@@ -89,7 +107,10 @@ describe("commands in-process", () => {
     const r = await run(["discover", "--config", configPath]);
     expect(r.code).not.toBe(0);
     expect(adapter.calls).toEqual([]);
-    const lines = r.out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.event === "discovery:skipped")).toMatchObject({ connectionId: "acme", reason: "paused", level: 40 });
   });
 

@@ -41,6 +41,8 @@ describe("configuration of the exposure and the database client", () => {
   });
 
   it("names a token variable that is not set", () => {
-    expect(() => parseConfig({ ...good(), http: { token: { env: "NOPE_TOKEN" } } }, { env })).toThrow(/http\.token: environment variable NOPE_TOKEN is not set/);
+    expect(() => parseConfig({ ...good(), http: { token: { env: "NOPE_TOKEN" } } }, { env })).toThrow(
+      /http\.token: environment variable NOPE_TOKEN is not set/,
+    );
   });
 });

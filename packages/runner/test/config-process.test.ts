@@ -8,7 +8,9 @@ import { BAD, env, good } from "./support/bad-configs.js";
  * Cases of the table in config.test.ts (which runs every case in-process) through the real
  * executable: exit code 2 and the path on stderr, from `cli.ts` to the process's exit status.
  */
-const CASES = BAD.filter(([name]) => ["missing api secret", "env var not set", "typo in a key", "plain http to a remote host", "bad tier", "not an object"].includes(name));
+const CASES = BAD.filter(([name]) =>
+  ["missing api secret", "env var not set", "typo in a key", "plain http to a remote host", "bad tier", "not an object"].includes(name),
+);
 describe("bad configurations through the CLI process", () => {
   let dir: Awaited<ReturnType<typeof writeConfig>>;
   beforeAll(async () => {

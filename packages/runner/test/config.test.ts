@@ -17,7 +17,10 @@ describe("configuration", () => {
   });
 
   it("parses a good file: secrets become Secrets, durations ms, DATABASE_URL overrides", () => {
-    const config = parseConfig({ ...good(), database: { url: "postgres://file/db" } }, { env: { ...env, DATABASE_URL: "postgres://env/db" } });
+    const config = parseConfig(
+      { ...good(), database: { url: "postgres://file/db" } },
+      { env: { ...env, DATABASE_URL: "postgres://env/db" } },
+    );
     expect(config.connections[0]?.credentials.apiKey?.reveal()).toBe("key-1");
     expect(String(config.connections[0]?.credentials.apiSecret)).toBe("[redacted]");
     expect(JSON.stringify(config)).not.toContain("secret-1");
@@ -29,7 +32,10 @@ describe("configuration", () => {
   });
 
   it("reads history retention: durations, null to keep a table whole, core's defaults when absent", () => {
-    const config = parseConfig({ ...good(), history: { runsMaxAge: "30d", statusChangesMaxAge: null, batchSize: 200, recentEvents: "2d" } }, { env });
+    const config = parseConfig(
+      { ...good(), history: { runsMaxAge: "30d", statusChangesMaxAge: null, batchSize: 200, recentEvents: "2d" } },
+      { env },
+    );
     expect(config.history).toEqual({ runsMaxAgeMs: 30 * 86_400_000, statusChangesMaxAgeMs: null, batchSize: 200 });
     expect(config.recentEventsMs).toBe(2 * 86_400_000);
     expect(parseConfig(good(), { env }).history).toEqual({});
@@ -38,29 +44,65 @@ describe("configuration", () => {
   });
 
   it("maps the runsignup section onto the adapter's network options, leaving absent keys to its defaults", () => {
-    const config = parseConfig({ ...good(), runsignup: { connectionsPerOrigin: 4, connectTimeout: "5s", headersTimeout: "20s", bodyTimeout: "45s", maxResponseBytes: 1048576 } }, { env });
-    expect(config.runsignup).toEqual({ connectionsPerOrigin: 4, connectTimeoutMs: 5000, headersTimeoutMs: 20_000, bodyTimeoutMs: 45_000, maxResponseBytes: 1048576 });
+    const config = parseConfig(
+      {
+        ...good(),
+        runsignup: { connectionsPerOrigin: 4, connectTimeout: "5s", headersTimeout: "20s", bodyTimeout: "45s", maxResponseBytes: 1048576 },
+      },
+      { env },
+    );
+    expect(config.runsignup).toEqual({
+      connectionsPerOrigin: 4,
+      connectTimeoutMs: 5000,
+      headersTimeoutMs: 20_000,
+      bodyTimeoutMs: 45_000,
+      maxResponseBytes: 1048576,
+    });
     expect(parseConfig({ ...good(), runsignup: { headersTimeout: "10s" } }, { env }).runsignup).toEqual({ headersTimeoutMs: 10_000 });
     expect(parseConfig(good(), { env }).runsignup).toBeUndefined();
   });
 
   it("maps the clock section onto the engine's database clock check (null turns it off)", () => {
-    expect(parseConfig({ ...good(), clock: { maxSkew: "10s", checkEvery: "1m" } }, { env }).clock).toEqual({ maxClockSkewMs: 10_000, clockCheckEveryMs: 60_000 });
-    expect(parseConfig({ ...good(), clock: { maxSkew: null } }, { env }).clock).toEqual({ maxClockSkewMs: null, clockCheckEveryMs: undefined });
+    expect(parseConfig({ ...good(), clock: { maxSkew: "10s", checkEvery: "1m" } }, { env }).clock).toEqual({
+      maxClockSkewMs: 10_000,
+      clockCheckEveryMs: 60_000,
+    });
+    expect(parseConfig({ ...good(), clock: { maxSkew: null } }, { env }).clock).toEqual({
+      maxClockSkewMs: null,
+      clockCheckEveryMs: undefined,
+    });
     expect(parseConfig(good(), { env }).clock).toBeUndefined();
   });
 
   it("takes every schedule option core has, under its file name, and lets core check the values", () => {
     const schedule = {
-      stopAfterStart: "2h", discoveryTimes: ["05:30"], discoveryLookBehind: "2d", discoveryLookAhead: "30d", overlap: "90s",
-      removalsEveryPassWithin: "2h", removalsEvery: "30m", reconcileWithin: "3d", reconcileEvery: "12h", maxVanishShare: 0.5,
-      backoffBase: "10s", backoffMax: "5m",
+      stopAfterStart: "2h",
+      discoveryTimes: ["05:30"],
+      discoveryLookBehind: "2d",
+      discoveryLookAhead: "30d",
+      overlap: "90s",
+      removalsEveryPassWithin: "2h",
+      removalsEvery: "30m",
+      reconcileWithin: "3d",
+      reconcileEvery: "12h",
+      maxVanishShare: 0.5,
+      backoffBase: "10s",
+      backoffMax: "5m",
     };
     const config = parseConfig({ ...good(), schedule }, { env });
     expect(config.schedule).toEqual({
-      stopAfterStartMs: 7_200_000, discoveryTimes: ["05:30"], discoveryLookBehindMs: 172_800_000, discoveryLookAheadMs: 2_592_000_000,
-      overlapMs: 90_000, removalsEveryPassWithinMs: 7_200_000, removalsEveryMs: 1_800_000, reconcileWithinMs: 259_200_000,
-      reconcileEveryMs: 43_200_000, maxVanishShare: 0.5, backoffBaseMs: 10_000, backoffMaxMs: 300_000,
+      stopAfterStartMs: 7_200_000,
+      discoveryTimes: ["05:30"],
+      discoveryLookBehindMs: 172_800_000,
+      discoveryLookAheadMs: 2_592_000_000,
+      overlapMs: 90_000,
+      removalsEveryPassWithinMs: 7_200_000,
+      removalsEveryMs: 1_800_000,
+      reconcileWithinMs: 259_200_000,
+      reconcileEveryMs: 43_200_000,
+      maxVanishShare: 0.5,
+      backoffBaseMs: 10_000,
+      backoffMaxMs: 300_000,
     });
     const issues = (bad: Record<string, unknown>) => {
       try {
@@ -71,7 +113,9 @@ describe("configuration", () => {
       return [];
     };
     expect(issues({ overlapMs: 60_000 })[0]?.path).toBe("schedule.overlapMs");
-    expect(issues({ backoffBase: "10m", backoffMax: "1m" })).toEqual([{ path: "schedule.backoffMax", message: "must be at least backoffBaseMs" }]);
+    expect(issues({ backoffBase: "10m", backoffMax: "1m" })).toEqual([
+      { path: "schedule.backoffMax", message: "must be at least backoffBaseMs" },
+    ]);
     expect(issues({ maxVanishShare: 2 })[0]?.path).toBe("schedule.maxVanishShare");
   });
 
@@ -114,7 +158,9 @@ describe("configuration", () => {
       }
     })();
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).issues).toEqual([{ path: "connections[0].apiSecret", message: "environment variable ACME_SECRET_MISSING is not set" }]);
+    expect((error as ConfigError).issues).toEqual([
+      { path: "connections[0].apiSecret", message: "environment variable ACME_SECRET_MISSING is not set" },
+    ]);
     expect((error as Error).message).not.toContain("hunter2");
   });
 

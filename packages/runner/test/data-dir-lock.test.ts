@@ -16,7 +16,10 @@ afterEach(async () => {
 async function foreignLock(owner: Record<string, unknown>, ageMs = 0): Promise<void> {
   const first = await acquireDataDirLock(dir, { command: "setup" });
   await first.release();
-  await writeFile(join(dir, LOCK_FILE), JSON.stringify({ hostname: hostname(), command: "project88-sync start", since: "2026-06-13T06:00:00.000Z", ...owner }));
+  await writeFile(
+    join(dir, LOCK_FILE),
+    JSON.stringify({ hostname: hostname(), command: "project88-sync start", since: "2026-06-13T06:00:00.000Z", ...owner }),
+  );
   const at = new Date(Date.now() - ageMs);
   await utimes(join(dir, LOCK_FILE), at, at);
 }
@@ -42,9 +45,16 @@ describe("the data directory lock", () => {
 
   it("is refused while its holder lives, naming pid, command and since", async () => {
     await foreignLock({ pid: 4242, http: "http://127.0.0.1:1234/" });
-    const error = await acquireDataDirLock(dir, { command: "project88-sync once", isAlive: (pid) => pid === 4242 }).catch((e: unknown) => e);
+    const error = await acquireDataDirLock(dir, { command: "project88-sync once", isAlive: (pid) => pid === 4242 }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DataDirLockedError);
-    expect((error as DataDirLockedError).owner).toMatchObject({ pid: 4242, command: "project88-sync start", since: "2026-06-13T06:00:00.000Z", http: "http://127.0.0.1:1234/" });
+    expect((error as DataDirLockedError).owner).toMatchObject({
+      pid: 4242,
+      command: "project88-sync start",
+      since: "2026-06-13T06:00:00.000Z",
+      http: "http://127.0.0.1:1234/",
+    });
     expect((error as Error).message).toMatch(/process 4242 \(project88-sync start\).*since 2026-06-13T06:00:00.000Z/);
   });
 
@@ -79,7 +89,10 @@ describe("the data directory lock", () => {
 
   it("release leaves a lock someone else took", async () => {
     const lock = await acquireDataDirLock(dir, { command: "first" });
-    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: 4242, hostname: hostname(), command: "other", since: new Date().toISOString() }));
+    await writeFile(
+      join(dir, LOCK_FILE),
+      JSON.stringify({ pid: 4242, hostname: hostname(), command: "other", since: new Date().toISOString() }),
+    );
     await lock.release();
     expect(JSON.parse(await readFile(join(dir, LOCK_FILE), "utf8"))).toMatchObject({ pid: 4242 });
   });

@@ -5,7 +5,12 @@ import { engineStatus, eventStatus } from "./helpers.js";
 describe("the demo's closing count", () => {
   it("compares the same events on both sides and leaves out, by name, those never discovered", () => {
     const status = engineStatus([eventStatus({ eventId: "1", registrations: 100 }), eventStatus({ eventId: "2", registrations: 50 })]);
-    const visible = new Map([["1", 100], ["2", 50], ["3", 1_899], ["4", 1]]);
+    const visible = new Map([
+      ["1", 100],
+      ["2", 50],
+      ["3", 1_899],
+      ["4", 1],
+    ]);
     const c = compareCounts(status, { visible });
     expect(c).toMatchObject({ events: 2, stored: 150, atProvider: 150, undiscovered: { events: 2, registrations: 1_900 } });
     expect(describeComparison(c)).toEqual([
@@ -21,7 +26,12 @@ describe("the demo's closing count", () => {
       eventStatus({ eventId: "3", registrations: 70, tier: "done" }),
       eventStatus({ eventId: "4", registrations: 12 }),
     ]);
-    const visible = new Map([["1", 103], ["2", 60], ["3", 69], ["4", 12]]);
+    const visible = new Map([
+      ["1", 103],
+      ["2", 60],
+      ["3", 69],
+      ["4", 12],
+    ]);
     const lines = describeComparison(compareCounts(status, { visible }));
     expect(lines).toEqual([
       "  registrations: 222 active in the database, 244 at the fake RunSignUp, in the same 4 events",

@@ -1,20 +1,48 @@
 import type { EngineStatus } from "@project88/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { createErrorLog, createMetrics, renderStatusPage, renderStatusText, startHttpServer, toStatusJson, type RunnerHttpServer } from "../src/index.js";
+import {
+  createErrorLog,
+  createMetrics,
+  renderStatusPage,
+  renderStatusText,
+  startHttpServer,
+  toStatusJson,
+  type RunnerHttpServer,
+} from "../src/index.js";
 import { engineStatus, eventStatus } from "./helpers.js";
 
 const ORDER = ["high", "medium", "low", "done"];
-const DENIED = { name: "ForbiddenError", code: "FORBIDDEN", message: "[runsignup] race 500 participants: error 7 Permission Denied", retryable: false };
+const DENIED = {
+  name: "ForbiddenError",
+  code: "FORBIDDEN",
+  message: "[runsignup] race 500 participants: error 7 Permission Denied",
+  retryable: false,
+};
 const SINCE = new Date("2026-06-13T11:00:00Z");
 
 /** Race 500 is refused to acme and synced through zenith. */
 function forbiddenStatus(): EngineStatus {
-  const base = engineStatus([eventStatus({ connectionIds: ["acme", "zenith"], forbidden: [{ connectionId: "acme", since: SINCE, error: DENIED }] })]);
+  const base = engineStatus([
+    eventStatus({ connectionIds: ["acme", "zenith"], forbidden: [{ connectionId: "acme", since: SINCE, error: DENIED }] }),
+  ]);
   const [acme, zenith] = base.connections;
   return {
     ...base,
     connections: [
-      { ...acme!, forbiddenRaces: [{ provider: "runsignup", raceId: "500", raceName: "Boulder Summer 10K", eventIds: ["1001"], since: SINCE, error: DENIED, rerouted: true }] },
+      {
+        ...acme!,
+        forbiddenRaces: [
+          {
+            provider: "runsignup",
+            raceId: "500",
+            raceName: "Boulder Summer 10K",
+            eventIds: ["1001"],
+            since: SINCE,
+            error: DENIED,
+            rerouted: true,
+          },
+        ],
+      },
       zenith!,
     ],
   };
@@ -32,12 +60,22 @@ describe("a forbidden race in the runner's status", () => {
     const json = toStatusJson(status);
     expect(json.events[0]?.forbiddenConnectionIds).toEqual(["acme"]);
     expect(json.connections[0]?.forbiddenRaces).toEqual([
-      { provider: "runsignup", raceId: "500", raceName: "Boulder Summer 10K", eventIds: ["1001"], since: "2026-06-13T11:00:00.000Z", error: DENIED, rerouted: true },
+      {
+        provider: "runsignup",
+        raceId: "500",
+        raceName: "Boulder Summer 10K",
+        eventIds: ["1001"],
+        since: "2026-06-13T11:00:00.000Z",
+        error: DENIED,
+        rerouted: true,
+      },
     ]);
     expect(json.connections[1]?.forbiddenRaces).toEqual([]);
 
     const text = renderStatusText(status, ORDER);
-    expect(text).toContain("FORBIDDEN race runsignup:500 Boulder Summer 10K since 2026-06-13T11:00:00.000Z (synced through another connection)");
+    expect(text).toContain(
+      "FORBIDDEN race runsignup:500 Boulder Summer 10K since 2026-06-13T11:00:00.000Z (synced through another connection)",
+    );
     expect(text).toContain("FORBIDDEN for acme");
 
     const html = renderStatusPage({ status, tierOrder: ORDER, recentErrors: [] });

@@ -16,7 +16,11 @@ export class Capture extends Writable {
 }
 
 /** In-process CLI I/O with captured streams. */
-export function captureIo(env: Record<string, string | undefined> = {}, cwd = process.cwd(), signal?: AbortSignal): CliIo & { stdout: Capture; stderr: Capture } {
+export function captureIo(
+  env: Record<string, string | undefined> = {},
+  cwd = process.cwd(),
+  signal?: AbortSignal,
+): CliIo & { stdout: Capture; stderr: Capture } {
   return { env, cwd, stdout: new Capture(), stderr: new Capture(), signal };
 }
 
@@ -53,7 +57,11 @@ export function engineStatus(events: readonly EventStatus[] = [eventStatus()]): 
     running: true,
     now: NOW,
     events,
-    summary: { events: events.length, done: events.filter((e) => e.nextSyncAt === null).length, activeRegistrations: events.reduce((n, e) => n + e.registrations, 0) },
+    summary: {
+      events: events.length,
+      done: events.filter((e) => e.nextSyncAt === null).length,
+      activeRegistrations: events.reduce((n, e) => n + e.registrations, 0),
+    },
     connections: [
       {
         id: "acme",

@@ -15,7 +15,14 @@ describe("the status server's exposure", () => {
   });
 
   const start = (extra: Partial<Parameters<typeof startHttpServer>[0]> = {}, errors = createErrorLog()) =>
-    startHttpServer({ port: 0, status: () => Promise.resolve(engineStatus()), metrics: createMetrics(), errors, tierOrder: ["high", "medium", "low", "done"], ...extra });
+    startHttpServer({
+      port: 0,
+      status: () => Promise.resolve(engineStatus()),
+      metrics: createMetrics(),
+      errors,
+      tierOrder: ["high", "medium", "low", "done"],
+      ...extra,
+    });
 
   it("binds 127.0.0.1 unless told otherwise, and says what it bound", async () => {
     server = await start();
@@ -102,7 +109,17 @@ describe("personal data on the status page and /status", () => {
     const errors = createErrorLog();
     errors.attach(emitter as unknown as EngineEmitter);
     for (const m of messages) {
-      emitter.emit("sync:error", { runId: "r", connectionId: "acme", provider: "runsignup", raceId: "500", eventIds: ["1001"], kind: "incremental", error: error(m), failures: 1, retryAt: null });
+      emitter.emit("sync:error", {
+        runId: "r",
+        connectionId: "acme",
+        provider: "runsignup",
+        raceId: "500",
+        eventIds: ["1001"],
+        kind: "incremental",
+        error: error(m),
+        failures: 1,
+        retryAt: null,
+      });
     }
     // Bad provider data, as a pass records it: the reasons quote the values.
     const problem = (field: string, reason: string) => ({ registrationId: "991", eventId: "1001", field, reason, skipped: false });
@@ -116,10 +133,21 @@ describe("personal data on the status page and /status", () => {
         kind: "incremental" as const,
         startedAt: new Date("2026-06-13T11:00:00Z"),
         problems: 3,
-        sample: [problem("dob", `dob "${DOB}x" is not a calendar date (YYYY-MM-DD)`), problem("firstName", `{"n":"${NAME}"} is not text`), problem("email", `"${EMAIL}" is too long`)],
+        sample: [
+          problem("dob", `dob "${DOB}x" is not a calendar date (YYYY-MM-DD)`),
+          problem("firstName", `{"n":"${NAME}"} is not text`),
+          problem("email", `"${EMAIL}" is too long`),
+        ],
       },
     ];
-    server = await startHttpServer({ port: 0, status: () => Promise.resolve({ ...status, connections, problemRuns }), metrics: createMetrics(), errors, tierOrder: ["high", "done"], statusCacheMs: 0 });
+    server = await startHttpServer({
+      port: 0,
+      status: () => Promise.resolve({ ...status, connections, problemRuns }),
+      metrics: createMetrics(),
+      errors,
+      tierOrder: ["high", "done"],
+      statusCacheMs: 0,
+    });
     const json = await (await fetch(new URL("/status", server.url))).text();
     const page = await (await fetch(server.url)).text();
     for (const body of [json, page]) {

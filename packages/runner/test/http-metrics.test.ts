@@ -18,10 +18,39 @@ describe("metrics and HTTP endpoints", () => {
     const metrics = createMetrics();
     metrics.attach(emitter as unknown as EngineEmitter);
     emitter.emit("sync:page", { ...pass, feed: "registrations", rows: 10, inserted: 7, updated: 2, unchanged: 1, removed: 0 });
-    emitter.emit("sync:finish", { ...pass, apiCalls: 3, inserted: 7, updated: 2, unchanged: 1, removed: 0, vanished: 0, durationMs: 1500, cursorAt: new Date() });
-    emitter.emit("sync:error", { ...pass, error: { name: "ProviderError", code: "PROVIDER", message: "x", retryable: true }, failures: 1, retryAt: null });
-    emitter.emit("discovery:finish", { connectionId: "acme", provider: "runsignup", races: 1, newRaces: 1, newEvents: 1, changedEvents: 0, apiCalls: 2, durationMs: 5, error: null, skipped: [] });
-    emitter.emit("engine:error", { phase: "loop", error: { name: "StoreError", code: "STORE", message: "connection refused", retryable: true } });
+    emitter.emit("sync:finish", {
+      ...pass,
+      apiCalls: 3,
+      inserted: 7,
+      updated: 2,
+      unchanged: 1,
+      removed: 0,
+      vanished: 0,
+      durationMs: 1500,
+      cursorAt: new Date(),
+    });
+    emitter.emit("sync:error", {
+      ...pass,
+      error: { name: "ProviderError", code: "PROVIDER", message: "x", retryable: true },
+      failures: 1,
+      retryAt: null,
+    });
+    emitter.emit("discovery:finish", {
+      connectionId: "acme",
+      provider: "runsignup",
+      races: 1,
+      newRaces: 1,
+      newEvents: 1,
+      changedEvents: 0,
+      apiCalls: 2,
+      durationMs: 5,
+      error: null,
+      skipped: [],
+    });
+    emitter.emit("engine:error", {
+      phase: "loop",
+      error: { name: "StoreError", code: "STORE", message: "connection refused", retryable: true },
+    });
     metrics.observeRequest({ connectionId: "acme", status: 200, durationMs: 120, error: null });
     metrics.observeRequest({ connectionId: "acme", status: 200, durationMs: 80, error: "[runsignup] error 14 throttled" });
     metrics.updateFromStatus(engineStatus());
@@ -56,7 +85,12 @@ describe("metrics and HTTP endpoints", () => {
     const emitter = new EventEmitter();
     const errors = createErrorLog();
     errors.attach(emitter as unknown as EngineEmitter);
-    emitter.emit("sync:error", { ...pass, error: { name: "AuthError", code: "AUTH", message: "[runsignup] error 7 Permission Denied", retryable: false }, failures: 2, retryAt: null });
+    emitter.emit("sync:error", {
+      ...pass,
+      error: { name: "AuthError", code: "AUTH", message: "[runsignup] error 7 Permission Denied", retryable: false },
+      failures: 2,
+      retryAt: null,
+    });
     server = await startHttpServer({
       port: 0,
       host: "127.0.0.1",

@@ -43,12 +43,19 @@ describe("a revoked key on PostgreSQL and HTTP", () => {
   it("a second once skips the paused partner's discovery instead of waiting out its hour, and syncs the other partner", async () => {
     const good = fake.dataset.addKey("Good Timing");
     const gone = fake.dataset.addKey("Gone Timing");
-    const race = fake.dataset.addRace({ keys: [good], timezone: "America/New_York", events: [{ startsAt: new Date(Date.now() + 2 * 3_600_000) }] });
+    const race = fake.dataset.addRace({
+      keys: [good],
+      timezone: "America/New_York",
+      events: [{ startsAt: new Date(Date.now() + 2 * 3_600_000) }],
+    });
     const eventId = race.events[0]?.eventId ?? 0;
     for (let i = 0; i < 20; i++) fake.dataset.create(eventId, {}, new Date(Date.now() - 86_400_000));
     const ok = fakeConnection(good, fake.url, { id: "good" });
     // The partner revoked this key: RunSignUp answers error 6 to every call made with it.
-    const revoked = { ...fakeConnection(gone, fake.url, { id: "revoked" }), credentials: { apiKey: secret("revoked-key-1"), apiSecret: secret("revoked-secret-1") } };
+    const revoked = {
+      ...fakeConnection(gone, fake.url, { id: "revoked" }),
+      credentials: { apiKey: secret("revoked-key-1"), apiSecret: secret("revoked-secret-1") },
+    };
     const engine = (owner: string) => {
       const e = createSyncEngine({ adapters: [adapter], store, connections: [ok, revoked], owner });
       engines.push(e);

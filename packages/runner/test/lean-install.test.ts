@@ -54,14 +54,19 @@ console.log(JSON.stringify(out));
 async function packPackages(stage: string, tarballs: string): Promise<string[]> {
   const versions = new Map<string, string>();
   for (const dir of PACKAGES) {
-    const manifest = JSON.parse(await readFile(join(REPO_ROOT, "packages", dir, "package.json"), "utf8")) as { name: string; version: string };
+    const manifest = JSON.parse(await readFile(join(REPO_ROOT, "packages", dir, "package.json"), "utf8")) as {
+      name: string;
+      version: string;
+    };
     versions.set(manifest.name, manifest.version);
   }
   for (const dir of PACKAGES) {
     const source = join(REPO_ROOT, "packages", dir);
     const target = join(stage, dir);
     const text = await readFile(join(source, "package.json"), "utf8");
-    const manifest = JSON.parse(text.replace(/"(@project88\/[a-z-]+)": "workspace:\^"/g, (_m, name: string) => `"${name}": "^${versions.get(name)}"`)) as Record<string, Record<string, string>>;
+    const manifest = JSON.parse(
+      text.replace(/"(@project88\/[a-z-]+)": "workspace:\^"/g, (_m, name: string) => `"${name}": "^${versions.get(name)}"`),
+    ) as Record<string, Record<string, string>>;
     await build({
       config: false,
       entry: { index: join(source, "src/index.ts"), "testing/index": join(source, "src/testing/index.ts") },
@@ -108,7 +113,10 @@ describe("installing the packages a service embeds", () => {
     expect(files).toHaveLength(3);
 
     await writeFile(join(app, "package.json"), JSON.stringify({ name: "lean-service", version: "1.0.0", private: true, type: "module" }));
-    await run("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", ...files], { cwd: app, timeout: 120_000 });
+    await run("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", ...files], {
+      cwd: app,
+      timeout: 120_000,
+    });
     const installed = await readdir(join(app, "node_modules"));
     for (const unwanted of ["msw", "graphql", "@inquirer", "yargs", "tough-cookie"]) expect(installed).not.toContain(unwanted);
     expect(await readdir(join(app, "node_modules/@electric-sql")).catch(() => [])).not.toContain("pglite");
@@ -118,7 +126,14 @@ describe("installing the packages a service embeds", () => {
     const { stdout } = await run("node", ["embed.mjs"], {
       cwd: app,
       timeout: 60_000,
-      env: { PATH: process.env.PATH, DATABASE_URL: db.connectionString, SCHEMA: db.schema, FAKE_URL: fake.url, RSU_KEY: partner?.key.apiKey, RSU_SECRET: partner?.key.apiSecret },
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: db.connectionString,
+        SCHEMA: db.schema,
+        FAKE_URL: fake.url,
+        RSU_KEY: partner?.key.apiKey,
+        RSU_SECRET: partner?.key.apiSecret,
+      },
     });
     const out = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
     expect(out.msw).toBe("ERR_MODULE_NOT_FOUND");

@@ -13,7 +13,10 @@ describe("logging", () => {
     logger.info({ apiSecret: "plain-string-secret", nested: { apiKey: "another" }, url: "https://x/Rest?api_secret=abc" }, "connecting");
     logger.warn(`an error that quoted ${secret.reveal()} by mistake`);
     logger.info({ credentials: { apiSecret: secret } }, "a Secret object");
-    const lines = out.text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = out.text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(3);
     expect(out.text).not.toContain("plain-string-secret");
     expect(out.text).not.toContain("another");
@@ -33,13 +36,31 @@ describe("logging", () => {
     const out = new Capture();
     const emitter = new EventEmitter();
     const detach = attachEngineLogging(emitter as unknown as EngineEmitter, createLogger({ stream: out, level: "debug" }));
-    const pass = { runId: "r1", connectionId: "acme", provider: "runsignup", raceId: "500", eventIds: ["1001", "1002"], kind: "incremental" };
+    const pass = {
+      runId: "r1",
+      connectionId: "acme",
+      provider: "runsignup",
+      raceId: "500",
+      eventIds: ["1001", "1002"],
+      kind: "incremental",
+    };
     emitter.emit("sync:page", { ...pass, feed: "registrations", rows: 3, inserted: 3, updated: 0, unchanged: 0, removed: 0 });
-    emitter.emit("sync:error", { ...pass, error: { name: "ProviderError", code: "PROVIDER", message: "HTTP 503", retryable: true }, failures: 1, retryAt: null });
+    emitter.emit("sync:error", {
+      ...pass,
+      error: { name: "ProviderError", code: "PROVIDER", message: "HTTP 503", retryable: true },
+      failures: 1,
+      retryAt: null,
+    });
     detach();
     emitter.emit("sync:page", { ...pass, feed: "registrations", rows: 1, inserted: 1, updated: 0, unchanged: 0, removed: 0 });
-    const lines = out.text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => [l.event, l.level])).toEqual([["sync:page", 20], ["sync:error", 40]]);
+    const lines = out.text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.event, l.level])).toEqual([
+      ["sync:page", 20],
+      ["sync:error", 40],
+    ]);
     for (const l of lines) expect(l).toMatchObject({ connectionId: "acme", raceId: "500", eventIds: ["1001", "1002"] });
   });
 });

@@ -24,16 +24,50 @@ async function seedOldRace(store: MemoryStore, daysAgo: number): Promise<Registr
   };
   await store.saveDiscovery({ connectionId: "acme", provider: "runsignup", races: [race], now: new Date(), newEventPriority: 0 });
   const person = (id: string, userId: string, firstName: string): Registration => ({
-    provider: "runsignup", registrationId: id, raceId: "77", eventId: "770", userId, firstName, lastName: "Lovelace", gender: "F",
-    dob: "1990-01-01", age: 36, bib: id, chip: null, email: `${firstName.toLowerCase()}@example.test`, phone: null, city: null,
-    state: null, country: null, teamName: null, registeredAt: startsAt, modifiedAt: startsAt, raw: { first_name: firstName },
+    provider: "runsignup",
+    registrationId: id,
+    raceId: "77",
+    eventId: "770",
+    userId,
+    firstName,
+    lastName: "Lovelace",
+    gender: "F",
+    dob: "1990-01-01",
+    age: 36,
+    bib: id,
+    chip: null,
+    email: `${firstName.toLowerCase()}@example.test`,
+    phone: null,
+    city: null,
+    state: null,
+    country: null,
+    teamName: null,
+    registeredAt: startsAt,
+    modifiedAt: startsAt,
+    raw: { first_name: firstName },
   });
   const rows = [person("1", "u1", "Ada"), person("2", "u1", "Ada"), person("3", "u3", "Grace")];
   const now = new Date();
   const refs = [{ provider: "runsignup", eventId: "770" }];
   await store.claimEvents({ owner: "seed", now, leaseMs: 60_000, refs });
-  const runId = await store.startRun({ owner: "seed", now, connectionId: "acme", provider: "runsignup", raceId: "77", eventIds: ["770"], kind: "backfill" });
-  await store.commitPage({ owner: "seed", now, runId, provider: "runsignup", eventIds: ["770"], registrations: rows, finish: { apiCalls: 1, states: [] } });
+  const runId = await store.startRun({
+    owner: "seed",
+    now,
+    connectionId: "acme",
+    provider: "runsignup",
+    raceId: "77",
+    eventIds: ["770"],
+    kind: "backfill",
+  });
+  await store.commitPage({
+    owner: "seed",
+    now,
+    runId,
+    provider: "runsignup",
+    eventIds: ["770"],
+    registrations: rows,
+    finish: { apiCalls: 1, states: [] },
+  });
   return rows;
 }
 
@@ -47,7 +81,14 @@ describe("personal data commands", () => {
   });
   const write = async (name: string, extra: object = {}) => {
     const path = join(dir, name);
-    await writeFile(path, JSON.stringify({ connections: [{ id: "acme", provider: "runsignup", apiKey: "key-123456", apiSecret: "secret-123456" }], http: { port: 0 }, ...extra }));
+    await writeFile(
+      path,
+      JSON.stringify({
+        connections: [{ id: "acme", provider: "runsignup", apiKey: "key-123456", apiSecret: "secret-123456" }],
+        http: { port: 0 },
+        ...extra,
+      }),
+    );
     return path;
   };
   const run = async (argv: string[]) => {

@@ -16,7 +16,12 @@ function fakeEngine() {
     async setConnections(list: readonly ConnectionInput[]): Promise<ConnectionsChange> {
       given.push(list);
       const next = list.map((c) => c.id);
-      const change = { added: next.filter((id) => !ids.includes(id)), updated: [], removed: ids.filter((id) => !next.includes(id)), interrupted: [] };
+      const change = {
+        added: next.filter((id) => !ids.includes(id)),
+        updated: [],
+        removed: ids.filter((id) => !next.includes(id)),
+        interrupted: [],
+      };
       ids = next;
       return change;
     },
@@ -43,7 +48,10 @@ describe("reloadConfiguration (SIGHUP)", () => {
     const engine = fakeEngine();
     const result = await reloadConfiguration(current, { path, env, cwd: dir, engine, logger: createLogger({ stream: out }) });
     expect(engine.given.map((l) => l.map((c) => c.id))).toEqual([["acme"]]);
-    const lines = out.text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = out.text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ event: "config:reloaded", removed: ["zenith"], added: [], needsRestart: ["schedule", "retention"] });
     expect(lines[1]).toMatchObject({ event: "config:restart-needed", settings: ["schedule", "retention"], level: 40 });
     expect(result.connections.map((c) => c.id)).toEqual(["acme"]);
@@ -54,7 +62,10 @@ describe("reloadConfiguration (SIGHUP)", () => {
 
   it("refuses a file that does not parse or validate, naming the path; the engine is not touched", async () => {
     const current = parseConfig(good(), { env });
-    for (const [name, text] of [["broken.json", "{ not json"], ["invalid.json", JSON.stringify({ ...good(), connections: [] })]] as const) {
+    for (const [name, text] of [
+      ["broken.json", "{ not json"],
+      ["invalid.json", JSON.stringify({ ...good(), connections: [] })],
+    ] as const) {
       const path = join(dir, name);
       await writeFile(path, text);
       const out = new Capture();
@@ -62,7 +73,10 @@ describe("reloadConfiguration (SIGHUP)", () => {
       const result = await reloadConfiguration(current, { path, env, cwd: dir, engine, logger: createLogger({ stream: out }) });
       expect(result).toBe(current);
       expect(engine.given).toEqual([]);
-      const [line] = out.text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+      const [line] = out.text
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(line).toMatchObject({ event: "config:refused", path });
       expect(String(line?.msg)).toContain(path);
       expect(String(line?.msg)).toContain("nothing changed");

@@ -54,7 +54,11 @@ describe("the runsignup section reaches the adapter", () => {
     const fake = await startFakeRunSignup();
     open.push(fake);
     const key = fake.dataset.addKey("Acme Timing", { apiKey: "acme-key-123456", apiSecret: "acme-secret-123456" });
-    const race = fake.dataset.addRace({ keys: [key], timezone: "America/New_York", events: [{ startsAt: new Date(Date.now() + 86_400_000) }] });
+    const race = fake.dataset.addRace({
+      keys: [key],
+      timezone: "America/New_York",
+      events: [{ startsAt: new Date(Date.now() + 86_400_000) }],
+    });
     const config = parseConfig(
       {
         connections: [{ id: "acme", provider: "runsignup", apiKey: key.apiKey, apiSecret: key.apiSecret, baseUrl: fake.url }],

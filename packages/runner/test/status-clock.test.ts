@@ -20,7 +20,9 @@ function skewed() {
 describe("clock skew in status", () => {
   it("status text names a skew beyond 5 s, and says cursors are kept earlier for a host ahead", () => {
     const text = renderStatusText(skewed(), ORDER);
-    expect(text).toContain("acme (runsignup): 420/1000 calls in the last hour, 17 tokens, this host's clock is 90 s ahead of runsignup (cursors kept that much earlier)");
+    expect(text).toContain(
+      "acme (runsignup): 420/1000 calls in the last hour, 17 tokens, this host's clock is 90 s ahead of runsignup (cursors kept that much earlier)",
+    );
     expect(text).not.toMatch(/zenith[^\n]*clock/);
     expect(text).toContain("Database: this host's clock is 40 s ahead of the database's");
     const calm = renderStatusText(engineStatus(), ORDER);

@@ -6,7 +6,15 @@ import { REPO_ROOT, eventually, freePort, spawnCli, type CliChild, killChildren 
 
 /** Debian's Chromium; nothing downloads a browser. */
 const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 describe("the status page in headless Chromium", () => {
   let demo: CliChild | null = null;
@@ -41,9 +49,9 @@ describe("the status page in headless Chromium", () => {
     expect(response?.status()).toBe(200);
     expect(await page.locator("h1").textContent()).toContain("project88-sync demo");
 
-    const tiers = await page.locator("section.tier").evaluateAll((sections) =>
-      sections.map((s) => ({ tier: s.getAttribute("data-tier"), rows: s.querySelectorAll("tbody tr").length })),
-    );
+    const tiers = await page
+      .locator("section.tier")
+      .evaluateAll((sections) => sections.map((s) => ({ tier: s.getAttribute("data-tier"), rows: s.querySelectorAll("tbody tr").length })));
     expect(tiers.map((t) => t.tier).slice(0, 3)).toEqual(["high", "medium", "low"]);
     for (const t of tiers) {
       expect(t.rows, `tier ${t.tier}`).toBe(status.events.filter((e) => e.tier === t.tier).length);
@@ -75,7 +83,9 @@ describe("the status page in headless Chromium", () => {
     expect(await demo.exited).toBe(0);
     expect(demo.stdout()).toContain("demo summary");
     // Like with like: both counts cover the events discovered, and any difference is explained.
-    const counts = /registrations: ([\d,]+) active in the database, ([\d,]+) at the fake RunSignUp, in the same (\d+) events/.exec(demo.stdout());
+    const counts = /registrations: ([\d,]+) active in the database, ([\d,]+) at the fake RunSignUp, in the same (\d+) events/.exec(
+      demo.stdout(),
+    );
     expect(counts, demo.stdout()).not.toBeNull();
     expect(Number(counts?.[3])).toBe(status.events.length);
     if (counts?.[1] !== counts?.[2]) expect(demo.stdout()).toMatch(/difference: the database has [+-][\d,]+: /);

@@ -7,7 +7,13 @@ const ORDER = ["high", "medium", "low", "done"];
 describe("status page", () => {
   it("groups events by tier in urgency order and shows the start in the race's zone", () => {
     const status = engineStatus([
-      eventStatus({ eventId: "1", name: "Marathon", tier: "low", startsAt: new Date("2026-07-04T13:00:00Z"), timezone: "America/New_York" }),
+      eventStatus({
+        eventId: "1",
+        name: "Marathon",
+        tier: "low",
+        startsAt: new Date("2026-07-04T13:00:00Z"),
+        timezone: "America/New_York",
+      }),
       eventStatus({ eventId: "2", name: "10K", tier: "high", startsAt: new Date("2026-06-13T14:30:00Z"), timezone: "America/Denver" }),
       eventStatus({ eventId: "3", name: "Fun Run", tier: "medium", startsAt: new Date("2026-06-14T07:00:00Z"), timezone: "Europe/London" }),
     ]);
@@ -33,7 +39,17 @@ describe("status page", () => {
     const html = renderStatusPage({
       status,
       tierOrder: ORDER,
-      recentErrors: [{ at: status.now, what: "sync", connectionId: "acme", raceId: "500", eventIds: ["1"], code: "PROVIDER", message: "<img src=x onerror=alert(1)>" }],
+      recentErrors: [
+        {
+          at: status.now,
+          what: "sync",
+          connectionId: "acme",
+          raceId: "500",
+          eventIds: ["1"],
+          code: "PROVIDER",
+          message: "<img src=x onerror=alert(1)>",
+        },
+      ],
     });
     expect(html).not.toContain("<script>alert");
     expect(html).not.toContain("<img src=x");
@@ -55,7 +71,12 @@ describe("status page", () => {
     });
     expect(json.events[0]).toHaveProperty("nextSyncAt");
     expect(json.events[0]).toHaveProperty("lastSuccessAt");
-    expect(json.connections[1]).toMatchObject({ id: "zenith", callsLastHour: 990, callsPerHour: 1000, pausedUntil: "2026-06-13T12:01:00.000Z" });
+    expect(json.connections[1]).toMatchObject({
+      id: "zenith",
+      callsLastHour: 990,
+      callsPerHour: 1000,
+      pausedUntil: "2026-06-13T12:01:00.000Z",
+    });
     expect(json.connections[1]?.lastError?.code).toBe("RATE_LIMITED");
   });
 });

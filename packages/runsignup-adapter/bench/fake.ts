@@ -19,7 +19,9 @@ const demo = time("season: 3 partners x 12 races x 3 events x 300 registrations"
   generateSeason({ partners: 3, racesPerPartner: 12, eventsPerRace: 3, registrationsPerEvent: 300 }),
 );
 console.log(`  ${demo.dataset.registrationCount} registrations`);
-time("season: 1,600 events x 5 registrations", () => generateSeason({ partners: 4, racesPerPartner: 200, eventsPerRace: 2, registrationsPerEvent: 5 }));
+time("season: 1,600 events x 5 registrations", () =>
+  generateSeason({ partners: 4, racesPerPartner: 200, eventsPerRace: 2, registrationsPerEvent: 5 }),
+);
 
 const season = generateSeason({ partners: 1, racesPerPartner: 1, eventsPerRace: 3, registrationsPerEvent: 10_000 });
 const fake = await startFakeRunSignup({ season, limits: { callsPerHour: 100_000 } });
@@ -37,7 +39,9 @@ for (let round = 1; round <= 3; round++) {
     rows += page.rows.length;
   }
   const ms = performance.now() - t0;
-  console.log(`backfill round ${round}: ${rows} rows in ${ms.toFixed(0)} ms (${Math.round((rows / ms) * 1000)} rows/s, ${fake.calls.length} calls so far)`);
+  console.log(
+    `backfill round ${round}: ${rows} rows in ${ms.toFixed(0)} ms (${Math.round((rows / ms) * 1000)} rows/s, ${fake.calls.length} calls so far)`,
+  );
 }
 await adapter.close();
 await fake.close();

@@ -182,12 +182,16 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
 
   function participantsReader(raceId: string) {
     return (body: unknown, what: string): ElementRows<Registration>[] =>
-      parseBody(participantsSchema, body, what).map((el, i) => readParticipants(el.participants, raceId, String(el.event.event_id), `[${i}].participants`));
+      parseBody(participantsSchema, body, what).map((el, i) =>
+        readParticipants(el.participants, raceId, String(el.event.event_id), `[${i}].participants`),
+      );
   }
 
   function removalsReader(raceId: string) {
     return (body: unknown, what: string): ElementRows<Removal>[] =>
-      parseBody(removedParticipantsSchema, body, what).map((el, i) => readRemovals(el.event.participants, raceId, String(el.event.event_id), `[${i}].event.participants`));
+      parseBody(removedParticipantsSchema, body, what).map((el, i) =>
+        readRemovals(el.event.participants, raceId, String(el.event.event_id), `[${i}].event.participants`),
+      );
   }
 
   return {

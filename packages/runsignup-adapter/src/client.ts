@@ -121,7 +121,15 @@ export function createRunSignupClient(options: ClientOptions): RunSignupClient {
    * starts when the request is written to a socket, and its body timeout bounds each silence while
    * the body streams, so time spent waiting for a budget slot or a socket never counts against it.
    */
-  async function send(conn: Connection, url: URL, auth: Auth, what: string, ctx: CallContext, scrub: (s: string) => string, seen: { status: number | null }) {
+  async function send(
+    conn: Connection,
+    url: URL,
+    auth: Auth,
+    what: string,
+    ctx: CallContext,
+    scrub: (s: string) => string,
+    seen: { status: number | null },
+  ) {
     try {
       const res = await request(url, {
         method: "GET",

@@ -3,7 +3,15 @@
  * HTTP 200 and an `{"error":{…}}` body, so the body is checked before anything reads data, and
  * an error is never turned into an empty page.
  */
-import { AuthError, cleanProviderText, ForbiddenError, NotFoundError, ProviderError, RateLimitedError, type SyncError } from "@project88/core";
+import {
+  AuthError,
+  cleanProviderText,
+  ForbiddenError,
+  NotFoundError,
+  ProviderError,
+  RateLimitedError,
+  type SyncError,
+} from "@project88/core";
 
 const AUTH_CODES = new Set([6, 7, 13]);
 /** "Permission Denied": on a race's own endpoints it is about that race, not the key. */
@@ -34,7 +42,13 @@ export function parseRetryAfter(value: string | string[] | undefined, now: Date)
  * `raceId` is set for calls on one race (`/race/{id}/...`): error 7 there means these credentials
  * may not read that race (a `ForbiddenError`), while the key still works for its other races.
  */
-export function errorForProviderCode(code: number, message: string, what: string, retryAfterMs: number | null, raceId: string | null = null): SyncError {
+export function errorForProviderCode(
+  code: number,
+  message: string,
+  what: string,
+  retryAfterMs: number | null,
+  raceId: string | null = null,
+): SyncError {
   const text = cleanProviderText(`[runsignup] ${what}: error ${code} ${message}`.trim());
   if (code === PERMISSION_DENIED && raceId !== null) return new ForbiddenError(text, raceId);
   if (AUTH_CODES.has(code)) return new AuthError(text);
@@ -102,7 +116,10 @@ export function timeoutError(error: unknown, what: string, timeouts: Timeouts): 
   const code = typeof error === "object" && error !== null && "code" in error ? String((error as { code: unknown }).code) : "";
   const describe = TIMEOUT_CODES[code];
   if (describe === undefined) return null;
-  return new ProviderError(`[runsignup] ${what}: ${describe(timeouts)}`, { cause: Object.assign(new Error(code), { code }), retryable: true });
+  return new ProviderError(`[runsignup] ${what}: ${describe(timeouts)}`, {
+    cause: Object.assign(new Error(code), { code }),
+    retryable: true,
+  });
 }
 
 /** A 2xx body that is not JSON: an HTML error page from a proxy, or JSON cut off mid-way. */

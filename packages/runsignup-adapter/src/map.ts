@@ -82,11 +82,15 @@ export function readRace(value: unknown, path = "race"): RaceRead {
   const raceId = idOf(value, "race_id");
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { race: null, skipped: [skip(raceId, null, `${path}: ${issue?.path.map(String).join(".") ?? ""} ${issue?.message ?? "unreadable"}`)] };
+    return {
+      race: null,
+      skipped: [skip(raceId, null, `${path}: ${issue?.path.map(String).join(".") ?? ""} ${issue?.message ?? "unreadable"}`)],
+    };
   }
   const race = parsed.data;
   const zone = text(race.timezone) ?? EASTERN;
-  if (!isValidTimeZone(zone)) return { race: null, skipped: [skip(raceId, null, `${path}.timezone: unknown time zone ${previewValue(zone)}`)] };
+  if (!isValidTimeZone(zone))
+    return { race: null, skipped: [skip(raceId, null, `${path}.timezone: unknown time zone ${previewValue(zone)}`)] };
   const { events = [], ...rest } = race;
   const skipped: SkippedRace[] = [];
   const mapped: SyncEvent[] = [];
@@ -95,7 +99,9 @@ export function readRace(value: unknown, path = "race"): RaceRead {
     const event = eventSchema.safeParse(e);
     if (!event.success) {
       const issue = event.error.issues[0];
-      skipped.push(skip(raceId, idOf(e, "event_id"), `${at}.${issue?.path.map(String).join(".") ?? ""}: ${issue?.message ?? "unreadable"}`));
+      skipped.push(
+        skip(raceId, idOf(e, "event_id"), `${at}.${issue?.path.map(String).join(".") ?? ""}: ${issue?.message ?? "unreadable"}`),
+      );
       return;
     }
     try {
@@ -130,11 +136,18 @@ export function mapRace(race: RaceBody | unknown, path = "race"): Race {
 }
 
 /** An instant field that could not be read: null, with a problem. */
-function lenientInstant(value: string | null | undefined, zone: string, path: string, field: string, problems: FieldProblem[]): Date | null {
+function lenientInstant(
+  value: string | null | undefined,
+  zone: string,
+  path: string,
+  field: string,
+  problems: FieldProblem[],
+): Date | null {
   try {
     return zonedInstant(value, zone, path);
   } catch {
-    if (!problems.some((p) => p.field === field)) problems.push({ field, reason: cleanProviderText(`${path.replace(/^.*\]\./, "")} ${previewValue(value)}: unreadable date-time`) });
+    if (!problems.some((p) => p.field === field))
+      problems.push({ field, reason: cleanProviderText(`${path.replace(/^.*\]\./, "")} ${previewValue(value)}: unreadable date-time`) });
     return null;
   }
 }
@@ -144,7 +157,14 @@ function lenientInstant(value: string | null | undefined, zone: string, path: st
  * An unreadable `registration_date` is null with a problem; `problems` carries the fields the
  * row's parse dropped.
  */
-export function mapParticipant(row: ParticipantBody, raceId: string, eventId: string, path: string, problems: readonly FieldProblem[] = [], raw: unknown = row): Registration {
+export function mapParticipant(
+  row: ParticipantBody,
+  raceId: string,
+  eventId: string,
+  path: string,
+  problems: readonly FieldProblem[] = [],
+  raw: unknown = row,
+): Registration {
   const user = row.user ?? null;
   const found = [...problems];
   const registeredAt = lenientInstant(row.registration_date, EASTERN, `${path}.registration_date`, "registeredAt", found);
@@ -177,7 +197,14 @@ export function mapParticipant(row: ParticipantBody, raceId: string, eventId: st
 const REASONS: ReadonlySet<string> = new Set<RemovalReason>(["removed", "transferred", "deferred", "cleared"]);
 
 /** One removed-participants row; `eventId` is the enclosing `event.event_id`. */
-export function mapRemoval(row: RemovedParticipantBody, raceId: string, eventId: string, path: string, problems: readonly FieldProblem[] = [], raw: unknown = row): Removal {
+export function mapRemoval(
+  row: RemovedParticipantBody,
+  raceId: string,
+  eventId: string,
+  path: string,
+  problems: readonly FieldProblem[] = [],
+  raw: unknown = row,
+): Removal {
   const reason = (row.removed_reason ?? "").trim().toLowerCase();
   const found = [...problems];
   // A reason RunSignUp adds later still means the registration left the event; the raw row keeps
@@ -220,7 +247,12 @@ function readElement<Body, Row>(
     const rowPath = `${path}[${j}]`;
     const parsed = parse(value);
     if ("skip" in parsed) {
-      out.skipped.push({ registrationId: readableId(value), eventId, field: "registrationId", reason: cleanProviderText(`${rowPath}: ${parsed.skip}`) });
+      out.skipped.push({
+        registrationId: readableId(value),
+        eventId,
+        field: "registrationId",
+        reason: cleanProviderText(`${rowPath}: ${parsed.skip}`),
+      });
       return;
     }
     out.rows.push(map(parsed.data, rowPath, parsed.problems, value));
@@ -229,15 +261,28 @@ function readElement<Body, Row>(
 }
 
 /** The active participant rows of one element. */
-export function readParticipants(rows: readonly unknown[] | undefined, raceId: string, eventId: string, path: string): ElementRows<Registration> {
-  return readElement<ParticipantBody, Registration>(rows, eventId, path, (v) => parseRow(participantSchema, v), (body, rowPath, problems, raw) =>
-    mapParticipant(body, raceId, eventId, rowPath, problems, raw),
+export function readParticipants(
+  rows: readonly unknown[] | undefined,
+  raceId: string,
+  eventId: string,
+  path: string,
+): ElementRows<Registration> {
+  return readElement<ParticipantBody, Registration>(
+    rows,
+    eventId,
+    path,
+    (v) => parseRow(participantSchema, v),
+    (body, rowPath, problems, raw) => mapParticipant(body, raceId, eventId, rowPath, problems, raw),
   );
 }
 
 /** The removed-participant rows of one element. */
 export function readRemovals(rows: readonly unknown[] | undefined, raceId: string, eventId: string, path: string): ElementRows<Removal> {
-  return readElement<RemovedParticipantBody, Removal>(rows, eventId, path, (v) => parseRow(removedParticipantSchema, v), (body, rowPath, problems, raw) =>
-    mapRemoval(body, raceId, eventId, rowPath, problems, raw),
+  return readElement<RemovedParticipantBody, Removal>(
+    rows,
+    eventId,
+    path,
+    (v) => parseRow(removedParticipantSchema, v),
+    (body, rowPath, problems, raw) => mapRemoval(body, raceId, eventId, rowPath, problems, raw),
   );
 }

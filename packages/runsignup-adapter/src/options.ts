@@ -18,7 +18,9 @@ export const MAX_RACES_PER_PAGE = 1000;
 
 const schema = z.object({
   baseUrl: z.string().default(DEFAULT_BASE_URL),
-  dispatcher: z.custom<Dispatcher>((v) => typeof v === "object" && v !== null && "dispatch" in v, "expected an undici Dispatcher").optional(),
+  dispatcher: z
+    .custom<Dispatcher>((v) => typeof v === "object" && v !== null && "dispatch" in v, "expected an undici Dispatcher")
+    .optional(),
   pageSize: z.number().int().min(1).max(MAX_PARTICIPANTS_PER_PAGE).default(MAX_PARTICIPANTS_PER_PAGE),
   racePageSize: z.number().int().min(1).max(MAX_RACES_PER_PAGE).default(MAX_RACES_PER_PAGE),
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000),
@@ -26,7 +28,12 @@ const schema = z.object({
   headersTimeoutMs: z.number().int().min(1).max(600_000).optional(),
   bodyTimeoutMs: z.number().int().min(1).max(600_000).optional(),
   connectionsPerOrigin: z.number().int().min(1).max(64).optional(),
-  maxResponseBytes: z.number().int().min(1024).max(2 ** 31 - 1).default(DEFAULT_MAX_RESPONSE_BYTES),
+  maxResponseBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(2 ** 31 - 1)
+    .default(DEFAULT_MAX_RESPONSE_BYTES),
   raceDetail: z.enum(["auto", "always"]).default("auto"),
   includeQuestions: z.boolean().default(false),
   userAgent: z.string().min(1).default("project88-sync (+https://github.com/project88)"),

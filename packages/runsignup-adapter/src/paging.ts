@@ -39,12 +39,15 @@ export function nextAfter(elementIds: readonly (readonly string[])[], resultsPer
     const elementMax = maxId(ids);
     if (elementMax === null) {
       if (size >= resultsPerPage) {
-        throw new ProviderError(`[runsignup] a full page of ${size} rows has no readable registration_id; cannot page past it`, { retryable: false });
+        throw new ProviderError(`[runsignup] a full page of ${size} rows has no readable registration_id; cannot page past it`, {
+          retryable: false,
+        });
       }
       return;
     }
     if (largest === null || compareIds(elementMax, largest) > 0) largest = elementMax;
-    if (size >= resultsPerPage && (smallestFullLast === null || compareIds(elementMax, smallestFullLast) < 0)) smallestFullLast = elementMax;
+    if (size >= resultsPerPage && (smallestFullLast === null || compareIds(elementMax, smallestFullLast) < 0))
+      smallestFullLast = elementMax;
   });
   if (smallestFullLast !== null) return smallestFullLast;
   if (total >= resultsPerPage && largest !== null) return largest;

@@ -15,10 +15,15 @@ export function formatBytes(bytes: number): string {
 
 /** The retryable error of a body over the limit. `bytes` is the declared size, or what was read. */
 export function responseTooLarge(what: string, limit: number, bytes: number, declared: boolean): ProviderError {
-  const size = declared ? `declares ${bytes} bytes (${formatBytes(bytes)})` : `passed ${bytes} bytes (${formatBytes(bytes)}) and was abandoned`;
-  return new ProviderError(`[runsignup] ${what}: the response body ${size}, over the ${formatBytes(limit)} limit (maxResponseBytes ${limit})`, {
-    retryable: true,
-  });
+  const size = declared
+    ? `declares ${bytes} bytes (${formatBytes(bytes)})`
+    : `passed ${bytes} bytes (${formatBytes(bytes)}) and was abandoned`;
+  return new ProviderError(
+    `[runsignup] ${what}: the response body ${size}, over the ${formatBytes(limit)} limit (maxResponseBytes ${limit})`,
+    {
+      retryable: true,
+    },
+  );
 }
 
 /**

@@ -10,7 +10,10 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((x) => x.close()));
 });
 
-async function setup(options: Parameters<typeof startEmptyFake>[0] = {}, adapterOptions: Parameters<typeof createRunSignupAdapter>[0] = {}) {
+async function setup(
+  options: Parameters<typeof startEmptyFake>[0] = {},
+  adapterOptions: Parameters<typeof createRunSignupAdapter>[0] = {},
+) {
   const env = await startEmptyFake(options);
   const adapter = createRunSignupAdapter(adapterOptions);
   open.push(env.fake, adapter);
@@ -29,7 +32,9 @@ describe("registrations over real HTTP", () => {
       const eventId = race.events[0]!.eventId;
       const at = new Date("2026-05-01T00:00:00Z");
       for (let i = 0; i < 6000; i++) dataset.create(eventId, {}, at);
-      const pages = await collect(adapter.fetchRegistrations(conn, { raceId: String(race.raceId), eventIds: [String(eventId)] }, callContext()));
+      const pages = await collect(
+        adapter.fetchRegistrations(conn, { raceId: String(race.raceId), eventIds: [String(eventId)] }, callContext()),
+      );
       expect(dataCalls(fake)).toHaveLength(3);
       expect(pages.map((p) => p.rows.length)).toEqual([2500, 2500, 1000]);
       expect(pages.map((p) => p.after)).toEqual([ids(pages[0]!.rows).at(-1), ids(pages[1]!.rows).at(-1), null]);
@@ -65,7 +70,9 @@ describe("registrations over real HTTP", () => {
       expect(pages.at(-1)!.after).toBeNull();
       // Resuming after any page yields exactly the rows after it.
       const mid = pages[1]!;
-      const resumed = await collect(adapter.fetchRegistrations(conn, { raceId: String(race.raceId), eventIds, after: mid.after! }, callContext()));
+      const resumed = await collect(
+        adapter.fetchRegistrations(conn, { raceId: String(race.raceId), eventIds, after: mid.after! }, callContext()),
+      );
       expect(resumed.flatMap((p) => ids(p.rows))).toEqual(seen.filter((id) => Number(id) > Number(mid.after)));
       expect(dataCalls(fake).every((call) => call.query.event_id === eventIds.join(","))).toBe(true);
     });
@@ -80,7 +87,9 @@ describe("registrations over real HTTP", () => {
 
     clock.set("2026-06-01T12:00:00.300Z");
     dataset.modify(old[0]!.registrationId, { bib: 901 });
-    const pass1 = await collect(adapter.fetchRegistrations(conn, { ...args, modifiedSince: new Date("2026-06-01T11:59:00Z") }, callContext()));
+    const pass1 = await collect(
+      adapter.fetchRegistrations(conn, { ...args, modifiedSince: new Date("2026-06-01T11:59:00Z") }, callContext()),
+    );
     expect(pass1.flatMap((p) => ids(p.rows))).toEqual([String(old[0]!.registrationId)]);
 
     // The engine's signpost for pass 2 was taken at .400; these changes land later in the same second.
@@ -154,7 +163,11 @@ describe("registrations over real HTTP", () => {
     const { dataset, adapter, key, conn, fake } = await setup();
     const other = dataset.addKey("Other Timing");
     const mine = dataset.addRace({ keys: [key], timezone: "America/New_York", events: [{ startsAt: new Date("2026-06-02T12:00:00Z") }] });
-    const theirs = dataset.addRace({ keys: [other], timezone: "America/New_York", events: [{ startsAt: new Date("2026-06-02T12:00:00Z") }] });
+    const theirs = dataset.addRace({
+      keys: [other],
+      timezone: "America/New_York",
+      events: [{ startsAt: new Date("2026-06-02T12:00:00Z") }],
+    });
     const fetch = (c = conn, raceId = String(mine.raceId), eventIds = [String(mine.events[0]!.eventId)]) =>
       collect(adapter.fetchRegistrations(c, { raceId, eventIds }, callContext())).catch((e: unknown) => e);
     const wrongKey = fakeConnection({ ...key, apiSecret: "not-the-secret" }, fake.url);
@@ -195,9 +208,16 @@ describe("discovery over real HTTP", () => {
       const got = races.find((r) => r.raceId === String(race.raceId))!;
       expect(got.name).toBe(race.name.trim());
       expect(got.timezone).toBe(race.timezone);
-      expect(got.events.map((e) => [e.eventId, e.startsAt.toISOString()])).toEqual(race.events.map((e) => [String(e.eventId), e.startsAt.toISOString()]));
+      expect(got.events.map((e) => [e.eventId, e.startsAt.toISOString()])).toEqual(
+        race.events.map((e) => [String(e.eventId), e.startsAt.toISOString()]),
+      );
     }
-    expect(dataCalls(fake, "races")[0]!.query).toMatchObject({ events: "T", start_date: "2026-01-01", end_date: "2026-12-31", results_per_page: "2" });
+    expect(dataCalls(fake, "races")[0]!.query).toMatchObject({
+      events: "T",
+      start_date: "2026-01-01",
+      end_date: "2026-12-31",
+      results_per_page: "2",
+    });
   });
 
   it("sees a moved start time on the next discovery, and uses Get Race when asked to", async () => {

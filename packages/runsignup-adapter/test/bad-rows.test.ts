@@ -110,9 +110,24 @@ describe("one bad row never fails its page", () => {
   });
 
   it("the removal feed reads rows one by one too: a bad field is null with a problem, an unreadable row is skipped", async () => {
-    const removed = (id: unknown, extra: Record<string, unknown> = {}) => ({ registration_id: id, removed_reason: "refunded", last_modified_ts: 1_780_000_000, ...extra });
+    const removed = (id: unknown, extra: Record<string, unknown> = {}) => ({
+      registration_id: id,
+      removed_reason: "refunded",
+      last_modified_ts: 1_780_000_000,
+      ...extra,
+    });
     const body = JSON.stringify([
-      { event: { event_id: 661702, participants: [removed(1, { new_registration_id: "abc" }), removed(2, { last_modified_ts: "soon", last_modified: "yesterday" }), removed(undefined), removed(4)] } },
+      {
+        event: {
+          event_id: 661702,
+          participants: [
+            removed(1, { new_registration_id: "abc" }),
+            removed(2, { last_modified_ts: "soon", last_modified: "yesterday" }),
+            removed(undefined),
+            removed(4),
+          ],
+        },
+      },
     ]);
     const { adapter } = serve([body]);
     const [only] = await collect(adapter.fetchRemovals(conn, args, callContext()));
@@ -138,7 +153,9 @@ describe("one bad row never fails its page", () => {
   });
 
   it("parseJsonExact changes only unsafe integers", () => {
-    expect(parseJsonExact('{"a":9007199254740993,"b":"9007199254740993","c":0.12345678901234567,"d":9007199254740991,"e":[-99999999999999999]}')).toEqual({
+    expect(
+      parseJsonExact('{"a":9007199254740993,"b":"9007199254740993","c":0.12345678901234567,"d":9007199254740991,"e":[-99999999999999999]}'),
+    ).toEqual({
       a: "9007199254740993",
       b: "9007199254740993",
       c: JSON.parse("0.12345678901234567"),

@@ -23,7 +23,10 @@ afterEach(async () => {
 function reply(status: number, body: string, headers: Record<string, string> = {}) {
   agent = new MockAgent();
   agent.disableNetConnect();
-  agent.get("https://runsignup.com").intercept({ path: /^\/Rest\//, method: "GET" }).reply(status, body, { headers });
+  agent
+    .get("https://runsignup.com")
+    .intercept({ path: /^\/Rest\//, method: "GET" })
+    .reply(status, body, { headers });
   return createRunSignupAdapter({ dispatcher: agent });
 }
 
@@ -79,7 +82,13 @@ describe("HTTP and body mapping", () => {
 
   it("rejects a body of the wrong shape with a SchemaError instead of an empty page", async () => {
     // A bad row is no bad page (see bad-rows.test.ts); a body whose envelope is wrong is.
-    for (const body of ["{}", '{"races":[]}', '[{"participants":[]}]', '[{"event":{"event_id":"x"},"participants":[]}]', '[{"event":{"event_id":1},"participants":{}}]']) {
+    for (const body of [
+      "{}",
+      '{"races":[]}',
+      '[{"participants":[]}]',
+      '[{"event":{"event_id":"x"},"participants":[]}]',
+      '[{"event":{"event_id":1},"participants":{}}]',
+    ]) {
       const error = await failure(200, body);
       expect(error, body).toBeInstanceOf(SchemaError);
     }
@@ -100,7 +109,9 @@ describe("HTTP and body mapping", () => {
       })
       .reply(200, "[]");
     const adapter = createRunSignupAdapter({ dispatcher: agent, pageSize: 500 });
-    const pages = await collect(adapter.fetchRegistrations(conn, { ...args, modifiedSince: new Date("2026-06-01T12:00:00.999Z"), after: "77" }, callContext()));
+    const pages = await collect(
+      adapter.fetchRegistrations(conn, { ...args, modifiedSince: new Date("2026-06-01T12:00:00.999Z"), after: "77" }, callContext()),
+    );
     expect(pages).toEqual([{ rows: [], after: null }]);
     const url = new URL(`https://runsignup.com${seen[0]}`);
     expect(url.pathname).toBe("/Rest/race/85675/participants");
@@ -119,7 +130,11 @@ describe("HTTP and body mapping", () => {
   it("asks for question answers only for a connection that wants them (they hold medical notes)", async () => {
     /** The participants query a connection's request carries, under the given adapter options. */
     let previous: MockAgent | undefined;
-    async function questionsParam(connection: Connection, options: { includeQuestions?: boolean } = {}, endpoint: "participants" | "removed" = "participants") {
+    async function questionsParam(
+      connection: Connection,
+      options: { includeQuestions?: boolean } = {},
+      endpoint: "participants" | "removed" = "participants",
+    ) {
       await previous?.close();
       agent = new MockAgent();
       previous = agent;

@@ -1,6 +1,13 @@
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { FakeDataset, generateSeason, simulateActivity, startFakeRunSignup, type FakeKey, type FakeRunSignup } from "../src/testing/index.js";
+import {
+  FakeDataset,
+  generateSeason,
+  simulateActivity,
+  startFakeRunSignup,
+  type FakeKey,
+  type FakeRunSignup,
+} from "../src/testing/index.js";
 import { startEmptyFake } from "./support/fake.js";
 
 const open: { close(): Promise<void> }[] = [];
@@ -32,7 +39,8 @@ describe("season generator", () => {
       ["Partner C", a.partners[2]!.key.apiKey, 4],
     ]);
     expect(a.dataset.registrationCount).toBe(3 * 4 * 2 * 50);
-    const snapshot = (s: typeof a) => [...s.dataset.registrations.values()].map((r) => [r.registrationId, r.eventId, r.firstName, r.lastName, r.gender, r.bib]);
+    const snapshot = (s: typeof a) =>
+      [...s.dataset.registrations.values()].map((r) => [r.registrationId, r.eventId, r.firstName, r.lastName, r.gender, r.bib]);
     expect(snapshot(a)).toEqual(snapshot(b));
     const races = [...a.dataset.races.values()];
     expect(new Set(races.map((r) => r.timezone)).size).toBeGreaterThanOrEqual(5);
@@ -89,10 +97,18 @@ describe("fake RunSignUp wire behaviour", () => {
     const { fake, dataset } = await startEmptyFake();
     open.push(fake);
     const key = dataset.addKey("Acme");
-    const race = dataset.addRace({ keys: [key], timezone: "America/Denver", events: [{ startsAt: new Date("2026-06-20T14:30:00Z") }, { startsAt: new Date("2026-06-20T15:00:00Z") }] });
+    const race = dataset.addRace({
+      keys: [key],
+      timezone: "America/Denver",
+      events: [{ startsAt: new Date("2026-06-20T14:30:00Z") }, { startsAt: new Date("2026-06-20T15:00:00Z") }],
+    });
     const [e1, e2] = race.events.map((e) => e.eventId) as [number, number];
     for (let i = 0; i < 3; i++) dataset.create(e1);
-    const res = await get(fake, key, `/race/${race.raceId}/participants`, { event_id: `${e1},${e2}`, sort: "registration_id ASC", include_questions: "T" });
+    const res = await get(fake, key, `/race/${race.raceId}/participants`, {
+      event_id: `${e1},${e2}`,
+      sort: "registration_id ASC",
+      include_questions: "T",
+    });
     expect(res.status).toBe(200);
     const body = res.json() as Record<string, unknown>[];
     expect(Array.isArray(body)).toBe(true);
@@ -122,7 +138,15 @@ describe("fake RunSignUp wire behaviour", () => {
       {
         event: {
           event_id: race.events[0]!.eventId,
-          participants: [expect.objectContaining({ registration_id: reg.registrationId, removed_reason: "removed", new_registration_id: null, last_modified: "2026-06-01 12:20:30", last_modified_ts: 1780330830 })],
+          participants: [
+            expect.objectContaining({
+              registration_id: reg.registrationId,
+              removed_reason: "removed",
+              new_registration_id: null,
+              last_modified: "2026-06-01 12:20:30",
+              last_modified_ts: 1780330830,
+            }),
+          ],
         },
       },
     ]);
@@ -159,29 +183,41 @@ describe("fake RunSignUp wire behaviour", () => {
     const eventId = race.events[0]!.eventId;
     for (let i = 0; i < 2600; i++) dataset.create(eventId, {}, new Date("2026-05-01T00:00:00Z"));
     const rows = async (params: Record<string, string>) => {
-      const body = (await get(fake, key, `/race/${race.raceId}/participants`, { event_id: String(eventId), ...params })).json() as { participants?: { registration_id: number }[] }[];
+      const body = (await get(fake, key, `/race/${race.raceId}/participants`, { event_id: String(eventId), ...params })).json() as {
+        participants?: { registration_id: number }[];
+      }[];
       return body[0]!.participants ?? [];
     };
     expect(await rows({ results_per_page: "5000" })).toHaveLength(2500);
     expect(await rows({})).toHaveLength(50);
     const list = dataset.activeOf(eventId);
-    expect((await rows({ results_per_page: "10", after_registration_id: String(list[2595]!.registrationId) })).map((r) => r.registration_id)).toEqual(
-      list.slice(2596).map((r) => r.registrationId),
-    );
+    expect(
+      (await rows({ results_per_page: "10", after_registration_id: String(list[2595]!.registrationId) })).map((r) => r.registration_id),
+    ).toEqual(list.slice(2596).map((r) => r.registrationId));
     clock.set("2026-06-01T12:00:07.900Z");
     const touched = dataset.modify(list[7]!.registrationId);
     expect(touched.modifiedAt).toBe(Date.parse("2026-06-01T12:00:07Z") / 1000);
-    expect((await rows({ modified_after_timestamp: String(touched.modifiedAt) })).map((r) => r.registration_id)).toEqual([touched.registrationId]);
+    expect((await rows({ modified_after_timestamp: String(touched.modifiedAt) })).map((r) => r.registration_id)).toEqual([
+      touched.registrationId,
+    ]);
     expect(await rows({ modified_after_timestamp: String(touched.modifiedAt + 1) })).toHaveLength(0);
   });
 
   it("lists only the key's races in the date window, capped at 1000 a page", async () => {
-    const season = generateSeason({ seed: 3, partners: 2, racesPerPartner: 3, registrationsPerEvent: 1, now: () => new Date("2026-06-01T12:00:00Z") });
+    const season = generateSeason({
+      seed: 3,
+      partners: 2,
+      racesPerPartner: 3,
+      registrationsPerEvent: 1,
+      now: () => new Date("2026-06-01T12:00:00Z"),
+    });
     const fake = await startFakeRunSignup({ season });
     open.push(fake);
     expect(fake.season).toBe(season);
     const [a] = season.partners;
-    const body = (await get(fake, a!.key, "/races", { events: "T", results_per_page: "5000", start_date: "2026-05-01", end_date: "2027-06-01" })).json() as { races: { race: { race_id: number; events?: unknown[] } }[] };
+    const body = (
+      await get(fake, a!.key, "/races", { events: "T", results_per_page: "5000", start_date: "2026-05-01", end_date: "2027-06-01" })
+    ).json() as { races: { race: { race_id: number; events?: unknown[] } }[] };
     expect(body.races.map((r) => r.race.race_id).sort()).toEqual(a!.races.map((r) => r.raceId).sort());
     expect(body.races[0]!.race.events).toHaveLength(2);
     const none = (await get(fake, a!.key, "/races", { start_date: "2030-01-01", end_date: "2030-12-31" })).json() as { races: unknown[] };
@@ -193,7 +229,14 @@ describe("fake RunSignUp wire behaviour", () => {
     const fake = await startFakeRunSignup({ season: { seed: 9, partners: 2, racesPerPartner: 2, registrationsPerEvent: 3 } });
     open.push(fake);
     const conn = fake.connection(1, { callsPerHour: 500 });
-    expect(conn).toMatchObject({ provider: "runsignup", baseUrl: fake.url, id: "partner-b", budgetKey: "runsignup:partner-b", callsPerHour: 500, maxInFlight: 2 });
+    expect(conn).toMatchObject({
+      provider: "runsignup",
+      baseUrl: fake.url,
+      id: "partner-b",
+      budgetKey: "runsignup:partner-b",
+      callsPerHour: 500,
+      maxInFlight: 2,
+    });
     expect(JSON.stringify(conn)).not.toContain(fake.season!.partners[1]!.key.apiSecret);
     expect(() => fake.connection(5)).toThrow(/no season partner/);
     expect(fake.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/Rest$/);

@@ -93,7 +93,10 @@ describe("faults aimed at one key or one race", () => {
 
   it("error 14 carries Retry-After only when the fault gives one (RunSignUp was never seen sending it)", async () => {
     const { fake, adapter, conn, argsOf } = await setup();
-    fake.faults.script({ kind: "throttle", endpoint: "participants" }, { kind: "throttle", endpoint: "participants", retryAfterSeconds: 2 });
+    fake.faults.script(
+      { kind: "throttle", endpoint: "participants" },
+      { kind: "throttle", endpoint: "participants", retryAfterSeconds: 2 },
+    );
     const bare = await collect(adapter.fetchRegistrations(conn, argsOf(0), callContext())).catch((e: unknown) => e);
     expect(bare).toBeInstanceOf(RateLimitedError);
     expect((bare as RateLimitedError).retryAfterMs).toBeNull();
@@ -105,7 +108,11 @@ describe("faults aimed at one key or one race", () => {
 describe("rewritten bodies and the fake's clock", () => {
   it("a rewrite fault sends what the function makes of the real body", async () => {
     const { fake, adapter, conn, argsOf } = await setup();
-    fake.faults.script({ kind: "rewrite", endpoint: "participants", rewrite: (body) => body.replace(/"first_name":"[^"]*"/, '"first_name":"Rewritten"') });
+    fake.faults.script({
+      kind: "rewrite",
+      endpoint: "participants",
+      rewrite: (body) => body.replace(/"first_name":"[^"]*"/, '"first_name":"Rewritten"'),
+    });
     const rows = (await collect(adapter.fetchRegistrations(conn, argsOf(0), callContext()))).flatMap((p) => p.rows);
     expect(rows.filter((r) => r.firstName === "Rewritten")).toHaveLength(1);
     fake.faults.script({ kind: "rewrite", endpoint: "participants", rewrite: () => "<html>not json" });
@@ -115,7 +122,9 @@ describe("rewritten bodies and the fake's clock", () => {
   it("every response carries the fake's own clock in Date", async () => {
     const { fake, conn, clock } = await setup();
     clock.set("2026-06-01T12:00:00.000Z");
-    const res = await fetch(`${fake.url}/races?format=json&api_key=${conn.credentials.apiKey!.reveal()}&api_secret=${conn.credentials.apiSecret!.reveal()}`);
+    const res = await fetch(
+      `${fake.url}/races?format=json&api_key=${conn.credentials.apiKey!.reveal()}&api_secret=${conn.credentials.apiSecret!.reveal()}`,
+    );
     expect(res.headers.get("date")).toBe("Mon, 01 Jun 2026 12:00:00 GMT");
   });
 });
@@ -126,7 +135,9 @@ describe("budget and limits", () => {
     // Slow responses make every request overlap with whatever else is in flight.
     fake.faults.script(...Array.from({ length: 6 }, () => ({ kind: "slow" as const, delayMs: 150 })));
     const budget = createTestBudget(2);
-    const results = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => collect(adapter.fetchRegistrations(conn, argsOf(i), callContext(budget)))));
+    const results = await Promise.all(
+      [0, 1, 2, 3, 4, 5].map((i) => collect(adapter.fetchRegistrations(conn, argsOf(i), callContext(budget)))),
+    );
     expect(results.map((pages) => pages.flatMap((p) => p.rows).length)).toEqual([30, 30, 30, 30, 30, 30]);
     expect(fake.callsOf(key).filter((c) => c.throttled !== null || c.errorCode === 14)).toHaveLength(0);
     expect(fake.maxInFlight(key)).toBeLessThanOrEqual(2);
@@ -145,7 +156,9 @@ describe("budget and limits", () => {
       limits: { callsPerHour: 1000, burst: 100, maxInFlight: 2 },
       slotTtlMs: 60_000,
     });
-    const results = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => collect(adapter.fetchRegistrations(conn, argsOf(i), callContext(budget)))));
+    const results = await Promise.all(
+      [0, 1, 2, 3, 4, 5].map((i) => collect(adapter.fetchRegistrations(conn, argsOf(i), callContext(budget)))),
+    );
     expect(results.map((pages) => pages.flatMap((p) => p.rows).length)).toEqual([30, 30, 30, 30, 30, 30]);
     expect(fake.callsOf(key).filter((c) => c.throttled !== null)).toHaveLength(0);
     expect(fake.maxInFlight(key)).toBeLessThanOrEqual(2);
@@ -155,7 +168,9 @@ describe("budget and limits", () => {
     const { fake, adapter, conn, argsOf, key } = await setup({ maxConcurrent: 2 }, { connectionsPerOrigin: 8 });
     fake.faults.script(...Array.from({ length: 6 }, () => ({ kind: "slow" as const, delayMs: 150 })));
     const budget = createCountingBudget();
-    const outcomes = await Promise.allSettled([0, 1, 2, 3, 4, 5].map((i) => collect(adapter.fetchRegistrations(conn, argsOf(i), callContext(budget)))));
+    const outcomes = await Promise.allSettled(
+      [0, 1, 2, 3, 4, 5].map((i) => collect(adapter.fetchRegistrations(conn, argsOf(i), callContext(budget)))),
+    );
     const rejected = outcomes.filter((o) => o.status === "rejected").map((o) => (o as PromiseRejectedResult).reason);
     expect(rejected.length).toBeGreaterThan(0);
     for (const error of rejected) expect(error).toBeInstanceOf(RateLimitedError);
@@ -180,7 +195,9 @@ describe("budget and limits", () => {
     const controller = new AbortController();
     controller.abort(new Error("engine stopping"));
     const budget = createCountingBudget();
-    const error = await collect(adapter.fetchRegistrations(conn, argsOf(0), callContext(budget, controller.signal))).catch((e: unknown) => e);
+    const error = await collect(adapter.fetchRegistrations(conn, argsOf(0), callContext(budget, controller.signal))).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(AbortedError);
     expect(fake.calls).toHaveLength(0);
     expect(budget.acquired).toBe(0);

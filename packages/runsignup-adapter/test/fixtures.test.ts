@@ -92,7 +92,9 @@ describe("recorded fixtures", () => {
       ["139165", "2017-11-18T16:00:00.000Z", null],
       ["139166", "2017-11-18T16:10:00.000Z", null],
     ]);
-    expect(race.raw).toMatchObject({ headings: [{ heading_text: "Driving Directions to the Park" }, { heading_text: "More Information" }] });
+    expect(race.raw).toMatchObject({
+      headings: [{ heading_text: "Driving Directions to the Park" }, { heading_text: "More Information" }],
+    });
   });
 
   it("race-detail-sanitized-full-event-fields.json: Chicago in daylight time", () => {
@@ -189,7 +191,10 @@ describe("recorded responses through the adapter (undici MockAgent)", () => {
   function setup(path: RegExp, body: string) {
     agent = new MockAgent();
     agent.disableNetConnect();
-    agent.get("https://runsignup.com").intercept({ path, method: "GET" }).reply(200, body, { headers: { "content-type": "application/json" } });
+    agent
+      .get("https://runsignup.com")
+      .intercept({ path, method: "GET" })
+      .reply(200, body, { headers: { "content-type": "application/json" } });
     return createRunSignupAdapter({ dispatcher: agent });
   }
 
@@ -201,7 +206,9 @@ describe("recorded responses through the adapter (undici MockAgent)", () => {
   ] as const) {
     it(`${name} (HTTP 200) raises ${cls.name}, never an empty page`, async () => {
       const adapter = setup(/^\/Rest\/race\/85675\/participants\?/, fixtureText(name));
-      const error = await collect(adapter.fetchRegistrations(conn, { raceId: "85675", eventIds: ["661702"] }, callContext())).catch((e) => e);
+      const error = await collect(adapter.fetchRegistrations(conn, { raceId: "85675", eventIds: ["661702"] }, callContext())).catch(
+        (e) => e,
+      );
       expect(error).toBeInstanceOf(cls);
       expect(error.code).toBe(code);
       expect(error.retryable).toBe(false);

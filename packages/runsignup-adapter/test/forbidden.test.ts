@@ -18,12 +18,28 @@ async function setup(adapterOptions = {}) {
   open.push(env.fake, adapter);
   const denied = env.dataset.addKey("Acme Timing");
   const allowed = env.dataset.addKey("Zenith Timing");
-  const shared = env.dataset.addRace({ keys: [denied, allowed], timezone: "America/New_York", events: [{ startsAt: new Date("2026-06-10T12:00:00Z") }] });
-  const own = env.dataset.addRace({ keys: [denied], timezone: "America/New_York", events: [{ startsAt: new Date("2026-06-11T12:00:00Z") }] });
+  const shared = env.dataset.addRace({
+    keys: [denied, allowed],
+    timezone: "America/New_York",
+    events: [{ startsAt: new Date("2026-06-10T12:00:00Z") }],
+  });
+  const own = env.dataset.addRace({
+    keys: [denied],
+    timezone: "America/New_York",
+    events: [{ startsAt: new Date("2026-06-11T12:00:00Z") }],
+  });
   for (const race of [shared, own]) for (let i = 0; i < 5; i++) env.dataset.create(race.events[0]!.eventId);
   env.dataset.denyParticipants(shared.raceId, denied);
   const args = (race: typeof shared) => ({ raceId: String(race.raceId), eventIds: [String(race.events[0]!.eventId)] });
-  return { ...env, adapter, denied: fakeConnection(denied, env.fake.url), allowed: fakeConnection(allowed, env.fake.url), shared, own, args };
+  return {
+    ...env,
+    adapter,
+    denied: fakeConnection(denied, env.fake.url),
+    allowed: fakeConnection(allowed, env.fake.url),
+    shared,
+    own,
+    args,
+  };
 }
 
 const window = { from: new Date("2026-06-01T00:00:00Z"), to: new Date("2026-06-30T00:00:00Z") };

@@ -15,6 +15,14 @@ describe("CSV keyset paging rule", () => {
   });
   it("compares ids as numbers, not strings", () => {
     expect(nextAfter([["9", "10"]], 2)).toBe("10");
-    expect(nextAfter([["98", "99"], ["100", "101"]], 2)).toBe("99");
+    expect(
+      nextAfter(
+        [
+          ["98", "99"],
+          ["100", "101"],
+        ],
+        2,
+      ),
+    ).toBe("99");
   });
 });

@@ -12,7 +12,10 @@ afterEach(async () => {
 
 const MB = 1024 * 1024;
 
-async function setup(adapterOptions: Parameters<typeof createRunSignupAdapter>[0] = {}, fakeOptions: Parameters<typeof startEmptyFake>[0] = {}) {
+async function setup(
+  adapterOptions: Parameters<typeof createRunSignupAdapter>[0] = {},
+  fakeOptions: Parameters<typeof startEmptyFake>[0] = {},
+) {
   const env = await startEmptyFake(fakeOptions);
   const reports: RequestInfo[] = [];
   const adapter = createRunSignupAdapter({ onRequest: (info) => reports.push(info), ...adapterOptions });
@@ -35,7 +38,9 @@ describe("response size limit", () => {
     const error = await collect(adapter.fetchRegistrations(conn, args, callContext())).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).retryable).toBe(true);
-    expect((error as Error).message).toMatch(/participants: the response body passed \d+ bytes \(1(\.\d)? MB\) and was abandoned, over the 1 MB limit \(maxResponseBytes 1048576\)/);
+    expect((error as Error).message).toMatch(
+      /participants: the response body passed \d+ bytes \(1(\.\d)? MB\) and was abandoned, over the 1 MB limit \(maxResponseBytes 1048576\)/,
+    );
     // The client hung up: the fake could not write the whole body (socket buffers hold a few MB at most).
     const call = fake.calls.find((c) => c.fault === "oversize")!;
     await expect.poll(() => call.done).toBe(true);
@@ -100,7 +105,10 @@ describe("the provider's clock", () => {
     fake.faults.script({ kind: "error", code: 4 });
     await collect(adapter.fetchRegistrations(conn, args, ctx)).catch(() => undefined);
     // The fake runs 90 s behind its base clock; the header has whole seconds.
-    expect(seen.map((d) => d.toISOString())).toEqual([new Date(clock.ms - 90_000).toISOString(), new Date(clock.ms - 90_000).toISOString()]);
+    expect(seen.map((d) => d.toISOString())).toEqual([
+      new Date(clock.ms - 90_000).toISOString(),
+      new Date(clock.ms - 90_000).toISOString(),
+    ]);
     expect(fake.now().getTime()).toBe(clock.ms - 90_000);
     // Mutations are stamped by the fake's own clock.
     const reg = fake.dataset.register(Number(args.eventIds[0]));

@@ -24,7 +24,13 @@ describe("base URL policy", () => {
     ]) {
       expect(() => createRunSignupAdapter({ baseUrl: bad }), bad).toThrow(ConfigError);
     }
-    for (const good of ["https://runsignup.com/Rest", "http://127.0.0.1:8080/Rest", "http://127.9.9.9/Rest", "http://localhost:3000/Rest", "http://[::1]:4000/Rest"]) {
+    for (const good of [
+      "https://runsignup.com/Rest",
+      "http://127.0.0.1:8080/Rest",
+      "http://127.9.9.9/Rest",
+      "http://localhost:3000/Rest",
+      "http://[::1]:4000/Rest",
+    ]) {
       expect(() => createRunSignupAdapter({ baseUrl: good }), good).not.toThrow();
     }
   });
@@ -42,7 +48,9 @@ describe("base URL policy", () => {
       maxInFlight: 2,
     };
     const budget = createCountingBudget();
-    const error = await collect(adapter.fetchRegistrations(conn, { raceId: "1", eventIds: ["2"] }, callContext(budget))).catch((e: unknown) => e);
+    const error = await collect(adapter.fetchRegistrations(conn, { raceId: "1", eventIds: ["2"] }, callContext(budget))).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).issues[0]!.path).toBe("connections.partner-x.baseUrl");
     expect(budget.acquired).toBe(0);
@@ -60,8 +68,12 @@ describe("base URL policy", () => {
     const adapter = createRunSignupAdapter();
     open.push(adapter);
     const conn = { id: "c", provider: "runsignup", credentials: {}, budgetKey: "b", callsPerHour: 1, maxInFlight: 1 };
-    expect(await collect(adapter.fetchRegistrations(conn, { raceId: "1/../x", eventIds: [] }, callContext())).catch((e: unknown) => e)).toBeInstanceOf(ConfigError);
-    expect(await collect(adapter.fetchRegistrations(conn, { raceId: "1", eventIds: ["2"] }, callContext())).catch((e: unknown) => e)).toBeInstanceOf(ConfigError);
+    expect(
+      await collect(adapter.fetchRegistrations(conn, { raceId: "1/../x", eventIds: [] }, callContext())).catch((e: unknown) => e),
+    ).toBeInstanceOf(ConfigError);
+    expect(
+      await collect(adapter.fetchRegistrations(conn, { raceId: "1", eventIds: ["2"] }, callContext())).catch((e: unknown) => e),
+    ).toBeInstanceOf(ConfigError);
   });
 });
 
@@ -113,7 +125,10 @@ describe("secrets never leak", () => {
       // A refused connection (nothing listening) and a wrong race id.
       const dead = fakeConnection(key, "http://127.0.0.1:1/Rest", { auth });
       assertClean(await collect(adapter.fetchRegistrations(dead, args, callContext())).catch((e: unknown) => e), "refused");
-      assertClean(await collect(adapter.fetchRegistrations(conn, { ...args, raceId: "42" }, callContext())).catch((e: unknown) => e), "201");
+      assertClean(
+        await collect(adapter.fetchRegistrations(conn, { ...args, raceId: "42" }, callContext())).catch((e: unknown) => e),
+        "201",
+      );
       expect(reports.length).toBeGreaterThan(10);
       for (const report of reports) assertClean(JSON.stringify(report), "report");
       if (auth === "key") expect(reports[0]!.url).toContain("api_secret=[redacted]");

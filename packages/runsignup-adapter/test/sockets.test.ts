@@ -17,7 +17,11 @@ async function setup(adapterOptions: Parameters<typeof createRunSignupAdapter>[0
   const slowKey = env.dataset.addKey("Slow Timing");
   const fastKey = env.dataset.addKey("Fast Timing");
   const raceOf = (key: typeof slowKey, day: number) => {
-    const race = env.dataset.addRace({ keys: [key], timezone: "America/New_York", events: [{ startsAt: new Date(Date.UTC(2026, 5, day, 12)) }] });
+    const race = env.dataset.addRace({
+      keys: [key],
+      timezone: "America/New_York",
+      events: [{ startsAt: new Date(Date.UTC(2026, 5, day, 12)) }],
+    });
     for (let i = 0; i < 5; i++) env.dataset.create(race.events[0]!.eventId);
     return { raceId: String(race.raceId), eventIds: [String(race.events[0]!.eventId)] };
   };
@@ -34,12 +38,16 @@ describe("sockets", () => {
     // The slow partner's responses take 4 s; its own requests simply wait for them.
     fake.faults.script(...slowArgs.map(() => ({ kind: "slow" as const, delayMs: 4000, apiKey: slowKey.apiKey })));
     const slowBudget = createTestBudget(2);
-    const slowPending = Promise.allSettled(slowArgs.map((args) => collect(adapter.fetchRegistrations(slow, args, callContext(slowBudget)))));
+    const slowPending = Promise.allSettled(
+      slowArgs.map((args) => collect(adapter.fetchRegistrations(slow, args, callContext(slowBudget)))),
+    );
     while (fake.callsOf(slowKey).length < 2) await new Promise((r) => setImmediate(r));
 
     // Every socket the slow partner can use is busy; the other partner's calls go through at once.
     const fastBudget = createTestBudget(2);
-    const results = await Promise.allSettled(fastArgs.map((args) => collect(adapter.fetchRegistrations(fast, args, callContext(fastBudget)))));
+    const results = await Promise.allSettled(
+      fastArgs.map((args) => collect(adapter.fetchRegistrations(fast, args, callContext(fastBudget)))),
+    );
     expect(results.map((r) => (r.status === "fulfilled" ? r.value.flatMap((p) => p.rows).length : String(r.reason)))).toEqual([5, 5, 5]);
     expect(fake.callsOf(slowKey).every((c) => !c.done)).toBe(true);
 

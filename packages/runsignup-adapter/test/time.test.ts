@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  formatIsoDateTime,
-  formatSlashDateTime,
-  parseZonedDateTime,
-  slashDateToIso,
-  wallClockToUtc,
-  zoneOffsetMs,
-} from "../src/time.js";
+import { formatIsoDateTime, formatSlashDateTime, parseZonedDateTime, slashDateToIso, wallClockToUtc, zoneOffsetMs } from "../src/time.js";
 
 const utc = (text: string, zone: string) => parseZonedDateTime(text, zone)?.toISOString();
 
@@ -63,9 +56,7 @@ describe("wall clock to UTC", () => {
       }
     }
     expect(formatSlashDateTime(Date.UTC(2023, 1, 10, 23), "America/New_York")).toBe("2/10/2023 18:00");
-    expect(wallClockToUtc({ year: 2026, month: 6, day: 1, hour: 0, minute: 0 }, "UTC").toISOString()).toBe(
-      "2026-06-01T00:00:00.000Z",
-    );
+    expect(wallClockToUtc({ year: 2026, month: 6, day: 1, hour: 0, minute: 0 }, "UTC").toISOString()).toBe("2026-06-01T00:00:00.000Z");
   });
 });
 

@@ -31,7 +31,11 @@ function modified(seconds: number): Date {
 }
 
 function people(count: number, from = 0): SeedRaceSpec["events"][number]["registrations"] {
-  return Array.from({ length: count }, (_, i) => ({ firstName: `First${from + i}`, lastName: `Last${from + i}`, modifiedAt: modified(from + i) }));
+  return Array.from({ length: count }, (_, i) => ({
+    firstName: `First${from + i}`,
+    lastName: `Last${from + i}`,
+    modifiedAt: modified(from + i),
+  }));
 }
 
 async function collect<Row>(pages: AsyncIterable<Page<Row>>): Promise<Page<Row>[]> {
@@ -69,12 +73,28 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
   api.describe(options.name ?? "ProviderAdapter conformance", () => {
     test("listRaces returns the seeded races with their zones and events at UTC instants", async ({ harness, ctx, expect }) => {
       const spec: SeedRaceSpec[] = [
-        { name: "Mountain Run", timezone: "America/Denver", events: [{ name: "10K", startsAt: new Date("2026-05-03T14:00:00Z"), registrations: [] }, { name: "5K", startsAt: new Date("2026-05-03T15:30:00Z"), registrations: [] }] },
-        { name: "Course de Paris", timezone: "Europe/Paris", events: [{ name: "Semi", startsAt: new Date("2026-05-04T06:45:00Z"), registrations: [] }] },
+        {
+          name: "Mountain Run",
+          timezone: "America/Denver",
+          events: [
+            { name: "10K", startsAt: new Date("2026-05-03T14:00:00Z"), registrations: [] },
+            { name: "5K", startsAt: new Date("2026-05-03T15:30:00Z"), registrations: [] },
+          ],
+        },
+        {
+          name: "Course de Paris",
+          timezone: "Europe/Paris",
+          events: [{ name: "Semi", startsAt: new Date("2026-05-04T06:45:00Z"), registrations: [] }],
+        },
       ];
       const seeded = await harness.seed({ races: spec });
       const races: Race[] = [];
-      for await (const race of harness.adapter.listRaces(seeded.connection, { from: new Date("2026-05-02T00:00:00Z"), to: new Date("2026-05-10T00:00:00Z") }, ctx)) if (!("skipped" in race)) races.push(race);
+      for await (const race of harness.adapter.listRaces(
+        seeded.connection,
+        { from: new Date("2026-05-02T00:00:00Z"), to: new Date("2026-05-10T00:00:00Z") },
+        ctx,
+      ))
+        if (!("skipped" in race)) races.push(race);
       spec.forEach((raceSpec, r) => {
         const ids = seeded.races[r];
         const race = races.find((x) => x.raceId === ids?.raceId);
@@ -88,9 +108,21 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
       });
     });
 
-    test("a full pull pages in keyset order, and resuming from a page's after yields exactly the rest", async ({ harness, ctx, expect }) => {
+    test("a full pull pages in keyset order, and resuming from a page's after yields exactly the rest", async ({
+      harness,
+      ctx,
+      expect,
+    }) => {
       const n = harness.pageSize * 2 + 1;
-      const seeded = await harness.seed({ races: [{ name: "Paged", timezone: "UTC", events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(n) }] }] });
+      const seeded = await harness.seed({
+        races: [
+          {
+            name: "Paged",
+            timezone: "UTC",
+            events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(n) }],
+          },
+        ],
+      });
       const race = seeded.races[0];
       const eventId = race?.events[0]?.eventId ?? "";
       const args = { raceId: race?.raceId ?? "", eventIds: [eventId] };
@@ -102,28 +134,60 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
       expect(pages[pages.length - 1]?.after).toBeNull();
       for (const page of pages.slice(0, -1)) expect(page.after).not.toBeNull();
       const first = pages[0]?.rows[0];
-      expect(first).toMatchObject({ provider: harness.adapter.provider, raceId: race?.raceId, eventId, firstName: "First0", lastName: "Last0" });
+      expect(first).toMatchObject({
+        provider: harness.adapter.provider,
+        raceId: race?.raceId,
+        eventId,
+        firstName: "First0",
+        lastName: "Last0",
+      });
       expect(first?.modifiedAt?.toISOString()).toBe(modified(0).toISOString());
       const resumed = await collect(harness.adapter.fetchRegistrations(seeded.connection, { ...args, after: pages[0]?.after ?? "" }, ctx));
       expect(resumed.flatMap((p) => p.rows.map((r) => r.registrationId))).toEqual(ids.slice(pages[0]?.rows.length ?? 0));
     });
 
     test("modifiedSince is inclusive and returns only rows changed at or after it", async ({ harness, ctx, expect }) => {
-      const seeded = await harness.seed({ races: [{ name: "Incremental", timezone: "America/New_York", events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(4) }] }] });
+      const seeded = await harness.seed({
+        races: [
+          {
+            name: "Incremental",
+            timezone: "America/New_York",
+            events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(4) }],
+          },
+        ],
+      });
       const race = seeded.races[0];
       const ids = race?.events[0]?.registrationIds ?? [];
       const since = new Date(T0.getTime() - 30 * MIN);
       await harness.modifyRegistration(ids[1] ?? "", { lastName: "Changed", at: since });
       await harness.modifyRegistration(ids[3] ?? "", { lastName: "Later", at: new Date(since.getTime() + 5000) });
-      const pages = await collect(harness.adapter.fetchRegistrations(seeded.connection, { raceId: race?.raceId ?? "", eventIds: [race?.events[0]?.eventId ?? ""], modifiedSince: since }, ctx));
+      const pages = await collect(
+        harness.adapter.fetchRegistrations(
+          seeded.connection,
+          { raceId: race?.raceId ?? "", eventIds: [race?.events[0]?.eventId ?? ""], modifiedSince: since },
+          ctx,
+        ),
+      );
       const rows = pages.flatMap((p) => p.rows).sort((a, b) => (a.lastName ?? "").localeCompare(b.lastName ?? ""));
-      expect(rows.map((r) => [r.registrationId, r.lastName])).toEqual([[ids[1], "Changed"], [ids[3], "Later"]]);
+      expect(rows.map((r) => [r.registrationId, r.lastName])).toEqual([
+        [ids[1], "Changed"],
+        [ids[3], "Later"],
+      ]);
       expect(rows[0]?.modifiedAt?.toISOString()).toBe(since.toISOString());
     });
 
     test("several events of one race come back from one fetch", async ({ harness, ctx, expect }) => {
       const seeded = await harness.seed({
-        races: [{ name: "Two starts", timezone: "UTC", events: [{ name: "A", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(1) }, { name: "B", startsAt: new Date("2026-05-03T13:00:00Z"), registrations: people(1, 10) }] }],
+        races: [
+          {
+            name: "Two starts",
+            timezone: "UTC",
+            events: [
+              { name: "A", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(1) },
+              { name: "B", startsAt: new Date("2026-05-03T13:00:00Z"), registrations: people(1, 10) },
+            ],
+          },
+        ],
       });
       const race = seeded.races[0];
       const eventIds = race?.events.map((e) => e.eventId) ?? [];
@@ -135,7 +199,15 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
     });
 
     test("the removal feed reports removed registrations with their reason", async ({ harness, ctx, expect }) => {
-      const seeded = await harness.seed({ races: [{ name: "Refunds", timezone: "UTC", events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(3) }] }] });
+      const seeded = await harness.seed({
+        races: [
+          {
+            name: "Refunds",
+            timezone: "UTC",
+            events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(3) }],
+          },
+        ],
+      });
       const race = seeded.races[0];
       const ids = race?.events[0]?.registrationIds ?? [];
       const at = new Date(T0.getTime() - 10 * MIN);
@@ -147,12 +219,22 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
       expect(byId.get(ids[0] ?? "")).toMatchObject({ provider: harness.adapter.provider, reason: "removed", raceId: race?.raceId });
       expect(byId.get(ids[2] ?? "")?.reason).toBe("deferred");
       expect(byId.has(ids[1] ?? "")).toBe(false);
-      const active = (await collect(harness.adapter.fetchRegistrations(seeded.connection, { ...args, modifiedSince: undefined }, ctx))).flatMap((p) => p.rows);
+      const active = (
+        await collect(harness.adapter.fetchRegistrations(seeded.connection, { ...args, modifiedSince: undefined }, ctx))
+      ).flatMap((p) => p.rows);
       expect(active.map((r) => r.registrationId)).toEqual([ids[1]]);
     });
 
     test("nothing is requested once the signal has aborted", async ({ harness, ctx, controller, expect }) => {
-      const seeded = await harness.seed({ races: [{ name: "Abort", timezone: "UTC", events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(harness.pageSize * 2 + 1) }] }] });
+      const seeded = await harness.seed({
+        races: [
+          {
+            name: "Abort",
+            timezone: "UTC",
+            events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(harness.pageSize * 2 + 1) }],
+          },
+        ],
+      });
       const race = seeded.races[0];
       const args = { raceId: race?.raceId ?? "", eventIds: [race?.events[0]?.eventId ?? ""] };
       const iterator = harness.adapter.fetchRegistrations(seeded.connection, args, ctx)[Symbol.asyncIterator]();
@@ -166,7 +248,15 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
     });
 
     test("errors are typed SyncErrors and never empty pages", async ({ harness, ctx, expect }) => {
-      const seeded = await harness.seed({ races: [{ name: "Faults", timezone: "UTC", events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(harness.pageSize * 2) }] }] });
+      const seeded = await harness.seed({
+        races: [
+          {
+            name: "Faults",
+            timezone: "UTC",
+            events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(harness.pageSize * 2) }],
+          },
+        ],
+      });
       const race = seeded.races[0];
       const args = { raceId: race?.raceId ?? "", eventIds: [race?.events[0]?.eventId ?? ""] };
       const expected = { auth: AuthError, provider: ProviderError, "rate-limited": RateLimitedError } as const;

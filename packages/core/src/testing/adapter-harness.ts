@@ -66,7 +66,10 @@ export interface AdapterHarness {
   /** Changes a registration's last name at instant `at` (its new last-modified time). */
   modifyRegistration(registrationId: string, change: { readonly lastName: string; readonly at: Date }): Promise<void>;
   /** Removes a registration at instant `at`: it leaves the registrations feed and enters the removal feed. */
-  removeRegistration(registrationId: string, change: { readonly reason: Exclude<RemovalReason, "transferred">; readonly at: Date }): Promise<void>;
+  removeRegistration(
+    registrationId: string,
+    change: { readonly reason: Exclude<RemovalReason, "transferred">; readonly at: Date },
+  ): Promise<void>;
   /** Makes the provider answer the next `count` requests with this failure; `count` 0 clears it. */
   failRequests(failure: HarnessFailure, count: number): void | Promise<void>;
   /** Requests the provider has received since the harness was created. */

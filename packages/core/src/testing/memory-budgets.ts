@@ -54,7 +54,10 @@ export function releaseBudget(state: MemoryState, args: { readonly key: string; 
 }
 
 /** `SyncStore.pauseBudget`: the later of the current and the new pause wins. */
-export function pauseBudget(state: MemoryState, args: { readonly key: string; readonly now: Date; readonly until: Date; readonly reason: string }): void {
+export function pauseBudget(
+  state: MemoryState,
+  args: { readonly key: string; readonly now: Date; readonly until: Date; readonly reason: string },
+): void {
   const bucket = bucketOf(state, args.key, args.now);
   const current = bucket.pausedUntil;
   if (current === null || current.getTime() <= args.now.getTime() || args.until.getTime() > current.getTime()) {
@@ -75,7 +78,10 @@ export function getBudgets(state: MemoryState, args: { readonly now: Date; reado
     const bucket = state.buckets.get(key);
     if (bucket === undefined) continue;
     prune(bucket, now);
-    const refilled = bucket.limits === null ? { tokens: bucket.tokens ?? 0, refilledAt: bucket.refilledAt } : refillBucket(bucket, bucket.limits, args.now);
+    const refilled =
+      bucket.limits === null
+        ? { tokens: bucket.tokens ?? 0, refilledAt: bucket.refilledAt }
+        : refillBucket(bucket, bucket.limits, args.now);
     const paused = bucket.pausedUntil !== null && bucket.pausedUntil.getTime() > now;
     out.push({
       key,

@@ -107,7 +107,9 @@ export function listEvents(state: MemoryState, args?: Parameters<SyncStore["list
 export function updateSchedule(state: MemoryState, args: ScheduleArgs): void {
   for (const patch of args.patches) {
     if (!state.states.has(key(patch.provider, patch.eventId))) {
-      throw new StoreError(`[memory-store] ${patch.provider} event ${patch.eventId} is unknown; no schedule was changed`, { retryable: false });
+      throw new StoreError(`[memory-store] ${patch.provider} event ${patch.eventId} is unknown; no schedule was changed`, {
+        retryable: false,
+      });
     }
   }
   for (const patch of args.patches) {

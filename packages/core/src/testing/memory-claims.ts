@@ -1,6 +1,15 @@
 import type { ClaimArgs, StoredEvent, SyncStore } from "../store.js";
 import type { EventRef } from "../types.js";
-import { abandonedError, holdsLease, isLeased, key, seesUsably, toStoredEvent, type MemoryState, type MutableState } from "./memory-state.js";
+import {
+  abandonedError,
+  holdsLease,
+  isLeased,
+  key,
+  seesUsably,
+  toStoredEvent,
+  type MemoryState,
+  type MutableState,
+} from "./memory-state.js";
 
 type ClaimEventsArgs = Parameters<SyncStore["claimEvents"]>[0];
 type RenewArgs = Parameters<SyncStore["renewLeases"]>[0];
@@ -25,7 +34,8 @@ function lease(state: MemoryState, sync: MutableState, owner: string, now: Date,
   const expiredAt = sync.leaseExpiresAt;
   if (previous !== null && expiredAt !== null && expiredAt.getTime() <= now.getTime()) {
     for (const run of state.runs.values()) {
-      if (run.status !== "running" || run.owner !== previous || run.provider !== sync.provider || !run.eventIds.includes(sync.eventId)) continue;
+      if (run.status !== "running" || run.owner !== previous || run.provider !== sync.provider || !run.eventIds.includes(sync.eventId))
+        continue;
       run.status = "abandoned";
       run.finishedAt = new Date(expiredAt);
       run.error = abandonedError("run", previous);

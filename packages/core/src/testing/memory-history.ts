@@ -7,7 +7,19 @@ function summaryOf(state: MemoryState, provider: string, eventId: string): Mutab
   const k = key(provider, eventId);
   let summary = state.histories.get(k);
   if (summary === undefined) {
-    summary = { provider, eventId, runs: 0, failedRuns: 0, apiCalls: 0, rowsInserted: 0, rowsUpdated: 0, rowsRemoved: 0, firstRunAt: null, lastRunAt: null, statusChanges: 0 };
+    summary = {
+      provider,
+      eventId,
+      runs: 0,
+      failedRuns: 0,
+      apiCalls: 0,
+      rowsInserted: 0,
+      rowsUpdated: 0,
+      rowsRemoved: 0,
+      firstRunAt: null,
+      lastRunAt: null,
+      statusChanges: 0,
+    };
     state.histories.set(k, summary);
   }
   return summary;
@@ -43,7 +55,10 @@ export function pruneHistory(state: MemoryState, args: PruneHistoryArgs): PruneH
 }
 
 /** `SyncStore.listHistorySummaries`, ordered by event id. */
-export function listHistorySummaries(state: MemoryState, args: { readonly provider: string; readonly eventIds?: readonly string[] | undefined }): EventHistorySummary[] {
+export function listHistorySummaries(
+  state: MemoryState,
+  args: { readonly provider: string; readonly eventIds?: readonly string[] | undefined },
+): EventHistorySummary[] {
   const wanted = args.eventIds === undefined ? null : new Set(args.eventIds);
   return [...state.histories.values()]
     .filter((s) => s.provider === args.provider && (wanted === null || wanted.has(s.eventId)))

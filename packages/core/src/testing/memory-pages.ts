@@ -1,7 +1,17 @@
 import { LeaseLostError, StoreError } from "../errors.js";
 import type { CommitPageArgs, ForgottenReturn, PageWriteResult, StoredFieldProblem, StoredRegistration, SyncStore } from "../store.js";
 import type { FieldProblem, Registration } from "../types.js";
-import { compareIds, copy, holdsLease, key, putRegistration, tombstone, type MemoryState, type MutableRegistration, type MutableRun } from "./memory-state.js";
+import {
+  compareIds,
+  copy,
+  holdsLease,
+  key,
+  putRegistration,
+  tombstone,
+  type MemoryState,
+  type MutableRegistration,
+  type MutableRun,
+} from "./memory-state.js";
 import { checkPage, withoutUnknownEvents, type CheckedPage } from "../rows.js";
 import { registrationColumnsOf } from "../registration-columns.js";
 import { returnedRows } from "./memory-privacy.js";
@@ -63,7 +73,11 @@ function validateCommit(state: MemoryState, args: CommitPageArgs): { run: Mutabl
 }
 
 /** A written row's problems, each keeping the first-seen time it had on the stored row. */
-function storedProblems(problems: readonly FieldProblem[] | undefined, previous: readonly StoredFieldProblem[], now: Date): StoredFieldProblem[] {
+function storedProblems(
+  problems: readonly FieldProblem[] | undefined,
+  previous: readonly StoredFieldProblem[],
+  now: Date,
+): StoredFieldProblem[] {
   return (problems ?? []).map((p) => ({
     field: p.field,
     reason: p.reason,
@@ -81,7 +95,15 @@ function upsertRegistrations(
   for (const row of rows) {
     const stored = state.registrations.get(key(row.provider, row.registrationId));
     if (stored === undefined) {
-      putRegistration(state, { ...copy(row), problems: storedProblems(row.problems, [], now), status: "active", removedReason: null, newRegistrationId: null, firstSeenAt: new Date(now), updatedAt: new Date(now) });
+      putRegistration(state, {
+        ...copy(row),
+        problems: storedProblems(row.problems, [], now),
+        status: "active",
+        removedReason: null,
+        newRegistrationId: null,
+        firstSeenAt: new Date(now),
+        updatedAt: new Date(now),
+      });
       result.inserted++;
       written.push(row);
       continue;
@@ -114,7 +136,8 @@ function applyRemovals(state: MemoryState, args: CommitPageArgs, page: CheckedPa
     const stored = state.registrations.get(key(row.provider, row.registrationId));
     if (stored === undefined) {
       // A forgotten registration first seen through the removal feed: its raw row is stored.
-      if (state.forgotten.has(tombstone(row.provider, "registration", row.registrationId))) returned.push({ registrationId: row.registrationId, userId: null });
+      if (state.forgotten.has(tombstone(row.provider, "registration", row.registrationId)))
+        returned.push({ registrationId: row.registrationId, userId: null });
       // Keep what the provider sent even about a registration we never saw as active.
       putRegistration(state, {
         provider: row.provider,
@@ -170,7 +193,8 @@ export function commitPage(state: MemoryState, args: CommitPageArgs): PageWriteR
     const sync = state.states.get(key(args.provider, eventId));
     if (sync !== undefined && args.backfillAfter !== undefined) sync.backfillAfter = args.backfillAfter;
   }
-  const result: PageWriteResult = returned.length > 0 ? { ...counts, removed, problems: page.problems, returned } : { ...counts, removed, problems: page.problems };
+  const result: PageWriteResult =
+    returned.length > 0 ? { ...counts, removed, problems: page.problems, returned } : { ...counts, removed, problems: page.problems };
   const vanish = finishPass(state, run, args, { ...counts, removed, problems: page.problems });
   return vanish === undefined ? result : { ...result, vanish };
 }

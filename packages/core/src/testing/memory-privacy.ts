@@ -15,7 +15,8 @@ function clear(reg: MutableRegistration, now: Date): void {
 
 /** `SyncStore.anonymiseEnded` on the memory state, in registration-id order per event. */
 export function anonymiseEnded(state: MemoryState, args: AnonymiseArgs): { anonymised: number } {
-  if (!Number.isInteger(args.limit) || args.limit <= 0) throw new StoreError(`[memory-store] anonymiseEnded: limit must be a positive integer, got ${args.limit}`, { retryable: false });
+  if (!Number.isInteger(args.limit) || args.limit <= 0)
+    throw new StoreError(`[memory-store] anonymiseEnded: limit must be a positive integer, got ${args.limit}`, { retryable: false });
   const cutoff = args.endedBefore.getTime();
   let anonymised = 0;
   const regs = [...state.registrations.entries()].sort(([, a], [, b]) => compareIds(a.registrationId, b.registrationId));

@@ -1,7 +1,16 @@
 import { StoreError } from "../errors.js";
 import type { CommitPageArgs, FailRunArgs, PageWriteResult, RowProblem, SyncRun, SyncStore } from "../store.js";
 import { PROBLEM_SAMPLE_SIZE } from "../rows.js";
-import { applyPatch, copy, isLeased, key, registrationsOf, type MemoryState, type MutableRegistration, type MutableRun } from "./memory-state.js";
+import {
+  applyPatch,
+  copy,
+  isLeased,
+  key,
+  registrationsOf,
+  type MemoryState,
+  type MutableRegistration,
+  type MutableRun,
+} from "./memory-state.js";
 
 /** `SyncStore.startRun`: a running run with the next id of this store's sequence. */
 export function startRun(state: MemoryState, prefix: string, args: Parameters<SyncStore["startRun"]>[0]): string {

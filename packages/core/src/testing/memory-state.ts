@@ -1,5 +1,16 @@
 import { StoreError } from "../errors.js";
-import type { BudgetLimits, DiscoveryRecord, EventHistorySummary, ForbiddenLink, SerializedError, StoredEvent, StoredRegistration, SyncRun, SyncState, SyncStatePatch } from "../store.js";
+import type {
+  BudgetLimits,
+  DiscoveryRecord,
+  EventHistorySummary,
+  ForbiddenLink,
+  SerializedError,
+  StoredEvent,
+  StoredRegistration,
+  SyncRun,
+  SyncState,
+  SyncStatePatch,
+} from "../store.js";
 import type { Race, SyncEvent } from "../types.js";
 
 /** A stored race (without its events, which live in their own map). */
@@ -88,7 +99,12 @@ export function createMemoryState(): MemoryState {
 
 /** The error recorded on a run or discovery closed as abandoned (its owner's lease expired). */
 export function abandonedError(what: "run" | "discovery", owner: string): SerializedError {
-  return { name: "LeaseLostError", code: "LEASE_LOST", message: `[memory-store] ${what} abandoned: the lease of ${owner} expired before it finished`, retryable: true };
+  return {
+    name: "LeaseLostError",
+    code: "LEASE_LOST",
+    message: `[memory-store] ${what} abandoned: the lease of ${owner} expired before it finished`,
+    retryable: true,
+  };
 }
 
 /** Map key of a (provider, id) pair; the NUL separator cannot occur in either part by accident. */
@@ -151,7 +167,9 @@ export function applyPatch(state: MutableState, patch: SyncStatePatch): void {
 
 /** True when `connectionId` sees the event through a link that is not forbidden. */
 export function seesUsably(state: MemoryState, eventKey: string, connectionId: string): boolean {
-  return state.connectionsByEvent.get(eventKey)?.has(connectionId) === true && state.forbiddenByEvent.get(eventKey)?.has(connectionId) !== true;
+  return (
+    state.connectionsByEvent.get(eventKey)?.has(connectionId) === true && state.forbiddenByEvent.get(eventKey)?.has(connectionId) !== true
+  );
 }
 
 /** True when `owner` holds an unexpired lease on the state at `now`. */

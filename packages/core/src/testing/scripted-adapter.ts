@@ -81,7 +81,8 @@ function abortError(signal: AbortSignal): SyncError {
 }
 
 function checkSize(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`[scripted] ${name} must be a positive integer, got ${value}`, [{ path: name, message: "positive integer" }]);
+  if (!Number.isInteger(value) || value < 1)
+    throw new ConfigError(`[scripted] ${name} must be a positive integer, got ${value}`, [{ path: name, message: "positive integer" }]);
   return value;
 }
 
@@ -138,7 +139,8 @@ export function createScriptedAdapter(options: ScriptedAdapterOptions = {}): Scr
       try {
         const ms = typeof delay === "function" ? delay(call) : delay;
         if (ms > 0) {
-          if (clock === undefined) throw new ConfigError("[scripted] delayMs needs the `clock` option", [{ path: "clock", message: "required with delayMs" }]);
+          if (clock === undefined)
+            throw new ConfigError("[scripted] delayMs needs the `clock` option", [{ path: "clock", message: "required with delayMs" }]);
           try {
             await clock.sleep(ms, ctx.signal);
           } catch {
@@ -179,7 +181,14 @@ export function createScriptedAdapter(options: ScriptedAdapterOptions = {}): Scr
       const position = after;
       const page = await request(
         ctx,
-        { kind, connectionId: conn.id, raceId: args.raceId, eventIds: [...args.eventIds], modifiedSince: args.modifiedSince ?? null, after: position },
+        {
+          kind,
+          connectionId: conn.id,
+          raceId: args.raceId,
+          eventIds: [...args.eventIds],
+          modifiedSince: args.modifiedSince ?? null,
+          after: position,
+        },
         () => {
           const race = visibleRace(conn, args.raceId);
           const unknown = args.eventIds.filter((id) => !race.events.some((e) => e.eventId === id));
@@ -206,12 +215,22 @@ export function createScriptedAdapter(options: ScriptedAdapterOptions = {}): Scr
     let offset = 0;
     for (;;) {
       const start = offset;
-      const batch = await request(ctx, { kind: "listRaces", connectionId: conn.id, raceId: null, eventIds: [], modifiedSince: null, after: start === 0 ? null : String(start) }, () =>
-        dataset
-          .races()
-          .filter((r) => r.visibleTo === undefined || r.visibleTo.includes(conn.id))
-          .filter((r) => r.events.some((e) => e.startsAt.getTime() >= from && e.startsAt.getTime() <= to))
-          .slice(start, start + racePageSize),
+      const batch = await request(
+        ctx,
+        {
+          kind: "listRaces",
+          connectionId: conn.id,
+          raceId: null,
+          eventIds: [],
+          modifiedSince: null,
+          after: start === 0 ? null : String(start),
+        },
+        () =>
+          dataset
+            .races()
+            .filter((r) => r.visibleTo === undefined || r.visibleTo.includes(conn.id))
+            .filter((r) => r.events.some((e) => e.startsAt.getTime() >= from && e.startsAt.getTime() <= to))
+            .slice(start, start + racePageSize),
       );
       for (const race of batch) {
         const { visibleTo: _visibleTo, ...plain } = race;

@@ -44,7 +44,10 @@ export class ScriptedDataset {
   /** Moves an event's start (and end), as an organiser editing the race would. */
   moveEvent(eventId: string, startsAt: Date, endsAt: Date | null = null): void {
     for (const race of this.#races.values()) {
-      const events = race.events.map((e): SyncEvent => (e.eventId === eventId ? { ...e, startsAt: new Date(startsAt), endsAt: endsAt === null ? null : new Date(endsAt) } : e));
+      const events = race.events.map(
+        (e): SyncEvent =>
+          e.eventId === eventId ? { ...e, startsAt: new Date(startsAt), endsAt: endsAt === null ? null : new Date(endsAt) } : e,
+      );
       if (events.some((e, i) => e !== race.events[i])) {
         this.#races.set(race.raceId, { ...race, events });
         return;
@@ -67,7 +70,10 @@ export class ScriptedDataset {
   }
 
   /** Removes a registration at instant `at`: it leaves the registrations feed and enters the removal feed. */
-  removeRegistration(registrationId: string, options: { readonly reason?: RemovalReason; readonly at: Date; readonly newRegistrationId?: string | null }): void {
+  removeRegistration(
+    registrationId: string,
+    options: { readonly reason?: RemovalReason; readonly at: Date; readonly newRegistrationId?: string | null },
+  ): void {
     const row = this.#registrations.get(registrationId);
     if (row === undefined) throw new ConfigError(`[scripted] registration ${registrationId} is unknown`);
     this.#registrations.delete(registrationId);
@@ -102,12 +108,16 @@ export class ScriptedDataset {
 
   /** Registrations of some events, in keyset (registration id) order. */
   registrations(eventIds: readonly string[]): Registration[] {
-    return [...this.#registrations.values()].filter((r) => eventIds.includes(r.eventId)).sort((a, b) => compareIds(a.registrationId, b.registrationId));
+    return [...this.#registrations.values()]
+      .filter((r) => eventIds.includes(r.eventId))
+      .sort((a, b) => compareIds(a.registrationId, b.registrationId));
   }
 
   /** Removal rows of some events, in keyset order. */
   removals(eventIds: readonly string[]): Removal[] {
-    return [...this.#removals.values()].filter((r) => eventIds.includes(r.eventId)).sort((a, b) => compareIds(a.registrationId, b.registrationId));
+    return [...this.#removals.values()]
+      .filter((r) => eventIds.includes(r.eventId))
+      .sort((a, b) => compareIds(a.registrationId, b.registrationId));
   }
 
   /** Every registration row (any event), in keyset order. */

@@ -31,7 +31,13 @@ export function claimTests(test: StoreTest): void {
   test("events not due, or due never (nextDueAt null), and other providers are not claimed", async (ctx) => {
     const race = await seedRace(ctx, makeRace(ctx, [MIN, 2 * MIN]));
     const [e1, e2] = eventIdsOf(race);
-    await ctx.store.updateSchedule({ now: T0, patches: [{ provider: ctx.provider, eventId: e1 ?? "", nextDueAt: null }, { provider: ctx.provider, eventId: e2 ?? "", nextDueAt: at(1) }] });
+    await ctx.store.updateSchedule({
+      now: T0,
+      patches: [
+        { provider: ctx.provider, eventId: e1 ?? "", nextDueAt: null },
+        { provider: ctx.provider, eventId: e2 ?? "", nextDueAt: at(1) },
+      ],
+    });
     ctx.expect(await ctx.store.claimDue({ owner: "a", now: T0, leaseMs: MIN, maxRaces: 5, providers: [ctx.provider] })).toEqual([]);
     ctx.expect(await ctx.store.claimDue({ owner: "a", now: at(1), leaseMs: MIN, maxRaces: 5, providers: [ctx.id("other-")] })).toEqual([]);
     const due = await ctx.store.claimDue({ owner: "a", now: at(1), leaseMs: MIN, maxRaces: 5, providers: [ctx.provider] });
@@ -68,7 +74,9 @@ export function claimTests(test: StoreTest): void {
     const race = await seedRace(ctx, makeRace(ctx));
     const ref = { provider: ctx.provider, eventId: race.events[0]?.eventId ?? "" };
     ctx.expect(await ctx.store.claimEvents({ owner: "a", now: T0, leaseMs: MIN, refs: [ref] })).toHaveLength(1);
-    ctx.expect(await ctx.store.claimDue({ owner: "b", now: at(MIN - 1), leaseMs: MIN, maxRaces: 5, providers: [ctx.provider] })).toEqual([]);
+    ctx
+      .expect(await ctx.store.claimDue({ owner: "b", now: at(MIN - 1), leaseMs: MIN, maxRaces: 5, providers: [ctx.provider] }))
+      .toEqual([]);
     ctx.expect(await ctx.store.claimEvents({ owner: "b", now: at(MIN - 1), leaseMs: MIN, refs: [ref] })).toEqual([]);
     const taken = await ctx.store.claimDue({ owner: "b", now: at(MIN), leaseMs: MIN, maxRaces: 5, providers: [ctx.provider] });
     ctx.expect(taken.map((e) => [e.eventId, e.state.leaseOwner])).toEqual([[ref.eventId, "b"]]);
@@ -105,14 +113,28 @@ export function claimTests(test: StoreTest): void {
     await ctx.store.releaseLeases({ owner: "a", now: at(1000), refs: [ref] });
     const [after] = await ctx.store.listEvents({ refs: [ref] });
     ctx.expect(after?.state).toEqual({ ...before?.state, leaseOwner: null, leaseExpiresAt: null });
-    ctx.expect(await ctx.store.claimDue({ owner: "b", now: at(1000), leaseMs: MIN, maxRaces: 5, providers: [ctx.provider] })).toHaveLength(1);
+    ctx
+      .expect(await ctx.store.claimDue({ owner: "b", now: at(1000), leaseMs: MIN, maxRaces: 5, providers: [ctx.provider] }))
+      .toHaveLength(1);
   });
 
   test("updateSchedule sets only the given fields", async (ctx) => {
     const race = await seedRace(ctx, makeRace(ctx), undefined, T0, 4);
     const ref = { provider: ctx.provider, eventId: race.events[0]?.eventId ?? "" };
-    await ctx.store.updateSchedule({ now: T0, patches: [{ ...ref, tier: "medium", nextDueAt: at(15 * MIN), reconcileDueAt: at(86_400_000), removalsDueAt: at(MIN) }] });
+    await ctx.store.updateSchedule({
+      now: T0,
+      patches: [{ ...ref, tier: "medium", nextDueAt: at(15 * MIN), reconcileDueAt: at(86_400_000), removalsDueAt: at(MIN) }],
+    });
     const [event] = await ctx.store.listEvents({ refs: [ref] });
-    ctx.expect(event?.state).toMatchObject({ tier: "medium", nextDueAt: at(15 * MIN), reconcileDueAt: at(86_400_000), removalsDueAt: at(MIN), priority: 4, backfilledAt: null });
+    ctx
+      .expect(event?.state)
+      .toMatchObject({
+        tier: "medium",
+        nextDueAt: at(15 * MIN),
+        reconcileDueAt: at(86_400_000),
+        removalsDueAt: at(MIN),
+        priority: 4,
+        backfilledAt: null,
+      });
   });
 }

@@ -10,7 +10,13 @@ export function forbiddenTests(test: StoreTest): void {
     const race = await seedRace(ctx, makeRace(ctx, [MIN, 2 * MIN]), a);
     await seedRace(ctx, race, b);
     const other = await seedRace(ctx, makeRace(ctx, [MIN]), a);
-    const marked = await ctx.store.markForbidden({ connectionId: a, provider: ctx.provider, raceId: race.raceId, now: at(5), error: DENIED });
+    const marked = await ctx.store.markForbidden({
+      connectionId: a,
+      provider: ctx.provider,
+      raceId: race.raceId,
+      now: at(5),
+      error: DENIED,
+    });
     ctx.expect(marked.map((r) => r.eventId).sort()).toEqual(eventIdsOf(race).sort());
     const events = await ctx.store.listEvents({ provider: ctx.provider });
     for (const e of events.filter((x) => x.raceId === race.raceId)) {
@@ -20,11 +26,27 @@ export function forbiddenTests(test: StoreTest): void {
     // The key's other race and the other connection's links are untouched.
     ctx.expect(events.find((x) => x.raceId === other.raceId)?.forbidden).toEqual([]);
     // A second mark keeps the first instant.
-    await ctx.store.markForbidden({ connectionId: a, provider: ctx.provider, raceId: race.raceId, now: at(MIN), error: { ...DENIED, message: "again" } });
+    await ctx.store.markForbidden({
+      connectionId: a,
+      provider: ctx.provider,
+      raceId: race.raceId,
+      now: at(MIN),
+      error: { ...DENIED, message: "again" },
+    });
     const again = await ctx.store.listEvents({ refs: [{ provider: ctx.provider, eventId: eventIdsOf(race)[0] ?? "" }] });
     ctx.expect(again[0]?.forbidden).toEqual([{ connectionId: a, since: at(5), error: { ...DENIED, message: "again" } }]);
     // A connection that does not see the race marks nothing.
-    ctx.expect(await ctx.store.markForbidden({ connectionId: ctx.id("conn-none-"), provider: ctx.provider, raceId: race.raceId, now: T0, error: DENIED })).toEqual([]);
+    ctx
+      .expect(
+        await ctx.store.markForbidden({
+          connectionId: ctx.id("conn-none-"),
+          provider: ctx.provider,
+          raceId: race.raceId,
+          now: T0,
+          error: DENIED,
+        }),
+      )
+      .toEqual([]);
   });
 
   test("claimDue does not claim an event through a forbidden link, but does through another connection's", async (ctx) => {
@@ -52,7 +74,14 @@ export function forbiddenTests(test: StoreTest): void {
     ctx.expect((await ctx.store.listEvents({ refs: [ref] }))[0]?.forbidden).toHaveLength(1);
     await seedRace(ctx, race, a, at(2 * MIN));
     ctx.expect((await ctx.store.listEvents({ refs: [ref] }))[0]?.forbidden).toEqual([]);
-    const claimed = await ctx.store.claimDue({ owner: "x", now: at(2 * MIN), leaseMs: MIN, maxRaces: 10, providers: [ctx.provider], connectionIds: [a] });
+    const claimed = await ctx.store.claimDue({
+      owner: "x",
+      now: at(2 * MIN),
+      leaseMs: MIN,
+      maxRaces: 10,
+      providers: [ctx.provider],
+      connectionIds: [a],
+    });
     ctx.expect(claimed.map((e) => e.eventId)).toEqual([ref.eventId]);
   });
 }

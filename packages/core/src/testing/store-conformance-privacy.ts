@@ -3,7 +3,18 @@ import { PERSONAL_FIELDS } from "../privacy.js";
 import type { StoredRegistration } from "../store.js";
 import type { Race } from "../types.js";
 import { rejectionOf } from "./conformance-api.js";
-import { at, makeRace, makeRegistration, makeRemoval, seedRace, startPass, storedById, T0, type StoreTest, type StoreTestContext } from "./store-fixtures.js";
+import {
+  at,
+  makeRace,
+  makeRegistration,
+  makeRemoval,
+  seedRace,
+  startPass,
+  storedById,
+  T0,
+  type StoreTest,
+  type StoreTestContext,
+} from "./store-fixtures.js";
 
 const DAY = 86_400_000;
 
@@ -13,8 +24,14 @@ const DAY = 86_400_000;
  * other test's, and picks a cutoff in that era.
  */
 function raceAt(ctx: StoreTestContext, events: readonly { startsAt: Date; endsAt?: Date }[]): Race {
-  const race = makeRace(ctx, events.map(() => 0));
-  return { ...race, events: race.events.map((e, i) => ({ ...e, startsAt: events[i]?.startsAt ?? e.startsAt, endsAt: events[i]?.endsAt ?? null })) };
+  const race = makeRace(
+    ctx,
+    events.map(() => 0),
+  );
+  return {
+    ...race,
+    events: race.events.map((e, i) => ({ ...e, startsAt: events[i]?.startsAt ?? e.startsAt, endsAt: events[i]?.endsAt ?? null })),
+  };
 }
 
 /** Writes registrations in one finished pass. */
@@ -79,20 +96,17 @@ export function privacyTests(test: StoreTest): void {
       const row = after.get(id);
       expectCleared(ctx, row, now);
       const old = before.get(id);
-      ctx.expect([row?.eventId, row?.raceId, row?.status, row?.registeredAt, row?.modifiedAt, row?.firstSeenAt]).toEqual([
-        old?.eventId,
-        old?.raceId,
-        old?.status,
-        old?.registeredAt,
-        old?.modifiedAt,
-        old?.firstSeenAt,
-      ]);
+      ctx
+        .expect([row?.eventId, row?.raceId, row?.status, row?.registeredAt, row?.modifiedAt, row?.firstSeenAt])
+        .toEqual([old?.eventId, old?.raceId, old?.status, old?.registeredAt, old?.modifiedAt, old?.firstSeenAt]);
     }
     ctx.expect(after.get(ids[2] as string)?.status).toBe("removed");
     for (const row of after.values()) if (row.eventId !== ended) ctx.expect(row.firstName).toBe("Ada");
     const [event] = await ctx.store.listEvents({ refs: [{ provider: ctx.provider, eventId: ended }] });
     ctx.expect(event?.activeRegistrations).toBe(2);
-    await rejectionOf(ctx.store.anonymiseEnded({ now, endedBefore: cutoff, limit: 0 })).then((e) => ctx.expect(e).toBeInstanceOf(StoreError));
+    await rejectionOf(ctx.store.anonymiseEnded({ now, endedBefore: cutoff, limit: 0 })).then((e) =>
+      ctx.expect(e).toBeInstanceOf(StoreError),
+    );
   });
 
   test("an anonymised row the provider sends again is stored and anonymised again by the next purge", async (ctx) => {
@@ -164,7 +178,15 @@ export function privacyTests(test: StoreTest): void {
     expectCleared(ctx, rows.get(b), at(1000));
     ctx.expect(rows.get(other)?.firstName).toBe("Ada");
     const fresh = ctx.id("fresh-");
-    const back = await write(ctx, race, [[race, e2, fresh, { userId: user }], [race, e1, other, { bib: "7" }]], at(2000));
+    const back = await write(
+      ctx,
+      race,
+      [
+        [race, e2, fresh, { userId: user }],
+        [race, e1, other, { bib: "7" }],
+      ],
+      at(2000),
+    );
     ctx.expect(back.returned).toEqual([{ registrationId: fresh, userId: user }]);
     // Another provider's user with the same id is somebody else.
     ctx.expect(await ctx.store.forget({ now: at(3000), provider: `${ctx.provider}-x`, userId: user })).toEqual({ registrations: 0 });
@@ -203,7 +225,10 @@ export function privacyTests(test: StoreTest): void {
       runId,
       provider: ctx.provider,
       eventIds: [eventId],
-      registrations: [makeRegistration(race, eventId, bad, { dob: "1990-02-30" }), makeRegistration(race, eventId, old, { dob: "1991-02-30" })],
+      registrations: [
+        makeRegistration(race, eventId, bad, { dob: "1990-02-30" }),
+        makeRegistration(race, eventId, old, { dob: "1991-02-30" }),
+      ],
       finish: { apiCalls: 1, states: [] },
     });
     const sample = async () => ((await ctx.store.listRuns({ eventId }))[0]?.problemSample ?? []).map((p) => p.registrationId);
@@ -218,6 +243,8 @@ export function privacyTests(test: StoreTest): void {
 
   test("forget needs exactly one of registrationId and userId", async (ctx) => {
     ctx.expect(await rejectionOf(ctx.store.forget({ now: T0, provider: ctx.provider }))).toBeInstanceOf(StoreError);
-    ctx.expect(await rejectionOf(ctx.store.forget({ now: T0, provider: ctx.provider, registrationId: "1", userId: "2" }))).toBeInstanceOf(StoreError);
+    ctx
+      .expect(await rejectionOf(ctx.store.forget({ now: T0, provider: ctx.provider, registrationId: "1", userId: "2" })))
+      .toBeInstanceOf(StoreError);
   });
 }

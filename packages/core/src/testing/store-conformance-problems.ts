@@ -32,12 +32,21 @@ export function problemTests(test: StoreTest): void {
       makeRegistration(race, eventId, good),
       makeRegistration(race, eventId, dob, { dob: "0000-00-00" }),
       makeRegistration(race, eventId, age, { age: 30.5, problems: [{ field: "bib", reason: "bib_num: not readable" }], bib: null }),
-      makeRegistration(race, eventId, nul, { firstName: "Ro\u0000bert", raw: { registration_id: nul, user: { first_name: "Ro\u0000bert" } } }),
+      makeRegistration(race, eventId, nul, {
+        firstName: "Ro\u0000bert",
+        raw: { registration_id: nul, user: { first_name: "Ro\u0000bert" } },
+      }),
       makeRegistration(race, eventId, lone, { lastName: "x\ud800", raw: { name: "x\ud800" } }),
       makeRegistration(race, eventId, date, { registeredAt: new Date(Number.NaN) }),
     ];
     const result = await ctx.store.commitPage({
-      owner: "o", now: T0, runId, provider: ctx.provider, eventIds: [eventId], registrations: rows, backfillAfter: date,
+      owner: "o",
+      now: T0,
+      runId,
+      provider: ctx.provider,
+      eventIds: [eventId],
+      registrations: rows,
+      backfillAfter: date,
       finish: { apiCalls: 1, states: [{ eventId, nextDueAt: at(60_000), backfilledAt: T0, cursorAt: T0 }] },
     });
     ctx.expect(result).toMatchObject({ inserted: 6, updated: 0 });
@@ -56,7 +65,9 @@ export function problemTests(test: StoreTest): void {
     ctx.expect(stored.get(dob)).toMatchObject({ dob: null, firstName: "Ada", problems: [{ field: "dob", firstSeenAt: T0 }] });
     ctx.expect(stored.get(dob)?.problems[0]?.reason).toContain("0000-00-00");
     ctx.expect(stored.get(age)).toMatchObject({ age: null, bib: null });
-    ctx.expect(stored.get(nul)).toMatchObject({ firstName: null, lastName: "Lovelace", raw: { registration_id: nul, user: { first_name: "Ro\ufffdbert" } } });
+    ctx
+      .expect(stored.get(nul))
+      .toMatchObject({ firstName: null, lastName: "Lovelace", raw: { registration_id: nul, user: { first_name: "Ro\ufffdbert" } } });
     ctx.expect(stored.get(lone)).toMatchObject({ lastName: null, raw: { name: "x\ufffd" } });
     ctx.expect(stored.get(date)).toMatchObject({ registeredAt: null });
     const [event] = await ctx.store.listEvents({ refs: [{ provider: ctx.provider, eventId }] });
@@ -73,8 +84,19 @@ export function problemTests(test: StoreTest): void {
     const runId = await startPass(ctx, race, "o");
     const [a, b, c] = ["a-", "b-", "c-"].map((p) => ctx.id(p)) as [string, string, string];
     const result = await ctx.store.commitPage({
-      owner: "o", now: T0, runId, provider: ctx.provider, eventIds: [eventId], backfillAfter: b,
-      registrations: [makeRegistration(race, eventId, a), makeRegistration(race, eventId, ""), makeRegistration(race, eventId, "x\u0000y"), makeRegistration(race, "no-such-event", c), makeRegistration(race, eventId, b)],
+      owner: "o",
+      now: T0,
+      runId,
+      provider: ctx.provider,
+      eventIds: [eventId],
+      backfillAfter: b,
+      registrations: [
+        makeRegistration(race, eventId, a),
+        makeRegistration(race, eventId, ""),
+        makeRegistration(race, eventId, "x\u0000y"),
+        makeRegistration(race, "no-such-event", c),
+        makeRegistration(race, eventId, b),
+      ],
       removals: [{ ...makeRemoval(race, eventId, ctx.id("r-"), "removed"), reason: "lost" as never }],
       skipped: [{ registrationId: null, eventId, field: "registrationId", reason: "registration_id: missing\u0000" }],
     });
@@ -103,7 +125,11 @@ export function problemTests(test: StoreTest): void {
     const runId = await startPass(ctx, race, "o");
     const id = ctx.id("deep-");
     const result = await ctx.store.commitPage({
-      owner: "o", now: T0, runId, provider: ctx.provider, eventIds: [eventId],
+      owner: "o",
+      now: T0,
+      runId,
+      provider: ctx.provider,
+      eventIds: [eventId],
       registrations: [makeRegistration(race, eventId, id, { raw: { registration_id: id, a: deep(20_000) } })],
     });
     ctx.expect(result).toMatchObject({ inserted: 1 });
@@ -118,7 +144,8 @@ export function problemTests(test: StoreTest): void {
     const eventId = race.events[0]?.eventId ?? "";
     const runId = await startPass(ctx, race, "o");
     const id = ctx.id("p-");
-    const write = (row: Registration, now: Date) => ctx.store.commitPage({ owner: "o", now, runId, provider: ctx.provider, eventIds: [eventId], registrations: [row] });
+    const write = (row: Registration, now: Date) =>
+      ctx.store.commitPage({ owner: "o", now, runId, provider: ctx.provider, eventIds: [eventId], registrations: [row] });
     await write(makeRegistration(race, eventId, id, { dob: "0000-00-00", modifiedAt: at(1) }), T0);
     await write(makeRegistration(race, eventId, id, { dob: "0000-00-00", age: -1, bib: "7", modifiedAt: at(2) }), at(1000));
     let stored = (await storedById(ctx, race)).get(id);
@@ -138,7 +165,11 @@ export function problemTests(test: StoreTest): void {
     const big = `9007199254740993${ctx.id("").replace(/\D/g, "").slice(0, 3)}`;
     const names = { firstName: `O'Brien "Bob" 🏃‍♀️`, lastName: "'); DROP TABLE registrations; --", teamName: "\\x00 $1 %s" };
     const result = await ctx.store.commitPage({
-      owner: "o", now: T0, runId, provider: ctx.provider, eventIds: [eventId],
+      owner: "o",
+      now: T0,
+      runId,
+      provider: ctx.provider,
+      eventIds: [eventId],
       registrations: [makeRegistration(race, eventId, big, { ...names, raw: { registration_id: big, name: names.firstName } })],
     });
     ctx.expect(result).toMatchObject({ inserted: 1, problems: [] });

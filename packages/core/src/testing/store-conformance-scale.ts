@@ -12,8 +12,16 @@ export function scaleTests(test: StoreTest): void {
     await ctx.store.updateSchedule({ now: T0, patches: [done(old), done(recent)] });
     const runId = await startPass(ctx, race, "o");
     await ctx.store.commitPage({
-      owner: "o", now: T0, runId, provider: ctx.provider, eventIds: eventIdsOf(race),
-      registrations: [makeRegistration(race, future ?? "", ctx.id("r-")), makeRegistration(race, future ?? "", ctx.id("r-")), makeRegistration(race, old ?? "", ctx.id("r-"))],
+      owner: "o",
+      now: T0,
+      runId,
+      provider: ctx.provider,
+      eventIds: eventIdsOf(race),
+      registrations: [
+        makeRegistration(race, future ?? "", ctx.id("r-")),
+        makeRegistration(race, future ?? "", ctx.id("r-")),
+        makeRegistration(race, old ?? "", ctx.id("r-")),
+      ],
       finish: { apiCalls: 1, states: [] },
     });
     const set = await ctx.store.listWorkingSet({ recentSince: at(-7 * DAY), providers: [ctx.provider] });
@@ -43,12 +51,21 @@ export function scaleTests(test: StoreTest): void {
     const runId = await startPass(ctx, race, "o");
     const gone = makeRegistration(race, e2 ?? "", ctx.id("r-"));
     await ctx.store.commitPage({
-      owner: "o", now: T0, runId, provider: ctx.provider, eventIds: eventIdsOf(race),
+      owner: "o",
+      now: T0,
+      runId,
+      provider: ctx.provider,
+      eventIds: eventIdsOf(race),
       registrations: [makeRegistration(race, e1 ?? "", ctx.id("r-")), makeRegistration(race, e2 ?? "", ctx.id("r-")), gone],
     });
     await ctx.store.commitPage({
-      owner: "o", now: at(1000), runId, provider: ctx.provider, eventIds: eventIdsOf(race),
-      removals: [makeRemoval(race, e2 ?? "", gone.registrationId, "removed")], finish: { apiCalls: 1, states: [] },
+      owner: "o",
+      now: at(1000),
+      runId,
+      provider: ctx.provider,
+      eventIds: eventIdsOf(race),
+      removals: [makeRemoval(race, e2 ?? "", gone.registrationId, "removed")],
+      finish: { apiCalls: 1, states: [] },
     });
     ctx.expect(await ctx.store.summarizeEvents({ providers: [ctx.provider] })).toEqual({ events: 3, done: 1, activeRegistrations: 2 });
     ctx.expect(await ctx.store.summarizeEvents({ providers: [ctx.id("other-")] })).toEqual({ events: 0, done: 0, activeRegistrations: 0 });
@@ -64,13 +81,24 @@ export function scaleTests(test: StoreTest): void {
       const eventIds = eventIdsOf(race);
       if (fail) {
         await ctx.store.failRun({
-          owner: "o", now, runId, provider: ctx.provider, eventIds, apiCalls: 1, states: [],
+          owner: "o",
+          now,
+          runId,
+          provider: ctx.provider,
+          eventIds,
+          apiCalls: 1,
+          states: [],
           error: { name: "ProviderError", code: "PROVIDER", message: "x", retryable: true },
         });
       } else {
         await ctx.store.commitPage({
-          owner: "o", now, runId, provider: ctx.provider, eventIds,
-          registrations: [makeRegistration(race, e1 ?? "", ctx.id("r-"))], finish: { apiCalls: 3, states: [] },
+          owner: "o",
+          now,
+          runId,
+          provider: ctx.provider,
+          eventIds,
+          registrations: [makeRegistration(race, e1 ?? "", ctx.id("r-"))],
+          finish: { apiCalls: 3, states: [] },
         });
       }
       return runId;
@@ -80,16 +108,31 @@ export function scaleTests(test: StoreTest): void {
     const kept = await finished(-10, false);
     const running = await startPass(ctx, race, "o", { now: at(-190 * DAY) });
     const cutoff = at(-90 * DAY);
-    ctx.expect(await ctx.store.pruneHistory({ now: T0, runsBefore: cutoff, statusChangesBefore: null, batchSize: 1 })).toMatchObject({ runs: 1 });
-    ctx.expect(await ctx.store.pruneHistory({ now: T0, runsBefore: cutoff, statusChangesBefore: null, batchSize: 10 })).toMatchObject({ runs: 1 });
-    ctx.expect(await ctx.store.pruneHistory({ now: T0, runsBefore: cutoff, statusChangesBefore: null, batchSize: 10 })).toMatchObject({ runs: 0 });
+    ctx
+      .expect(await ctx.store.pruneHistory({ now: T0, runsBefore: cutoff, statusChangesBefore: null, batchSize: 1 }))
+      .toMatchObject({ runs: 1 });
+    ctx
+      .expect(await ctx.store.pruneHistory({ now: T0, runsBefore: cutoff, statusChangesBefore: null, batchSize: 10 }))
+      .toMatchObject({ runs: 1 });
+    ctx
+      .expect(await ctx.store.pruneHistory({ now: T0, runsBefore: cutoff, statusChangesBefore: null, batchSize: 10 }))
+      .toMatchObject({ runs: 0 });
     ctx.expect((await ctx.store.listRuns({ eventId: e2 })).map((r) => r.id)).toEqual([kept, running]);
     const summaries = await ctx.store.listHistorySummaries({ provider: ctx.provider });
     ctx.expect(summaries.map((s) => s.eventId).sort()).toEqual([e1, e2].sort());
     ctx.expect(summaries.find((s) => s.eventId === e1)).toMatchObject({
-      runs: 2, failedRuns: 1, apiCalls: 4, rowsInserted: 1, rowsUpdated: 0, rowsRemoved: 0, firstRunAt: at(-200 * DAY), lastRunAt: at(-150 * DAY),
+      runs: 2,
+      failedRuns: 1,
+      apiCalls: 4,
+      rowsInserted: 1,
+      rowsUpdated: 0,
+      rowsRemoved: 0,
+      firstRunAt: at(-200 * DAY),
+      lastRunAt: at(-150 * DAY),
     });
     ctx.expect(await ctx.store.listHistorySummaries({ provider: ctx.provider, eventIds: [e2 ?? ""] })).toHaveLength(1);
-    ctx.expect(await ctx.store.pruneHistory({ now: T0, runsBefore: null, statusChangesBefore: null, batchSize: 10 })).toEqual({ runs: 0, statusChanges: 0 });
+    ctx
+      .expect(await ctx.store.pruneHistory({ now: T0, runsBefore: null, statusChangesBefore: null, batchSize: 10 }))
+      .toEqual({ runs: 0, statusChanges: 0 });
   });
 }

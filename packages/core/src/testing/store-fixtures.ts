@@ -39,7 +39,15 @@ export function makeRace(ctx: StoreTestContext, startOffsetsMs: readonly number[
     raw: { race_id: raceId },
     events: startOffsetsMs.map((offset, i) => {
       const eventId = ctx.id("ev-");
-      return { provider: ctx.provider, eventId, raceId, name: `Event ${i + 1}`, startsAt: at(offset), endsAt: null, raw: { event_id: eventId } };
+      return {
+        provider: ctx.provider,
+        eventId,
+        raceId,
+        name: `Event ${i + 1}`,
+        startsAt: at(offset),
+        endsAt: null,
+        raw: { event_id: eventId },
+      };
     }),
   };
 }
@@ -73,7 +81,13 @@ export function makeRegistration(race: Race, eventId: string, registrationId: st
 }
 
 /** A removal row of an event. */
-export function makeRemoval(race: Race, eventId: string, registrationId: string, reason: RemovalReason, newRegistrationId: string | null = null): Removal {
+export function makeRemoval(
+  race: Race,
+  eventId: string,
+  registrationId: string,
+  reason: RemovalReason,
+  newRegistrationId: string | null = null,
+): Removal {
   return {
     provider: race.provider,
     registrationId,
@@ -98,16 +112,32 @@ export async function seedRace(ctx: StoreTestContext, race: Race, connectionId =
 }
 
 /** Leases every event of the race for `owner` and starts a run on them. */
-export async function startPass(ctx: StoreTestContext, race: Race, owner: string, options: { now?: Date; leaseMs?: number; kind?: PassKind } = {}): Promise<string> {
+export async function startPass(
+  ctx: StoreTestContext,
+  race: Race,
+  owner: string,
+  options: { now?: Date; leaseMs?: number; kind?: PassKind } = {},
+): Promise<string> {
   const now = options.now ?? T0;
   const refs = race.events.map((e) => ({ provider: ctx.provider, eventId: e.eventId }));
   const claimed = await ctx.store.claimEvents({ owner, now, leaseMs: options.leaseMs ?? 60_000, refs });
   ctx.expect(claimed).toHaveLength(refs.length);
-  return ctx.store.startRun({ owner, now, connectionId: "conn", provider: ctx.provider, raceId: race.raceId, eventIds: eventIdsOf(race), kind: options.kind ?? "backfill" });
+  return ctx.store.startRun({
+    owner,
+    now,
+    connectionId: "conn",
+    provider: ctx.provider,
+    raceId: race.raceId,
+    eventIds: eventIdsOf(race),
+    kind: options.kind ?? "backfill",
+  });
 }
 
 /** The stored registrations of a race, keyed by id. */
-export async function storedById(ctx: StoreTestContext, race: Race): Promise<Map<string, Awaited<ReturnType<SyncStore["listRegistrations"]>>[number]>> {
+export async function storedById(
+  ctx: StoreTestContext,
+  race: Race,
+): Promise<Map<string, Awaited<ReturnType<SyncStore["listRegistrations"]>>[number]>> {
   const rows = await ctx.store.listRegistrations({ provider: ctx.provider, raceId: race.raceId });
   return new Map(rows.map((r) => [r.registrationId, r]));
 }

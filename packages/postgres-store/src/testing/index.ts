@@ -29,7 +29,9 @@ async function run(connectionString: string, sql: string): Promise<void> {
  * so an unreachable server fails the test file instead of skipping it. Drop the schema after a
  * passing file and keep it after a failing one, to inspect what was left.
  */
-export async function createTestSchema(options: { readonly prefix?: string; readonly connectionString?: string } = {}): Promise<TestSchema> {
+export async function createTestSchema(
+  options: { readonly prefix?: string; readonly connectionString?: string } = {},
+): Promise<TestSchema> {
   const connectionString = options.connectionString ?? TEST_DATABASE_URL;
   // PostgreSQL reserves names starting with pg_ for itself.
   const prefix = (options.prefix ?? "test").replace(/^pg_/i, "t_pg_");

@@ -37,7 +37,11 @@ export interface CommandLogging {
 }
 
 /** `commandLogger`, with `--log-file` (JSON lines appended to a file) and its reopening. */
-export function commandLogging(ctx: CommandContext, config: RunnerConfig | null, options: { readonly quiet?: boolean } = {}): CommandLogging {
+export function commandLogging(
+  ctx: CommandContext,
+  config: RunnerConfig | null,
+  options: { readonly quiet?: boolean } = {},
+): CommandLogging {
   const requested = ctx.values["log-level"];
   if (requested !== undefined && (typeof requested !== "string" || !LEVELS.has(requested))) {
     throw new UsageError(`--log-level must be one of ${[...LEVELS].join(", ")}`);
@@ -94,7 +98,14 @@ export async function withRuntime<T>(
   options: { readonly migrate: boolean },
   fn: (runtime: Runtime) => Promise<T>,
 ): Promise<T> {
-  const runtime = await openRuntime({ config, deps: ctx.deps, logger, cwd: ctx.io.cwd, migrate: options.migrate, command: `project88-sync ${ctx.name}` });
+  const runtime = await openRuntime({
+    config,
+    deps: ctx.deps,
+    logger,
+    cwd: ctx.io.cwd,
+    migrate: options.migrate,
+    command: `project88-sync ${ctx.name}`,
+  });
   try {
     return await fn(runtime);
   } finally {

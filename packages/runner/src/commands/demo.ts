@@ -101,17 +101,36 @@ export const demoCommand: Command = {
     println(out, "project88-sync demo: starting a fake RunSignUp with a generated season...");
     const provider = await startDemoProvider({ seed, perEvent });
     const config = demoConfig(ctx, provider, port);
-    const logger = commandLogger({ ...ctx, values: { ...ctx.values, "log-level": ctx.values["log-level"] ?? (tty ? "error" : "warn") } }, config);
+    const logger = commandLogger(
+      { ...ctx, values: { ...ctx.values, "log-level": ctx.values["log-level"] ?? (tty ? "error" : "warn") } },
+      config,
+    );
     let runtime: Runtime | null = null;
     let server: RunnerHttpServer | null = null;
     try {
-      runtime = await openRuntime({ config, deps: ctx.deps, logger, cwd: ctx.io.cwd, migrate: shouldMigrate(ctx), inMemory: true, pollMs: 250 });
+      runtime = await openRuntime({
+        config,
+        deps: ctx.deps,
+        logger,
+        cwd: ctx.io.cwd,
+        migrate: shouldMigrate(ctx),
+        inMemory: true,
+        pollMs: 250,
+      });
       server = port === 0 ? null : await serveWithFallback(runtime, logger, port);
       const { engine } = runtime;
       const tracker = trackProgress(engine);
       const started = Date.now();
-      println(out, `fake RunSignUp: ${provider.url} (3 partners, ${provider.totalActive().toLocaleString("en-US")} registrations, changes every ${formatDuration(mutateEvery)})`);
-      println(out, config.databaseSource === "embedded" ? "database: embedded PGlite in memory (set DATABASE_URL to use PostgreSQL)" : `database: DATABASE_URL, schema "${config.schema}"`);
+      println(
+        out,
+        `fake RunSignUp: ${provider.url} (3 partners, ${provider.totalActive().toLocaleString("en-US")} registrations, changes every ${formatDuration(mutateEvery)})`,
+      );
+      println(
+        out,
+        config.databaseSource === "embedded"
+          ? "database: embedded PGlite in memory (set DATABASE_URL to use PostgreSQL)"
+          : `database: DATABASE_URL, schema "${config.schema}"`,
+      );
       if (server) println(out, `status page: ${server.url}   metrics: ${server.url}metrics`);
       println(out, durationMs === null ? "press Ctrl-C to stop" : `stopping by itself after ${formatDuration(durationMs)}`);
 
@@ -121,13 +140,23 @@ export const demoCommand: Command = {
       let latest: Awaited<ReturnType<typeof engine.status>> | null = null;
       const render = async () => {
         latest = await engine.status().catch(() => latest);
-        const input = { elapsedMs: Date.now() - started, totals: tracker.totals, mutations: provider.mutations, status: latest, target: provider.activeCount, connections: config.connections.length };
+        const input = {
+          elapsedMs: Date.now() - started,
+          totals: tracker.totals,
+          mutations: provider.mutations,
+          status: latest,
+          target: provider.activeCount,
+          connections: config.connections.length,
+        };
         if (tty) screen.draw(progressView(input));
         else println(out, progressLine(input));
       };
       const ticker = setInterval(() => void render(), tty ? 1_000 : 5_000);
       const stopTimer = new AbortController();
-      const ended = durationMs === null ? new Promise<void>(() => undefined) : new Promise<void>((resolve) => setTimeout(resolve, durationMs, undefined));
+      const ended =
+        durationMs === null
+          ? new Promise<void>(() => undefined)
+          : new Promise<void>((resolve) => setTimeout(resolve, durationMs, undefined));
       await Promise.race([whenAborted(ctx.io.signal), ended]);
       stopTimer.abort();
       clearInterval(ticker);
@@ -140,10 +169,19 @@ export const demoCommand: Command = {
       const t = tracker.totals;
       println(out, "");
       println(out, `demo summary after ${formatDuration(Date.now() - started)}:`);
-      println(out, `  events: ${status.events.filter((e) => e.backfilled).length}/${status.events.length} backfilled, ${status.events.filter((e) => e.late).length} late`);
+      println(
+        out,
+        `  events: ${status.events.filter((e) => e.backfilled).length}/${status.events.length} backfilled, ${status.events.filter((e) => e.late).length} late`,
+      );
       for (const line of describeComparison(counts)) println(out, line);
-      println(out, `  passes: ${t.passes.backfill} backfill, ${t.passes.incremental} incremental, ${t.passes.reconcile} reconcile, ${t.failedPasses} failed; ${t.apiCalls} API calls`);
-      println(out, `  rows: ${t.inserted} inserted, ${t.updated} updated, ${t.removed} removed; provider changes: ${provider.mutations.registered} new, ${provider.mutations.modified} changed, ${provider.mutations.removed} refunded, ${provider.mutations.transferred} transferred`);
+      println(
+        out,
+        `  passes: ${t.passes.backfill} backfill, ${t.passes.incremental} incremental, ${t.passes.reconcile} reconcile, ${t.failedPasses} failed; ${t.apiCalls} API calls`,
+      );
+      println(
+        out,
+        `  rows: ${t.inserted} inserted, ${t.updated} updated, ${t.removed} removed; provider changes: ${provider.mutations.registered} new, ${provider.mutations.modified} changed, ${provider.mutations.removed} refunded, ${provider.mutations.transferred} transferred`,
+      );
       return EXIT_OK;
     } finally {
       await server?.close();

@@ -17,7 +17,10 @@ export const migrateCommand: Command = {
     const opened = await ctx.deps.openStore(storeArgs(config, ctx.io.cwd, { command: "project88-sync migrate", logger }));
     try {
       const result = await opened.migrate();
-      logger.info({ applied: result.applied, version: result.version, schema: config.schema }, result.applied.length > 0 ? "migrations applied" : "schema up to date");
+      logger.info(
+        { applied: result.applied, version: result.version, schema: config.schema },
+        result.applied.length > 0 ? "migrations applied" : "schema up to date",
+      );
       return EXIT_OK;
     } finally {
       await opened.close();

@@ -25,7 +25,12 @@ export const onceCommand: Command = {
       try {
         const result = await engine.runOnce();
         const totals = result.passes.reduce(
-          (sum, p) => ({ calls: sum.calls + p.apiCalls, inserted: sum.inserted + p.inserted, updated: sum.updated + p.updated, removed: sum.removed + p.removed }),
+          (sum, p) => ({
+            calls: sum.calls + p.apiCalls,
+            inserted: sum.inserted + p.inserted,
+            updated: sum.updated + p.updated,
+            removed: sum.removed + p.removed,
+          }),
           { calls: 0, inserted: 0, updated: 0, removed: 0 },
         );
         if (ctx.io.signal?.aborted) {

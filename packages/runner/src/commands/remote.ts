@@ -25,7 +25,9 @@ async function fetchFromHolder(error: DataDirLockedError, config: RunnerConfig, 
   const headers: Record<string, string> = config.http.token ? { authorization: `Bearer ${config.http.token.reveal()}` } : {};
   const response = await fetch(new URL(path, base), { headers, signal: AbortSignal.timeout(10_000) });
   if (!response.ok) {
-    throw new Error(`process ${error.owner.pid} answered ${response.status} at ${new URL(path, base).pathname}${response.status === 401 ? " (http.token differs)" : ""}`);
+    throw new Error(
+      `process ${error.owner.pid} answered ${response.status} at ${new URL(path, base).pathname}${response.status === 401 ? " (http.token differs)" : ""}`,
+    );
   }
   return response.text();
 }
@@ -40,7 +42,9 @@ export async function remoteStatus(error: DataDirLockedError, config: RunnerConf
 /** The holder's forecast, instants revived as dates. */
 export async function remotePlan(error: DataDirLockedError, config: RunnerConfig, hours: number): Promise<PlanReport> {
   const text = await fetchFromHolder(error, config, `plan?hours=${hours}`);
-  return JSON.parse(text, (_key, value: unknown) => (typeof value === "string" && ISO_INSTANT.test(value) ? new Date(value) : value)) as PlanReport;
+  return JSON.parse(text, (_key, value: unknown) =>
+    typeof value === "string" && ISO_INSTANT.test(value) ? new Date(value) : value,
+  ) as PlanReport;
 }
 
 export { DataDirLockedError };

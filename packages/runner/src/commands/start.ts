@@ -5,7 +5,16 @@ import type { Runtime } from "../runtime.js";
 import { COMMON_HELP, COMMON_OPTIONS, ENGINE_HELP, ENGINE_OPTIONS, type Command, type CommandContext } from "./command.js";
 import type { RunnerConfig } from "../config.js";
 import { reloadConfiguration } from "../reload.js";
-import { commandLogging, configPath, durationFlag, intFlag, loadCommandConfig, shouldMigrate, withRuntime, type CommandLogging } from "./common.js";
+import {
+  commandLogging,
+  configPath,
+  durationFlag,
+  intFlag,
+  loadCommandConfig,
+  shouldMigrate,
+  withRuntime,
+  type CommandLogging,
+} from "./common.js";
 
 /** Default grace period for the page in flight on SIGTERM/SIGINT. */
 export const DEFAULT_SHUTDOWN_MS = 30_000;
@@ -14,7 +23,13 @@ export const DEFAULT_SHUTDOWN_MS = 30_000;
  * Starts the HTTP server unless the port is 0, logs the address really bound, and records it
  * beside the embedded database's lock for `status` and `plan` run in another process.
  */
-export async function serveRuntime(runtime: Runtime, logger: Logger, port: number, host: string, title?: string): Promise<RunnerHttpServer | null> {
+export async function serveRuntime(
+  runtime: Runtime,
+  logger: Logger,
+  port: number,
+  host: string,
+  title?: string,
+): Promise<RunnerHttpServer | null> {
   if (port === 0) return null;
   const server = await startHttpServer({
     port,
@@ -42,7 +57,12 @@ export async function serveRuntime(runtime: Runtime, logger: Logger, port: numbe
  * Runs the engine until the signal aborts: stop claiming, let the page in flight commit, release
  * leases, close the server and the store, then resolve 0. If the engine stops by itself, 1.
  */
-export async function runUntilAborted(ctx: CommandContext, runtime: Runtime, logger: Logger, server: RunnerHttpServer | null): Promise<number> {
+export async function runUntilAborted(
+  ctx: CommandContext,
+  runtime: Runtime,
+  logger: Logger,
+  server: RunnerHttpServer | null,
+): Promise<number> {
   const timeoutMs = durationFlag(ctx, "shutdown-timeout", DEFAULT_SHUTDOWN_MS);
   let stoppedByUs = false;
   const stoppedByItself = new Promise<void>((resolve) => {

@@ -22,7 +22,10 @@ export const statusCommand: Command = {
     } catch (error) {
       // A running `start` holds the embedded database: ask it instead.
       if (!(error instanceof DataDirLockedError) || !error.owner.http) throw error;
-      logger.info({ pid: error.owner.pid, url: error.owner.http }, "the embedded database is in use; reading the running process's /status");
+      logger.info(
+        { pid: error.owner.pid, url: error.owner.http },
+        "the embedded database is in use; reading the running process's /status",
+      );
       doc = await remoteStatus(error, config);
     }
     ctx.io.stdout.write(ctx.values.json ? `${JSON.stringify(doc, null, 2)}\n` : renderStatusText(doc, config.tierOrder));

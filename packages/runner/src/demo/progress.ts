@@ -46,7 +46,14 @@ export function trackProgress(engine: EngineEmitter): { readonly totals: Progres
       totals.lastError = `${e.error.code}: ${e.error.message}`;
     }
   };
-  const onFinish = (e: { kind: "backfill" | "incremental" | "reconcile"; apiCalls: number; inserted: number; updated: number; removed: number; vanished: number }) => {
+  const onFinish = (e: {
+    kind: "backfill" | "incremental" | "reconcile";
+    apiCalls: number;
+    inserted: number;
+    updated: number;
+    removed: number;
+    vanished: number;
+  }) => {
     totals.passes[e.kind] += 1;
     totals.apiCalls += e.apiCalls;
     totals.inserted += e.inserted;
@@ -105,11 +112,15 @@ export function progressView(p: ProgressInput, rows = 12): string[] {
   const t = p.totals;
   const status = p.status;
   const lines = [progressLine(p)];
-  lines.push(`provider changes: +${p.mutations.registered} new, ${p.mutations.modified} changed, ${p.mutations.removed} refunded, ${p.mutations.transferred} transferred`);
+  lines.push(
+    `provider changes: +${p.mutations.registered} new, ${p.mutations.modified} changed, ${p.mutations.removed} refunded, ${p.mutations.transferred} transferred`,
+  );
   if (!status) return [...lines, "waiting for the first status..."];
   for (const c of status.connections) {
     const paused = c.pausedUntil && c.pausedUntil > status.now ? " PAUSED" : "";
-    lines.push(`budget ${c.id.padEnd(16)} ${bar(c.callsLastHour, c.callsPerHour, 10)} ${c.callsLastHour}/${c.callsPerHour} calls last hour, ${Math.floor(c.tokens)} tokens, ${c.inFlight}/${c.maxInFlight} in flight${paused}`);
+    lines.push(
+      `budget ${c.id.padEnd(16)} ${bar(c.callsLastHour, c.callsPerHour, 10)} ${c.callsLastHour}/${c.callsPerHour} calls last hour, ${Math.floor(c.tokens)} tokens, ${c.inFlight}/${c.maxInFlight} in flight${paused}`,
+    );
   }
   const upcoming = status.events
     .filter((e) => e.startsAt.getTime() > status.now.getTime() - 3_600_000)
@@ -118,9 +129,13 @@ export function progressView(p: ProgressInput, rows = 12): string[] {
   lines.push("events starting soonest (start in the race's zone):");
   for (const e of upcoming) {
     const target = p.target(e.eventId);
-    const next = e.nextSyncAt ? `next ${e.nextSyncAt > status.now ? `in ${formatDuration(e.nextSyncAt.getTime() - status.now.getTime())}` : "now"}` : "";
+    const next = e.nextSyncAt
+      ? `next ${e.nextSyncAt > status.now ? `in ${formatDuration(e.nextSyncAt.getTime() - status.now.getTime())}` : "now"}`
+      : "";
     const name = `${e.raceName} / ${e.name}`.slice(0, 38).padEnd(38);
-    lines.push(`  ${e.tier.padEnd(6)} ${formatInZone(e.startsAt, e.timezone).padEnd(24)} ${name} ${bar(e.registrations, target)} ${String(e.registrations).padStart(5)}/${String(target).padEnd(5)} ${e.backfilled ? "" : "backfilling "}${next}${e.late ? " LATE" : ""}`);
+    lines.push(
+      `  ${e.tier.padEnd(6)} ${formatInZone(e.startsAt, e.timezone).padEnd(24)} ${name} ${bar(e.registrations, target)} ${String(e.registrations).padStart(5)}/${String(target).padEnd(5)} ${e.backfilled ? "" : "backfilling "}${next}${e.late ? " LATE" : ""}`,
+    );
   }
   if (t.lastError) lines.push(`last error: ${t.lastError}`);
   return lines;

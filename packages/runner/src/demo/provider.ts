@@ -1,7 +1,14 @@
 import { Secret, type ConnectionInput } from "@project88/core";
 
 /** Zones the demo's races are spread over: American, European and Australian race mornings. */
-export const DEMO_ZONES = ["America/New_York", "America/Denver", "America/Los_Angeles", "Europe/London", "Australia/Sydney", "Pacific/Honolulu"];
+export const DEMO_ZONES = [
+  "America/New_York",
+  "America/Denver",
+  "America/Los_Angeles",
+  "Europe/London",
+  "Australia/Sydney",
+  "Pacific/Honolulu",
+];
 
 /** Counts of what the mutator did to the fake provider. */
 export interface MutationCounts {
@@ -59,7 +66,14 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
   if (!season) throw new Error("the fake RunSignUp did not generate a season");
   const connections = season.partners.map((partner, index) => {
     const c = fake.connection(index);
-    return { id: c.id, provider: c.provider, credentials: c.credentials, baseUrl: c.baseUrl, callsPerHour: 1000, maxInFlight: 2 } satisfies ConnectionInput;
+    return {
+      id: c.id,
+      provider: c.provider,
+      credentials: c.credentials,
+      baseUrl: c.baseUrl,
+      callsPerHour: 1000,
+      maxInFlight: 2,
+    } satisfies ConnectionInput;
   });
   const secrets = season.partners.flatMap((p) => [new Secret(p.key.apiKey), new Secret(p.key.apiSecret), new Secret(p.key.bearerToken)]);
   const mutations: MutationCounts = { registered: 0, modified: 0, removed: 0, transferred: 0 };
@@ -70,7 +84,10 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
   const mutate = () => {
     const now = Date.now();
     // Changes cluster on the events starting soonest, as they do on race morning.
-    const soon = [...dataset.events.values()].filter((e) => e.startsAt.getTime() > now).sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime()).slice(0, 8);
+    const soon = [...dataset.events.values()]
+      .filter((e) => e.startsAt.getTime() > now)
+      .sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime())
+      .slice(0, 8);
     const event = pick(soon);
     if (!event) return;
     for (let i = 1 + Math.floor(Math.random() * 4); i > 0; i--) {

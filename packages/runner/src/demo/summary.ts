@@ -67,17 +67,25 @@ const events = (count: number) => `${n(count)} event${count === 1 ? "" : "s"}`;
 
 /** The summary's registration lines: the like-for-like count, then each difference with its reason. */
 export function describeComparison(c: CountComparison): string[] {
-  const lines = [`  registrations: ${n(c.stored)} active in the database, ${n(c.atProvider)} at the fake RunSignUp, in the same ${events(c.events)}`];
+  const lines = [
+    `  registrations: ${n(c.stored)} active in the database, ${n(c.atProvider)} at the fake RunSignUp, in the same ${events(c.events)}`,
+  ];
   const difference = c.atProvider - c.stored;
   if (difference !== 0) {
     const reasons: string[] = [];
-    if (c.sinceLastPass.events > 0) reasons.push(`${signed(c.sinceLastPass.difference)} in ${events(c.sinceLastPass.events)} changed at the fake since their last pass (the next scheduled pass brings them in)`);
+    if (c.sinceLastPass.events > 0)
+      reasons.push(
+        `${signed(c.sinceLastPass.difference)} in ${events(c.sinceLastPass.events)} changed at the fake since their last pass (the next scheduled pass brings them in)`,
+      );
     if (c.backfilling.events > 0) reasons.push(`${signed(c.backfilling.difference)} in ${events(c.backfilling.events)} still backfilling`);
-    if (c.finished.events > 0) reasons.push(`${signed(c.finished.difference)} in ${events(c.finished.events)} past their start, no longer synced`);
+    if (c.finished.events > 0)
+      reasons.push(`${signed(c.finished.difference)} in ${events(c.finished.events)} past their start, no longer synced`);
     lines.push(`  difference: the database has ${signed(difference)}: ${reasons.join("; ")}`);
   }
   if (c.undiscovered.events > 0) {
-    lines.push(`  not compared: ${n(c.undiscovered.registrations)} registrations in ${events(c.undiscovered.events)} outside the discovery window (not synced by design)`);
+    lines.push(
+      `  not compared: ${n(c.undiscovered.registrations)} registrations in ${events(c.undiscovered.events)} outside the discovery window (not synced by design)`,
+    );
   }
   return lines;
 }

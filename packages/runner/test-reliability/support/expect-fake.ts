@@ -68,7 +68,9 @@ function expectedActive(r: FakeRegistration): Omit<StoredRow, "raw_id" | "raw_mo
 }
 
 /** The columns a removal decides (the rest keep whatever the active row last said). */
-function expectedRemoved(f: FakeRemoval): Pick<StoredRow, "registration_id" | "race_id" | "event_id" | "status" | "removed_reason" | "new_registration_id" | "modified_at"> {
+function expectedRemoved(
+  f: FakeRemoval,
+): Pick<StoredRow, "registration_id" | "race_id" | "event_id" | "status" | "removed_reason" | "new_registration_id" | "modified_at"> {
   return {
     registration_id: String(f.registration.registrationId),
     race_id: String(f.registration.raceId),
@@ -89,7 +91,11 @@ export async function storedRegistrations(sql: TestSqlClient, schema: string, ev
      FROM "${schema}".registrations WHERE provider = 'runsignup' AND event_id = ANY($1::text[])`,
     [[...eventIds]],
   );
-  return rows.map((r) => ({ ...r, registered_at: r.registered_at === null ? null : new Date(r.registered_at).toISOString(), modified_at: r.modified_at === null ? null : new Date(r.modified_at).toISOString() }));
+  return rows.map((r) => ({
+    ...r,
+    registered_at: r.registered_at === null ? null : new Date(r.registered_at).toISOString(),
+    modified_at: r.modified_at === null ? null : new Date(r.modified_at).toISOString(),
+  }));
 }
 
 /**
@@ -97,7 +103,13 @@ export async function storedRegistrations(sql: TestSqlClient, schema: string, ev
  * events) and the fake's dataset: rows missing, rows extra, and each column that differs. An
  * empty list means the table equals the fake exactly. At most `limit` lines.
  */
-export async function diffAgainstFake(sql: TestSqlClient, schema: string, dataset: FakeDataset, eventIds?: readonly number[], limit = 25): Promise<string[]> {
+export async function diffAgainstFake(
+  sql: TestSqlClient,
+  schema: string,
+  dataset: FakeDataset,
+  eventIds?: readonly number[],
+  limit = 25,
+): Promise<string[]> {
   const events = eventIds ?? [...dataset.events.keys()];
   const stored = await storedRegistrations(sql, schema, events.map(String));
   const out: string[] = [];
@@ -122,7 +134,8 @@ export async function diffAgainstFake(sql: TestSqlClient, schema: string, datase
     for (const r of dataset.activeOf(eventId)) compare(String(r.registrationId), expectedActive(r));
     for (const f of dataset.removedOf(eventId)) compare(String(f.registration.registrationId), expectedRemoved(f));
   }
-  for (const row of stored) if (!wanted.has(row.registration_id)) out.push(`extra ${row.registration_id} (${row.status}) in event ${row.event_id}`);
+  for (const row of stored)
+    if (!wanted.has(row.registration_id)) out.push(`extra ${row.registration_id} (${row.status}) in event ${row.event_id}`);
   if (out.length > limit) return [...out.slice(0, limit), `... and ${out.length - limit} more`];
   return out;
 }

@@ -1,6 +1,12 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { connectTestDatabase, createTestSchema, type TestSchema, type TestSqlClient } from "@project88/postgres-store/testing";
-import { FakeDataset, startFakeRunSignup, type FakeKey, type FakeRunSignup, type FakeServerOptions } from "@project88/runsignup-adapter/testing";
+import {
+  FakeDataset,
+  startFakeRunSignup,
+  type FakeKey,
+  type FakeRunSignup,
+  type FakeServerOptions,
+} from "@project88/runsignup-adapter/testing";
 import { eventually, runCliProcess, spawnCli, writeConfig, type CliChild } from "../../test/support/cli-process.js";
 import { diffAgainstFake } from "./expect-fake.js";
 
@@ -62,13 +68,28 @@ export const FAST_SCHEDULE = {
 export async function createRig(options: RigOptions): Promise<Rig> {
   const db = await createTestSchema({ prefix: options.prefix });
   const dataset = new FakeDataset({ seed: options.seed ?? 1 });
-  const fake = await startFakeRunSignup({ dataset, limits: { callsPerHour: 1_000_000, maxConcurrent: 2 }, faultSeed: options.seed, ...options.fake });
+  const fake = await startFakeRunSignup({
+    dataset,
+    limits: { callsPerHour: 1_000_000, maxConcurrent: 2 },
+    faultSeed: options.seed,
+    ...options.fake,
+  });
   const keys = Array.from({ length: options.keys ?? 1 }, (_, i) => fake.dataset.addKey(`Partner ${String.fromCharCode(65 + i)}`));
   const env: Record<string, string> = { DATABASE_URL: db.connectionString };
   const connections = keys.map((k, i) => {
     env[`P${i}_KEY`] = k.apiKey;
     env[`P${i}_SECRET`] = k.apiSecret;
-    return { id: `partner-${i}`, provider: "runsignup", apiKey: { env: `P${i}_KEY` }, apiSecret: { env: `P${i}_SECRET` }, baseUrl: fake.url, callsPerHour: 100_000, burst: 1_000, maxInFlight: 2, ...options.connection };
+    return {
+      id: `partner-${i}`,
+      provider: "runsignup",
+      apiKey: { env: `P${i}_KEY` },
+      apiSecret: { env: `P${i}_SECRET` },
+      baseUrl: fake.url,
+      callsPerHour: 100_000,
+      burst: 1_000,
+      maxInFlight: 2,
+      ...options.connection,
+    };
   });
   const base = {
     schema: db.schema,
@@ -80,7 +101,17 @@ export async function createRig(options: RigOptions): Promise<Rig> {
   };
   const file = await writeConfig({ ...base, ...options.config });
   const sql = await reconnecting(db.connectionString);
-  const startArgs = (extra: readonly string[]) => ["start", "--config", file.path, "--no-migrate", "--log-level", "debug", "--shutdown-timeout", "5s", ...extra];
+  const startArgs = (extra: readonly string[]) => [
+    "start",
+    "--config",
+    file.path,
+    "--no-migrate",
+    "--log-level",
+    "debug",
+    "--shutdown-timeout",
+    "5s",
+    ...extra,
+  ];
   const rig: Rig = {
     fake,
     db,
@@ -105,15 +136,21 @@ export async function createRig(options: RigOptions): Promise<Rig> {
     },
     diff: (eventIds) => diffAgainstFake(sql, db.schema, fake.dataset, eventIds),
     leasesFree: (limitMs = 60_000) =>
-      eventually(async () => {
-        const held = await sql.query<{ n: number }>(
-          `SELECT (SELECT count(*) FROM "${db.schema}".sync_state WHERE lease_owner IS NOT NULL AND lease_expires_at > now())
+      eventually(
+        async () => {
+          const held = await sql.query<{ n: number }>(
+            `SELECT (SELECT count(*) FROM "${db.schema}".sync_state WHERE lease_owner IS NOT NULL AND lease_expires_at > now())
                 + (SELECT count(*) FROM "${db.schema}".discovery_runs WHERE status = 'running' AND lease_expires_at > now())::int AS n`,
-        );
-        return Number(held[0]?.n) === 0;
-      }, "every lease to be free", limitMs),
+          );
+          return Number(held[0]?.n) === 0;
+        },
+        "every lease to be free",
+        limitMs,
+      ),
     async runsByStatus() {
-      const rows = await sql.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM "${db.schema}".sync_runs GROUP BY status`);
+      const rows = await sql.query<{ status: string; n: number }>(
+        `SELECT status, count(*)::int AS n FROM "${db.schema}".sync_runs GROUP BY status`,
+      );
       return Object.fromEntries(rows.map((r) => [r.status, r.n]));
     },
     async close(keepSchema = false) {
@@ -129,7 +166,11 @@ export async function createRig(options: RigOptions): Promise<Rig> {
 }
 
 /** Times (ms since the epoch) of a child's JSON log lines with `event`, filtered. */
-export function logTimes(child: { logs(): Record<string, unknown>[] }, event: string, filter: (line: Record<string, unknown>) => boolean = () => true): number[] {
+export function logTimes(
+  child: { logs(): Record<string, unknown>[] },
+  event: string,
+  filter: (line: Record<string, unknown>) => boolean = () => true,
+): number[] {
   return child
     .logs()
     .filter((l) => l.event === event && filter(l))

@@ -12,7 +12,13 @@ export async function getText(port: number, path: string): Promise<string> {
  * to the child's last log line, without a successful pass (`sync:finish`) of that event. An
  * event synced on time every 2 s shows a gap a little over 2 s; one never synced, the window.
  */
-export function finishGaps(child: CliChild, dataset: FakeDataset, key: FakeKey, fromMs: number, excludeRaces: readonly number[] = []): Map<string, number> {
+export function finishGaps(
+  child: CliChild,
+  dataset: FakeDataset,
+  key: FakeKey,
+  fromMs: number,
+  excludeRaces: readonly number[] = [],
+): Map<string, number> {
   const logs = child.logs();
   const endMs = Math.max(...logs.map((l) => Number(l.time)));
   const events = dataset

@@ -69,7 +69,8 @@ export function spawnCli(args: readonly string[], env: Record<string, string | u
   });
   const exited = new Promise<number | null>((resolve) => {
     child.on("exit", (code) => {
-      for (const w of waiters.splice(0)) w.reject(new Error(`CLI exited (${code}) before the line appeared.\nstdout:\n${out.slice(-2000)}\nstderr:\n${err.slice(-2000)}`));
+      for (const w of waiters.splice(0))
+        w.reject(new Error(`CLI exited (${code}) before the line appeared.\nstdout:\n${out.slice(-2000)}\nstderr:\n${err.slice(-2000)}`));
       resolve(code);
     });
   });

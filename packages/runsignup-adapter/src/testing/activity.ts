@@ -29,7 +29,12 @@ export function simulateActivity(dataset: FakeDataset, options: ActivityOptions 
   const rng = dataset.rng;
   const now = dataset.now().getTime();
   const eventIds = options.eventIds ?? [...dataset.events.values()].filter((e) => e.startsAt.getTime() > now).map((e) => e.eventId);
-  const out = { registered: [] as FakeRegistration[], modified: [] as FakeRegistration[], removed: [] as FakeRemoval[], transferred: [] as ActivityResult["transferred"][number][] };
+  const out = {
+    registered: [] as FakeRegistration[],
+    modified: [] as FakeRegistration[],
+    removed: [] as FakeRemoval[],
+    transferred: [] as ActivityResult["transferred"][number][],
+  };
   if (eventIds.length === 0) return out;
   const randomActive = (): FakeRegistration | null => {
     for (let tries = 0; tries < 10; tries++) {

@@ -136,7 +136,8 @@ export class FaultController {
     if (i >= 0) return this.#queue.splice(i, 1)[0]!;
     for (const rule of this.#rules) {
       if (!matches({ ...rule.options, endpoint: rule.endpoint }, target)) continue;
-      if (this.#rng.next() < rule.rate) return { ...rule.options, kind: rule.kinds[Math.floor(this.#rng.next() * rule.kinds.length)]!, endpoint: target.endpoint };
+      if (this.#rng.next() < rule.rate)
+        return { ...rule.options, kind: rule.kinds[Math.floor(this.#rng.next() * rule.kinds.length)]!, endpoint: target.endpoint };
     }
     return null;
   }

@@ -125,8 +125,7 @@ function page<T>(
 /** Creates the handlers over a live dataset. */
 export function createRunSignupHandlers(dataset: FakeDataset, options: HandlerOptions = {}): HttpHandler[] {
   const base = options.basePath ?? "/Rest";
-  const mode = (): CsvPaging =>
-    typeof options.csvPaging === "function" ? options.csvPaging() : (options.csvPaging ?? "per-element");
+  const mode = (): CsvPaging => (typeof options.csvPaging === "function" ? options.csvPaging() : (options.csvPaging ?? "per-element"));
 
   return [
     http.get(`${base}/races`, ({ request }) => {
@@ -136,11 +135,15 @@ export function createRunSignupHandlers(dataset: FakeDataset, options: HandlerOp
       const from = q.get("start_date");
       const to = q.get("end_date");
       const dayOf = (race: FakeRace) =>
-        race.events.map((e) => formatSlashDate(e.startsAt.getTime(), race.timezone)).map((d) => `${d.slice(6)}-${d.slice(0, 2)}-${d.slice(3, 5)}`);
+        race.events
+          .map((e) => formatSlashDate(e.startsAt.getTime(), race.timezone))
+          .map((d) => `${d.slice(6)}-${d.slice(0, 2)}-${d.slice(3, 5)}`);
       const visible = dataset
         .racesFor(key)
         .filter((race) => dayOf(race).some((d) => (from === null || d >= from) && (to === null || d <= to)))
-        .sort((a, b) => Math.min(...a.events.map((e) => +e.startsAt)) - Math.min(...b.events.map((e) => +e.startsAt)) || a.raceId - b.raceId);
+        .sort(
+          (a, b) => Math.min(...a.events.map((e) => +e.startsAt)) - Math.min(...b.events.map((e) => +e.startsAt)) || a.raceId - b.raceId,
+        );
       const perPage = Math.min(intParam(q, "results_per_page") ?? 50, RACES_CAP);
       const pageNo = Math.max(1, intParam(q, "page") ?? 1);
       const slice = visible.slice((pageNo - 1) * perPage, pageNo * perPage);
@@ -161,15 +164,27 @@ export function createRunSignupHandlers(dataset: FakeDataset, options: HandlerOp
       const eventIds = eventsOf(found.race, q);
       if (eventIds instanceof Response) return eventIds;
       const withQuestions = q.get("include_questions") === "T";
-      const pages = page(eventIds, (id) => dataset.activeOf(id), (r) => r.registrationId, (r) => r.modifiedAt, q, mode());
+      const pages = page(
+        eventIds,
+        (id) => dataset.activeOf(id),
+        (r) => r.registrationId,
+        (r) => r.modifiedAt,
+        q,
+        mode(),
+      );
       const body = eventIds.map((eventId, i) => {
         const items = pages[i]!;
         // The nested event.participants is always empty; an event with no rows gets no key at all.
         const element: Record<string, unknown> = { event: { event_id: eventId, participants: [] } };
-        if (items.length > 0) element.participants = items.map((r) => dataset.malformed.applyParticipant(r.registrationId, participantJson(r, withQuestions)));
+        if (items.length > 0)
+          element.participants = items.map((r) => dataset.malformed.applyParticipant(r.registrationId, participantJson(r, withQuestions)));
         return element;
       });
-      return rows(body, pages.reduce((n, p) => n + p.length, 0), dataset.malformed);
+      return rows(
+        body,
+        pages.reduce((n, p) => n + p.length, 0),
+        dataset.malformed,
+      );
     }),
 
     http.get(`${base}/race/:raceId/removed-participants`, ({ request, params }) => {
@@ -178,11 +193,25 @@ export function createRunSignupHandlers(dataset: FakeDataset, options: HandlerOp
       const q = new URL(request.url).searchParams;
       const eventIds = eventsOf(found.race, q);
       if (eventIds instanceof Response) return eventIds;
-      const pages = page(eventIds, (id) => dataset.removedOf(id), (r) => r.registration.registrationId, (r) => r.modifiedAt, q, mode());
+      const pages = page(
+        eventIds,
+        (id) => dataset.removedOf(id),
+        (r) => r.registration.registrationId,
+        (r) => r.modifiedAt,
+        q,
+        mode(),
+      );
       const body = eventIds.map((eventId, i) => ({
-        event: { event_id: eventId, participants: pages[i]!.map((r) => dataset.malformed.applyRemoval(r.registration.registrationId, removedJson(r))) },
+        event: {
+          event_id: eventId,
+          participants: pages[i]!.map((r) => dataset.malformed.applyRemoval(r.registration.registrationId, removedJson(r))),
+        },
       }));
-      return rows(body, pages.reduce((n, p) => n + p.length, 0), dataset.malformed);
+      return rows(
+        body,
+        pages.reduce((n, p) => n + p.length, 0),
+        dataset.malformed,
+      );
     }),
   ];
 }

@@ -21,7 +21,9 @@ const FAULTS: Record<HarnessFailure, FaultSpec> = {
 };
 
 /** Starts a fake and an adapter with a small page size, for the conformance suite. */
-export async function createRunSignupHarness(options: { pageSize?: number; adapter?: RunSignupAdapterOptions } = {}): Promise<RunSignupHarness> {
+export async function createRunSignupHarness(
+  options: { pageSize?: number; adapter?: RunSignupAdapterOptions } = {},
+): Promise<RunSignupHarness> {
   let clock = Date.parse("2026-05-02T12:00:00Z");
   const dataset = new FakeDataset({ seed: 5, now: () => new Date(clock) });
   const fake = await startFakeRunSignup({ dataset });

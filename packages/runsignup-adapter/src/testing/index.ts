@@ -29,5 +29,12 @@ export {
   type HandlerOptions,
 } from "./handlers.js";
 export { KeyLimiter, type FakeLimits } from "./limits.js";
-export { DEFAULT_OFFSETS_HOURS, DEFAULT_TIMEZONES, generateSeason, type FakePartner, type FakeSeason, type SeasonOptions } from "./season.js";
+export {
+  DEFAULT_OFFSETS_HOURS,
+  DEFAULT_TIMEZONES,
+  generateSeason,
+  type FakePartner,
+  type FakeSeason,
+  type SeasonOptions,
+} from "./season.js";
 export { startFakeRunSignup, type FakeCall, type FakeRunSignup, type FakeServerOptions } from "./server.js";

@@ -12,7 +12,9 @@ export interface FakeLimits {
   maxConcurrent: number;
 }
 
-export type Verdict = { readonly allowed: true; readonly inFlight: number } | { readonly allowed: false; readonly inFlight: number; readonly reason: "concurrency" | "hourly" };
+export type Verdict =
+  | { readonly allowed: true; readonly inFlight: number }
+  | { readonly allowed: false; readonly inFlight: number; readonly reason: "concurrency" | "hourly" };
 
 const HOUR_MS = 3_600_000;
 

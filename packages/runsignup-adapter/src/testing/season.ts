@@ -53,7 +53,16 @@ export const DEFAULT_TIMEZONES: readonly string[] = [
   "Pacific/Honolulu",
 ];
 const DISTANCES = ["5K", "10K", "Half Marathon", "Marathon", "1 Mile", "15K"];
-const RACE_WORDS = ["Turkey Trot", "Shamrock Shuffle", "Harbor Run", "Canyon Trail Race", "Reindeer Run", "Bridge Run", "Memorial Mile", "Sunrise Dash"];
+const RACE_WORDS = [
+  "Turkey Trot",
+  "Shamrock Shuffle",
+  "Harbor Run",
+  "Canyon Trail Race",
+  "Reindeer Run",
+  "Bridge Run",
+  "Memorial Mile",
+  "Sunrise Dash",
+];
 const QUARTER_HOUR = 900_000;
 
 /** Generates a season. Fast: tens of thousands of registrations take well under a second. */
@@ -63,7 +72,9 @@ export function generateSeason(options: SeasonOptions = {}): FakeSeason {
   const now = dataset.now();
   const anchor = options.anchor ?? now;
   const names =
-    typeof options.partners === "object" ? options.partners : Array.from({ length: options.partners ?? 3 }, (_, i) => `Partner ${String.fromCharCode(65 + i)}`);
+    typeof options.partners === "object"
+      ? options.partners
+      : Array.from({ length: options.partners ?? 3 }, (_, i) => `Partner ${String.fromCharCode(65 + i)}`);
   const racesPerPartner = options.racesPerPartner ?? 6;
   const eventsPerRace = options.eventsPerRace ?? 2;
   const perEvent = options.registrationsPerEvent ?? 150;

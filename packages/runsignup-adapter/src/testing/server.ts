@@ -151,7 +151,11 @@ async function streamOversize(res: ServerResponse, bytes: number, declareLength:
 /** Starts the fake on loopback. Resolve `url` and build Connections with `connection()`. */
 export async function startFakeRunSignup(options: FakeServerOptions = {}): Promise<FakeRunSignup> {
   const season =
-    options.season === undefined ? null : isSeason(options.season) ? options.season : generateSeason({ now: options.now, ...options.season });
+    options.season === undefined
+      ? null
+      : isSeason(options.season)
+        ? options.season
+        : generateSeason({ now: options.now, ...options.season });
   if (season !== null && options.dataset !== undefined && options.dataset !== season.dataset) {
     throw new Error("fake RunSignUp: give either a dataset or a season, not both");
   }
@@ -229,11 +233,20 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
       if (handled) return;
     }
     const response = await getResponse(handlers, request, { baseUrl: origin });
-    await send(response ?? Response.json({ error: { error_code: 1, error_msg: "Unknown method" } }, { headers: { [ERROR_HEADER]: "1" } }), fault?.kind === "truncated");
+    await send(
+      response ?? Response.json({ error: { error_code: 1, error_msg: "Unknown method" } }, { headers: { [ERROR_HEADER]: "1" } }),
+      fault?.kind === "truncated",
+    );
   }
 
   /** Applies a fault; true when it fully answered (or killed) the request. */
-  async function applyFault(fault: FaultSpec, req: IncomingMessage, send: (r: Response) => Promise<void>, res: ServerResponse, call: FakeCall): Promise<boolean> {
+  async function applyFault(
+    fault: FaultSpec,
+    req: IncomingMessage,
+    send: (r: Response) => Promise<void>,
+    res: ServerResponse,
+    call: FakeCall,
+  ): Promise<boolean> {
     switch (fault.kind) {
       case "oversize":
         call.status = 200;
@@ -249,12 +262,18 @@ export async function startFakeRunSignup(options: FakeServerOptions = {}): Promi
         return true;
       case "html502":
       case "http200-html": {
-        const html = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
+        const html =
+          "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
         await send(new Response(html, { status: fault.kind === "html502" ? 502 : 200, headers: { "content-type": "text/html" } }));
         return true;
       }
       case "http429":
-        await send(Response.json({ message: "Too Many Requests" }, { status: 429, headers: { "retry-after": String(fault.retryAfterSeconds ?? 7) } }));
+        await send(
+          Response.json(
+            { message: "Too Many Requests" },
+            { status: 429, headers: { "retry-after": String(fault.retryAfterSeconds ?? 7) } },
+          ),
+        );
         return true;
       case "throttle": {
         const response = errorEnvelope(14);

@@ -58,7 +58,11 @@ export function createTestBudget(maxInFlight = 2): TestBudget {
 }
 
 /** A call context around a budget (and an optional signal). */
-export function callContext(budget: Budget = createTestBudget(), signal: AbortSignal = new AbortController().signal, now: Date = new Date()): CallContext {
+export function callContext(
+  budget: Budget = createTestBudget(),
+  signal: AbortSignal = new AbortController().signal,
+  now: Date = new Date(),
+): CallContext {
   return { budget, signal, now };
 }
 
