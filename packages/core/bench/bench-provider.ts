@@ -47,7 +47,10 @@ export class BenchProvider implements ProviderAdapter {
 
   #eventRows(eventId: string): Map<string, Registration> {
     let m = this.#rows.get(eventId);
-    if (m === undefined) this.#rows.set(eventId, (m = new Map()));
+    if (m === undefined) {
+      m = new Map();
+      this.#rows.set(eventId, m);
+    }
     return m;
   }
 
@@ -61,7 +64,10 @@ export class BenchProvider implements ProviderAdapter {
       else {
         this.#eventRows(c.row.eventId).delete(c.row.registrationId);
         let m = this.#removals.get(c.row.eventId);
-        if (m === undefined) this.#removals.set(c.row.eventId, (m = new Map()));
+        if (m === undefined) {
+          m = new Map();
+          this.#removals.set(c.row.eventId, m);
+        }
         const r = c.row;
         m.set(r.registrationId, {
           provider: "bench",

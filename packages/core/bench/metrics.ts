@@ -89,7 +89,8 @@ export function figures(
       if (prev < from || prev >= to) continue;
       const tier = tierAt(start, new Date(prev), schedule);
       if (tier.everyMs === null) continue;
-      const entry = (onTime[tier.name] ??= { syncs: 0, onTime: 0 });
+      const entry = onTime[tier.name] ?? { syncs: 0, onTime: 0 };
+      onTime[tier.name] = entry;
       entry.syncs++;
       if ((list[i] as number) - prev <= tier.everyMs + 5_000) entry.onTime++;
     }

@@ -39,9 +39,18 @@ function withProviderClock(adapter: ScriptedAdapter, clock: ManualClock, offsetM
   const report = (ctx: CallContext) => ctx.observeServerTime?.(new Date(clock.now().getTime() + offsetMs()));
   return {
     provider: adapter.provider,
-    listRaces: (conn, window, ctx) => (report(ctx), adapter.listRaces(conn, window, ctx)),
-    fetchRegistrations: (conn, args, ctx) => (report(ctx), adapter.fetchRegistrations(conn, args, ctx)),
-    fetchRemovals: (conn, args, ctx) => (report(ctx), adapter.fetchRemovals(conn, args, ctx)),
+    listRaces: (conn, window, ctx) => {
+      report(ctx);
+      return adapter.listRaces(conn, window, ctx);
+    },
+    fetchRegistrations: (conn, args, ctx) => {
+      report(ctx);
+      return adapter.fetchRegistrations(conn, args, ctx);
+    },
+    fetchRemovals: (conn, args, ctx) => {
+      report(ctx);
+      return adapter.fetchRemovals(conn, args, ctx);
+    },
   };
 }
 

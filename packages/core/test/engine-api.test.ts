@@ -85,7 +85,7 @@ describe("events", () => {
     const errors = h.events("listener:error");
     expect(errors).toHaveLength(2);
     expect(errors[0]?.event).toBe("sync:start");
-    expect((errors[0]?.error as Error).message).toBe("listener bug");
+    expect((errors[0]!.error as Error).message).toBe("listener bug");
   });
 
   it("a once listener runs for the first event only; a plain one for every event", async () => {

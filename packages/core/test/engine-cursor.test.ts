@@ -40,7 +40,7 @@ describe("cursor rule", () => {
       const start = h.log.filter((e) => e.name === "sync:start").at(-1);
       // The new cursor is the instant taken before the first request, not after the work.
       expect(finish?.cursorAt.getTime()).toBe(start?.at.getTime());
-      expect(finish?.cursorAt.getTime()).toBeLessThan((call?.at as Date).getTime() + 1);
+      expect(finish?.cursorAt.getTime()).toBeLessThan(call!.at.getTime() + 1);
       expect(finish?.durationMs).toBeGreaterThan(0);
       const reg = (await h.store.listRegistrations({ provider: "scripted" })).find((r) => r.registrationId === "100003");
       expect(reg?.bib).toBe(`B${round}`);

@@ -71,7 +71,7 @@ describe("memory store extras", () => {
     await expect(store.commitPage(page)).rejects.toBeInstanceOf(StoreError);
     expect(await store.listRegistrations({ provider: "p" })).toEqual([]);
     expect(await store.commitPage(page)).toMatchObject({ inserted: 1 });
-    expect(store.calls["commitPage"]).toBe(2);
+    expect(store.calls.commitPage).toBe(2);
   });
 
   it("hands out copies: changing a returned object changes nothing stored", async () => {
@@ -81,7 +81,7 @@ describe("memory store extras", () => {
     (row as { firstName: string | null }).firstName = "changed";
     (row?.raw as { id: string }).id = "changed";
     const [event] = await store.listEvents();
-    (event?.state.nextDueAt as Date).setTime(0);
+    (event!.state.nextDueAt as Date).setTime(0);
     expect((await store.listRegistrations({ provider: "p" }))[0]).toMatchObject({ firstName: "A", raw: { id: "1" } });
     expect((await store.listEvents())[0]?.state.nextDueAt).toEqual(now);
   });

@@ -196,7 +196,11 @@ describe("section 1: SIGKILL at random points, then restart", () => {
       await pause(rng.int(0, 1_200));
       const next = i % 2 === 0 ? "start" : "once";
       await killNow(child, "discovery", next);
-      child = next === "start" ? rig.spawnStart() : (await rig.leasesFree(), rig.spawnOnce());
+      if (next === "start") child = rig.spawnStart();
+      else {
+        await rig.leasesFree();
+        child = rig.spawnOnce();
+      }
     }
     rig.fake.faults.clear();
     if (child.child.exitCode === null) child.kill("SIGKILL");

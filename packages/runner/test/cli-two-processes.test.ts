@@ -52,7 +52,7 @@ describe("two start processes on one database", () => {
     // The season is added once both processes are up, so both compete for it from the start.
     fake = await startFakeRunSignup({ limits: { callsPerHour: CALLS_PER_HOUR, maxConcurrent: 2 } });
     keys = [fake.dataset.addKey("Partner A"), fake.dataset.addKey("Partner B")];
-    const connections = keys.map((k, i) => ({
+    const connections = keys.map((_key, i) => ({
       id: `partner-${i}`,
       provider: "runsignup",
       apiKey: { env: `P${i}_KEY` },

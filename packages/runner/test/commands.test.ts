@@ -22,7 +22,14 @@ describe("commands in-process", () => {
   let onFirstFinish: () => void;
 
   const deps = (): RunnerDeps => ({
-    openStore: async () => ({ store, migrate: async () => ((migrations += 1), { applied: [], version: 1 }), close: async () => undefined }),
+    openStore: async () => ({
+      store,
+      migrate: async () => {
+        migrations += 1;
+        return { applied: [], version: 1 };
+      },
+      close: async () => undefined,
+    }),
     createAdapters: () => [adapter],
     createEngine: (options) => {
       const engine = createSyncEngine({ ...options, pollMs: 20 });

@@ -5,7 +5,16 @@
  * reported from each `Date` header, and credentials revealed only where the URL is built and
  * redacted from everything it reports.
  */
-import { AbortedError, ConfigError, redact, SyncError, type CallContext, type Connection, type Secret } from "@project88/core";
+import {
+  AbortedError,
+  ConfigError,
+  redact,
+  SyncError,
+  type BudgetSlot,
+  type CallContext,
+  type Connection,
+  type Secret,
+} from "@project88/core";
 import { request, type Dispatcher } from "undici";
 import { checkBaseUrl } from "./base-url.js";
 import {
@@ -170,7 +179,7 @@ export function createRunSignupClient(options: ClientOptions): RunSignupClient {
     for (const [k, v] of Object.entries(req.query)) url.searchParams.set(k, v);
     for (const [k, v] of Object.entries(auth.query)) url.searchParams.set(k, v);
 
-    let slot;
+    let slot: BudgetSlot;
     try {
       slot = await ctx.budget.acquire(ctx.signal);
     } catch (error) {

@@ -135,7 +135,7 @@ describe("recorded fixtures", () => {
 
     it(`${name}: with ids restored, rows map to registrations`, () => {
       const body = fixture(name) as { participants: Record<string, unknown>[] }[];
-      body[0]!.participants.forEach((row, i) => (row.registration_id = 1000 + i));
+      for (const [i, row] of body[0]!.participants.entries()) row.registration_id = 1000 + i;
       const [element] = parseBody(participantsSchema, body, "race 85675 participants");
       expect(element!.event.event_id).toBe(661702);
       const { rows, skipped } = readParticipants(element!.participants, "85675", "661702", "[0].participants");

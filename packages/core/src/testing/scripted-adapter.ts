@@ -1,4 +1,4 @@
-import type { CallContext, DiscoveryWindow, FetchRegistrationsArgs, ProviderAdapter } from "../adapter.js";
+import type { BudgetSlot, CallContext, DiscoveryWindow, FetchRegistrationsArgs, ProviderAdapter } from "../adapter.js";
 import type { Clock } from "../clock.js";
 import { AbortedError, ConfigError, NotFoundError, SyncError } from "../errors.js";
 import type { Connection, Page, Race } from "../types.js";
@@ -123,7 +123,7 @@ export function createScriptedAdapter(options: ScriptedAdapterOptions = {}): Scr
   /** One request: budget slot, log entry, simulated latency, scripted failure, answer. */
   async function request<T>(ctx: CallContext, base: Omit<ScriptedCall, "n" | "at">, answer: () => T): Promise<T> {
     if (ctx.signal.aborted) throw abortError(ctx.signal);
-    let slot;
+    let slot: BudgetSlot;
     try {
       slot = await ctx.budget.acquire(ctx.signal);
     } catch (error) {

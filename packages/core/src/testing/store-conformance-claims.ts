@@ -126,15 +126,13 @@ export function claimTests(test: StoreTest): void {
       patches: [{ ...ref, tier: "medium", nextDueAt: at(15 * MIN), reconcileDueAt: at(86_400_000), removalsDueAt: at(MIN) }],
     });
     const [event] = await ctx.store.listEvents({ refs: [ref] });
-    ctx
-      .expect(event?.state)
-      .toMatchObject({
-        tier: "medium",
-        nextDueAt: at(15 * MIN),
-        reconcileDueAt: at(86_400_000),
-        removalsDueAt: at(MIN),
-        priority: 4,
-        backfilledAt: null,
-      });
+    ctx.expect(event?.state).toMatchObject({
+      tier: "medium",
+      nextDueAt: at(15 * MIN),
+      reconcileDueAt: at(86_400_000),
+      removalsDueAt: at(MIN),
+      priority: 4,
+      backfilledAt: null,
+    });
   });
 }

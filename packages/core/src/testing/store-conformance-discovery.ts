@@ -18,15 +18,13 @@ export function discoveryTests(test: StoreTest): void {
     const events = await ctx.store.listEvents({ provider: ctx.provider });
     ctx.expect(events).toHaveLength(2);
     for (const event of events) {
-      ctx
-        .expect(event)
-        .toMatchObject({
-          raceId: race.raceId,
-          raceName: race.name,
-          timezone: race.timezone,
-          connectionIds: [conn],
-          activeRegistrations: 0,
-        });
+      ctx.expect(event).toMatchObject({
+        raceId: race.raceId,
+        raceName: race.name,
+        timezone: race.timezone,
+        connectionIds: [conn],
+        activeRegistrations: 0,
+      });
       ctx
         .expect(event.state)
         .toMatchObject({ nextDueAt: T0, backfilledAt: null, priority: 7, failures: 0, leaseOwner: null, cursorAt: null });
@@ -100,19 +98,17 @@ export function discoveryTests(test: StoreTest): void {
       .expect(await ctx.store.beginDiscovery({ connectionId: conn, slot: at(-18 * HOUR), owner: "b", now: at(3000), leaseMs: 60_000 }))
       .toBeNull();
     const [last] = await ctx.store.lastDiscoveries({ connectionIds: [conn] });
-    ctx
-      .expect(last)
-      .toMatchObject({
-        id: first,
-        connectionId: conn,
-        slot,
-        status: "succeeded",
-        races: 3,
-        newEvents: 2,
-        apiCalls: 4,
-        finishedAt: at(2000),
-        error: null,
-      });
+    ctx.expect(last).toMatchObject({
+      id: first,
+      connectionId: conn,
+      slot,
+      status: "succeeded",
+      races: 3,
+      newEvents: 2,
+      apiCalls: 4,
+      finishedAt: at(2000),
+      error: null,
+    });
     const next = await ctx.store.beginDiscovery({ connectionId: conn, slot: at(6 * HOUR), owner: "b", now: at(6 * HOUR), leaseMs: 60_000 });
     ctx.expect(typeof next).toBe("string");
     ctx.expect(next).not.toBe(first);

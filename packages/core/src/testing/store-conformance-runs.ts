@@ -45,17 +45,15 @@ export function runTests(test: StoreTest): void {
       leaseExpiresAt: null,
     });
     const [run] = await ctx.store.listRuns({ eventId });
-    ctx
-      .expect(run)
-      .toMatchObject({
-        id: runId,
-        status: "failed",
-        apiCalls: 2,
-        error: FAILURE,
-        finishedAt: at(2000),
-        rowsInserted: 1,
-        kind: "incremental",
-      });
+    ctx.expect(run).toMatchObject({
+      id: runId,
+      status: "failed",
+      apiCalls: 2,
+      error: FAILURE,
+      finishedAt: at(2000),
+      rowsInserted: 1,
+      kind: "incremental",
+    });
     ctx
       .expect(await ctx.store.claimDue({ owner: "b", now: at(32_000), leaseMs: 60_000, maxRaces: 1, providers: [ctx.provider] }))
       .toHaveLength(1);

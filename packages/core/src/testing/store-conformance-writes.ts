@@ -55,16 +55,14 @@ export function writeTests(test: StoreTest): void {
     const rows = await ctx.store.listRegistrations({ provider: ctx.provider, eventIds: [eventId] });
     ctx.expect(rows.map((r) => [r.registrationId, r.bib, r.status])).toEqual([[good.registrationId, "101", "active"]]);
     const [event] = await ctx.store.listEvents({ refs: [{ provider: ctx.provider, eventId }] });
-    ctx
-      .expect(event?.state)
-      .toMatchObject({
-        backfillAfter: good.registrationId,
-        cursorAt: null,
-        removalsCursorAt: null,
-        backfilledAt: null,
-        leaseOwner: "owner-1",
-        lastSuccessAt: null,
-      });
+    ctx.expect(event?.state).toMatchObject({
+      backfillAfter: good.registrationId,
+      cursorAt: null,
+      removalsCursorAt: null,
+      backfilledAt: null,
+      leaseOwner: "owner-1",
+      lastSuccessAt: null,
+    });
     const [run] = await ctx.store.listRuns({ eventId });
     ctx
       .expect(run)

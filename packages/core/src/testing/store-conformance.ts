@@ -9,7 +9,7 @@ import { privacyTests } from "./store-conformance-privacy.js";
 import { runTests } from "./store-conformance-runs.js";
 import { scaleTests } from "./store-conformance-scale.js";
 import { writeTests } from "./store-conformance-writes.js";
-import { createContext, type StoreTest, type StoreTestContext } from "./store-fixtures.js";
+import { createContext, type StoreTest } from "./store-fixtures.js";
 
 /** How the suite gets a store. */
 export interface StoreConformanceOptions {

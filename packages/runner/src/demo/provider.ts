@@ -64,7 +64,7 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
   });
   const season = fake.season;
   if (!season) throw new Error("the fake RunSignUp did not generate a season");
-  const connections = season.partners.map((partner, index) => {
+  const connections = season.partners.map((_partner, index) => {
     const c = fake.connection(index);
     return {
       id: c.id,
