@@ -10,7 +10,7 @@ import type { LeaseKeeper } from "./lease-keeper.js";
 import type { ResolvedOptions } from "./options.js";
 import { runPass } from "./pass.js";
 import { serializeError } from "./pass-failure.js";
-import { allowedIntervalMs, currentPriority as currentPriorityOf, tierAt } from "./policy.js";
+import { allowedIntervalMs, BACKFILL_PRIORITY, currentPriority as currentPriorityOf, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
 import type { EventRef } from "./types.js";
 
@@ -271,9 +271,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     };
   }
 
-  /** An event's priority at `now` by the policy (the stored one may predate a tier change). */
+  /**
+   * An event's priority at `now` for choosing a lane (the stored one may predate a tier change).
+   * A backfill is claimed as urgently as its tier, but never takes the urgent lane: that lane is
+   * kept for the short passes of races that already have their registrations.
+   */
   function currentPriority(event: StoredEvent, now: Date): number {
-    return currentPriorityOf(event, event.state.backfilledAt !== null, now, schedule);
+    if (event.state.backfilledAt === null) return BACKFILL_PRIORITY;
+    return currentPriorityOf(event, true, now, schedule);
   }
 
   return {
