@@ -1,14 +1,8 @@
 import type { EngineStatus } from "@project88/core";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  createErrorLog,
-  createMetrics,
-  renderStatusPage,
-  renderStatusText,
-  startHttpServer,
-  toStatusJson,
-  type RunnerHttpServer,
-} from "../src/index.js";
+import { createErrorLog, createMetrics, startHttpServer, toStatusJson, type RunnerHttpServer } from "../src/index.js";
+import { renderStatusPage } from "../src/status-page.js";
+import { renderStatusText } from "../src/status-text.js";
 import { engineStatus, eventStatus } from "./helpers.js";
 
 const ORDER = ["high", "medium", "low", "done"];

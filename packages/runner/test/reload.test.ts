@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ConnectionInput, ConnectionsChange } from "@project88/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, parseConfig, reloadConfiguration } from "../src/index.js";
+import { createLogger, parseConfig } from "../src/index.js";
+import { reloadConfiguration } from "../src/reload.js";
 import { Capture } from "./helpers.js";
 import { env, good } from "./support/bad-configs.js";
 

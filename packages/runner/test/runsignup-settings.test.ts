@@ -3,7 +3,8 @@ import { createCountingBudget } from "@project88/core/testing";
 import { startFakeRunSignup } from "@project88/runsignup-adapter/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMemoryStore } from "@project88/core/testing";
-import { createLogger, defaultDeps, openRuntime, parseConfig, type AdapterSettings } from "../src/index.js";
+import { createLogger, defaultDeps, parseConfig, type AdapterSettings } from "../src/index.js";
+import { openRuntime } from "../src/runtime.js";
 import { Capture } from "./helpers.js";
 
 const open: { close(): Promise<void> }[] = [];

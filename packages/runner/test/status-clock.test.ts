@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { renderStatusPage, renderStatusText, toStatusJson } from "../src/index.js";
+import { toStatusJson } from "../src/index.js";
+import { renderStatusPage } from "../src/status-page.js";
+import { renderStatusText } from "../src/status-text.js";
 import { engineStatus } from "./helpers.js";
 
 const ORDER = ["high", "medium", "low", "done"];

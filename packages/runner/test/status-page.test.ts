@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { renderStatusPage, toStatusJson } from "../src/index.js";
+import { toStatusJson } from "../src/index.js";
+import { renderStatusPage } from "../src/status-page.js";
 import { engineStatus, eventStatus } from "./helpers.js";
 
 const ORDER = ["high", "medium", "low", "done"];
