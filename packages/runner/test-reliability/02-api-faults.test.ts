@@ -6,7 +6,7 @@ import { envInt, pause, report, rngFor } from "./support/seed.js";
 import { finishGaps, getText } from "./support/timing.js";
 
 /**
- * Section 2: API faults. 20% of requests fail in every way ../shared/RUNSIGNUP-API.md says
+ * Section 2: API faults. 20% of requests fail in every way the RunSignUp API notes say
  * RunSignUp (or a proxy in front of it) can fail; repeated `once` runs must converge to the exact
  * dataset, each failed pass must be a failed `sync_runs` row with its error, and no cursor may
  * move on a failed pass. RELIABILITY_FAULT_RUNS bounds the `once` runs (default 14).
