@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import type { EngineStatus, EventStatus } from "@project88/core";
-import { type CliIo } from "../src/index.js";
+import type { CliIo } from "../src/index.js";
 
 /** A writable that keeps everything written to it. */
 export class Capture extends Writable {
