@@ -8,7 +8,7 @@ import { byRace, groupIntoPasses } from "./grouping.js";
 import { createHeldRaces } from "./held-races.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
 import type { ResolvedOptions } from "./options.js";
-import { runPass } from "./pass.js";
+import { type PassPlan, runPass } from "./pass.js";
 import { serializeError } from "./pass-failure.js";
 import { allowedIntervalMs, BACKFILL_PRIORITY, currentPriority as currentPriorityOf, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
@@ -113,7 +113,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       safeEmit(emitter, "lease:lost", { owner, events: lost });
     }, events);
     try {
-      const plans = groupIntoPasses(events, now, schedule, full);
+      // The race's most urgent pass first: its waiting passes keep their leases, so a high-tier
+      // pass queued behind a long backfill of the same race would wait for all of it.
+      const urgency = (p: PassPlan) => Math.min(...p.events.map((e) => currentPriority(e, now)));
+      const plans = groupIntoPasses(events, now, schedule, full).sort((a, b) => urgency(a) - urgency(b));
       for (let i = 0; i < plans.length; i++) {
         const planned = plans[i];
         if (planned === undefined) continue;
@@ -217,7 +220,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       parked.push(...later);
       parkedNow += later.length;
       if (due.length === 0) continue;
-      const priority = Math.min(...due.map((e) => currentPriority(e, now)));
+      const priority = Math.min(...due.map((e) => lanePriority(e, now)));
       const heldCounts = new Map([...slots.keys()].map((id) => [id, held.count(id)]));
       const decision = decideClaimedRace({ events: due, priority, now, connections: slots, budgets, urgentLanes, held: heldCounts });
       const slot = "connectionId" in decision ? slots.get(decision.connectionId) : undefined;
@@ -272,13 +275,20 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   /**
-   * An event's priority at `now` for choosing a lane (the stored one may predate a tier change).
-   * A backfill is claimed as urgently as its tier, but never takes the urgent lane: that lane is
-   * kept for the short passes of races that already have their registrations.
+   * An event's priority at `now` (the stored one may predate a tier change): the order in which
+   * held races go next, as the store orders claims. A backfill in the most urgent tier has that
+   * tier's priority, so the most overdue one goes first.
    */
   function currentPriority(event: StoredEvent, now: Date): number {
-    if (event.state.backfilledAt === null) return BACKFILL_PRIORITY;
-    return currentPriorityOf(event, true, now, schedule);
+    return currentPriorityOf(event, event.state.backfilledAt !== null, now, schedule);
+  }
+
+  /**
+   * An event's priority for the urgent lane: a backfill never takes it, whatever its tier. That
+   * lane is kept for the short passes of races that already have their registrations.
+   */
+  function lanePriority(event: StoredEvent, now: Date): number {
+    return event.state.backfilledAt === null ? BACKFILL_PRIORITY : currentPriority(event, now);
   }
 
   return {
@@ -293,7 +303,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         for (;;) {
           const admission = heldAdmission(slot);
           if (admission === null) break;
-          const events = held.take(slot.conn.id, (e) => currentPriority(e, clock.now()), admission.atMostPriority);
+          // Only the urgent lane free: what may take it; otherwise the most urgent held race.
+          const rank = admission.atMostPriority === undefined ? currentPriority : lanePriority;
+          const events = held.take(slot.conn.id, (e) => rank(e, clock.now()), admission.atMostPriority);
           if (events === undefined) break;
           heldLeases.remove(events);
           started++;
