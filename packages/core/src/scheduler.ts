@@ -115,7 +115,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     try {
       // The race's most urgent pass first: its waiting passes keep their leases, so a high-tier
       // pass queued behind a long backfill of the same race would wait for all of it.
-      const urgency = (p: PassPlan) => Math.min(...p.events.map((e) => currentPriority(e, now)));
+      const urgency = (p: PassPlan) => Math.min(...p.events.map((e) => lanePriority(e, now)));
       const plans = groupIntoPasses(events, now, schedule, full).sort((a, b) => urgency(a) - urgency(b));
       for (let i = 0; i < plans.length; i++) {
         const planned = plans[i];
