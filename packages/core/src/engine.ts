@@ -22,6 +22,7 @@ import { forgetSubject } from "./forget.js";
 import { resolveConnections, resolveOptions, type ResolvedOptions } from "./options.js";
 import { createHistoryPruner } from "./history.js";
 import { serializeError } from "./pass-failure.js";
+import { notRunResult } from "./pass.js";
 import { buildPlan } from "./plan.js";
 import { createRetention } from "./retention.js";
 import { createScheduler } from "./scheduler.js";
@@ -209,28 +210,15 @@ class Engine extends EventEmitter<EngineEventArgs> implements SyncEngine {
     if (known.length === 0) throw new NotFoundError(`[core] ${ref.provider} event ${ref.eventId} is not known; run discovery first`);
     const claimed = await store.claimEvents({ owner, now: clock.now(), leaseMs, refs: [ref] });
     const event = known[0];
-    const fallback: PassResult = {
-      runId: null,
-      connectionId: null,
-      provider: ref.provider,
-      raceId: event?.raceId ?? "",
-      eventIds: [ref.eventId],
-      kind: options.full === true ? "reconcile" : "incremental",
-      ok: false,
-      apiCalls: 0,
-      inserted: 0,
-      updated: 0,
-      unchanged: 0,
-      removed: 0,
-      vanished: 0,
-      problems: 0,
-      error: {
+    const fallback = notRunResult(
+      { provider: ref.provider, raceId: event?.raceId ?? "", eventIds: [ref.eventId], full: options.full === true },
+      {
         name: "LeaseLostError",
         code: "LEASE_LOST",
         message: `[core] ${ref.provider} event ${ref.eventId} is being synced by another process, or no connection of this engine can sync it now`,
         retryable: true,
       },
-    };
+    );
     if (claimed.length === 0) return fallback;
     const results = await this.#scheduler.runClaimed(claimed, options.full === true);
     return results[results.length - 1] ?? fallback;

@@ -15,7 +15,7 @@ import { applyRawPolicy } from "./privacy.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
 import { currentPriority, removalsDue } from "./policy.js";
 import { PROBLEM_SAMPLE_SIZE } from "./rows.js";
-import type { CommitPageArgs, PageWriteResult, PassFinish, StoredEvent } from "./store.js";
+import type { CommitPageArgs, PageWriteResult, PassFinish, SerializedError, StoredEvent } from "./store.js";
 import type { EventRef, PassKind, Page } from "./types.js";
 
 /** One pass to run: events of one race, one kind, leased by this engine. */
@@ -445,6 +445,32 @@ function result(
     ok,
     apiCalls,
     ...totals,
+    error,
+  };
+}
+
+/** The result of a pass that never started (refused or claimed elsewhere): nothing was called or written. */
+export function notRunResult(
+  pass: { readonly provider: string; readonly raceId: string; readonly eventIds: readonly string[]; readonly full: boolean },
+  error: SerializedError,
+): PassResult {
+  const { provider, raceId, eventIds, full } = pass;
+  const kind = full ? "reconcile" : "incremental";
+  return {
+    runId: null,
+    connectionId: null,
+    provider,
+    raceId,
+    eventIds,
+    kind,
+    ok: false,
+    apiCalls: 0,
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    removed: 0,
+    vanished: 0,
+    problems: 0,
     error,
   };
 }

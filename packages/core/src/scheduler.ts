@@ -8,7 +8,7 @@ import { byRace, groupIntoPasses } from "./grouping.js";
 import { createHeldRaces } from "./held-races.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
 import type { ResolvedOptions } from "./options.js";
-import { type PassPlan, runPass } from "./pass.js";
+import { notRunResult, type PassPlan, runPass } from "./pass.js";
 import { serializeError } from "./pass-failure.js";
 import { allowedIntervalMs, BACKFILL_PRIORITY, currentPriority as currentPriorityOf, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
@@ -250,28 +250,15 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   function refusedResult(events: readonly StoredEvent[], full: boolean, refusedBy: readonly string[]): PassResult | null {
     const first = events[0];
     if (first === undefined) return null;
-    return {
-      runId: null,
-      connectionId: null,
-      provider: first.provider,
-      raceId: first.raceId,
-      eventIds: events.map((e) => e.eventId),
-      kind: full ? "reconcile" : "incremental",
-      ok: false,
-      apiCalls: 0,
-      inserted: 0,
-      updated: 0,
-      unchanged: 0,
-      removed: 0,
-      vanished: 0,
-      problems: 0,
-      error: {
+    return notRunResult(
+      { provider: first.provider, raceId: first.raceId, eventIds: events.map((e) => e.eventId), full },
+      {
         name: "ForbiddenError",
         code: "FORBIDDEN",
         message: `[core] ${first.provider} race ${first.raceId} is refused to ${refusedBy.join(", ")} (every connection of this engine that sees it); discovery seeing it again clears that`,
         retryable: false,
       },
-    };
+    );
   }
 
   /**
