@@ -9,6 +9,7 @@ import {
   type AdapterHarness,
   type HarnessFailure,
 } from "@project88/core/testing";
+import { bareRegistration } from "./registration.js";
 
 const base = new Date("2026-05-02T14:00:00Z");
 const conn: Connection = {
@@ -144,29 +145,18 @@ function createScriptedHarness(): AdapterHarness {
           const eventId = String(nextId++);
           const registrationIds = eventSpec.registrations.map((person) => {
             const registrationId = String(nextId++);
-            adapter.dataset.upsertRegistration({
-              provider: adapter.provider,
-              registrationId,
-              raceId,
-              eventId,
-              userId: null,
-              firstName: person.firstName,
-              lastName: person.lastName,
-              gender: null,
-              dob: null,
-              age: null,
-              bib: null,
-              chip: null,
-              email: null,
-              phone: null,
-              city: null,
-              state: null,
-              country: null,
-              teamName: null,
-              registeredAt: person.modifiedAt,
-              modifiedAt: person.modifiedAt,
-              raw: {},
-            });
+            adapter.dataset.upsertRegistration(
+              bareRegistration({
+                provider: adapter.provider,
+                registrationId,
+                raceId,
+                eventId,
+                firstName: person.firstName,
+                lastName: person.lastName,
+                registeredAt: person.modifiedAt,
+                modifiedAt: person.modifiedAt,
+              }),
+            );
             return registrationId;
           });
           return { eventId, registrationIds, spec: eventSpec };
