@@ -1,4 +1,5 @@
 import type { Registration } from "@project88/core";
+import { withoutPersonalFields } from "../src/privacy.js";
 
 /** What places a registration: every caller of `bareRegistration` gives these. */
 export type RegistrationPlace = Pick<Registration, "provider" | "registrationId" | "raceId" | "eventId" | "modifiedAt">;
@@ -9,20 +10,9 @@ export type RegistrationPlace = Pick<Registration, "provider" | "registrationId"
  */
 export function bareRegistration(fields: RegistrationPlace & Partial<Registration>): Registration {
   return {
-    userId: null,
+    ...withoutPersonalFields(),
     firstName: "A",
     lastName: "B",
-    gender: null,
-    dob: null,
-    age: null,
-    bib: null,
-    chip: null,
-    email: null,
-    phone: null,
-    city: null,
-    state: null,
-    country: null,
-    teamName: null,
     registeredAt: null,
     raw: {},
     ...fields,
