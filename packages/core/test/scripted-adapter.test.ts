@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AuthError, ProviderError, RateLimitedError, secret, type Connection, type SyncError } from "@project88/core";
+import { AuthError, ForbiddenError, ProviderError, RateLimitedError, secret, type Connection, type SyncError } from "@project88/core";
 import {
   ManualClock,
   createCountingBudget,
@@ -131,9 +131,10 @@ function createScriptedHarness(): AdapterHarness {
   const adapter = createScriptedAdapter({ pageSize: 3 });
   let nextId = 100;
   const failures: Record<HarnessFailure, () => SyncError> = {
-    auth: () => new AuthError("[scripted] error 7 Permission Denied"),
+    auth: () => new AuthError("[scripted] error 6 Invalid API key"),
     provider: () => new ProviderError("[scripted] HTTP 503", { httpStatus: 503 }),
     "rate-limited": () => new RateLimitedError("[scripted] error 14", 1000),
+    forbidden: () => new ForbiddenError("[scripted] error 7 Permission Denied"),
   };
   return {
     adapter,
@@ -191,6 +192,16 @@ function createScriptedHarness(): AdapterHarness {
     failRequests(failure, count) {
       adapter.clearFailures();
       if (count > 0) adapter.failOn({ error: failures[failure](), times: count });
+    },
+    sendBadField(id) {
+      // The scripted provider serves rows as the adapter would yield them: the field null, its problem named.
+      const row = adapter.dataset.allRegistrations().find((r) => r.registrationId === id);
+      if (row !== undefined)
+        adapter.dataset.upsertRegistration({ ...row, dob: null, problems: [{ field: "dob", reason: 'dob "0000-00-00"' }] });
+      return "dob";
+    },
+    sendUnreadableRow(id) {
+      adapter.dataset.makeUnreadable(id, { field: "registrationId", reason: "registration_id missing" });
     },
     requestCount: () => adapter.calls.length,
     maxInFlight: () => adapter.maxInFlight,

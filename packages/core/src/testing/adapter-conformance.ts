@@ -1,9 +1,10 @@
-import type { CallContext } from "../adapter.js";
 import { AuthError, ProviderError, RateLimitedError, SyncError } from "../errors.js";
-import type { Page, Race } from "../types.js";
+import type { Race } from "../types.js";
+import { badDataTests } from "./adapter-conformance-bad-data.js";
 import type { AdapterHarness, SeedRaceSpec } from "./adapter-harness.js";
-import { rejectionOf, type ConformanceExpectation, type ConformanceTestApi } from "./conformance-api.js";
-import { createCountingBudget, type CountingBudget } from "./counting-budget.js";
+import { collect, MIN, modified, people, T0, type AdapterTest } from "./adapter-fixtures.js";
+import { rejectionOf, type ConformanceTestApi } from "./conformance-api.js";
+import { createCountingBudget } from "./counting-budget.js";
 
 /** How the suite gets a fake provider and its adapter. */
 export interface AdapterConformanceOptions {
@@ -13,46 +14,17 @@ export interface AdapterConformanceOptions {
   readonly name?: string | undefined;
 }
 
-/** What each adapter test receives. */
-interface AdapterTestContext {
-  readonly harness: AdapterHarness;
-  readonly budget: CountingBudget;
-  readonly controller: AbortController;
-  readonly ctx: CallContext;
-  readonly expect: (actual: unknown) => ConformanceExpectation;
-}
-
-const T0 = new Date("2026-05-02T12:00:00Z");
-const MIN = 60_000;
-
-/** Whole seconds after T0 - 1 day: the registrations' last-modified instants. */
-function modified(seconds: number): Date {
-  return new Date(T0.getTime() - 86_400_000 + seconds * 1000);
-}
-
-function people(count: number, from = 0): SeedRaceSpec["events"][number]["registrations"] {
-  return Array.from({ length: count }, (_, i) => ({
-    firstName: `First${from + i}`,
-    lastName: `Last${from + i}`,
-    modifiedAt: modified(from + i),
-  }));
-}
-
-async function collect<Row>(pages: AsyncIterable<Page<Row>>): Promise<Page<Row>[]> {
-  const out: Page<Row>[] = [];
-  for await (const page of pages) out.push(page);
-  return out;
-}
-
 /**
  * Registers the suite every `ProviderAdapter` must pass against a fake of its provider: races
  * with UTC instants, keyset paging and resumption, inclusive `modifiedSince`, several events per
- * call, the removal feed, a budget charge for every request and none after abort, and typed
- * errors that never turn into empty pages.
+ * call, the removal feed, a budget charge for every request and none after abort, typed errors
+ * that never turn into empty pages, a race refused to the credentials as a `ForbiddenError`, and
+ * bad rows that never fail their page (an unreadable field null with its problem, an unreadable
+ * row skipped and counted).
  */
 export function runAdapterConformance(api: ConformanceTestApi, options: AdapterConformanceOptions): void {
   const { it, expect } = api;
-  const test = (name: string, body: (t: AdapterTestContext) => Promise<void>) => {
+  const test: AdapterTest = (name, body) => {
     it(name, async () => {
       const harness = await options.createHarness();
       const budget = createCountingBudget();
@@ -275,5 +247,7 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
       expect(error).toBeInstanceOf(SyncError);
       await harness.failRequests("provider", 0);
     });
+
+    badDataTests(test);
   });
 }
