@@ -5,7 +5,7 @@ import { ForbiddenError } from "../errors.js";
 import { checkPage } from "../rows.js";
 import type { RowProblem } from "../store.js";
 import type { Registration, RegistrationPage } from "../types.js";
-import { collect, people, type AdapterTest } from "./adapter-fixtures.js";
+import { collect, seedOneEvent, type AdapterTest } from "./adapter-fixtures.js";
 import { rejectionOf } from "./conformance-api.js";
 
 /** Fields `sendBadField` may not name: a row without them is not a row with a bad field. */
@@ -18,15 +18,7 @@ export function badDataTests(test: AdapterTest): void {
     ctx,
     expect,
   }) => {
-    const seeded = await harness.seed({
-      races: [
-        {
-          name: "Refused",
-          timezone: "UTC",
-          events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(2) }],
-        },
-      ],
-    });
+    const seeded = await seedOneEvent(harness, { name: "Refused", count: 2 });
     const race = seeded.races[0];
     const args = { raceId: race?.raceId ?? "", eventIds: [race?.events[0]?.eventId ?? ""] };
     await harness.failRequests("forbidden", 20);
@@ -55,15 +47,7 @@ export function badDataTests(test: AdapterTest): void {
     expect,
   }) => {
     const n = harness.pageSize * 2 + 1;
-    const seeded = await harness.seed({
-      races: [
-        {
-          name: "Bad field",
-          timezone: "UTC",
-          events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(n) }],
-        },
-      ],
-    });
+    const seeded = await seedOneEvent(harness, { name: "Bad field", count: n });
     const race = seeded.races[0];
     const ids = race?.events[0]?.registrationIds ?? [];
     const badId = ids[1] ?? "";
@@ -89,15 +73,7 @@ export function badDataTests(test: AdapterTest): void {
 
   test("a row that cannot be stored is skipped and counted once, and paging goes on past it", async ({ harness, ctx, expect }) => {
     const n = harness.pageSize * 2 + 1;
-    const seeded = await harness.seed({
-      races: [
-        {
-          name: "Bad row",
-          timezone: "UTC",
-          events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(n) }],
-        },
-      ],
-    });
+    const seeded = await seedOneEvent(harness, { name: "Bad row", count: n });
     const race = seeded.races[0];
     const ids = race?.events[0]?.registrationIds ?? [];
     // The first row of the first page: an adapter that counted only readable rows towards a full

@@ -2,7 +2,7 @@ import { AuthError, ProviderError, RateLimitedError, SyncError } from "../errors
 import type { Race } from "../types.js";
 import { badDataTests } from "./adapter-conformance-bad-data.js";
 import type { AdapterHarness, SeedRaceSpec } from "./adapter-harness.js";
-import { collect, MIN, modified, people, T0, type AdapterTest } from "./adapter-fixtures.js";
+import { collect, seedOneEvent, MIN, modified, people, T0, type AdapterTest } from "./adapter-fixtures.js";
 import { rejectionOf, type ConformanceTestApi } from "./conformance-api.js";
 import { createCountingBudget } from "./counting-budget.js";
 
@@ -86,15 +86,7 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
       expect,
     }) => {
       const n = harness.pageSize * 2 + 1;
-      const seeded = await harness.seed({
-        races: [
-          {
-            name: "Paged",
-            timezone: "UTC",
-            events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(n) }],
-          },
-        ],
-      });
+      const seeded = await seedOneEvent(harness, { name: "Paged", count: n });
       const race = seeded.races[0];
       const eventId = race?.events[0]?.eventId ?? "";
       const args = { raceId: race?.raceId ?? "", eventIds: [eventId] };
@@ -119,15 +111,7 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
     });
 
     test("modifiedSince is inclusive and returns only rows changed at or after it", async ({ harness, ctx, expect }) => {
-      const seeded = await harness.seed({
-        races: [
-          {
-            name: "Incremental",
-            timezone: "America/New_York",
-            events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(4) }],
-          },
-        ],
-      });
+      const seeded = await seedOneEvent(harness, { name: "Incremental", count: 4, timezone: "America/New_York" });
       const race = seeded.races[0];
       const ids = race?.events[0]?.registrationIds ?? [];
       const since = new Date(T0.getTime() - 30 * MIN);
@@ -171,15 +155,7 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
     });
 
     test("the removal feed reports removed registrations with their reason", async ({ harness, ctx, expect }) => {
-      const seeded = await harness.seed({
-        races: [
-          {
-            name: "Refunds",
-            timezone: "UTC",
-            events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(3) }],
-          },
-        ],
-      });
+      const seeded = await seedOneEvent(harness, { name: "Refunds", count: 3 });
       const race = seeded.races[0];
       const ids = race?.events[0]?.registrationIds ?? [];
       const at = new Date(T0.getTime() - 10 * MIN);
@@ -198,15 +174,7 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
     });
 
     test("nothing is requested once the signal has aborted", async ({ harness, ctx, controller, expect }) => {
-      const seeded = await harness.seed({
-        races: [
-          {
-            name: "Abort",
-            timezone: "UTC",
-            events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(harness.pageSize * 2 + 1) }],
-          },
-        ],
-      });
+      const seeded = await seedOneEvent(harness, { name: "Abort", count: harness.pageSize * 2 + 1 });
       const race = seeded.races[0];
       const args = { raceId: race?.raceId ?? "", eventIds: [race?.events[0]?.eventId ?? ""] };
       const iterator = harness.adapter.fetchRegistrations(seeded.connection, args, ctx)[Symbol.asyncIterator]();
@@ -220,15 +188,7 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
     });
 
     test("errors are typed SyncErrors and never empty pages", async ({ harness, ctx, expect }) => {
-      const seeded = await harness.seed({
-        races: [
-          {
-            name: "Faults",
-            timezone: "UTC",
-            events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(harness.pageSize * 2) }],
-          },
-        ],
-      });
+      const seeded = await seedOneEvent(harness, { name: "Faults", count: harness.pageSize * 2 });
       const race = seeded.races[0];
       const args = { raceId: race?.raceId ?? "", eventIds: [race?.events[0]?.eventId ?? ""] };
       const expected = { auth: AuthError, provider: ProviderError, "rate-limited": RateLimitedError } as const;

@@ -2,7 +2,7 @@
 
 import type { CallContext } from "../adapter.js";
 import type { Page } from "../types.js";
-import type { AdapterHarness, SeedRaceSpec } from "./adapter-harness.js";
+import type { AdapterHarness, SeededProvider, SeedRaceSpec } from "./adapter-harness.js";
 import type { ConformanceExpectation } from "./conformance-api.js";
 import type { CountingBudget } from "./counting-budget.js";
 
@@ -40,4 +40,20 @@ export async function collect<Row>(pages: AsyncIterable<Page<Row>>): Promise<Pag
   const out: Page<Row>[] = [];
   for await (const page of pages) out.push(page);
   return out;
+}
+
+/** Seeds one race (UTC unless `timezone`) with one event, "Run", of `count` people. */
+export function seedOneEvent(
+  harness: AdapterHarness,
+  race: { readonly name: string; readonly count: number; readonly timezone?: string },
+): Promise<SeededProvider> {
+  return harness.seed({
+    races: [
+      {
+        name: race.name,
+        timezone: race.timezone ?? "UTC",
+        events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(race.count) }],
+      },
+    ],
+  });
 }
