@@ -2,6 +2,7 @@ import {
   AbortedError,
   AuthError,
   ConfigError,
+  ForbiddenError,
   NotFoundError,
   ProviderError,
   RateLimitedError,
@@ -16,12 +17,12 @@ import {
   type RemovalPage,
   type RemovalReason,
 } from "@project88/core";
-import type { z } from "zod";
-import { cancellationSchema, entrySchema, eventSchema, pageOf, type RaceNestEvent } from "./racenest-api.js";
+import { z } from "zod";
+import { cancellationSchema, eventSchema, pageOf, PROVIDER, type RaceNestEvent } from "./racenest-api.js";
+import { readEntry } from "./read-entry.js";
 import { wallClockToUtc } from "./zoned-time.js";
 
-/** The provider name everything this adapter returns carries. */
-export const PROVIDER = "racenest";
+export { PROVIDER } from "./racenest-api.js";
 
 export interface RaceNestAdapterOptions {
   /** API root (default `https://api.racenest.example`); a connection's `baseUrl` overrides it. */
@@ -76,6 +77,7 @@ export function createRaceNestAdapter(options: RaceNestAdapterOptions = {}): Pro
     schema: T,
     what: string,
     ctx: CallContext,
+    raceId: string | null = null,
   ): Promise<z.infer<T>> {
     if (ctx.signal.aborted) throw new AbortedError(`[racenest] ${what}: aborted`);
     const token = conn.credentials.token;
@@ -107,6 +109,10 @@ export function createRaceNestAdapter(options: RaceNestAdapterOptions = {}): Pro
     } finally {
       slot.release();
     }
+    // 403 on one event's lists: the token works, but this event is not shared with it. The engine
+    // marks that link forbidden and syncs the event through another connection that sees it.
+    if (status === 403 && raceId !== null)
+      throw new ForbiddenError(`[racenest] ${what}: HTTP 403, event not shared with this token`, raceId);
     if (status === 401 || status === 403) throw new AuthError(`[racenest] ${what}: HTTP ${status}, token rejected`);
     if (status === 429) throw new RateLimitedError(`[racenest] ${what}: HTTP 429`, retryAfter ? Number(retryAfter) * 1000 : null);
     if (status === 404) throw new NotFoundError(`[racenest] ${what}: not found`);
@@ -133,11 +139,12 @@ export function createRaceNestAdapter(options: RaceNestAdapterOptions = {}): Pro
     row: T,
     what: string,
     ctx: CallContext,
+    raceId: string | null,
     after?: string,
   ) {
     let cursor = after;
     for (;;) {
-      const page = await get(conn, path, { ...query, limit: String(pageSize), cursor }, pageOf(row), what, ctx);
+      const page = await get(conn, path, { ...query, limit: String(pageSize), cursor }, pageOf(row), what, ctx, raceId);
       yield { rows: page.data as z.infer<T>[], after: page.next_cursor };
       if (page.next_cursor === null) return;
       cursor = page.next_cursor;
@@ -154,7 +161,7 @@ export function createRaceNestAdapter(options: RaceNestAdapterOptions = {}): Pro
 
     async *listRaces(conn: Connection, window: DiscoveryWindow, ctx: CallContext): AsyncIterable<Race> {
       const query = { starts_after: window.from.toISOString(), starts_before: window.to.toISOString() };
-      for await (const page of pages(conn, "/v1/events", query, eventSchema, "events", ctx)) {
+      for await (const page of pages(conn, "/v1/events", query, eventSchema, "events", ctx, null)) {
         for (const event of page.rows) yield toRace(event);
       }
     },
@@ -165,36 +172,19 @@ export function createRaceNestAdapter(options: RaceNestAdapterOptions = {}): Pro
         conn,
         `/v1/events/${encodeURIComponent(args.raceId)}/entries`,
         feedQuery(args),
-        entrySchema,
+        // Entries are read one by one (readEntry), so the page schema takes any row.
+        z.unknown(),
         what,
         ctx,
+        args.raceId,
         args.after,
       )) {
+        const read = page.rows.map((json) => readEntry(json, args.raceId));
+        const skipped = read.flatMap((r) => ("skipped" in r ? [r.skipped] : []));
         yield {
           after: page.after,
-          rows: page.rows.map((e) => ({
-            provider: PROVIDER,
-            registrationId: e.entry_id,
-            raceId: args.raceId,
-            eventId: e.race_id,
-            userId: null,
-            firstName: e.first,
-            lastName: e.last,
-            gender: null,
-            dob: null,
-            age: null,
-            bib: e.bib,
-            chip: null,
-            email: e.email,
-            phone: null,
-            city: null,
-            state: null,
-            country: null,
-            teamName: null,
-            registeredAt: null,
-            modifiedAt: new Date(e.updated_at),
-            raw: e,
-          })),
+          rows: read.flatMap((r) => ("row" in r ? [r.row] : [])),
+          ...(skipped.length > 0 ? { skipped } : {}),
         };
       }
     },
@@ -208,6 +198,7 @@ export function createRaceNestAdapter(options: RaceNestAdapterOptions = {}): Pro
         cancellationSchema,
         what,
         ctx,
+        args.raceId,
         args.after,
       )) {
         yield {

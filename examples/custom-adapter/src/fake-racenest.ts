@@ -3,8 +3,8 @@ import type { AddressInfo } from "node:net";
 import type { RaceNestCancellation, RaceNestEntry, RaceNestEvent } from "./racenest-api.js";
 import { utcToWallClock } from "./zoned-time.js";
 
-/** The failure the fake answers the next requests with. */
-export type FakeFailure = "auth" | "provider" | "rate-limited";
+/** The failure the fake answers the next requests with (`forbidden`: 403, the event is not shared with the token). */
+export type FakeFailure = "auth" | "forbidden" | "provider" | "rate-limited";
 
 interface Entry {
   row: RaceNestEntry;
@@ -20,6 +20,11 @@ export interface FakeRaceNest {
   addEntry(eventId: string, raceId: string, person: { first: string; last: string; updatedAt: Date }): string;
   modifyEntry(entryId: string, change: { last: string; at: Date }): void;
   cancelEntry(entryId: string, change: { reason: RaceNestCancellation["reason"]; at: Date }): void;
+  /**
+   * Serves this entry through `edit` from now on (a field of the wrong type, no `entry_id`): the
+   * stored entry stays as it was, so cursors page exactly as before.
+   */
+  malformEntry(entryId: string, edit: (row: Record<string, unknown>) => unknown): void;
   failNext(failure: FakeFailure, count: number): void;
   requestCount(): number;
   maxInFlight(): number;
@@ -46,6 +51,7 @@ export async function startFakeRaceNest(): Promise<FakeRaceNest> {
   const events = new Map<string, RaceNestEvent & { startsAt: Date[] }>();
   const entries = new Map<string, Entry>();
   let failure: { kind: FakeFailure; left: number } | null = null;
+  const malformed = new Map<string, (row: Record<string, unknown>) => unknown>();
   let requests = 0;
   let inFlight = 0;
   let maxInFlight = 0;
@@ -73,6 +79,7 @@ export async function startFakeRaceNest(): Promise<FakeRaceNest> {
     if (failure && failure.left > 0) {
       failure.left -= 1;
       if (failure.kind === "auth") return json(res, 401, { error: "invalid token" });
+      if (failure.kind === "forbidden") return json(res, 403, { error: "event not shared with this token" });
       if (failure.kind === "rate-limited") return json(res, 429, { error: "slow down" }, { "retry-after": "7" });
       return json(res, 503, { error: "maintenance" });
     }
@@ -95,11 +102,8 @@ export async function startFakeRaceNest(): Promise<FakeRaceNest> {
     const rows = feed(url, decodeURIComponent(m[1] ?? ""));
     if (m[2] === "entries") {
       const active = rows.filter(({ e, sinceMs }) => e.cancelled === null && Date.parse(e.row.updated_at) >= sinceMs).map(({ e }) => e.row);
-      return json(
-        res,
-        200,
-        page(active, (r) => r.entry_id, url),
-      );
+      const served = page(active, (r) => r.entry_id, url);
+      return json(res, 200, { ...served, data: served.data.map((row) => malformed.get(row.entry_id)?.({ ...row }) ?? row) });
     }
     const gone = rows
       .filter(({ e, sinceMs }) => e.cancelled !== null && Date.parse(e.cancelled.cancelled_at) >= sinceMs)
@@ -160,6 +164,9 @@ export async function startFakeRaceNest(): Promise<FakeRaceNest> {
     cancelEntry(entryId, change) {
       const e = entries.get(entryId);
       if (e) e.cancelled = { entry_id: entryId, race_id: e.row.race_id, reason: change.reason, cancelled_at: iso(change.at) };
+    },
+    malformEntry(entryId, edit) {
+      malformed.set(entryId, edit);
     },
     failNext(kind, count) {
       failure = count > 0 ? { kind, left: count } : null;

@@ -13,6 +13,9 @@ import { z } from "zod";
  * `Retry-After` (seconds), 5xx.
  */
 
+/** The provider name everything the adapter returns carries. */
+export const PROVIDER = "racenest";
+
 export const raceSchema = z.object({
   id: z.string(),
   label: z.string(),

@@ -48,6 +48,11 @@ export async function createRaceNestHarness(): Promise<AdapterHarness> {
     },
     modifyRegistration: async (id, change) => fake.modifyEntry(id, { last: change.lastName, at: change.at }),
     removeRegistration: async (id, change) => fake.cancelEntry(id, { reason: REASON[change.reason], at: change.at }),
+    sendBadField(id) {
+      fake.malformEntry(id, (row) => ({ ...row, email: 42 }));
+      return "email";
+    },
+    sendUnreadableRow: (id) => fake.malformEntry(id, ({ entry_id: _gone, ...row }) => row),
     failRequests: (failure, count) => fake.failNext(failure, count),
     requestCount: () => fake.requestCount(),
     maxInFlight: () => fake.maxInFlight(),

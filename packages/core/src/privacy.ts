@@ -16,6 +16,11 @@ export const PERSONAL_FIELDS: readonly PersonalField[] = REGISTRATION_COLUMNS.fi
   (c) => c.field,
 );
 
+/** Every personal field set to null: what a row holds when nothing about the person is known. */
+export function withoutPersonalFields(): { readonly [F in PersonalField]: null } {
+  return Object.fromEntries(PERSONAL_FIELDS.map((field) => [field, null])) as { readonly [F in PersonalField]: null };
+}
+
 /**
  * Applies a connection's raw policy to one row's provider JSON: kept whole (`"full"`), dropped
  * (`"none"`, null), or reduced to the listed top-level fields of an object (a non-object raw

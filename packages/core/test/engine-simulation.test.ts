@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Registration, SyncEvent } from "@project88/core";
 import type { ScriptedRace } from "@project88/core/testing";
 import { createHarness, settle, type Harness } from "./engine-harness.js";
+import { bareRegistration } from "./registration.js";
 import { zonedToUtc } from "./zoned.js";
 
 const MIN = 60_000;
@@ -35,29 +36,15 @@ function weekend(): { races: ScriptedRace[]; registrations: Registration[] } {
     races.push({ provider: "scripted", raceId, name: `Race ${raceId}`, timezone: zone, nextDate: DAYS[r % 3] as string, raw: {}, events });
     for (const e of events) {
       for (let i = 0; i < 3; i++) {
-        registrations.push({
-          provider: "scripted",
-          registrationId: String(regNo++),
-          raceId,
-          eventId: e.eventId,
-          userId: null,
-          firstName: "A",
-          lastName: "B",
-          gender: null,
-          dob: null,
-          age: null,
-          bib: null,
-          chip: null,
-          email: null,
-          phone: null,
-          city: null,
-          state: null,
-          country: null,
-          teamName: null,
-          registeredAt: null,
-          modifiedAt: new Date("2026-10-01T00:00:00Z"),
-          raw: {},
-        });
+        registrations.push(
+          bareRegistration({
+            provider: "scripted",
+            registrationId: String(regNo++),
+            raceId,
+            eventId: e.eventId,
+            modifiedAt: new Date("2026-10-01T00:00:00Z"),
+          }),
+        );
       }
     }
   }

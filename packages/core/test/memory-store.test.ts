@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { StoreError, type Race, type Registration } from "@project88/core";
 import { createMemoryStore, runStoreConformance } from "@project88/core/testing";
+import { bareRegistration } from "./registration.js";
 
 runStoreConformance({ describe, it, expect }, { createStore: () => createMemoryStore(), name: "memory store" });
 
@@ -15,30 +16,7 @@ const race: Race = {
   events: [{ provider: "p", eventId: "e1", raceId: "r1", name: "5K", startsAt: new Date("2026-03-02T08:00:00Z"), endsAt: null, raw: {} }],
 };
 function reg(id: string, extra: Partial<Registration> = {}): Registration {
-  return {
-    provider: "p",
-    registrationId: id,
-    raceId: "r1",
-    eventId: "e1",
-    userId: null,
-    firstName: "A",
-    lastName: "B",
-    gender: null,
-    dob: null,
-    age: null,
-    bib: null,
-    chip: null,
-    email: null,
-    phone: null,
-    city: null,
-    state: null,
-    country: null,
-    teamName: null,
-    registeredAt: null,
-    modifiedAt: now,
-    raw: { id },
-    ...extra,
-  };
+  return bareRegistration({ provider: "p", registrationId: id, raceId: "r1", eventId: "e1", modifiedAt: now, raw: { id }, ...extra });
 }
 
 async function seeded() {

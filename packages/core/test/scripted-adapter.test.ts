@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AuthError, ProviderError, RateLimitedError, secret, type Connection, type SyncError } from "@project88/core";
+import { AuthError, ForbiddenError, ProviderError, RateLimitedError, secret, type Connection, type SyncError } from "@project88/core";
 import {
   ManualClock,
   createCountingBudget,
@@ -9,6 +9,7 @@ import {
   type AdapterHarness,
   type HarnessFailure,
 } from "@project88/core/testing";
+import { bareRegistration } from "./registration.js";
 
 const base = new Date("2026-05-02T14:00:00Z");
 const conn: Connection = {
@@ -130,9 +131,10 @@ function createScriptedHarness(): AdapterHarness {
   const adapter = createScriptedAdapter({ pageSize: 3 });
   let nextId = 100;
   const failures: Record<HarnessFailure, () => SyncError> = {
-    auth: () => new AuthError("[scripted] error 7 Permission Denied"),
+    auth: () => new AuthError("[scripted] error 6 Invalid API key"),
     provider: () => new ProviderError("[scripted] HTTP 503", { httpStatus: 503 }),
     "rate-limited": () => new RateLimitedError("[scripted] error 14", 1000),
+    forbidden: () => new ForbiddenError("[scripted] error 7 Permission Denied"),
   };
   return {
     adapter,
@@ -144,29 +146,18 @@ function createScriptedHarness(): AdapterHarness {
           const eventId = String(nextId++);
           const registrationIds = eventSpec.registrations.map((person) => {
             const registrationId = String(nextId++);
-            adapter.dataset.upsertRegistration({
-              provider: adapter.provider,
-              registrationId,
-              raceId,
-              eventId,
-              userId: null,
-              firstName: person.firstName,
-              lastName: person.lastName,
-              gender: null,
-              dob: null,
-              age: null,
-              bib: null,
-              chip: null,
-              email: null,
-              phone: null,
-              city: null,
-              state: null,
-              country: null,
-              teamName: null,
-              registeredAt: person.modifiedAt,
-              modifiedAt: person.modifiedAt,
-              raw: {},
-            });
+            adapter.dataset.upsertRegistration(
+              bareRegistration({
+                provider: adapter.provider,
+                registrationId,
+                raceId,
+                eventId,
+                firstName: person.firstName,
+                lastName: person.lastName,
+                registeredAt: person.modifiedAt,
+                modifiedAt: person.modifiedAt,
+              }),
+            );
             return registrationId;
           });
           return { eventId, registrationIds, spec: eventSpec };
@@ -201,6 +192,16 @@ function createScriptedHarness(): AdapterHarness {
     failRequests(failure, count) {
       adapter.clearFailures();
       if (count > 0) adapter.failOn({ error: failures[failure](), times: count });
+    },
+    sendBadField(id) {
+      // The scripted provider serves rows as the adapter would yield them: the field null, its problem named.
+      const row = adapter.dataset.allRegistrations().find((r) => r.registrationId === id);
+      if (row !== undefined)
+        adapter.dataset.upsertRegistration({ ...row, dob: null, problems: [{ field: "dob", reason: 'dob "0000-00-00"' }] });
+      return "dob";
+    },
+    sendUnreadableRow(id) {
+      adapter.dataset.makeUnreadable(id, { field: "registrationId", reason: "registration_id missing" });
     },
     requestCount: () => adapter.calls.length,
     maxInFlight: () => adapter.maxInFlight,

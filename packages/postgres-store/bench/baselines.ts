@@ -1,61 +1,18 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { Registration } from "@project88/core";
+import { REGISTRATION_COLUMNS, type Registration } from "@project88/core";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 
-const COLUMNS = [
-  "provider",
-  "registration_id",
-  "race_id",
-  "event_id",
-  "user_id",
-  "first_name",
-  "last_name",
-  "gender",
-  "dob",
-  "age",
-  "bib",
-  "chip",
-  "email",
-  "phone",
-  "city",
-  "state",
-  "country",
-  "team_name",
-  "registered_at",
-  "modified_at",
-  "raw",
-] as const;
+/** The registrations table's columns in core's order: the baselines store what the store stores. */
+const COLUMNS = REGISTRATION_COLUMNS.map((c) => c.column);
 
 const TABLE_COLUMNS = `provider text NOT NULL, registration_id text NOT NULL, race_id text, event_id text, user_id text,
   first_name text, last_name text, gender text, dob date, age integer, bib text, chip text, email text, phone text, city text,
   state text, country text, team_name text, registered_at timestamptz, modified_at timestamptz, raw jsonb`;
 
 function values(r: Registration): unknown[] {
-  return [
-    r.provider,
-    r.registrationId,
-    r.raceId,
-    r.eventId,
-    r.userId,
-    r.firstName,
-    r.lastName,
-    r.gender,
-    r.dob,
-    r.age,
-    r.bib,
-    r.chip,
-    r.email,
-    r.phone,
-    r.city,
-    r.state,
-    r.country,
-    r.teamName,
-    r.registeredAt,
-    r.modifiedAt,
-    JSON.stringify(r.raw),
-  ];
+  return REGISTRATION_COLUMNS.map((c) => (c.kind === "json" ? JSON.stringify(r.raw) : r[c.field]));
 }
 
 /**

@@ -105,23 +105,7 @@ describe("postgres store on PostgreSQL", () => {
       `SELECT * FROM "${s}".registrations WHERE provider = $1 AND registration_id = '40'`,
       [provider],
     );
-    for (const column of [
-      "user_id",
-      "first_name",
-      "last_name",
-      "gender",
-      "dob",
-      "age",
-      "bib",
-      "chip",
-      "email",
-      "phone",
-      "city",
-      "state",
-      "country",
-      "team_name",
-      "raw",
-    ]) {
+    for (const column of PERSONAL_COLUMNS) {
       expect({ column, value: row?.[column] }).toEqual({ column, value: null });
     }
     expect(row).toMatchObject({ registration_id: "40", anonymised_at: now, updated_at: now });

@@ -1,9 +1,10 @@
-import type { CallContext } from "../adapter.js";
 import { AuthError, ProviderError, RateLimitedError, SyncError } from "../errors.js";
-import type { Page, Race } from "../types.js";
+import type { Race } from "../types.js";
+import { badDataTests } from "./adapter-conformance-bad-data.js";
 import type { AdapterHarness, SeedRaceSpec } from "./adapter-harness.js";
-import { rejectionOf, type ConformanceExpectation, type ConformanceTestApi } from "./conformance-api.js";
-import { createCountingBudget, type CountingBudget } from "./counting-budget.js";
+import { collect, seedOneEvent, MIN, modified, people, T0, type AdapterTest } from "./adapter-fixtures.js";
+import { rejectionOf, type ConformanceTestApi } from "./conformance-api.js";
+import { createCountingBudget } from "./counting-budget.js";
 
 /** How the suite gets a fake provider and its adapter. */
 export interface AdapterConformanceOptions {
@@ -13,46 +14,17 @@ export interface AdapterConformanceOptions {
   readonly name?: string | undefined;
 }
 
-/** What each adapter test receives. */
-interface AdapterTestContext {
-  readonly harness: AdapterHarness;
-  readonly budget: CountingBudget;
-  readonly controller: AbortController;
-  readonly ctx: CallContext;
-  readonly expect: (actual: unknown) => ConformanceExpectation;
-}
-
-const T0 = new Date("2026-05-02T12:00:00Z");
-const MIN = 60_000;
-
-/** Whole seconds after T0 - 1 day: the registrations' last-modified instants. */
-function modified(seconds: number): Date {
-  return new Date(T0.getTime() - 86_400_000 + seconds * 1000);
-}
-
-function people(count: number, from = 0): SeedRaceSpec["events"][number]["registrations"] {
-  return Array.from({ length: count }, (_, i) => ({
-    firstName: `First${from + i}`,
-    lastName: `Last${from + i}`,
-    modifiedAt: modified(from + i),
-  }));
-}
-
-async function collect<Row>(pages: AsyncIterable<Page<Row>>): Promise<Page<Row>[]> {
-  const out: Page<Row>[] = [];
-  for await (const page of pages) out.push(page);
-  return out;
-}
-
 /**
  * Registers the suite every `ProviderAdapter` must pass against a fake of its provider: races
  * with UTC instants, keyset paging and resumption, inclusive `modifiedSince`, several events per
- * call, the removal feed, a budget charge for every request and none after abort, and typed
- * errors that never turn into empty pages.
+ * call, the removal feed, a budget charge for every request and none after abort, typed errors
+ * that never turn into empty pages, a race refused to the credentials as a `ForbiddenError`, and
+ * bad rows that never fail their page (an unreadable field null with its problem, an unreadable
+ * row skipped and counted).
  */
 export function runAdapterConformance(api: ConformanceTestApi, options: AdapterConformanceOptions): void {
   const { it, expect } = api;
-  const test = (name: string, body: (t: AdapterTestContext) => Promise<void>) => {
+  const test: AdapterTest = (name, body) => {
     it(name, async () => {
       const harness = await options.createHarness();
       const budget = createCountingBudget();
@@ -114,15 +86,7 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
       expect,
     }) => {
       const n = harness.pageSize * 2 + 1;
-      const seeded = await harness.seed({
-        races: [
-          {
-            name: "Paged",
-            timezone: "UTC",
-            events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(n) }],
-          },
-        ],
-      });
+      const seeded = await seedOneEvent(harness, { name: "Paged", count: n });
       const race = seeded.races[0];
       const eventId = race?.events[0]?.eventId ?? "";
       const args = { raceId: race?.raceId ?? "", eventIds: [eventId] };
@@ -147,15 +111,7 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
     });
 
     test("modifiedSince is inclusive and returns only rows changed at or after it", async ({ harness, ctx, expect }) => {
-      const seeded = await harness.seed({
-        races: [
-          {
-            name: "Incremental",
-            timezone: "America/New_York",
-            events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(4) }],
-          },
-        ],
-      });
+      const seeded = await seedOneEvent(harness, { name: "Incremental", count: 4, timezone: "America/New_York" });
       const race = seeded.races[0];
       const ids = race?.events[0]?.registrationIds ?? [];
       const since = new Date(T0.getTime() - 30 * MIN);
@@ -199,15 +155,7 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
     });
 
     test("the removal feed reports removed registrations with their reason", async ({ harness, ctx, expect }) => {
-      const seeded = await harness.seed({
-        races: [
-          {
-            name: "Refunds",
-            timezone: "UTC",
-            events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(3) }],
-          },
-        ],
-      });
+      const seeded = await seedOneEvent(harness, { name: "Refunds", count: 3 });
       const race = seeded.races[0];
       const ids = race?.events[0]?.registrationIds ?? [];
       const at = new Date(T0.getTime() - 10 * MIN);
@@ -226,15 +174,7 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
     });
 
     test("nothing is requested once the signal has aborted", async ({ harness, ctx, controller, expect }) => {
-      const seeded = await harness.seed({
-        races: [
-          {
-            name: "Abort",
-            timezone: "UTC",
-            events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(harness.pageSize * 2 + 1) }],
-          },
-        ],
-      });
+      const seeded = await seedOneEvent(harness, { name: "Abort", count: harness.pageSize * 2 + 1 });
       const race = seeded.races[0];
       const args = { raceId: race?.raceId ?? "", eventIds: [race?.events[0]?.eventId ?? ""] };
       const iterator = harness.adapter.fetchRegistrations(seeded.connection, args, ctx)[Symbol.asyncIterator]();
@@ -248,15 +188,7 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
     });
 
     test("errors are typed SyncErrors and never empty pages", async ({ harness, ctx, expect }) => {
-      const seeded = await harness.seed({
-        races: [
-          {
-            name: "Faults",
-            timezone: "UTC",
-            events: [{ name: "Run", startsAt: new Date("2026-05-03T12:00:00Z"), registrations: people(harness.pageSize * 2) }],
-          },
-        ],
-      });
+      const seeded = await seedOneEvent(harness, { name: "Faults", count: harness.pageSize * 2 });
       const race = seeded.races[0];
       const args = { raceId: race?.raceId ?? "", eventIds: [race?.events[0]?.eventId ?? ""] };
       const expected = { auth: AuthError, provider: ProviderError, "rate-limited": RateLimitedError } as const;
@@ -275,5 +207,7 @@ export function runAdapterConformance(api: ConformanceTestApi, options: AdapterC
       expect(error).toBeInstanceOf(SyncError);
       await harness.failRequests("provider", 0);
     });
+
+    badDataTests(test);
   });
 }

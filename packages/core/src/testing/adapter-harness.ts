@@ -43,8 +43,12 @@ export interface SeededProvider {
   }[];
 }
 
-/** A failure the fake provider answers with, the way the real one reports it. */
-export type HarnessFailure = "auth" | "provider" | "rate-limited";
+/**
+ * A failure the fake provider answers with, the way the real one reports it. `auth`: the key is
+ * rejected; `forbidden`: the key works but the provider refuses this race to it (RunSignUp: error 7
+ * "Permission Denied" on the race's participants), which the adapter reports as a `ForbiddenError`.
+ */
+export type HarnessFailure = "auth" | "forbidden" | "provider" | "rate-limited";
 
 /**
  * A fake provider and the adapter pointed at it, as `runAdapterConformance` drives them. Each
@@ -70,6 +74,17 @@ export interface AdapterHarness {
     registrationId: string,
     change: { readonly reason: Exclude<RemovalReason, "transferred">; readonly at: Date },
   ): Promise<void>;
+  /**
+   * Makes the provider send this registration, from now on, with one field the adapter cannot read
+   * (RunSignUp: a `dob` of "0000-00-00") and the rest as before. Returns core's name of that field
+   * (`dob`); not an id nor `raw`.
+   */
+  sendBadField(registrationId: string): string | Promise<string>;
+  /**
+   * Makes the provider send this registration, from now on, as a row no adapter can store
+   * (RunSignUp: without its `registration_id`), in its place among the others.
+   */
+  sendUnreadableRow(registrationId: string): void | Promise<void>;
   /** Makes the provider answer the next `count` requests with this failure; `count` 0 clears it. */
   failRequests(failure: HarnessFailure, count: number): void | Promise<void>;
   /** Requests the provider has received since the harness was created. */

@@ -1,4 +1,5 @@
 import { LeaseLostError, StoreError } from "../errors.js";
+import { withoutPersonalFields } from "../privacy.js";
 import type { CommitPageArgs, ForgottenReturn, PageWriteResult, StoredFieldProblem, StoredRegistration, SyncStore } from "../store.js";
 import type { FieldProblem, Registration } from "../types.js";
 import {
@@ -144,20 +145,7 @@ function applyRemovals(state: MemoryState, args: CommitPageArgs, page: CheckedPa
         registrationId: row.registrationId,
         raceId: row.raceId,
         eventId: row.eventId,
-        userId: null,
-        firstName: null,
-        lastName: null,
-        gender: null,
-        dob: null,
-        age: null,
-        bib: null,
-        chip: null,
-        email: null,
-        phone: null,
-        city: null,
-        state: null,
-        country: null,
-        teamName: null,
+        ...withoutPersonalFields(),
         registeredAt: null,
         modifiedAt: row.modifiedAt === null ? null : new Date(row.modifiedAt),
         raw: copy(row.raw),

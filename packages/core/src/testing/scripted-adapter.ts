@@ -1,7 +1,7 @@
 import type { BudgetSlot, CallContext, DiscoveryWindow, FetchRegistrationsArgs, ProviderAdapter } from "../adapter.js";
 import type { Clock } from "../clock.js";
 import { AbortedError, ConfigError, NotFoundError, SyncError } from "../errors.js";
-import type { Connection, Page, Race } from "../types.js";
+import type { Connection, Page, Race, SkippedRow } from "../types.js";
 import { compareIds } from "./memory-state.js";
 import { ScriptedDataset, type ScriptedDatasetInput, type ScriptedRace } from "./scripted-dataset.js";
 
@@ -169,7 +169,7 @@ export function createScriptedAdapter(options: ScriptedAdapterOptions = {}): Scr
     return race;
   }
 
-  async function* pages<Row extends { readonly registrationId: string; readonly modifiedAt: Date | null }>(
+  async function* pages<Row extends { readonly registrationId: string; readonly eventId: string; readonly modifiedAt: Date | null }>(
     kind: "registrations" | "removals",
     conn: Connection,
     args: FetchRegistrationsArgs,
@@ -200,7 +200,14 @@ export function createScriptedAdapter(options: ScriptedAdapterOptions = {}): Scr
             .slice(0, pageSize)
             .map((r) => structuredClone(r));
           const last = rows[rows.length - 1];
-          return { rows, after: rows.length === pageSize && last !== undefined ? last.registrationId : null };
+          const after = rows.length === pageSize && last !== undefined ? last.registrationId : null;
+          const skipped: SkippedRow[] = [];
+          for (const r of rows) {
+            const problem = dataset.unreadable(r.registrationId);
+            if (problem !== undefined) skipped.push({ registrationId: r.registrationId, eventId: r.eventId, ...problem });
+          }
+          if (skipped.length === 0) return { rows, after };
+          return { rows: rows.filter((r) => dataset.unreadable(r.registrationId) === undefined), after, skipped };
         },
       );
       yield page;

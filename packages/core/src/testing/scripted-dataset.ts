@@ -24,6 +24,7 @@ export class ScriptedDataset {
   readonly #races = new Map<string, ScriptedRace>();
   readonly #registrations = new Map<string, Registration>();
   readonly #removals = new Map<string, Removal>();
+  readonly #unreadable = new Map<string, { readonly field: string; readonly reason: string }>();
 
   constructor(input: ScriptedDatasetInput = {}) {
     for (const race of input.races ?? []) this.addRace(race);
@@ -93,6 +94,19 @@ export class ScriptedDataset {
   /** Deletes a registration without a removal row: what reconciliation calls `vanished`. */
   dropRegistration(registrationId: string): void {
     this.#registrations.delete(registrationId);
+  }
+
+  /**
+   * Serves this registration (in either feed) as a row the adapter could not read: it leaves the
+   * page's `rows` for its `skipped`, with `problem`, and still counts towards a full page.
+   */
+  makeUnreadable(registrationId: string, problem: { readonly field: string; readonly reason: string }): void {
+    this.#unreadable.set(registrationId, { ...problem });
+  }
+
+  /** The problem `makeUnreadable` gave this registration, if any. */
+  unreadable(registrationId: string): { readonly field: string; readonly reason: string } | undefined {
+    return this.#unreadable.get(registrationId);
   }
 
   /** A race by id, if the provider has it. */

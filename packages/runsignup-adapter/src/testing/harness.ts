@@ -16,6 +16,8 @@ export interface RunSignupHarness extends AdapterHarness {
 const FAULTS: Record<HarnessFailure, FaultSpec> = {
   // Error 6: the key itself is rejected (error 7 on a race is a ForbiddenError about that race).
   auth: { kind: "error", code: 6 },
+  // Error 7 on a race's participants: these credentials may not read that race.
+  forbidden: { kind: "error", code: 7 },
   provider: { kind: "http503" },
   "rate-limited": { kind: "throttle" },
 };
@@ -70,6 +72,13 @@ export async function createRunSignupHarness(
       at(change.at);
       if (change.reason === "deferred") dataset.defer(Number(registrationId));
       else dataset.remove(Number(registrationId), change.reason);
+    },
+    sendBadField(registrationId) {
+      dataset.malformed.participant(Number(registrationId), (row) => ({ ...row, user: { ...(row.user as object), dob: "0000-00-00" } }));
+      return "dob";
+    },
+    sendUnreadableRow(registrationId) {
+      dataset.malformed.participant(Number(registrationId), ({ registration_id: _gone, ...rest }) => rest);
     },
     failRequests(failure, count) {
       fake.faults.clear();
