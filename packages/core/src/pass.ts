@@ -26,6 +26,11 @@ export interface PassPlan {
   readonly events: readonly StoredEvent[];
   /** Read the removal feed whatever its cadence (`syncEvent`: bring the event up to date now). */
   readonly alwaysRemovals?: boolean | undefined;
+  /**
+   * The connection's budget had room when the race started: a pass that does not read the race
+   * whole then reads the removal feed too, so a refund shows as fast as a new registration.
+   */
+  readonly budgetRoom?: boolean | undefined;
 }
 
 /** What a pass needs from the engine. */
@@ -224,7 +229,9 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
       "registrations",
       adapter.fetchRegistrations(conn, { ...base, modifiedSince: window.modifiedSince, after: window.resumeAfter }, ctx),
       {
-        closes: (last) => !window.removalsDue && tally.totals.inserted === 0 && last.rows.length === 0,
+        // A whole pull shows removals itself: it closes with its last page unless the removal
+        // feed is due; an incremental pull only when nothing was inserted (see below).
+        closes: (last) => !window.removalsDue && (window.vanishing || (tally.totals.inserted === 0 && last.rows.length === 0)),
         removalsRan: window.removalsDue,
         rows: (page) => {
           if (window.vanishing) for (const row of page.rows) tally.seen.push(row.registrationId);
@@ -234,10 +241,10 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
         },
       },
     );
-    // A pass that inserted registrations reads the removal feed too, whatever its cadence: a
-    // transfer appears as a new registration before the old one's removal, and until the removal
-    // feed runs both would stand as active.
-    const removalsRan = window.removalsDue || tally.totals.inserted > 0;
+    // An incremental pass that inserted registrations reads the removal feed too, whatever its
+    // cadence: a transfer appears as a new registration before the old one's removal, and until
+    // the removal feed runs both would stand as active. (A whole pull marks the old one vanished.)
+    const removalsRan = window.removalsDue || (!window.vanishing && tally.totals.inserted > 0);
     const completion =
       closedEarly ??
       (removalsRan
@@ -273,6 +280,7 @@ function passWindow(plan: PassPlan, signpost: Date, schedule: ResolvedSchedule):
   const events = plan.events;
   const backfill = plan.kind === "backfill";
   const resumeAfter = backfill ? (events[0]?.state.backfillAfter ?? undefined) : undefined;
+  const vanishing = plan.kind === "reconcile" || (backfill && resumeAfter === undefined);
   return {
     resumeAfter,
     firstAttempt: backfill ? oldest(events.map((e) => e.state.cursorAt)) : null,
@@ -289,8 +297,12 @@ function passWindow(plan: PassPlan, signpost: Date, schedule: ResolvedSchedule):
           events.map((e) => e.state.removalsCursorAt),
           schedule.overlapMs,
         ),
-    removalsDue: backfill || plan.alwaysRemovals === true || events.some((e) => removalsDue(e.state, signpost)),
-    vanishing: plan.kind === "reconcile" || (backfill && resumeAfter === undefined),
+    removalsDue:
+      backfill ||
+      plan.alwaysRemovals === true ||
+      events.some((e) => removalsDue(e.state, signpost)) ||
+      (plan.budgetRoom === true && !vanishing),
+    vanishing,
   };
 }
 
