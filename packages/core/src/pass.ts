@@ -230,8 +230,10 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
       adapter.fetchRegistrations(conn, { ...base, modifiedSince: window.modifiedSince, after: window.resumeAfter }, ctx),
       {
         // A whole pull shows removals itself: it closes with its last page unless the removal
-        // feed is due; an incremental pull only when nothing was inserted (see below).
-        closes: (last) => !window.removalsDue && (window.vanishing || (tally.totals.inserted === 0 && last.rows.length === 0)),
+        // feed is due or may be read for the reason of one (room to spare); an incremental pull
+        // only when nothing was inserted (see below).
+        closes: (last) =>
+          !window.removalsDue && (window.vanishing ? plan.budgetRoom !== true : tally.totals.inserted === 0 && last.rows.length === 0),
         removalsRan: window.removalsDue,
         rows: (page) => {
           if (window.vanishing) for (const row of page.rows) tally.seen.push(row.registrationId);
@@ -244,7 +246,14 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     // An incremental pass that inserted registrations reads the removal feed too, whatever its
     // cadence: a transfer appears as a new registration before the old one's removal, and until
     // the removal feed runs both would stand as active. (A whole pull marks the old one vanished.)
-    const removalsRan = window.removalsDue || (!window.vanishing && tally.totals.inserted > 0);
+    // With room to spare, a whole pull that found registrations missing reads the removal feed
+    // for their reasons (refunded, transferred and to whom) instead of leaving them `vanished`
+    // until its cadence: a call spent only where there is news.
+    const removalsRan =
+      window.removalsDue ||
+      (window.vanishing
+        ? closedEarly === null && plan.budgetRoom === true && (await missingFromPull(deps, plan, tally.seen)) > 0
+        : tally.totals.inserted > 0);
     const completion =
       closedEarly ??
       (removalsRan
@@ -387,11 +396,9 @@ async function reportRefusal(
   active: number,
   maxShare: number,
 ): Promise<void> {
-  const seenSet = new Set(seen);
-  let wouldVanish = 0;
+  let wouldVanish: number;
   try {
-    const stored = await deps.options.store.listRegistrations({ provider: info.provider, eventIds: events.map((e) => e.eventId) });
-    for (const reg of stored) if (reg.status === "active" && !seenSet.has(reg.registrationId)) wouldVanish++;
+    wouldVanish = await missingFromPull(deps, { provider: info.provider, events }, seen);
   } catch {
     wouldVanish = Math.ceil(active * deps.options.schedule.maxVanishShare);
   }
@@ -401,6 +408,13 @@ async function reportRefusal(
 /** How urgent the pass's requests are when they queue for the budget: its most urgent event now. */
 function passPriority(plan: PassPlan, at: Date, schedule: ResolvedSchedule): number {
   return Math.min(...plan.events.map((e) => currentPriority(e, e.state.backfilledAt !== null, at, schedule)));
+}
+
+/** Active registrations of the pass's events that a full pull did not see: what it would mark vanished. */
+async function missingFromPull(deps: PassDeps, plan: Pick<PassPlan, "provider" | "events">, seen: readonly string[]): Promise<number> {
+  const seenSet = new Set(seen);
+  const stored = await deps.options.store.listRegistrations({ provider: plan.provider, eventIds: plan.events.map((e) => e.eventId) });
+  return stored.filter((r) => r.status === "active" && !seenSet.has(r.registrationId)).length;
 }
 
 /** A feed with no pages: lets a pass whose last page did not close it commit its completion alone. */

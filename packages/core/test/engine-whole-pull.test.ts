@@ -76,6 +76,24 @@ describe("a race that fits in one page is read whole", () => {
     ]);
   });
 
+  it("with room to spare, reads the removal feed only when the pull found someone missing", async () => {
+    const h = await backfilled(40, { removalsWithRoom: true });
+    const changed = h.adapter.dataset.registrations(["5000"])[1]!;
+    h.adapter.dataset.modifyRegistration(changed.registrationId, { bib: "42" }, h.clock.now());
+    const quiet = await settle(h.clock, h.engine.runOnce());
+    expect(quiet.passes.map((p) => [p.kind, p.updated, p.apiCalls])).toEqual([["reconcile", 1, 1]]);
+
+    const [event] = await h.store.listEvents();
+    await h.clock.advanceTo(event?.state.nextDueAt as Date);
+    h.adapter.resetLog();
+    const refunded = h.adapter.dataset.registrations(["5000"])[0]!;
+    h.adapter.dataset.removeRegistration(refunded.registrationId, { reason: "removed", at: h.clock.now() });
+    const result = await settle(h.clock, h.engine.runOnce());
+    expect(result.passes.map((p) => [p.kind, p.apiCalls, p.removed, p.vanished])).toEqual([["reconcile", 2, 1, 0]]);
+    expect(h.adapter.calls.map((c) => c.kind)).toEqual(["registrations", "removals"]);
+    expect((await statusOf(h, refunded.registrationId))?.status).toBe("removed");
+  });
+
   it("is off with wholePullMaxRows 0", async () => {
     const h = await backfilled(40, { wholePullMaxRows: 0 });
     const result = await settle(h.clock, h.engine.runOnce());
