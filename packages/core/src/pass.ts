@@ -79,6 +79,12 @@ interface PassWindow {
   readonly removalsSince: Date | undefined;
   /** The removal feed is due whatever the registrations feed brings. */
   readonly removalsDue: boolean;
+  /**
+   * A full pull (not a backfill) reads the removal feed only for the reasons of registrations it
+   * finds missing (with room to spare, or when the feed's cadence is due) or that went missing
+   * since the feed last ran (when its cadence is due): null when neither applies.
+   */
+  readonly reasons: { readonly room: boolean; readonly cadenceDue: boolean } | null;
   /** A full pull: registrations of the events it does not see vanish. */
   readonly vanishing: boolean;
 }
@@ -233,7 +239,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
         // feed is due or may be read for the reason of one (room to spare); an incremental pull
         // only when nothing was inserted (see below).
         closes: (last) =>
-          !window.removalsDue && (window.vanishing ? plan.budgetRoom !== true : tally.totals.inserted === 0 && last.rows.length === 0),
+          !window.removalsDue && (window.vanishing ? window.reasons === null : tally.totals.inserted === 0 && last.rows.length === 0),
         removalsRan: window.removalsDue,
         rows: (page) => {
           if (window.vanishing) for (const row of page.rows) tally.seen.push(row.registrationId);
@@ -246,13 +252,12 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
     // An incremental pass that inserted registrations reads the removal feed too, whatever its
     // cadence: a transfer appears as a new registration before the old one's removal, and until
     // the removal feed runs both would stand as active. (A whole pull marks the old one vanished.)
-    // With room to spare, a whole pull that found registrations missing reads the removal feed
-    // for their reasons (refunded, transferred and to whom) instead of leaving them `vanished`
-    // until its cadence: a call spent only where there is news.
+    // A full pull reads the removal feed only where it has something to explain (refunded,
+    // transferred and to whom): a call spent where there is news.
     const removalsRan =
       window.removalsDue ||
       (window.vanishing
-        ? closedEarly === null && plan.budgetRoom === true && (await missingFromPull(deps, plan, tally.seen)) > 0
+        ? closedEarly === null && window.reasons !== null && (await reasonsWanted(deps, plan, tally.seen, window.reasons))
         : tally.totals.inserted > 0);
     const completion =
       closedEarly ??
@@ -290,6 +295,8 @@ function passWindow(plan: PassPlan, signpost: Date, schedule: ResolvedSchedule):
   const backfill = plan.kind === "backfill";
   const resumeAfter = backfill ? (events[0]?.state.backfillAfter ?? undefined) : undefined;
   const vanishing = plan.kind === "reconcile" || (backfill && resumeAfter === undefined);
+  const cadenceDue = events.some((e) => removalsDue(e.state, signpost));
+  const room = plan.budgetRoom === true;
   return {
     resumeAfter,
     firstAttempt: backfill ? oldest(events.map((e) => e.state.cursorAt)) : null,
@@ -306,11 +313,8 @@ function passWindow(plan: PassPlan, signpost: Date, schedule: ResolvedSchedule):
           events.map((e) => e.state.removalsCursorAt),
           schedule.overlapMs,
         ),
-    removalsDue:
-      backfill ||
-      plan.alwaysRemovals === true ||
-      events.some((e) => removalsDue(e.state, signpost)) ||
-      (plan.budgetRoom === true && !vanishing),
+    removalsDue: backfill || plan.alwaysRemovals === true || (!vanishing && (cadenceDue || room)),
+    reasons: vanishing && !backfill && (cadenceDue || room) ? { room, cadenceDue } : null,
     vanishing,
   };
 }
@@ -408,6 +412,25 @@ async function reportRefusal(
 /** How urgent the pass's requests are when they queue for the budget: its most urgent event now. */
 function passPriority(plan: PassPlan, at: Date, schedule: ResolvedSchedule): number {
   return Math.min(...plan.events.map((e) => currentPriority(e, e.state.backfilledAt !== null, at, schedule)));
+}
+
+/**
+ * Whether a full pull reads the removal feed: for registrations it is about to mark vanished
+ * (with room to spare or the feed due), or for ones marked vanished since the feed last ran (the
+ * feed due): a registration the feed did not explain by then was deleted, not refunded.
+ */
+async function reasonsWanted(
+  deps: PassDeps,
+  plan: PassPlan,
+  seen: readonly string[],
+  reasons: { readonly room: boolean; readonly cadenceDue: boolean },
+): Promise<boolean> {
+  const seenSet = new Set(seen);
+  const lastRead = Math.min(...plan.events.map((e) => e.state.removalsCursorAt?.getTime() ?? 0));
+  const stored = await deps.options.store.listRegistrations({ provider: plan.provider, eventIds: plan.events.map((e) => e.eventId) });
+  const missing = stored.some((r) => r.status === "active" && !seenSet.has(r.registrationId));
+  const unexplained = stored.some((r) => r.status === "vanished" && r.updatedAt.getTime() > lastRead);
+  return missing || (reasons.cadenceDue && unexplained);
 }
 
 /** Active registrations of the pass's events that a full pull did not see: what it would mark vanished. */

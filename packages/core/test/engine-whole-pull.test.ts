@@ -44,6 +44,19 @@ describe("a race that fits in one page is read whole", () => {
     expect((await statusOf(h, refunded.registrationId))?.status).toBe("removed");
   });
 
+  it("skips the removal feed at its cadence when no registration went missing since it last ran", async () => {
+    const h = await backfilled(40);
+    const [event] = await h.store.listEvents();
+    await h.clock.advanceTo(event?.state.removalsDueAt as Date);
+    h.adapter.resetLog();
+    const result = await settle(h.clock, h.engine.runOnce());
+    expect(result.passes.map((p) => [p.kind, p.ok, p.apiCalls])).toEqual([["reconcile", true, 1]]);
+    expect(h.adapter.calls.map((c) => c.kind)).toEqual(["registrations"]);
+    // Its cursor stays: whatever the feed holds since is read the next time it runs.
+    const [after] = await h.store.listEvents();
+    expect(after?.state.removalsCursorAt).toEqual(event?.state.removalsCursorAt);
+  });
+
   it("a transfer costs one call: the new registration active, the old one vanished", async () => {
     const h = await backfilled(40);
     const old = h.adapter.dataset.registrations(["5000"])[0]!;
