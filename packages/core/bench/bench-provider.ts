@@ -20,6 +20,7 @@ const PAGE = 2500;
  */
 export class BenchProvider implements ProviderAdapter {
   readonly provider = "bench";
+  readonly pageSize = PAGE;
   readonly calls: { at: number; connectionId: string }[] = [];
   /** Most requests of one connection answered at once. */
   maxInFlight = 0;

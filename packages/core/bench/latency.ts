@@ -29,8 +29,18 @@ export function recordDeliveries(
   const wrapped: SyncStore = {
     ...store,
     async commitPage(args) {
+      // A whole pull's registrations that the commit marks vanished: removals it delivers.
+      const seen = args.finish?.vanish === undefined ? null : new Set(args.finish.vanish.seenRegistrationIds);
+      const before =
+        seen === null
+          ? []
+          : (await store.listRegistrations({ provider: args.provider, eventIds: args.eventIds })).filter(
+              (r) => r.status === "active" && !seen.has(r.registrationId),
+            );
       const result = await store.commitPage(args);
       const at = clock.now().getTime();
+      if (result.vanish !== undefined && !result.vanish.refused)
+        for (const r of before) add(r.registrationId, { at, kind: "remove", modifiedAt: at });
       for (const r of args.registrations ?? []) add(r.registrationId, { at, kind: "upsert", modifiedAt: r.modifiedAt?.getTime() ?? 0 });
       for (const r of args.removals ?? []) add(r.registrationId, { at, kind: "remove", modifiedAt: r.modifiedAt?.getTime() ?? 0 });
       return result;

@@ -80,6 +80,15 @@ export interface ProviderAdapter {
   readonly provider: string;
 
   /**
+   * Optional: the most registrations one `fetchRegistrations` page holds (RunSignUp:
+   * `results_per_page`, at most 2,500). When given, the engine reads a race that fits in one page
+   * whole instead of incrementally: the same one call then also shows its removals (a
+   * registration missing from a whole pull is marked `vanished` at once; the removal feed later
+   * gives the reason). Without it the engine never assumes a full pull costs one call.
+   */
+  readonly pageSize?: number;
+
+  /**
    * Every race (with its events) the connection can see in the window. A race or event the
    * adapter cannot read (unknown time zone, unreadable start, a required field missing) is
    * yielded as a `SkippedRace` instead of failing the discovery; the race is yielded with its

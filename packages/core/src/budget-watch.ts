@@ -73,7 +73,7 @@ export function createBudgetWatch(deps: {
       let neededCalls = 0;
       const deferred: { provider: string; eventId: string }[] = [];
       for (const race of races) {
-        neededCalls += callsForRace(race, now, schedule);
+        neededCalls += callsForRace(race, now, schedule, options.adapters.get(race[0]?.provider ?? "")?.pageSize);
         if (neededCalls > availableCalls) for (const e of race) deferred.push({ provider: e.provider, eventId: e.eventId });
       }
       if (deferred.length > 0)

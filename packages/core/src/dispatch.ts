@@ -41,6 +41,15 @@ export function tokensOf(conn: ConnectionView["conn"], budgets: readonly BudgetV
   return state === undefined ? conn.burst : state.tokens;
 }
 
+/**
+ * Whether a connection's budget has room to spare: its bucket at least half full. A connection
+ * spending less than its refill sits at a full bucket; one whose budget binds hovers near empty.
+ * Where there is room, a pass also reads the removal feed (see `PassPlan.budgetRoom`).
+ */
+export function budgetHasRoom(conn: ConnectionView["conn"], budgets: readonly BudgetView[]): boolean {
+  return tokensOf(conn, budgets) >= conn.burst / 2;
+}
+
 /** The pause of a key at `now`, if any. */
 export function pausedUntil(conn: ConnectionView["conn"], budgets: readonly BudgetView[], now: Date): Date | null {
   const until = budgets.find((b) => b.key === conn.budgetKey)?.pausedUntil ?? null;

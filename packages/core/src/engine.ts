@@ -22,7 +22,7 @@ import { forgetSubject } from "./forget.js";
 import { resolveConnections, resolveOptions, type ResolvedOptions } from "./options.js";
 import { createHistoryPruner } from "./history.js";
 import { serializeError } from "./pass-failure.js";
-import { notRunResult } from "./pass.js";
+import { notRunResult } from "./pass-outcome.js";
 import { buildPlan } from "./plan.js";
 import { createRetention } from "./retention.js";
 import { createScheduler } from "./scheduler.js";

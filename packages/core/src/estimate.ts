@@ -1,6 +1,7 @@
 import type { ResolvedSchedule } from "./options.js";
-import { passKindFor, removalsDue } from "./policy.js";
+import { passKindFor, readsWhole, removalsDue } from "./policy.js";
 import type { StoredEvent } from "./store.js";
+import type { PassKind } from "./types.js";
 
 /**
  * Rows a full pull is assumed to get per page when estimating calls. Conservative against
@@ -14,13 +15,44 @@ export function fullPullPages(rows: number): number {
 }
 
 /**
- * API calls the due events of one race need at `now`: one call per pass kind (coalesced), the
- * pages of full pulls estimated from the stored counts, and the removal feed where it is due.
+ * Active registrations of one race's due events that are past their backfill: what a whole pull
+ * of them returns.
  */
-export function callsForRace(events: readonly StoredEvent[], now: Date, schedule: ResolvedSchedule): number {
+export function wholePullRows(events: readonly StoredEvent[], now: Date, schedule: ResolvedSchedule): number {
+  let rows = 0;
+  for (const event of events) if (passKindFor(event, event.state, now, schedule) !== "backfill") rows += event.activeRegistrations;
+  return rows;
+}
+
+/**
+ * The kind of pass an event of a race gets at `now`, as `groupIntoPasses` decides it: a race
+ * that fits one page of its adapter (`pageSize`) is read whole, its incremental passes being
+ * reconciliations. Returns the kinds and whether the race is read whole.
+ */
+export function raceKinds(
+  events: readonly StoredEvent[],
+  now: Date,
+  schedule: ResolvedSchedule,
+  pageSize: number | undefined,
+): { readonly kinds: PassKind[]; readonly whole: boolean } {
+  const whole = readsWhole(wholePullRows(events, now, schedule), pageSize, schedule);
+  const kinds = events.map((e) => {
+    const kind = passKindFor(e, e.state, now, schedule);
+    return whole && kind === "incremental" ? "reconcile" : kind;
+  });
+  return { kinds, whole };
+}
+
+/**
+ * API calls the due events of one race need at `now`: one call per pass kind (coalesced), the
+ * pages of full pulls estimated from the stored counts (one for a race read whole, which fits a
+ * page), and the removal feed where its cadence has it due.
+ */
+export function callsForRace(events: readonly StoredEvent[], now: Date, schedule: ResolvedSchedule, pageSize?: number): number {
   const kinds = new Map<string, { rows: number; removals: boolean }>();
-  for (const event of events) {
-    const kind = passKindFor(event, event.state, now, schedule);
+  const { kinds: kindOf, whole } = raceKinds(events, now, schedule, pageSize);
+  for (const [i, event] of events.entries()) {
+    const kind = kindOf[i] as PassKind;
     const entry = kinds.get(kind) ?? { rows: 0, removals: false };
     entry.rows += event.activeRegistrations;
     entry.removals ||= kind === "backfill" || removalsDue(event.state, now);
@@ -28,7 +60,7 @@ export function callsForRace(events: readonly StoredEvent[], now: Date, schedule
   }
   let calls = 0;
   for (const [kind, entry] of kinds) {
-    calls += kind === "incremental" ? 1 : fullPullPages(entry.rows);
+    calls += kind === "incremental" || (whole && kind === "reconcile") ? 1 : fullPullPages(entry.rows);
     if (entry.removals) calls += 1;
   }
   return calls;

@@ -49,7 +49,7 @@ export function finishStates(events: readonly StoredEvent[], outcome: PassOutcom
       const next = scheduleAfter(event, at, schedule, null);
       return { ...patch, tier: next.tier, priority: next.priority, nextDueAt: null, reconcileDueAt: null };
     }
-    const next = scheduleAfter(event, at, schedule, reconcileDueAt);
+    const next = scheduleAfter(event, at, schedule, reconcileDueAt, event.state.nextDueAt);
     return { ...patch, reconcileDueAt, tier: next.tier, priority: next.priority, nextDueAt: next.nextDueAt };
   });
 }

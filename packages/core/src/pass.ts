@@ -2,20 +2,19 @@ import type { EventEmitter } from "eventemitter3";
 import type { CallContext, FetchRegistrationsArgs, ProviderAdapter } from "./adapter.js";
 import { countingBudget, type PrioritizedBudget } from "./budget.js";
 import type { ProviderClock } from "./clock-skew.js";
-import { backfillCursor, modifiedSinceFor } from "./cursor.js";
+import { backfillCursor } from "./cursor.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
-import { AbortedError, ForbiddenError, LeaseLostError } from "./errors.js";
+import { AbortedError, LeaseLostError } from "./errors.js";
 import type { EngineEventArgs, PassInfo } from "./events.js";
-import { recordForbidden } from "./forbidden.js";
 import type { ResolvedConnection, ResolvedOptions, ResolvedSchedule } from "./options.js";
-import { failureStates, isInterruption, pauseFor, serializeError, throttledPayload } from "./pass-failure.js";
+import { add, pick, recordFailure, reportProblems, reportRefusal, result, type Totals } from "./pass-outcome.js";
 import { finishStates } from "./pass-states.js";
+import { passWindow, reasonsWanted, signpostInProviderTime } from "./pass-window.js";
 import { applyRawPolicy } from "./privacy.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
-import { currentPriority, removalsDue } from "./policy.js";
-import { PROBLEM_SAMPLE_SIZE } from "./rows.js";
-import type { CommitPageArgs, PageWriteResult, PassFinish, SerializedError, StoredEvent } from "./store.js";
+import { currentPriority } from "./policy.js";
+import type { CommitPageArgs, PassFinish, StoredEvent } from "./store.js";
 import type { EventRef, PassKind, Page } from "./types.js";
 
 /** One pass to run: events of one race, one kind, leased by this engine. */
@@ -26,6 +25,11 @@ export interface PassPlan {
   readonly events: readonly StoredEvent[];
   /** Read the removal feed whatever its cadence (`syncEvent`: bring the event up to date now). */
   readonly alwaysRemovals?: boolean | undefined;
+  /**
+   * The connection's budget had room when the race started: a pass that does not read the race
+   * whole then reads the removal feed too, so a refund shows as fast as a new registration.
+   */
+  readonly budgetRoom?: boolean | undefined;
 }
 
 /** What a pass needs from the engine. */
@@ -45,16 +49,6 @@ export interface PassDeps {
   readonly onNextDue?: ((at: Date) => void) | undefined;
 }
 
-interface Totals {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  removed: number;
-  vanished: number;
-  /** Problems with provider data the committed pages had (see `sync:invalid`). */
-  problems: number;
-}
-
 /** What a pass has seen so far, across its feeds. */
 interface Tally {
   readonly totals: Totals;
@@ -62,20 +56,6 @@ interface Tally {
   readonly seen: string[];
   /** Rows that could not be read: a full pull that met any vanishes nothing. */
   unreadable: number;
-}
-
-/** What a pass reads, fixed at its signpost before its first request. */
-interface PassWindow {
-  /** Backfill: the keyset position a crashed backfill resumes after. */
-  readonly resumeAfter: string | undefined;
-  /** Backfill: the first attempt's signpost, when an earlier attempt recorded one. */
-  readonly firstAttempt: Date | null;
-  readonly modifiedSince: Date | undefined;
-  readonly removalsSince: Date | undefined;
-  /** The removal feed is due whatever the registrations feed brings. */
-  readonly removalsDue: boolean;
-  /** A full pull: registrations of the events it does not see vanish. */
-  readonly vanishing: boolean;
 }
 
 /** The rows one page contributes to its commit. */
@@ -224,7 +204,11 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
       "registrations",
       adapter.fetchRegistrations(conn, { ...base, modifiedSince: window.modifiedSince, after: window.resumeAfter }, ctx),
       {
-        closes: (last) => !window.removalsDue && tally.totals.inserted === 0 && last.rows.length === 0,
+        // A whole pull shows removals itself: it closes with its last page unless the removal
+        // feed is due or may be read for the reason of one (room to spare); an incremental pull
+        // only when nothing was inserted (see below).
+        closes: (last) =>
+          !window.removalsDue && (window.vanishing ? window.reasons === null : tally.totals.inserted === 0 && last.rows.length === 0),
         removalsRan: window.removalsDue,
         rows: (page) => {
           if (window.vanishing) for (const row of page.rows) tally.seen.push(row.registrationId);
@@ -234,10 +218,16 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
         },
       },
     );
-    // A pass that inserted registrations reads the removal feed too, whatever its cadence: a
-    // transfer appears as a new registration before the old one's removal, and until the removal
-    // feed runs both would stand as active.
-    const removalsRan = window.removalsDue || tally.totals.inserted > 0;
+    // An incremental pass that inserted registrations reads the removal feed too, whatever its
+    // cadence: a transfer appears as a new registration before the old one's removal, and until
+    // the removal feed runs both would stand as active. (A whole pull marks the old one vanished.)
+    // A full pull reads the removal feed only where it has something to explain (refunded,
+    // transferred and to whom): a call spent where there is news.
+    const removalsRan =
+      window.removalsDue ||
+      (window.vanishing
+        ? closedEarly === null && window.reasons !== null && (await reasonsWanted(deps, plan, tally.seen, window.reasons))
+        : tally.totals.inserted > 0);
     const completion =
       closedEarly ??
       (removalsRan
@@ -268,124 +258,6 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
   }
 }
 
-/** What the pass reads: its cursors, where a backfill resumes, whether removals and vanishing apply. */
-function passWindow(plan: PassPlan, signpost: Date, schedule: ResolvedSchedule): PassWindow {
-  const events = plan.events;
-  const backfill = plan.kind === "backfill";
-  const resumeAfter = backfill ? (events[0]?.state.backfillAfter ?? undefined) : undefined;
-  return {
-    resumeAfter,
-    firstAttempt: backfill ? oldest(events.map((e) => e.state.cursorAt)) : null,
-    modifiedSince:
-      plan.kind === "incremental"
-        ? modifiedSinceFor(
-            events.map((e) => e.state.cursorAt),
-            schedule.overlapMs,
-          )
-        : undefined,
-    removalsSince: backfill
-      ? undefined
-      : modifiedSinceFor(
-          events.map((e) => e.state.removalsCursorAt),
-          schedule.overlapMs,
-        ),
-    removalsDue: backfill || plan.alwaysRemovals === true || events.some((e) => removalsDue(e.state, signpost)),
-    vanishing: plan.kind === "reconcile" || (backfill && resumeAfter === undefined),
-  };
-}
-
-/**
- * The signpost in the provider's time: moved back by the largest skew known before or measured
- * during the pass (`observe` hears each response's server time), so the cursor is never later
- * than the provider's clock was at the signpost.
- */
-function signpostInProviderTime(
-  signpost: Date,
-  clock: ProviderClock | undefined,
-): { at: () => Date; observe: ((serverTime: Date) => void) | undefined } {
-  let correctionMs = clock?.correctionMs() ?? 0;
-  return {
-    at: () => new Date(signpost.getTime() - correctionMs),
-    observe:
-      clock === undefined
-        ? undefined
-        : (serverTime) => {
-            clock.observe(serverTime);
-            correctionMs = Math.max(correctionMs, clock.correctionMs());
-          },
-  };
-}
-
-async function recordFailure(
-  deps: PassDeps,
-  plan: PassPlan,
-  runId: string | null,
-  info: PassInfo | null,
-  rawError: unknown,
-  apiCalls: number,
-  controller: AbortController,
-): Promise<ReturnType<typeof serializeError>> {
-  const { options, emitter, conn } = deps;
-  const { store, clock, owner } = options;
-  // An adapter aborted by a lost lease may surface its own abort error; report the real reason.
-  const error =
-    controller.signal.aborted && !(rawError instanceof LeaseLostError) && isInterruption(controller.signal.reason)
-      ? controller.signal.reason
-      : rawError;
-  const now = clock.now();
-  const serialized = serializeError(error);
-  const pause = pauseFor(error, now);
-  if (pause !== null) {
-    await store.pauseBudget({ key: conn.budgetKey, now, until: pause.until, reason: pause.reason }).catch(() => undefined);
-    safeEmit(emitter, "budget:throttled", throttledPayload(conn, pause));
-  }
-  const marked = error instanceof ForbiddenError && (await recordForbidden(options, emitter, conn, plan, error, serialized, now));
-  const { states, retryAt, failures } = failureStates(plan.events, error, now, options, pause, marked);
-  if (retryAt !== null) deps.onNextDue?.(retryAt);
-  const eventIds = plan.events.map((e) => e.eventId);
-  if (runId !== null) {
-    await store
-      .failRun({ owner, now, runId, provider: plan.provider, eventIds, apiCalls, error: serialized, states })
-      .catch(() => undefined); // a store that refuses (lease gone) already keeps the state as it was
-  } else {
-    await store
-      .releaseLeases({ owner, now, refs: plan.events.map((e) => ({ provider: e.provider, eventId: e.eventId })) })
-      .catch(() => undefined);
-  }
-  if (error instanceof LeaseLostError && !controller.signal.aborted) {
-    safeEmit(emitter, "lease:lost", { owner, events: error.events.map((e) => ({ provider: e.provider, eventId: e.eventId })) });
-  }
-  const passInfo = info ?? {
-    runId: runId ?? "",
-    connectionId: conn.id,
-    provider: plan.provider,
-    raceId: plan.raceId,
-    eventIds,
-    kind: plan.kind,
-  };
-  safeEmit(emitter, "sync:error", { ...passInfo, error: serialized, failures, retryAt });
-  return serialized;
-}
-
-async function reportRefusal(
-  deps: PassDeps,
-  info: PassInfo,
-  events: readonly StoredEvent[],
-  seen: readonly string[],
-  active: number,
-  maxShare: number,
-): Promise<void> {
-  const seenSet = new Set(seen);
-  let wouldVanish = 0;
-  try {
-    const stored = await deps.options.store.listRegistrations({ provider: info.provider, eventIds: events.map((e) => e.eventId) });
-    for (const reg of stored) if (reg.status === "active" && !seenSet.has(reg.registrationId)) wouldVanish++;
-  } catch {
-    wouldVanish = Math.ceil(active * deps.options.schedule.maxVanishShare);
-  }
-  safeEmit(deps.emitter, "reconcile:refused", { ...info, wouldVanish, active, maxShare });
-}
-
 /** How urgent the pass's requests are when they queue for the budget: its most urgent event now. */
 function passPriority(plan: PassPlan, at: Date, schedule: ResolvedSchedule): number {
   return Math.min(...plan.events.map((e) => currentPriority(e, e.state.backfilledAt !== null, at, schedule)));
@@ -393,84 +265,3 @@ function passPriority(plan: PassPlan, at: Date, schedule: ResolvedSchedule): num
 
 /** A feed with no pages: lets a pass whose last page did not close it commit its completion alone. */
 async function* emptyFeed(): AsyncIterable<Page<never>> {}
-
-function oldest(dates: readonly (Date | null)[]): Date | null {
-  let best: Date | null = null;
-  for (const d of dates) if (d !== null && (best === null || d.getTime() < best.getTime())) best = d;
-  return best;
-}
-
-/** Emits `sync:invalid` for a page whose provider data had problems (the page committed anyway). */
-function reportProblems(deps: PassDeps, info: PassInfo, feed: "registrations" | "removals", problems: PageWriteResult["problems"]): void {
-  if (problems === undefined || problems.length === 0) return;
-  const skipped = problems.filter((p) => p.skipped).length;
-  safeEmit(deps.emitter, "sync:invalid", {
-    ...info,
-    feed,
-    count: problems.length,
-    skipped,
-    problems: problems.slice(0, PROBLEM_SAMPLE_SIZE),
-  });
-}
-
-function pick(r: { inserted: number; updated: number; unchanged: number; removed: number }) {
-  return { inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, removed: r.removed };
-}
-
-function add(totals: Totals, r: PageWriteResult): void {
-  totals.inserted += r.inserted;
-  totals.updated += r.updated;
-  totals.unchanged += r.unchanged;
-  totals.removed += r.removed;
-  totals.vanished += r.vanish?.vanished ?? 0;
-  totals.problems += r.problems?.length ?? 0;
-}
-
-function result(
-  plan: PassPlan,
-  connectionId: string,
-  runId: string | null,
-  ok: boolean,
-  apiCalls: number,
-  totals: Totals,
-  error: PassResult["error"],
-): PassResult {
-  return {
-    runId,
-    connectionId,
-    provider: plan.provider,
-    raceId: plan.raceId,
-    eventIds: plan.events.map((e) => e.eventId),
-    kind: plan.kind,
-    ok,
-    apiCalls,
-    ...totals,
-    error,
-  };
-}
-
-/** The result of a pass that never started (refused or claimed elsewhere): nothing was called or written. */
-export function notRunResult(
-  pass: { readonly provider: string; readonly raceId: string; readonly eventIds: readonly string[]; readonly full: boolean },
-  error: SerializedError,
-): PassResult {
-  const { provider, raceId, eventIds, full } = pass;
-  const kind = full ? "reconcile" : "incremental";
-  return {
-    runId: null,
-    connectionId: null,
-    provider,
-    raceId,
-    eventIds,
-    kind,
-    ok: false,
-    apiCalls: 0,
-    inserted: 0,
-    updated: 0,
-    unchanged: 0,
-    removed: 0,
-    vanished: 0,
-    problems: 0,
-    error,
-  };
-}

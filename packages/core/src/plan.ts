@@ -1,11 +1,11 @@
 import { usableConnectionIds } from "./dispatch.js";
 import type { PlanConnection, PlanReport } from "./engine-types.js";
-import { fullPullPages } from "./estimate.js";
+import { fullPullPages, raceKinds } from "./estimate.js";
 import type { ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { finishStates, patchedState } from "./pass-states.js";
-import { currentPriority, passKindFor, removalsDue, tierAt } from "./policy.js";
+import { currentPriority, removalsDue, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
-import type { TierName } from "./types.js";
+import type { PassKind, TierName } from "./types.js";
 
 const HOUR_MS = 3_600_000;
 
@@ -39,7 +39,7 @@ export async function buildPlan(options: ResolvedOptions, hours: number): Promis
   const perConn = new Map(options.connections.map((c) => [c.id, { total: 0, hours: [] as Map<string, HourShare>[] }]));
   for (const load of perConn.values()) for (let h = 0; h < span; h++) load.hours.push(new Map());
   for (const [raceKey, events] of races) {
-    const shares = simulateRace(events, now, end, options.schedule);
+    const shares = simulateRace(events, now, end, options.schedule, options.adapters.get(events[0]?.provider ?? "")?.pageSize);
     const total = shares.reduce((n, s) => n + (s?.calls ?? 0), 0);
     // Give the race to the connection that sees it with the least planned load (as the engine spreads by tokens).
     const ids = new Set(usableConnectionIds(events));
@@ -77,7 +77,13 @@ export async function buildPlan(options: ResolvedOptions, hours: number): Promis
  * rules: `passKindFor` picks the pass, `removalsDue` decides the removal feed, and `finishStates`
  * moves the state exactly as a committed pass does.
  */
-function simulateRace(events: readonly StoredEvent[], now: Date, end: number, schedule: ResolvedSchedule): (HourShare | undefined)[] {
+function simulateRace(
+  events: readonly StoredEvent[],
+  now: Date,
+  end: number,
+  schedule: ResolvedSchedule,
+  pageSize: number | undefined,
+): (HourShare | undefined)[] {
   const shares: (HourShare | undefined)[] = [];
   const sim = events
     .filter((e) => e.state.nextDueAt !== null)
@@ -89,13 +95,21 @@ function simulateRace(events: readonly StoredEvent[], now: Date, end: number, sc
     let full = 0;
     let incremental = false;
     let removals = false;
+    const dueNow = sim.filter((x) => x.due <= t);
+    const { kinds, whole } = raceKinds(
+      dueNow.map((s) => s.event),
+      at,
+      schedule,
+      pageSize,
+    );
     let priority = Infinity;
     const h = Math.floor((t - now.getTime()) / HOUR_MS);
     const share = shares[h] ?? { calls: 0, priority: Infinity, events: new Map() };
-    for (const s of sim.filter((x) => x.due <= t)) {
+    for (const [i, s] of dueNow.entries()) {
       const { event } = s;
-      const kind = passKindFor(event, event.state, at, schedule);
-      if (kind === "incremental") incremental = true;
+      const kind = kinds[i] as PassKind;
+      // A race read whole takes one call, like an incremental pull.
+      if (kind === "incremental" || (whole && kind === "reconcile")) incremental = true;
       else full += fullPullPages(event.activeRegistrations);
       const removalsRan = kind === "backfill" || removalsDue(event.state, at);
       if (removalsRan) removals = true;

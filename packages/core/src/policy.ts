@@ -102,12 +102,25 @@ export interface NextSchedule {
   readonly nextDueAt: Date | null;
 }
 
+/** A pass that starts more than this share of its tier's interval after it fell due is late. */
+export const LATE_SHARE = 0.25;
+
 /**
  * When the event is next due after a pass whose signpost is `at`: at most one tier interval later
- * (the next point of the tier's grid), never after the next tier boundary (so it enters a more urgent tier exactly on time) nor after
- * a planned reconciliation.
+ * (the next point of the tier's grid), never after the next tier boundary (so it enters a more
+ * urgent tier exactly on time) nor after a planned reconciliation. A pass that ran late (`dueAt`
+ * more than `LATE_SHARE` of the interval before `at`: the budget binds) is next due one full
+ * interval after it instead: the next grid point might be seconds away, and a call then would
+ * bring seconds of news while the races behind it wait. Late races so take turns, oldest first,
+ * each at the same interval, instead of some every minute and others every second minute.
  */
-export function scheduleAfter(timing: EventTiming, at: Date, schedule: ResolvedSchedule, reconcileDueAt: Date | null): NextSchedule {
+export function scheduleAfter(
+  timing: EventTiming,
+  at: Date,
+  schedule: ResolvedSchedule,
+  reconcileDueAt: Date | null,
+  dueAt: Date | null = null,
+): NextSchedule {
   const tier = tierAt(timing, at, schedule);
   if (tier.everyMs === null) {
     // Done: the final reconciliation is due now (or has just run: the caller then sets null).
@@ -116,7 +129,8 @@ export function scheduleAfter(timing: EventTiming, at: Date, schedule: ResolvedS
   // Due on the tier's grid (multiples of its interval since the epoch): every event of a race in
   // the same tier falls due at the same instant, so one call keeps covering them all even when
   // they entered the tier at different times. The gap is never longer than the interval.
-  let next = (Math.floor(at.getTime() / tier.everyMs) + 1) * tier.everyMs;
+  const late = dueAt !== null && at.getTime() - dueAt.getTime() > tier.everyMs * LATE_SHARE;
+  let next = late ? at.getTime() + tier.everyMs : (Math.floor(at.getTime() / tier.everyMs) + 1) * tier.everyMs;
   const boundary = nextBoundary(timing, at, schedule);
   if (boundary !== null) next = Math.min(next, boundary.getTime());
   if (reconcileDueAt !== null) next = Math.min(next, Math.max(reconcileDueAt.getTime(), at.getTime()));
@@ -135,16 +149,32 @@ export function reconcileDueAfter(timing: EventTiming, at: Date, schedule: Resol
 }
 
 /**
- * When the removal feed is next due after one at `at`: with every pass (null) close to the
- * start, otherwise `removalsEveryMs` later but no later than entering that final window.
+ * When the removal feed is next due after one at `at`: `removalsEveryMs` later, but with every
+ * pass (null) within `removalsEveryPassWithinMs` of the start when that is set (not 0), and no
+ * later than entering that final window.
  */
 export function removalsDueAfter(timing: EventTiming, at: Date, schedule: ResolvedSchedule): Date | null {
+  const cadence = at.getTime() + schedule.removalsEveryMs;
+  if (schedule.removalsEveryPassWithinMs === 0) return new Date(cadence);
   const everyPassFrom = startMs(timing) - schedule.removalsEveryPassWithinMs;
   if (at.getTime() >= everyPassFrom) return null;
-  return new Date(Math.min(at.getTime() + schedule.removalsEveryMs, everyPassFrom));
+  return new Date(Math.min(cadence, everyPassFrom));
 }
 
-/** True when the removal feed should run in a pass at `now`. */
+/**
+ * Whether a pass over events holding `rows` active registrations reads them whole (a
+ * reconciliation) instead of incrementally: when the adapter says how many rows a page holds and
+ * they fit in one page and within `wholePullMaxRows`, a full pull costs the one call an
+ * incremental pull costs and shows removals too, where the incremental pull needs the removal
+ * feed's second call. Only where `maxVanishShare` lets two registrations go missing in one pass:
+ * a smaller race would have its pulls refused as truncated, and is left to the removal feed.
+ */
+export function readsWhole(rows: number, pageSize: number | undefined, schedule: ResolvedSchedule): boolean {
+  if (pageSize === undefined || schedule.wholePullMaxRows === 0) return false;
+  return rows <= Math.min(pageSize, schedule.wholePullMaxRows) && rows * schedule.maxVanishShare >= 2;
+}
+
+/** True when the removal feed's cadence has it due in a pass at `now`. */
 export function removalsDue(state: SyncState, now: Date): boolean {
   return state.removalsDueAt === null || state.removalsDueAt.getTime() <= now.getTime();
 }

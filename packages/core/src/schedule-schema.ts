@@ -49,10 +49,24 @@ const scheduleShape = {
   discoveryLookAheadMs: positiveMs.default(365 * DAY),
   /** Subtracted from the cursor for `modifiedSince` (60 s). */
   overlapMs: nonNegativeMs.default(MINUTE),
-  /** The removal feed runs with every pass within this long of the start (1 h)... */
-  removalsEveryPassWithinMs: nonNegativeMs.default(HOUR),
-  /** ...and at most this often otherwise (15 min). */
+  /**
+   * The removal feed runs with every pass within this long of the start whatever the budget
+   * (0: none; the budget decides, see `removalsEveryMs`)...
+   */
+  removalsEveryPassWithinMs: nonNegativeMs.default(0),
+  /**
+   * ...and otherwise at least this often (15 min). Between those reads it runs with a pass while
+   * the connection's budget has room (`removalsWithRoom`), and with a pass that inserted
+   * registrations (a transfer is a new registration plus a removal) unless it read the race whole.
+   */
   removalsEveryMs: positiveMs.default(15 * MINUTE),
+  /** Read the removal feed with every pass while the connection's budget has room (true). */
+  removalsWithRoom: z.boolean().default(true),
+  /**
+   * A race whose due events hold at most this many active registrations, and that fits in one
+   * page of its adapter (`ProviderAdapter.pageSize`), is read whole on every pass (2,000; 0: never).
+   */
+  wholePullMaxRows: z.number().int().nonnegative().default(2000),
   /** Daily reconciliation applies to events starting within this long (7 days)... */
   reconcileWithinMs: nonNegativeMs.default(7 * DAY),
   /** ...every `reconcileEveryMs` (24 h). */

@@ -1,6 +1,6 @@
 import type { EventEmitter } from "eventemitter3";
 import type { ConnectionSlot } from "./connections.js";
-import { claimLanes, decideClaimedRace, decideManualRace, heldAdmission, laneRoom, splitDue } from "./dispatch.js";
+import { budgetHasRoom, claimLanes, decideClaimedRace, decideManualRace, heldAdmission, laneRoom, splitDue } from "./dispatch.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
 import type { EngineEventArgs } from "./events.js";
@@ -8,7 +8,8 @@ import { byRace, groupIntoPasses } from "./grouping.js";
 import { createHeldRaces } from "./held-races.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
 import type { ResolvedOptions } from "./options.js";
-import { notRunResult, type PassPlan, runPass } from "./pass.js";
+import { notRunResult } from "./pass-outcome.js";
+import { type PassPlan, runPass } from "./pass.js";
 import { serializeError } from "./pass-failure.js";
 import { allowedIntervalMs, BACKFILL_PRIORITY, currentPriority as currentPriorityOf, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
@@ -116,7 +117,16 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       // The race's most urgent pass first: its waiting passes keep their leases, so a high-tier
       // pass queued behind a long backfill of the same race would wait for all of it.
       const urgency = (p: PassPlan) => Math.min(...p.events.map((e) => lanePriority(e, now)));
-      const plans = groupIntoPasses(events, now, schedule, full).sort((a, b) => urgency(a) - urgency(b));
+      // Unread (the database is failing: so will the pass) counts as no room: no extra call.
+      const budgetRoom =
+        schedule.removalsWithRoom &&
+        (await store.getBudgets({ now, keys: [slot.conn.budgetKey] }).then(
+          (budgets) => budgetHasRoom(slot.conn, budgets),
+          () => false,
+        ));
+      const plans = groupIntoPasses(events, now, schedule, full, adapter.pageSize)
+        .sort((a, b) => urgency(a) - urgency(b))
+        .map((p) => ({ ...p, budgetRoom }));
       for (let i = 0; i < plans.length; i++) {
         const planned = plans[i];
         if (planned === undefined) continue;

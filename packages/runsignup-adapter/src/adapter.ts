@@ -196,6 +196,7 @@ export function createRunSignupAdapter(options: RunSignupAdapterOptions = {}): R
 
   return {
     provider: PROVIDER,
+    pageSize: o.pageSize,
     listRaces,
     fetchRegistrations: (conn, args, ctx) => feed(conn, args, ctx, "participants", participantsReader(args.raceId)),
     fetchRemovals: (conn, args, ctx) => feed(conn, args, ctx, "removed-participants", removalsReader(args.raceId)),

@@ -8,6 +8,7 @@ import {
   holdsLease,
   key,
   putRegistration,
+  registrationsOf,
   tombstone,
   type MemoryState,
   type MutableRegistration,
@@ -190,7 +191,12 @@ export function commitPage(state: MemoryState, args: CommitPageArgs): PageWriteR
 /** `SyncStore.listRegistrations`, ordered by registration id. */
 export function listRegistrations(state: MemoryState, args: Parameters<SyncStore["listRegistrations"]>[0]): StoredRegistration[] {
   const out: StoredRegistration[] = [];
-  for (const reg of state.registrations.values()) {
+  // With event ids, through the per-event index rather than every registration of every event.
+  const rows =
+    args.eventIds === undefined
+      ? state.registrations.values()
+      : [...new Set(args.eventIds)].flatMap((eventId) => registrationsOf(state, key(args.provider, eventId)));
+  for (const reg of rows) {
     if (reg.provider !== args.provider) continue;
     if (args.eventIds !== undefined && !args.eventIds.includes(reg.eventId)) continue;
     if (args.raceId !== undefined && reg.raceId !== args.raceId) continue;

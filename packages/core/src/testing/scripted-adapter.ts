@@ -43,6 +43,11 @@ export interface ScriptedAdapterOptions {
   readonly provider?: string;
   /** Rows per registrations/removals page. Default 100. */
   readonly pageSize?: number;
+  /**
+   * Declare the page size as `ProviderAdapter.pageSize`, so the engine reads a race that fits in
+   * one page whole. Default false: the call counts most tests assert are incremental ones.
+   */
+  readonly declarePageSize?: boolean;
   /** Races per `listRaces` request. Default 50. */
   readonly racePageSize?: number;
   /** The starting data, or a dataset the test keeps a handle on. */
@@ -248,7 +253,7 @@ export function createScriptedAdapter(options: ScriptedAdapterOptions = {}): Scr
     }
   }
 
-  return {
+  const adapter: ScriptedAdapter = {
     provider,
     dataset,
     get calls() {
@@ -281,4 +286,6 @@ export function createScriptedAdapter(options: ScriptedAdapterOptions = {}): Scr
     fetchRegistrations: (conn, args, ctx) => pages("registrations", conn, args, ctx, (ids) => dataset.registrations(ids)),
     fetchRemovals: (conn, args, ctx) => pages("removals", conn, args, ctx, (ids) => dataset.removals(ids)),
   };
+  if (options.declarePageSize === true) Object.defineProperty(adapter, "pageSize", { get: () => pageSize, enumerable: true });
+  return adapter;
 }
