@@ -14,10 +14,10 @@
  * (`/proc/<pid>/schedstat` of the store's one pooled connection; PostgreSQL must be local).
  */
 import { readFileSync } from "node:fs";
-import { loadavg } from "node:os";
 import pg from "pg";
 import { createPostgresStore, type PostgresStore } from "@project88/postgres-store";
 import { createTestSchema } from "@project88/postgres-store/testing";
+import { startRun } from "./run-info.js";
 
 const FEW = 13;
 const MANY = Number(process.env.BENCH_MANY ?? 200);
@@ -171,12 +171,7 @@ const CASES = [
 ];
 
 async function main(): Promise<void> {
-  const started = performance.now();
-  const load = () =>
-    loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ");
-  const loadBefore = load();
+  const run = startRun();
   const subjects = await Promise.all([openSubject(FEW), openSubject(MANY)]);
   try {
     const rows: string[] = [];
@@ -215,9 +210,7 @@ async function main(): Promise<void> {
     console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (const r of rows) console.log(r);
     console.log("");
-    console.log(
-      `Load average ${loadBefore} at the start, ${load()} at the end; ${((performance.now() - started) / 1000).toFixed(0)} s in all.`,
-    );
+    console.log(run.footer());
   } finally {
     for (const x of subjects) await x.drop();
   }

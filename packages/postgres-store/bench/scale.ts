@@ -11,7 +11,6 @@
  * BENCH_REGISTRATIONS (per live event, default 1,000), BENCH_EVENTS (the large store's events,
  * default 100,000), BENCH_SMALL_DONE (the small store's finished events, default 1,000).
  */
-import { loadavg } from "node:os";
 import pg from "pg";
 import { createSyncEngine, secret, type EventRef, type Race, type Registration, type SyncEngine } from "@project88/core";
 import { createScriptedAdapter, ManualClock } from "@project88/core/testing";
@@ -21,6 +20,7 @@ import { createTestSchema } from "@project88/postgres-store/testing";
 import { createErrorLog } from "../../runner/src/error-log.js";
 import { startHttpServer } from "../../runner/src/http.js";
 import { createMetrics } from "../../runner/src/metrics.js";
+import { startRun } from "./run-info.js";
 import { CONNECTION, PROVIDER, seedDone, seedLive } from "./scale-seed.js";
 
 const LIVE = Number(process.env.BENCH_LIVE ?? 500);
@@ -264,12 +264,7 @@ async function measure(subjects: readonly Subject[]): Promise<Map<string, number
 }
 
 async function main(): Promise<void> {
-  const started = performance.now();
-  const load = () =>
-    loadavg()
-      .map((x) => x.toFixed(2))
-      .join(" ");
-  const loadBefore = load();
+  const run = startRun();
   // Seeded side by side: each store's load is mostly PostgreSQL writing its own tables.
   const [small, large] = await Promise.all([openSubject("bench_scale_small", SMALL_DONE), openSubject("bench_scale_large", LARGE - LIVE)]);
   try {
@@ -300,9 +295,7 @@ async function main(): Promise<void> {
     for (const [op, [a = NaN, b = NaN] = []] of figures)
       console.log(`| ${op} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(2)}x |`);
     console.log("");
-    console.log(
-      `Load average ${loadBefore} at the start, ${load()} at the end; ${((performance.now() - started) / 1000).toFixed(0)} s in all.`,
-    );
+    console.log(run.footer());
   } finally {
     await small.drop();
     await large.drop();
