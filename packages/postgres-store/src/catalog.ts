@@ -53,7 +53,9 @@ export async function loadEvents(
  * Loads the events whose `(provider, event_id)` the subquery `keys` yields, one primary-key
  * lookup per key. The lateral subquery (kept apart by `OFFSET 0`) stops the planner from turning
  * a few hundred keys into a hash join over every event and state ever stored: its cost follows
- * the keys, never the size of history.
+ * the keys, never the size of history. JIT compilation is turned off for the rest of the caller's
+ * transaction: a working set of a few thousand events is estimated above `jit_above_cost`, and
+ * compiling then took longer than the lookups (0.08-0.7 s against 0.1-0.3 s for 2,370 events).
  */
 export async function loadEventsByKeys(
   q: SqlQueryable,
@@ -62,6 +64,7 @@ export async function loadEventsByKeys(
   params: readonly unknown[],
   limit?: number,
 ): Promise<StoredEvent[]> {
+  await q.query("SELECT set_config('jit', 'off', true)");
   const result = await q.query<EventRow>(
     `SELECT x.* FROM (${keys}) AS k (provider, event_id)
      CROSS JOIN LATERAL (

@@ -56,11 +56,13 @@ export async function claimDue(ctx: StoreContext, args: ClaimArgs): Promise<Stor
   const providers = args.providers ? [...args.providers] : null;
   const connectionIds = args.connectionIds ? [...args.connectionIds] : null;
   // Events seen through at least one of the given connections by a link that is not forbidden
-  // (all events when none are given).
+  // (all events when none are given). Checked per due event through the link's index: `OFFSET 0`
+  // keeps the planner from hashing the named connections' links instead, a scan of every link
+  // (every event ever discovered) on each claim.
   const seenBy = (param: string) =>
     `(${param}::text[] IS NULL OR EXISTS (SELECT 1 FROM ${s}.connection_events ce
        WHERE ce.provider = s.provider AND ce.event_id = s.event_id AND ce.connection_id = ANY(${param}::text[])
-         AND ce.forbidden_at IS NULL))`;
+         AND ce.forbidden_at IS NULL OFFSET 0))`;
   return ctx.db.transaction(
     async (tx) => {
       const tried: { provider: string; raceId: string }[] = [];
