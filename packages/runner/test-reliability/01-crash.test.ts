@@ -9,11 +9,11 @@ import { envInt, pause, report, rngFor } from "./support/seed.js";
  * while registrations keep changing, and during discovery; restarts with `once` and `start`.
  * Sizes: RELIABILITY_BIG_RACE (registrations of the big race) and RELIABILITY_KILLS (split
  * 40% / 40% / 20% over the three phases). The issue asks for 60,000 and 20; the defaults are
- * 30,000 and 12 so the whole suite fits CI's time on two cores (the full size took 231 s here:
- * RELIABILITY_BIG_RACE=60000 RELIABILITY_KILLS=20 pnpm test:reliability).
+ * 40,000 and 16 so the whole suite fits CI's time on two cores (the full size took 209 s here:
+ * RELIABILITY_BIG_RACE=60000 RELIABILITY_KILLS=20 pnpm test:reliability; see BENCHMARKS.md).
  */
-const BIG = envInt("RELIABILITY_BIG_RACE", 30_000);
-const KILLS = envInt("RELIABILITY_KILLS", 12);
+const BIG = envInt("RELIABILITY_BIG_RACE", 40_000);
+const KILLS = envInt("RELIABILITY_KILLS", 16);
 const PAGE = 2_500;
 const DAY = 86_400_000;
 
@@ -115,7 +115,9 @@ describe("section 1: SIGKILL at random points, then restart", () => {
   const reached = (child: CliChild, test: (line: string) => boolean): Promise<boolean> =>
     Promise.race([child.waitForLine(test).then(() => true), child.exited.then(() => false)]).catch(() => false);
 
-  it("after every kill and restart the registrations table equals the fake exactly", async () => {
+  it("after every kill and restart the registrations table equals the fake exactly", {
+    timeout: Math.max(240_000, KILLS * 15_000),
+  }, async () => {
     const perPhase: Record<Kill["phase"], number> = {
       backfill: Math.round(KILLS * 0.4),
       incremental: Math.round(KILLS * 0.4),
