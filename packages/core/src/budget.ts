@@ -1,6 +1,7 @@
 import type { Budget, BudgetSlot } from "./adapter.js";
 import type { Clock } from "./clock.js";
 import { ConnectionPausedError } from "./errors.js";
+import { URGENT } from "./dispatch.js";
 import { createSemaphore, type Semaphore } from "./semaphore.js";
 import type { BudgetLimits, SyncStore } from "./store.js";
 
@@ -24,6 +25,12 @@ export interface CreateBudgetOptions {
    * one (rejected credentials: an hour) fails the request with `ConnectionPausedError` at once.
    */
   readonly maxPauseWaitMs?: number | undefined;
+  /**
+   * Tokens a waiter less urgent than the most urgent tier (priority above 0) must leave in the
+   * bucket (`TakeBudgetArgs.reserve`; default 0). Such a waiter refused for tokens gives up its
+   * turn while the bucket refills, so a more urgent waiter arriving meanwhile asks first.
+   */
+  readonly urgentReserve?: number | undefined;
 }
 
 /** Default `maxPauseWaitMs`: a short throttle is waited out, anything longer is not. */
@@ -42,38 +49,51 @@ export function createBudget(options: CreateBudgetOptions): PrioritizedBudget {
   const local = options.local ?? createSemaphore(limits.maxInFlight);
   const tokenQueue = options.tokenQueue ?? createSemaphore(1);
   const maxPauseWaitMs = options.maxPauseWaitMs ?? DEFAULT_MAX_PAUSE_WAIT_MS;
+  const urgentReserve = options.urgentReserve ?? 0;
   return {
     async acquire(signal?: AbortSignal, priority: number | (() => number) = 0): Promise<BudgetSlot> {
-      // One waiter at a time asks the store, the most urgent first and then first come, first
-      // served: otherwise whoever wakes first after a refill wins (an unlucky pass can lose every
-      // round and starve), and a low-tier pass queued early would go before a high-tier one.
-      await tokenQueue.acquire(signal, priority);
-      try {
-        await local.acquire(signal, priority);
+      const reserveNow = () => ((typeof priority === "function" ? priority() : priority) > URGENT ? urgentReserve : 0);
+      for (;;) {
+        // One waiter at a time asks the store, the most urgent first and then first come, first
+        // served: otherwise whoever wakes first after a refill wins (an unlucky pass can lose every
+        // round and starve), and a low-tier pass queued early would go before a high-tier one.
+        await tokenQueue.acquire(signal, priority);
+        let yieldMs: number;
         try {
-          for (;;) {
-            if (signal?.aborted) throw signal.reason;
-            const take = await store.takeBudget({ key, owner, now: clock.now(), limits, slotTtlMs });
-            if (take.granted) {
-              options.onGrant?.();
-              return releaser(store, clock, key, take.slotId, local);
+          await local.acquire(signal, priority);
+          try {
+            for (;;) {
+              if (signal?.aborted) throw signal.reason;
+              const reserve = reserveNow();
+              const take = await store.takeBudget({ key, owner, now: clock.now(), limits, slotTtlMs, reserve });
+              if (take.granted) {
+                options.onGrant?.();
+                return releaser(store, clock, key, take.slotId, local);
+              }
+              if (take.reason === "paused" && take.retryInMs > maxPauseWaitMs) {
+                const until = new Date(clock.now().getTime() + take.retryInMs);
+                throw new ConnectionPausedError(
+                  `[core] budget ${key} is paused until ${until.toISOString()}; the request was not sent`,
+                  until,
+                );
+              }
+              // A floor of 1 ms keeps a store that answers 0 from spinning without clock time passing.
+              if (take.reason === "tokens" && reserve > 0) {
+                yieldMs = Math.max(1, take.retryInMs);
+                break;
+              }
+              await clock.sleep(Math.max(1, take.retryInMs), signal);
             }
-            if (take.reason === "paused" && take.retryInMs > maxPauseWaitMs) {
-              const until = new Date(clock.now().getTime() + take.retryInMs);
-              throw new ConnectionPausedError(
-                `[core] budget ${key} is paused until ${until.toISOString()}; the request was not sent`,
-                until,
-              );
-            }
-            // A floor of 1 ms keeps a store that answers 0 from spinning without clock time passing.
-            await clock.sleep(Math.max(1, take.retryInMs), signal);
+          } catch (error) {
+            local.release();
+            throw error;
           }
-        } catch (error) {
           local.release();
-          throw error;
+        } finally {
+          tokenQueue.release();
         }
-      } finally {
-        tokenQueue.release();
+        // Less urgent and short of tokens: wait for the refill without holding the turn.
+        await clock.sleep(yieldMs, signal);
       }
     },
   };

@@ -83,11 +83,18 @@ function budgetFor(conn: ResolvedConnection, local: Semaphore, queue: Semaphore,
     slotTtlMs: options.leaseMs * 2,
     local,
     tokenQueue: queue,
+    urgentReserve: conn.urgentReserve,
   });
 }
 
 function sameBudget(a: ResolvedConnection, b: ResolvedConnection): boolean {
-  return a.budgetKey === b.budgetKey && a.callsPerHour === b.callsPerHour && a.burst === b.burst && a.maxInFlight === b.maxInFlight;
+  return (
+    a.budgetKey === b.budgetKey &&
+    a.callsPerHour === b.callsPerHour &&
+    a.burst === b.burst &&
+    a.maxInFlight === b.maxInFlight &&
+    a.urgentReserve === b.urgentReserve
+  );
 }
 
 /** Same provider, base URL, credential values and privacy settings: running passes may go on. */

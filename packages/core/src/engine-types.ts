@@ -19,6 +19,8 @@ export type ConnectionInput = Omit<Connection, "budgetKey" | "callsPerHour" | "m
   readonly maxInFlight?: number | undefined;
   /** Token-bucket burst (20): at most this many calls back to back; the rest refills evenly. */
   readonly burst?: number | undefined;
+  /** Tokens less urgent work leaves for the most urgent tier (a quarter of the burst); below `burst`. */
+  readonly urgentReserve?: number | undefined;
 };
 
 export interface SyncEngineOptions {

@@ -38,6 +38,11 @@ const connectionSchema = z
     callsPerHour: z.number().int().positive().default(1000),
     maxInFlight: z.number().int().positive().default(2),
     burst: z.number().int().positive().default(20),
+    /**
+     * Tokens less urgent work leaves in the bucket for the most urgent tier (default a quarter
+     * of the burst, 5): when the budget binds, race morning gets every call.
+     */
+    urgentReserve: z.number().int().nonnegative().optional(),
     includeQuestions: z.boolean().default(false),
     raw: z
       .union([
@@ -49,6 +54,8 @@ const connectionSchema = z
   })
   .superRefine((c, ctx) => {
     if (c.burst > c.callsPerHour) ctx.addIssue({ code: "custom", path: ["burst"], message: "must not exceed callsPerHour" });
+    if (c.urgentReserve !== undefined && c.urgentReserve >= c.burst)
+      ctx.addIssue({ code: "custom", path: ["urgentReserve"], message: "must be less than burst" });
   });
 
 const HOUR_MS = 3_600_000;
@@ -121,7 +128,12 @@ function connectionIssues(list: unknown, providers: ReadonlySet<string>): { path
 }
 
 /** A connection with its budget and privacy fields resolved (burst, raw policy, questions). */
-export type ResolvedConnection = Connection & { readonly burst: number; readonly raw: RawPolicy; readonly includeQuestions: boolean };
+export type ResolvedConnection = Connection & {
+  readonly burst: number;
+  readonly urgentReserve: number;
+  readonly raw: RawPolicy;
+  readonly includeQuestions: boolean;
+};
 
 /** Retention: registrations of events that ended more than `days` ago are anonymised, `batchSize` rows per transaction. */
 export interface ResolvedRetention {
@@ -197,6 +209,7 @@ function toResolvedConnection(c: z.output<typeof connectionSchema>): ResolvedCon
     callsPerHour: c.callsPerHour,
     maxInFlight: c.maxInFlight,
     burst: c.burst,
+    urgentReserve: c.urgentReserve ?? Math.floor(c.burst / 4),
     includeQuestions: c.includeQuestions,
     raw: c.raw,
   };

@@ -116,7 +116,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     try {
       // The race's most urgent pass first: its waiting passes keep their leases, so a high-tier
       // pass queued behind a long backfill of the same race would wait for all of it.
-      const urgency = (p: PassPlan) => Math.min(...p.events.map((e) => lanePriority(e, now)));
+      const urgency = (p: PassPlan) => Math.min(...p.events.map((e) => passOrder(e, now)));
       // Unread (the database is failing: so will the pass) counts as no room: no extra call.
       const budgetRoom =
         schedule.removalsWithRoom &&
@@ -230,7 +230,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       parked.push(...later);
       parkedNow += later.length;
       if (due.length === 0) continue;
-      const priority = Math.min(...due.map((e) => lanePriority(e, now)));
+      const priority = Math.min(...due.map((e) => currentPriority(e, now)));
       const heldCounts = new Map([...slots.keys()].map((id) => [id, held.count(id)]));
       const decision = decideClaimedRace({ events: due, priority, now, connections: slots, budgets, urgentLanes, held: heldCounts });
       const slot = "connectionId" in decision ? slots.get(decision.connectionId) : undefined;
@@ -281,10 +281,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   /**
-   * An event's priority for the urgent lane: a backfill never takes it, whatever its tier. That
-   * lane is kept for the short passes of races that already have their registrations.
+   * Where an event's pass goes among its race's passes: a backfill after the short passes of
+   * events that already have their registrations, whatever its tier. (For the lanes, a backfill
+   * of an event in the most urgent tier is as urgent as that tier: a race found on race morning
+   * has nothing at all, and once the budget binds every ordinary lane is always taken by passes
+   * waiting for tokens, so a backfill kept out of the urgent lane would never start.)
    */
-  function lanePriority(event: StoredEvent, now: Date): number {
+  function passOrder(event: StoredEvent, now: Date): number {
     return event.state.backfilledAt === null ? BACKFILL_PRIORITY : currentPriority(event, now);
   }
 
@@ -300,9 +303,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         for (;;) {
           const admission = heldAdmission(slot);
           if (admission === null) break;
-          // Only the urgent lane free: what may take it; otherwise the most urgent held race.
-          const rank = admission.atMostPriority === undefined ? currentPriority : lanePriority;
-          const events = held.take(slot.conn.id, (e) => rank(e, clock.now()), admission.atMostPriority);
+          // Only the urgent lane free: what may take it (the most urgent tier, its backfills
+          // included); otherwise the most urgent held race.
+          const events = held.take(slot.conn.id, (e) => currentPriority(e, clock.now()), admission.atMostPriority);
           if (events === undefined) break;
           heldLeases.remove(events);
           started++;

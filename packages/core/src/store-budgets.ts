@@ -18,6 +18,11 @@ export interface TakeBudgetArgs {
   readonly limits: BudgetLimits;
   /** A slot not released within this time is freed (its process is presumed dead). */
   readonly slotTtlMs: number;
+  /**
+   * Tokens the take must leave in the bucket (default 0): less urgent work leaves them to the
+   * most urgent tier, so when the budget binds that tier gets every call.
+   */
+  readonly reserve?: number | undefined;
 }
 
 export type BudgetTake =

@@ -76,6 +76,8 @@ export interface TakeDecisionArgs {
   readonly inFlight: number;
   /** When the first of those slots expires, if any. */
   readonly soonestSlotExpiry: Date | null;
+  /** Tokens the take must leave (see `TakeBudgetArgs.reserve`; default 0). */
+  readonly reserve?: number | undefined;
 }
 
 /**
@@ -91,10 +93,12 @@ export function decideTake(
     return { granted: false, reason: "paused", retryInMs: args.pausedUntil.getTime() - at };
   }
   const bucket = refillBucket(args.bucket, limits, now);
-  if (bucket.tokens < 1 - EPSILON) {
+  // A reserve above what the bucket can ever hold would refuse for ever: it is capped below the burst.
+  const need = 1 + Math.min(Math.max(0, args.reserve ?? 0), limits.burst - 1);
+  if (bucket.tokens < need - EPSILON) {
     const rate = refillRatePerMs(limits);
     // With no refill (callsPerHour === burst) the bucket never refills: say "an hour".
-    return { granted: false, reason: "tokens", retryInMs: rate > 0 ? Math.max(1, Math.ceil((1 - bucket.tokens) / rate)) : HOUR_MS };
+    return { granted: false, reason: "tokens", retryInMs: rate > 0 ? Math.max(1, Math.ceil((need - bucket.tokens) / rate)) : HOUR_MS };
   }
   if (args.inFlight >= limits.maxInFlight) {
     const soonest = args.soonestSlotExpiry === null ? IN_FLIGHT_POLL_MS : args.soonestSlotExpiry.getTime() - at;

@@ -42,6 +42,38 @@ describe("createBudget", () => {
     expect(state?.callsLastHour).toBe(3);
   });
 
+  it("a less urgent waiter leaves the urgent reserve and gives up its turn while short, so an urgent one arriving later goes first", async () => {
+    const clock = new ManualClock("2026-07-01T00:00:00Z");
+    const store = createMemoryStore();
+    // burst 4, reserve 2; 3604 an hour: one token a second.
+    const budget = createBudget({
+      store,
+      clock,
+      key: "k",
+      owner: "o",
+      limits: { callsPerHour: 3604, burst: 4, maxInFlight: 4 },
+      slotTtlMs: 60_000,
+      urgentReserve: 2,
+    });
+    const order: string[] = [];
+    const take = (name: string, priority: number) =>
+      budget.acquire(undefined, priority).then((slot) => {
+        order.push(name);
+        slot.release();
+      });
+    await Promise.all([take("medium-1", 2), take("medium-2", 2)]);
+    // Two tokens left: the reserve. A third medium call waits for the refill...
+    const medium = take("medium-3", 2);
+    await clock.advance(100);
+    expect(order).toEqual(["medium-1", "medium-2"]);
+    // ...and an urgent call arriving meanwhile takes a reserved token at once.
+    await take("high", 0);
+    expect(order).toEqual(["medium-1", "medium-2", "high"]);
+    await clock.advance(2_000);
+    await medium;
+    expect(order).toEqual(["medium-1", "medium-2", "high", "medium-3"]);
+  });
+
   it("waits out a short pause of its key, but not an hour's: that request fails at once with ConnectionPausedError", async () => {
     const clock = new ManualClock("2026-07-01T00:00:00Z");
     const store = createMemoryStore();

@@ -35,6 +35,7 @@ describe("options", () => {
           connection("c1", { callsPerHour: -5 }),
           { id: "c2", provider: "scripted", credentials: { key: "plain" as never } },
           connection("c3", { provider: "nobody" }),
+          connection("c4", { burst: 20, urgentReserve: 20 }),
         ],
         schedule: {
           tiers: [
@@ -52,6 +53,7 @@ describe("options", () => {
         "connections.0.callsPerHour",
         "connections.1.credentials.key",
         "connections.2.provider",
+        "connections.3.urgentReserve",
         "schedule.tiers.0.withinMs",
         "schedule.maxVanishShare",
         "schedule.discoveryTimes.0",

@@ -48,6 +48,7 @@ export async function takeBudget(ctx: StoreContext, args: TakeBudgetArgs): Promi
         pausedUntil: row.paused_until,
         inFlight: slots.rows[0]?.n ?? 0,
         soonestSlotExpiry: slots.rows[0]?.soonest ?? null,
+        reserve: args.reserve,
       });
       if (!decision.granted) return decision;
       const tokensLeft = decision.bucket.tokens;

@@ -94,6 +94,8 @@ const connectionSchema = z.strictObject({
   callsPerHour: z.number().int("must be a whole number").positive("must be positive").optional(),
   maxInFlight: z.number().int("must be a whole number").positive("must be positive").optional(),
   burst: z.number().int("must be a whole number").positive("must be positive").optional(),
+  /** Tokens less urgent work leaves for the most urgent tier (a quarter of the burst by default). */
+  urgentReserve: z.number().int("must be a whole number").nonnegative("must not be negative").optional(),
   budgetKey: z.string().min(1).optional(),
   /** Fetch question answers (emergency contacts, medical notes): off unless set. */
   includeQuestions: z.boolean().optional(),

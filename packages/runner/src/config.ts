@@ -225,6 +225,7 @@ export function parseConfig(data: unknown, options: { readonly env: Env; readonl
       callsPerHour: connection.callsPerHour,
       maxInFlight: connection.maxInFlight,
       burst: connection.burst,
+      urgentReserve: connection.urgentReserve,
       budgetKey: connection.budgetKey,
       includeQuestions: connection.includeQuestions ?? false,
       raw: connection.raw ?? "full",

@@ -36,6 +36,7 @@ export function takeBudget(state: MemoryState, args: TakeBudgetArgs): BudgetTake
     pausedUntil: bucket.pausedUntil,
     inFlight: bucket.slots.size,
     soonestSlotExpiry: soonest === null ? null : new Date(soonest),
+    reserve: args.reserve,
   });
   if (!decision.granted) return decision;
   bucket.tokens = decision.bucket.tokens;

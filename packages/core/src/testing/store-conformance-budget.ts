@@ -30,6 +30,34 @@ export function budgetTests(test: StoreTest): void {
     ctx.expect(await take(ctx, key, limits, at(wait))).toMatchObject({ granted: true });
   });
 
+  test("a take with a reserve leaves that many tokens; one without takes them, and the wait counts the reserve", async (ctx) => {
+    const key = ctx.id("budget-");
+    // One token a second of refill, burst 4.
+    const limits = { callsPerHour: 3604, burst: 4, maxInFlight: 10 };
+    const reserved = (now: Date) => ctx.store.takeBudget({ key, owner: "o", now, limits, slotTtlMs: TTL, reserve: 2 });
+    const release = async (r: BudgetTake, now: Date) => {
+      if (r.granted) await ctx.store.releaseBudget({ key, slotId: r.slotId, now });
+    };
+    for (let i = 0; i < 2; i++) {
+      const r = await reserved(T0);
+      ctx.expect(r).toMatchObject({ granted: true });
+      await release(r, T0);
+    }
+    const refused = await reserved(T0);
+    ctx.expect(refused).toMatchObject({ granted: false, reason: "tokens" });
+    // Two tokens left, three needed (one plus the reserve): one more second of refill.
+    const wait = refused.granted ? -1 : refused.retryInMs;
+    ctx.expect(wait).toBeGreaterThanOrEqual(999);
+    ctx.expect(wait).toBeLessThanOrEqual(1001);
+    // A take without the reserve (the most urgent tier) still gets both reserved tokens.
+    ctx.expect(await takeAndRelease(ctx, key, limits, T0)).toMatchObject({ granted: true });
+    ctx.expect(await takeAndRelease(ctx, key, limits, T0)).toMatchObject({ granted: true });
+    ctx.expect(await take(ctx, key, limits, T0)).toMatchObject({ granted: false, reason: "tokens" });
+    // A reserve the bucket could never hold beyond one token is capped below the burst.
+    const huge = await ctx.store.takeBudget({ key, owner: "o", now: at(10 * HOUR), limits, slotTtlMs: TTL, reserve: 99 });
+    ctx.expect(huge).toMatchObject({ granted: true });
+  });
+
   test("the bucket refills continuously at (callsPerHour - burst) per hour and never above burst", async (ctx) => {
     const key = ctx.id("budget-");
     // 360 an hour of refill: one token every 10 s.
