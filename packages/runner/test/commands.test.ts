@@ -153,6 +153,10 @@ describe("commands in-process", () => {
   });
 
   it("once stops claiming on a signal: the passes running finish, the rest is left due, exit 0", async () => {
+    // Beyond the high tier, so the three backfills share the two ordinary lanes (a race-morning
+    // backfill may take an urgent lane too, and all three would start at once).
+    for (const race of adapter.dataset.races())
+      for (const [i, e] of race.events.entries()) adapter.dataset.moveEvent(e.eventId, new Date(Date.now() + 6 * 3_600_000 + i * 60_000));
     const controller = new AbortController();
     const pending = run(["once", "--config", configPath], controller.signal);
     await firstFinish;
