@@ -1,21 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { AbortedError, ConnectionPausedError, createBudget } from "@project88/core";
+import { AbortedError, type BudgetLimits, ConnectionPausedError, createBudget } from "@project88/core";
 import { backoffDelayMs } from "../src/backoff.js";
 import { createMemoryStore, ManualClock } from "@project88/core/testing";
 
+/** A budget of key `k` over a fresh memory store, on a manual clock. */
+function memoryBudget(limits: BudgetLimits, urgentReserve?: number) {
+  const clock = new ManualClock("2026-07-01T00:00:00Z");
+  const store = createMemoryStore();
+  const budget = createBudget({ store, clock, key: "k", owner: "o", limits, slotTtlMs: 60_000, urgentReserve });
+  return { clock, store, budget };
+}
+
 describe("createBudget", () => {
   it("grants the burst, then waits on the engine clock for the refill; never more than maxInFlight", async () => {
-    const clock = new ManualClock("2026-07-01T00:00:00Z");
-    const store = createMemoryStore();
     // burst 2, then (62 - 2) per hour: one token a minute.
-    const budget = createBudget({
-      store,
-      clock,
-      key: "k",
-      owner: "o",
-      limits: { callsPerHour: 62, burst: 2, maxInFlight: 1 },
-      slotTtlMs: 60_000,
-    });
+    const { clock, store, budget } = memoryBudget({ callsPerHour: 62, burst: 2, maxInFlight: 1 });
     const first = await budget.acquire();
     let second = false;
     const pending = budget.acquire().then((slot) => {
@@ -43,18 +42,8 @@ describe("createBudget", () => {
   });
 
   it("a less urgent waiter leaves the urgent reserve and gives up its turn while short, so an urgent one arriving later goes first", async () => {
-    const clock = new ManualClock("2026-07-01T00:00:00Z");
-    const store = createMemoryStore();
     // burst 4, reserve 2; 3604 an hour: one token a second.
-    const budget = createBudget({
-      store,
-      clock,
-      key: "k",
-      owner: "o",
-      limits: { callsPerHour: 3604, burst: 4, maxInFlight: 4 },
-      slotTtlMs: 60_000,
-      urgentReserve: 2,
-    });
+    const { clock, budget } = memoryBudget({ callsPerHour: 3604, burst: 4, maxInFlight: 4 }, 2);
     const order: string[] = [];
     const take = (name: string, priority: number) =>
       budget.acquire(undefined, priority).then((slot) => {

@@ -116,16 +116,20 @@ describe("section 4: three processes, four connections, registrations changing",
     await pause(SECONDS * 1_000);
     clearInterval(mutator);
     const mutatedUntil = Date.now();
-    // Every event (low tier every 20 s) gets a successful pass, and a removal feed, that began after the last change
-    // (a cheap query: the comparison itself reads every row, and this process serves the fake).
+    // Every event (low tier every 20 s) gets a successful pass that began after the last change,
+    // and its removals read after it too: by the removal feed, or by a full pull (a race read
+    // whole is reconciled by every pass). A cheap query: the comparison itself reads every row,
+    // and this process serves the fake.
     const behind = async () =>
       (
         await rig.sql.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM "${rig.db.schema}".sync_state WHERE last_success_at IS NULL OR cursor_at < $1 OR removals_cursor_at IS NULL OR removals_cursor_at < $1`,
+          `SELECT count(*)::int AS n FROM "${rig.db.schema}".sync_state WHERE last_success_at IS NULL OR cursor_at < $1
+             OR ((removals_cursor_at IS NULL OR removals_cursor_at < $1) AND (last_reconciled_at IS NULL OR last_reconciled_at < $1))`,
           [new Date(mutatedUntil + 1_000)],
         )
       )[0]!.n;
     while ((await behind()) > 0 && Date.now() - mutatedUntil < 60_000) await pause(1_000);
+    const caughtUpSeconds = (Date.now() - mutatedUntil) / 1000;
     const diff = await rig.diff();
     const cpu = children.map((c) => cpuSeconds(c.child.pid));
     const wallSeconds = (Date.now() - began) / 1000;
@@ -148,6 +152,7 @@ describe("section 4: three processes, four connections, registrations changing",
       callsByKey: calls.map((c) => c.length),
       maxRollingHourByKey: calls.map(maxRollingHour),
       maxInFlightByKey: rig.keys.map((k) => rig.fake.maxInFlight(k)),
+      caughtUpSeconds,
       differences: diff.length,
     });
 

@@ -180,7 +180,7 @@ export const demoCommand: Command = {
       );
       println(
         out,
-        `  rows: ${t.inserted} inserted, ${t.updated} updated, ${t.removed} removed; provider changes: ${provider.mutations.registered} new, ${provider.mutations.modified} changed, ${provider.mutations.removed} refunded, ${provider.mutations.transferred} transferred`,
+        `  rows: ${t.inserted} inserted, ${t.updated} updated, ${t.removed} removed by the removal feed, ${t.vanished} vanished from full pulls; provider changes: ${provider.mutations.registered} new, ${provider.mutations.modified} changed, ${provider.mutations.removed} refunded, ${provider.mutations.transferred} transferred`,
       );
       return EXIT_OK;
     } finally {

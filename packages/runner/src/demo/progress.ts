@@ -104,7 +104,7 @@ export function progressLine(p: ProgressInput): string {
   const t = p.totals;
   const events = p.status?.events ?? [];
   const backfilled = events.filter((e) => e.backfilled).length;
-  return `demo ${clock(p.elapsedMs)}: discovery ${Math.min(t.discoveries, p.connections)}/${p.connections}, backfilled ${backfilled}/${events.length} events, passes ${t.passes.backfill} backfill ${t.passes.incremental} incremental ${t.passes.reconcile} reconcile, rows +${t.inserted} ~${t.updated} -${t.removed}, ${t.apiCalls} calls, ${t.failedPasses} failed`;
+  return `demo ${clock(p.elapsedMs)}: discovery ${Math.min(t.discoveries, p.connections)}/${p.connections}, backfilled ${backfilled}/${events.length} events, passes ${t.passes.backfill} backfill ${t.passes.incremental} incremental ${t.passes.reconcile} reconcile, rows +${t.inserted} ~${t.updated} -${t.removed} (${t.vanished} vanished), ${t.apiCalls} calls, ${t.failedPasses} failed`;
 }
 
 /** The TTY view: totals, budgets per connection and the events starting soonest with their backfill bars. */
