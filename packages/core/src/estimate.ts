@@ -15,16 +15,6 @@ export function fullPullPages(rows: number): number {
 }
 
 /**
- * Active registrations of one race's due events that are past their backfill: what a whole pull
- * of them returns.
- */
-export function wholePullRows(events: readonly StoredEvent[], now: Date, schedule: ResolvedSchedule): number {
-  let rows = 0;
-  for (const event of events) if (passKindFor(event, event.state, now, schedule) !== "backfill") rows += event.activeRegistrations;
-  return rows;
-}
-
-/**
  * The kind of pass an event of a race gets at `now`, as `groupIntoPasses` decides it: a race
  * that fits one page of its adapter (`pageSize`) is read whole, its incremental passes being
  * reconciliations. Returns the kinds and whether the race is read whole.
@@ -35,12 +25,11 @@ export function raceKinds(
   schedule: ResolvedSchedule,
   pageSize: number | undefined,
 ): { readonly kinds: PassKind[]; readonly whole: boolean } {
-  const whole = readsWhole(wholePullRows(events, now, schedule), pageSize, schedule);
-  const kinds = events.map((e) => {
-    const kind = passKindFor(e, e.state, now, schedule);
-    return whole && kind === "incremental" ? "reconcile" : kind;
-  });
-  return { kinds, whole };
+  const own = events.map((e) => passKindFor(e, e.state, now, schedule));
+  // What a whole pull returns: the active registrations of the events past their backfill.
+  const rows = events.reduce((n, e, i) => (own[i] === "backfill" ? n : n + e.activeRegistrations), 0);
+  const whole = readsWhole(rows, pageSize, schedule);
+  return { kinds: whole ? own.map((k) => (k === "incremental" ? "reconcile" : k)) : own, whole };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { StoredRegistration } from "./store.js";
 import { modifiedSinceFor } from "./cursor.js";
 import type { ProviderClock } from "./clock-skew.js";
 import type { ResolvedSchedule } from "./options.js";
@@ -21,7 +22,7 @@ export interface PassWindow {
    * finds missing (with room to spare, or when the feed's cadence is due) or that went missing
    * since the feed last ran (when its cadence is due): null when neither applies.
    */
-  readonly reasons: { readonly room: boolean; readonly cadenceDue: boolean } | null;
+  readonly reasons: { readonly cadenceDue: boolean } | null;
   /** A full pull: registrations of the events it does not see vanish. */
   readonly vanishing: boolean;
 }
@@ -51,7 +52,7 @@ export function passWindow(plan: PassPlan, signpost: Date, schedule: ResolvedSch
           schedule.overlapMs,
         ),
     removalsDue: backfill || plan.alwaysRemovals === true || (!vanishing && (cadenceDue || room)),
-    reasons: vanishing && !backfill && (cadenceDue || room) ? { room, cadenceDue } : null,
+    reasons: vanishing && !backfill && (cadenceDue || room) ? { cadenceDue } : null,
     vanishing,
   };
 }
@@ -87,14 +88,12 @@ export async function reasonsWanted(
   deps: PassDeps,
   plan: PassPlan,
   seen: readonly string[],
-  reasons: { readonly room: boolean; readonly cadenceDue: boolean },
+  reasons: { readonly cadenceDue: boolean },
 ): Promise<boolean> {
-  const seenSet = new Set(seen);
+  const { stored, missing } = await againstPull(deps, plan, seen);
+  if (missing > 0) return true;
   const lastRead = Math.min(...plan.events.map((e) => e.state.removalsCursorAt?.getTime() ?? 0));
-  const stored = await deps.options.store.listRegistrations({ provider: plan.provider, eventIds: plan.events.map((e) => e.eventId) });
-  const missing = stored.some((r) => r.status === "active" && !seenSet.has(r.registrationId));
-  const unexplained = stored.some((r) => r.status === "vanished" && r.updatedAt.getTime() > lastRead);
-  return missing || (reasons.cadenceDue && unexplained);
+  return reasons.cadenceDue && stored.some((r) => r.status === "vanished" && r.updatedAt.getTime() > lastRead);
 }
 
 /** Active registrations of the pass's events that a full pull did not see: what it would mark vanished. */
@@ -103,9 +102,18 @@ export async function missingFromPull(
   plan: Pick<PassPlan, "provider" | "events">,
   seen: readonly string[],
 ): Promise<number> {
+  return (await againstPull(deps, plan, seen)).missing;
+}
+
+/** The pass's events' stored registrations, and how many active ones a full pull did not see. */
+async function againstPull(
+  deps: PassDeps,
+  plan: Pick<PassPlan, "provider" | "events">,
+  seen: readonly string[],
+): Promise<{ readonly stored: StoredRegistration[]; readonly missing: number }> {
   const seenSet = new Set(seen);
   const stored = await deps.options.store.listRegistrations({ provider: plan.provider, eventIds: plan.events.map((e) => e.eventId) });
-  return stored.filter((r) => r.status === "active" && !seenSet.has(r.registrationId)).length;
+  return { stored, missing: stored.filter((r) => r.status === "active" && !seenSet.has(r.registrationId)).length };
 }
 
 function oldest(dates: readonly (Date | null)[]): Date | null {
