@@ -1,6 +1,15 @@
 import type { EventEmitter } from "eventemitter3";
 import type { ConnectionSlot } from "./connections.js";
-import { budgetHasRoom, claimLanes, decideClaimedRace, decideManualRace, heldAdmission, laneRoom, splitDue } from "./dispatch.js";
+import {
+  type BudgetView,
+  budgetHasRoom,
+  claimLanes,
+  decideClaimedRace,
+  decideManualRace,
+  heldAdmission,
+  laneRoom,
+  splitDue,
+} from "./dispatch.js";
 import { safeEmit } from "./emitter.js";
 import type { PassResult } from "./engine-types.js";
 import type { EngineEventArgs } from "./events.js";
@@ -94,7 +103,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     store.releaseLeases({ owner, now: clock.now(), refs: events.map((e) => ({ provider: e.provider, eventId: e.eventId })) });
 
   /** Runs a race's passes on one connection; `manual` (syncEvent) reads the removal feed in each. */
-  async function runRace(events: readonly StoredEvent[], slot: ConnectionSlot, full: boolean, manual = false): Promise<PassResult[]> {
+  async function runRace(
+    events: readonly StoredEvent[],
+    slot: ConnectionSlot,
+    full: boolean,
+    manual = false,
+    /** The budgets a claim round just read, if any: read again only without them. */
+    budgets?: readonly BudgetView[],
+  ): Promise<PassResult[]> {
     const now = clock.now();
     reportLateness(events, now);
     const adapter = options.adapters.get(slot.conn.provider);
@@ -117,11 +133,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       // The race's most urgent pass first: its waiting passes keep their leases, so a high-tier
       // pass queued behind a long backfill of the same race would wait for all of it.
       const urgency = (p: PassPlan) => Math.min(...p.events.map((e) => passOrder(e, now)));
-      // Unread (the database is failing: so will the pass) counts as no room: no extra call.
+      // `syncEvent` reads the removal feed anyway. Unread budgets (the database is failing: so
+      // will the pass) count as no room: no extra call.
       const budgetRoom =
         schedule.removalsWithRoom &&
-        (await store.getBudgets({ now, keys: [slot.conn.budgetKey] }).then(
-          (budgets) => budgetHasRoom(slot.conn, budgets),
+        !manual &&
+        (await (budgets !== undefined ? Promise.resolve(budgets) : store.getBudgets({ now, keys: [slot.conn.budgetKey] })).then(
+          (read) => budgetHasRoom(slot.conn, read),
           () => false,
         ));
       const plans = groupIntoPasses(events, now, schedule, full, adapter.pageSize)
@@ -236,7 +254,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const slot = "connectionId" in decision ? slots.get(decision.connectionId) : undefined;
       if (decision.action === "start" && slot !== undefined) {
         started++;
-        track(runRace(due, slot, false));
+        track(runRace(due, slot, false, false, budgets));
       } else if (decision.action === "hold") {
         held.add(decision.connectionId, due);
         heldLeases.add(due);
