@@ -106,13 +106,44 @@ export interface NextSchedule {
 export const LATE_SHARE = 0.25;
 
 /**
+ * A claimed race brings along its events falling due within this share of the most urgent tier's
+ * interval: they ride in the same call instead of costing their own a few seconds later, and
+ * from then on share their race's turns.
+ */
+export const ALONG_SHARE = 0.5;
+
+/** How far ahead a claim brings along a race's events (`ALONG_SHARE` of the most urgent interval). */
+export function alongWithinMs(schedule: ResolvedSchedule): number {
+  return (schedule.tiers[0]?.everyMs ?? 0) * ALONG_SHARE;
+}
+
+/**
+ * True when `dueAt` is a point of the tier grid or an instant the event enters a tier: a due
+ * instant the grid or a boundary set, rather than a turn that a late pass took.
+ */
+function onGridOrBoundary(timing: EventTiming, dueAt: Date, everyMs: number, schedule: ResolvedSchedule): boolean {
+  const t = dueAt.getTime();
+  if (t % everyMs === 0) return true;
+  const s = startMs(timing);
+  return schedule.tiers.some((tier) => tier.withinMs !== undefined && s - tier.withinMs === t);
+}
+
+/**
  * When the event is next due after a pass whose signpost is `at`: at most one tier interval later
  * (the next point of the tier's grid), never after the next tier boundary (so it enters a more
- * urgent tier exactly on time) nor after a planned reconciliation. A pass that ran late (`dueAt`
- * more than `LATE_SHARE` of the interval before `at`: the budget binds) is next due one full
- * interval after it instead: the next grid point might be seconds away, and a call then would
- * bring seconds of news while the races behind it wait. Late races so take turns, oldest first,
- * each at the same interval, instead of some every minute and others every second minute.
+ * urgent tier exactly on time) nor after a planned reconciliation.
+ *
+ * The grid is for passes that ran on time (within `LATE_SHARE` of the interval) at a grid point
+ * or a tier boundary. Any other pass takes a turn: it is next due one full interval after it.
+ * - A late pass (the budget binds): the next grid point might be seconds away, and a call then
+ *   would bring seconds of news while the races behind it wait.
+ * - A pass on time at such a turn: snapping back to the grid would be the same short gap.
+ * - An event read early, along with its race (`ALONG_SHARE`): it keeps its race's turn, in the
+ *   tier it was due in, instead of falling due again seconds later on its own.
+ * - A first pass or a retry, due whenever discovery or a backoff said.
+ * Late races so take turns, oldest first, each at the same interval, instead of some every
+ * minute and others every second minute; a race keeps its turn until a tier boundary puts it on
+ * the grid again.
  */
 export function scheduleAfter(
   timing: EventTiming,
@@ -121,19 +152,29 @@ export function scheduleAfter(
   reconcileDueAt: Date | null,
   dueAt: Date | null = null,
 ): NextSchedule {
-  const tier = tierAt(timing, at, schedule);
+  const t = at.getTime();
+  // Read early along with its race (a manual sync long before its due is not: it keeps its tier).
+  const early =
+    dueAt !== null &&
+    dueAt.getTime() > t &&
+    dueAt.getTime() - t <= alongWithinMs(schedule) &&
+    tierAt(timing, dueAt, schedule).everyMs !== null;
+  const from = early && dueAt !== null ? dueAt : at;
+  const tier = tierAt(timing, from, schedule);
   if (tier.everyMs === null) {
     // Done: the final reconciliation is due now (or has just run: the caller then sets null).
     return { tier: tier.name, priority: priorityOf(-1, schedule), nextDueAt: new Date(at) };
   }
-  // Due on the tier's grid (multiples of its interval since the epoch): every event of a race in
-  // the same tier falls due at the same instant, so one call keeps covering them all even when
-  // they entered the tier at different times. The gap is never longer than the interval.
-  const late = dueAt !== null && at.getTime() - dueAt.getTime() > tier.everyMs * LATE_SHARE;
-  let next = late ? at.getTime() + tier.everyMs : (Math.floor(at.getTime() / tier.everyMs) + 1) * tier.everyMs;
-  const boundary = nextBoundary(timing, at, schedule);
+  const onTime =
+    dueAt === null ||
+    (!early && t - dueAt.getTime() <= tier.everyMs * LATE_SHARE && onGridOrBoundary(timing, dueAt, tier.everyMs, schedule));
+  // On the grid (multiples of the tier's interval since the epoch), every event of a race in the
+  // same tier falls due at the same instant, so one call keeps covering them all even when they
+  // entered the tier at different times.
+  let next = onTime ? (Math.floor(t / tier.everyMs) + 1) * tier.everyMs : t + tier.everyMs;
+  const boundary = nextBoundary(timing, from, schedule);
   if (boundary !== null) next = Math.min(next, boundary.getTime());
-  if (reconcileDueAt !== null) next = Math.min(next, Math.max(reconcileDueAt.getTime(), at.getTime()));
+  if (reconcileDueAt !== null) next = Math.min(next, Math.max(reconcileDueAt.getTime(), t));
   return { tier: tier.name, priority: priorityOf(tier.index, schedule), nextDueAt: new Date(next) };
 }
 

@@ -20,7 +20,7 @@ import type { ResolvedOptions } from "./options.js";
 import { notRunResult } from "./pass-outcome.js";
 import { type PassPlan, runPass } from "./pass.js";
 import { serializeError } from "./pass-failure.js";
-import { allowedIntervalMs, BACKFILL_PRIORITY, currentPriority as currentPriorityOf, tierAt } from "./policy.js";
+import { allowedIntervalMs, alongWithinMs, BACKFILL_PRIORITY, currentPriority as currentPriorityOf, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
 import type { EventRef } from "./types.js";
 
@@ -234,7 +234,18 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const now = clock.now();
     // Only races the connections with room (`open`) can serve: never claim, and so hoard, the
     // backlog of a saturated connection, which other processes sharing its credential may serve.
-    const claimed = await store.claimDue({ owner, now, leaseMs, maxRaces: room, providers, connectionIds: open });
+    // A race's events falling due within moments come along (not for `runOnce`, which parks
+    // whatever falls due after it began).
+    const alongMs = dueBy === undefined ? alongWithinMs(schedule) : 0;
+    const claimed = await store.claimDue({
+      owner,
+      now,
+      leaseMs,
+      maxRaces: room,
+      providers,
+      connectionIds: open,
+      alongWithinMs: alongMs,
+    });
     if (claimed.length === 0) return { started: 0, held: 0, parked: 0 };
     const budgets = await store.getBudgets({ now, keys: [...new Set([...slots.values()].map((s) => s.conn.budgetKey))] });
     let started = 0;

@@ -19,6 +19,12 @@ export interface ClaimArgs {
    * claims, and so never hoards, the backlog of a connection it cannot serve right now.
    */
   readonly connectionIds?: readonly string[] | undefined;
+  /**
+   * A chosen race also brings along its events falling due within this many milliseconds after
+   * `now` (unleased, seen through the given connections), so one call covers them; races are
+   * still chosen, and ordered, by their events due at `now` only. Default 0.
+   */
+  readonly alongWithinMs?: number | undefined;
 }
 
 export interface StartRunArgs {

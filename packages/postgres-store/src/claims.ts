@@ -42,7 +42,7 @@ function expiredLeases(rows: readonly LeasedRow[], now: Date): ExpiredLease[] {
  * `SyncStore.claimDue`, in one transaction, race by race in claim order:
  * 1. list candidate races by their most urgent due, unleased event (no row locks taken);
  * 2. for each, take a transaction-scoped advisory lock on the race (try, never wait), lock its
- *    due, unleased events `FOR UPDATE SKIP LOCKED` (the lease is re-checked on the locked, current
+ *    due (or due within `alongWithinMs`), unleased events `FOR UPDATE SKIP LOCKED` (the lease is re-checked on the locked, current
  *    row version) and lease them in the same statement. A race another claimer is working on is
  *    skipped (its lock is taken), and a row locked elsewhere (a `claimEvents`) is skipped, so
  *    concurrent claims never wait, never split a race, lock only the rows they lease, and never
@@ -90,7 +90,7 @@ export async function claimDue(ctx: StoreContext, args: ClaimArgs): Promise<Stor
              due AS (
                SELECT s.provider, s.event_id, s.lease_owner AS old_owner, s.lease_expires_at AS old_expires
                FROM ${s}.sync_state s, race_lock
-               WHERE race_lock.ok AND s.provider = $3 AND s.race_id = $4 AND s.next_due_at <= $2 AND ${UNLEASED("$2")}
+               WHERE race_lock.ok AND s.provider = $3 AND s.race_id = $4 AND s.next_due_at <= $8 AND ${UNLEASED("$2")}
                  AND ${seenBy("$7")}
                FOR UPDATE OF s SKIP LOCKED)
              UPDATE ${s}.sync_state AS u SET lease_owner = $1, lease_expires_at = $5, updated_at = $2
@@ -104,6 +104,7 @@ export async function claimDue(ctx: StoreContext, args: ClaimArgs): Promise<Stor
               addMs(args.now, args.leaseMs),
               `${s}:claim:${c.provider}:${c.race_id}`,
               connectionIds,
+              addMs(args.now, Math.max(0, args.alongWithinMs ?? 0)),
             ],
           );
           if (got.rows.length === 0) continue;

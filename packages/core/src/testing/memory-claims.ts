@@ -51,12 +51,13 @@ function lease(state: MemoryState, sync: MutableState, owner: string, now: Date,
  */
 export function claimDue(state: MemoryState, args: ClaimArgs): StoredEvent[] {
   const now = args.now.getTime();
+  const alongBy = now + Math.max(0, args.alongWithinMs ?? 0);
   const byRace = new Map<string, MutableState[]>();
   // A set, and each event's own few connections checked against it: with many partners, testing
   // every named connection against every due event made each claim O(events x connections).
   const wanted = args.connectionIds === undefined ? null : new Set(args.connectionIds);
   for (const sync of state.states.values()) {
-    if (sync.nextDueAt === null || sync.nextDueAt.getTime() > now) continue;
+    if (sync.nextDueAt === null || sync.nextDueAt.getTime() > alongBy) continue;
     if (isLeased(sync, args.now)) continue;
     if (args.providers !== undefined && !args.providers.includes(sync.provider)) continue;
     if (wanted !== null) {
@@ -69,11 +70,15 @@ export function claimDue(state: MemoryState, args: ClaimArgs): StoredEvent[] {
     if (list === undefined) byRace.set(raceKey, [sync]);
     else list.push(sync);
   }
-  const races = [...byRace.values()].map((list) => list.sort(urgency));
-  races.sort((a, b) => urgency(a[0] as MutableState, b[0] as MutableState));
+  // A race is chosen, and ordered, by its events due now; the ones falling due soon come along.
+  const dueNow = (sync: MutableState) => (sync.nextDueAt as Date).getTime() <= now;
+  const races = [...byRace.values()]
+    .map((list) => ({ list, first: list.filter(dueNow).sort(urgency)[0] }))
+    .filter((r): r is { list: MutableState[]; first: MutableState } => r.first !== undefined);
+  races.sort((a, b) => urgency(a.first, b.first));
   const claimed: StoredEvent[] = [];
-  for (const list of races.slice(0, Math.max(0, args.maxRaces))) {
-    for (const sync of list) {
+  for (const { list } of races.slice(0, Math.max(0, args.maxRaces))) {
+    for (const sync of list.sort(urgency)) {
       lease(state, sync, args.owner, args.now, args.leaseMs);
       claimed.push(toStoredEvent(state, key(sync.provider, sync.eventId)));
     }

@@ -44,6 +44,30 @@ export function claimTests(test: StoreTest): void {
     ctx.expect(due.map((e) => e.eventId)).toEqual([e2]);
   });
 
+  test("claimDue with alongWithinMs brings along a chosen race's events falling due soon, and chooses races by what is due now", async (ctx) => {
+    const [chosen, notYet] = [makeRace(ctx, [MIN, 2 * MIN, 3 * MIN]), makeRace(ctx, [MIN])];
+    for (const race of [chosen, notYet]) await seedRace(ctx, race);
+    const [c1, c2, c3] = eventIdsOf(chosen);
+    const p = ctx.provider;
+    await ctx.store.updateSchedule({
+      now: T0,
+      patches: [
+        { provider: p, eventId: c1 ?? "", priority: 2, nextDueAt: at(-5) },
+        // More urgent, but not due yet: it comes along, and does not make its race more urgent.
+        { provider: p, eventId: c2 ?? "", priority: 0, nextDueAt: at(20_000) },
+        { provider: p, eventId: c3 ?? "", priority: 0, nextDueAt: at(5 * MIN) },
+        { provider: p, eventId: notYet.events[0]?.eventId ?? "", priority: 0, nextDueAt: at(10_000) },
+      ],
+    });
+    const claim = (owner: string, alongWithinMs?: number) =>
+      ctx.store.claimDue({ owner, now: T0, leaseMs: MIN, maxRaces: 5, providers: [p], alongWithinMs });
+    const got = await claim("a", 30_000);
+    ctx.expect(got.map((e) => e.eventId).sort()).toEqual([c1, c2].sort());
+    await ctx.store.releaseLeases({ owner: "a", now: T0, refs: got.map((e) => ({ provider: p, eventId: e.eventId })) });
+    // Without it, only what is due.
+    ctx.expect((await claim("b")).map((e) => e.eventId)).toEqual([c1]);
+  });
+
   test("claimDue with connectionIds claims only events those connections see", async (ctx) => {
     const [a, b] = [ctx.id("conn-a-"), ctx.id("conn-b-")];
     const onlyA = await seedRace(ctx, makeRace(ctx, [MIN]), a);
