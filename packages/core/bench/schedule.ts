@@ -8,7 +8,7 @@
  * `DRAIN_MS` after the window so late changes can arrive; the existing columns count the window
  * only. Virtual time: a simulated day takes seconds, not a day.
  */
-import { createSyncEngine, secret } from "@project88/core";
+import { createSyncEngine, secret, type ScheduleInput } from "@project88/core";
 import { createMemoryStore, ManualClock } from "@project88/core/testing";
 import { BenchProvider } from "./bench-provider.js";
 import { engineLatencies, LATENCY_HEADER, latencyTables, syncLatencies, recordDeliveries, type ChangeLatency } from "./latency.js";
@@ -18,6 +18,8 @@ import { buildWorkload } from "./workload.js";
 
 const HOUR = 3_600_000;
 const WINDOW_HOURS = Number(process.env.BENCH_HOURS ?? 24);
+/** The engine's schedule options, as JSON (`BENCH_SCHEDULE='{"removalsEveryMs":1800000}'`): default none. */
+const SCHEDULE: ScheduleInput | undefined = process.env.BENCH_SCHEDULE ? (JSON.parse(process.env.BENCH_SCHEDULE) as ScheduleInput) : undefined;
 const WARMUP_MS = 2 * HOUR;
 /** After the window: long enough for the widest tier (4 h) to carry every change of the window. */
 const DRAIN_MS = 4 * HOUR + 30 * 60_000;
@@ -58,6 +60,7 @@ async function runEngine(): Promise<{
     owner: "bench",
     pollMs: 30_000,
     random: () => 0.5,
+    ...(SCHEDULE === undefined ? {} : { schedule: SCHEDULE }),
     connections: workload.connections.map((id) => ({ id, provider: "bench", credentials: { key: secret(`k-${id}`) } })),
   });
   const syncs: SyncRecord[] = [];

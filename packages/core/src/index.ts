@@ -13,6 +13,8 @@ export {
   decideTake,
   refillBucket,
   refillRatePerMs,
+  grantWindowStart,
+  type GrantWindow,
   type StoredBucket,
   type RefilledBucket,
   type TakeDecisionArgs,
