@@ -67,7 +67,7 @@ export function createBudgetWatch(deps: {
     }
     for (const [connectionId, races] of perConnection) {
       const conn = (slots.get(connectionId) as ConnectionSlot).conn;
-      const refill = (conn.callsPerHour / HOUR_MS) * horizonMs;
+      const refill = ((conn.callsPerHour - conn.burst) / HOUR_MS) * horizonMs;
       const availableCalls = pausedUntil(conn, budgets, now) !== null ? 0 : Math.floor(tokensOf(conn, budgets) + refill);
       races.sort((a, b) => urgency(a) - urgency(b) || dueAt(a) - dueAt(b));
       let neededCalls = 0;

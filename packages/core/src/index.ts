@@ -13,8 +13,6 @@ export {
   decideTake,
   refillBucket,
   refillRatePerMs,
-  grantWindowStart,
-  type GrantWindow,
   type StoredBucket,
   type RefilledBucket,
   type TakeDecisionArgs,

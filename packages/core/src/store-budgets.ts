@@ -1,9 +1,9 @@
 // API call budget types of `SyncStore` (store.ts), shared between processes.
 
 /**
- * Limits of one budget key. A token bucket of at most `burst` tokens, refilled continuously at
- * `callsPerHour` an hour, spreads calls out; the store's grant log caps every rolling hour at
- * exactly `callsPerHour` grants (`decideTake`'s `window`). A new key starts with a full bucket.
+ * Token-bucket limits of one budget key. The bucket holds at most `burst` tokens and refills
+ * continuously at `(callsPerHour - burst)` per hour, so no rolling hour can ever see more than
+ * `callsPerHour` grants (burst + one hour of refill). A new key starts with a full bucket.
  */
 export interface BudgetLimits {
   readonly callsPerHour: number;

@@ -6,12 +6,8 @@ import type { BudgetLimits, BudgetTake } from "./store.js";
  * bucket (tokens, last refill) and the in-flight slots; it asks `decideTake` what a take gets and
  * writes the answer atomically (PostgreSQL: under the key's row lock).
  *
- * Two limits together. The bucket holds at most `burst` tokens and refills at `callsPerHour` an
- * hour: it spreads calls out, so a backlog cannot spend an hour's calls in a minute. The grant
- * log caps every rolling hour at exactly `callsPerHour`: a take is refused while the hour before
- * it already holds that many grants (from any process: the log is the store's). A bucket alone
- * would have to refill at `callsPerHour - burst` to keep that promise, and so lose the burst's
- * share of every hour the budget binds (2% at 1000 an hour and a burst of 20).
+ * The bucket holds at most `burst` tokens and refills at `callsPerHour - burst` an hour, so the
+ * burst plus one hour of refill never exceeds `callsPerHour` in any rolling hour.
  */
 
 const HOUR_MS = 3_600_000;
@@ -52,21 +48,9 @@ export function checkBudgetLimits(store: string, key: string, limits: BudgetLimi
   }
 }
 
-/** Refill per millisecond: `callsPerHour` an hour (the grant log keeps every rolling hour within it). */
+/** Refill per millisecond: `(callsPerHour - burst)` an hour, never negative. */
 export function refillRatePerMs(limits: BudgetLimits): number {
-  return limits.callsPerHour / HOUR_MS;
-}
-
-/** The key's grants in the rolling hour before a take (`granted_at > now - 1 h`, later ones too). */
-export interface GrantWindow {
-  readonly count: number;
-  /** The oldest of them, or null when there are none. */
-  readonly oldest: Date | null;
-}
-
-/** Where a store's grant-log query starts: grants after this instant count towards the hour. */
-export function grantWindowStart(now: Date): Date {
-  return new Date(now.getTime() - HOUR_MS);
+  return Math.max(0, limits.callsPerHour - limits.burst) / HOUR_MS;
 }
 
 /**
@@ -94,17 +78,11 @@ export interface TakeDecisionArgs {
   readonly soonestSlotExpiry: Date | null;
   /** Tokens the take must leave (see `TakeBudgetArgs.reserve`; default 0). */
   readonly reserve?: number | undefined;
-  /**
-   * The key's grants in the hour before `now`, from its grant log. Required: a store that left it
-   * out would let the bucket's full-rate refill exceed `callsPerHour` in a rolling hour.
-   */
-  readonly window: GrantWindow;
 }
 
 /**
- * The refusal (paused, then no token or the hour's calls spent, then no free slot), or the bucket
- * to store after granting one token. A refusal leaves the stored bucket as it was. The reserve
- * counts against both: less urgent work leaves the hour's last calls to the most urgent tier too.
+ * The refusal (paused, then no token, then no free slot), or the bucket to store after granting
+ * one token. A refusal leaves the stored bucket as it was.
  */
 export function decideTake(
   args: TakeDecisionArgs,
@@ -121,11 +99,6 @@ export function decideTake(
     const rate = refillRatePerMs(limits);
     // With no refill (callsPerHour === burst) the bucket never refills: say "an hour".
     return { granted: false, reason: "tokens", retryInMs: rate > 0 ? Math.max(1, Math.ceil((need - bucket.tokens) / rate)) : HOUR_MS };
-  }
-  if (args.window.count + need > limits.callsPerHour) {
-    // Room comes back as the hour's oldest grants age out of it: look again when the first does.
-    const oldest = args.window.oldest?.getTime() ?? at;
-    return { granted: false, reason: "tokens", retryInMs: Math.max(1, oldest + HOUR_MS - at + 1) };
   }
   if (args.inFlight >= limits.maxInFlight) {
     const soonest = args.soonestSlotExpiry === null ? IN_FLIGHT_POLL_MS : args.soonestSlotExpiry.getTime() - at;

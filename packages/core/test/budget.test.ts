@@ -13,8 +13,8 @@ function memoryBudget(limits: BudgetLimits, urgentReserve?: number) {
 
 describe("createBudget", () => {
   it("grants the burst, then waits on the engine clock for the refill; never more than maxInFlight", async () => {
-    // burst 2, then 60 per hour: one token a minute.
-    const { clock, store, budget } = memoryBudget({ callsPerHour: 60, burst: 2, maxInFlight: 1 });
+    // burst 2, then (62 - 2) per hour: one token a minute.
+    const { clock, store, budget } = memoryBudget({ callsPerHour: 62, burst: 2, maxInFlight: 1 });
     const first = await budget.acquire();
     let second = false;
     const pending = budget.acquire().then((slot) => {

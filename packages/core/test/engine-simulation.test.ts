@@ -73,7 +73,7 @@ describe("48-hour simulation across time zones and the US DST change", () => {
     const end = h.clock.now().getTime();
     await settle(h.clock, h.engine.stop());
     // Every race discovered at once falls due at once later on: 15 races x 2 calls exceed the
-    // 20-token burst, so the last ones queue for a token or two (3.6 s each at 1000/h).
+    // 20-token burst, so the last ones queue for a token or two (3.6 s each at 980/h).
     const tolerance = 8_000;
     const syncs = syncsByEvent(h);
     const events = data.races.flatMap((r) => r.events);

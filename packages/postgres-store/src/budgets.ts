@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { checkBudgetLimits, decideTake, grantWindowStart, refillBucket } from "@project88/core";
+import { checkBudgetLimits, decideTake, refillBucket } from "@project88/core";
 import type { BudgetState, BudgetTake, TakeBudgetArgs } from "@project88/core";
 import type { StoreContext } from "./rows.js";
 import { addMs } from "./sql.js";
@@ -41,12 +41,6 @@ export async function takeBudget(ctx: StoreContext, args: TakeBudgetArgs): Promi
         `SELECT count(*)::int AS n, min(expires_at) AS soonest FROM ${s}.budget_slots WHERE connection_key = $1`,
         [key],
       );
-      // The rolling hour's grants, by every process (under the key's row lock, so no take races
-      // this count). Grants stamped after `now` (a process whose clock runs ahead) count too.
-      const hour = await tx.query<{ n: number; oldest: Date | null }>(
-        `SELECT count(*)::int AS n, min(granted_at) AS oldest FROM ${s}.budget_grants WHERE connection_key = $1 AND granted_at > $2`,
-        [key, grantWindowStart(now)],
-      );
       const decision = decideTake({
         bucket: { tokens: row.tokens, refilledAt: row.refilled_at },
         limits,
@@ -55,7 +49,6 @@ export async function takeBudget(ctx: StoreContext, args: TakeBudgetArgs): Promi
         inFlight: slots.rows[0]?.n ?? 0,
         soonestSlotExpiry: slots.rows[0]?.soonest ?? null,
         reserve: args.reserve,
-        window: { count: hour.rows[0]?.n ?? 0, oldest: hour.rows[0]?.oldest ?? null },
       });
       if (!decision.granted) return decision;
       const tokensLeft = decision.bucket.tokens;

@@ -37,8 +37,6 @@ export function takeBudget(state: MemoryState, args: TakeBudgetArgs): BudgetTake
     inFlight: bucket.slots.size,
     soonestSlotExpiry: soonest === null ? null : new Date(soonest),
     reserve: args.reserve,
-    // Pruned to the hour before `now`: every grant left counts (a later one too, from a clock ahead).
-    window: { count: bucket.grants.length, oldest: bucket.grants.length === 0 ? null : new Date(Math.min(...bucket.grants)) },
   });
   if (!decision.granted) return decision;
   bucket.tokens = decision.bucket.tokens;
