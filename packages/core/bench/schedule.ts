@@ -19,7 +19,9 @@ import { buildWorkload } from "./workload.js";
 const HOUR = 3_600_000;
 const WINDOW_HOURS = Number(process.env.BENCH_HOURS ?? 24);
 /** The engine's schedule options, as JSON (`BENCH_SCHEDULE='{"removalsEveryMs":1800000}'`): default none. */
-const SCHEDULE: ScheduleInput | undefined = process.env.BENCH_SCHEDULE ? (JSON.parse(process.env.BENCH_SCHEDULE) as ScheduleInput) : undefined;
+const SCHEDULE: ScheduleInput | undefined = process.env.BENCH_SCHEDULE
+  ? (JSON.parse(process.env.BENCH_SCHEDULE) as ScheduleInput)
+  : undefined;
 const WARMUP_MS = 2 * HOUR;
 /** After the window: long enough for the widest tier (4 h) to carry every change of the window. */
 const DRAIN_MS = 4 * HOUR + 30 * 60_000;

@@ -1,4 +1,4 @@
-import type { StoredRegistration } from "./store.js";
+import type { StoredEvent, StoredRegistration } from "./store.js";
 import { modifiedSinceFor } from "./cursor.js";
 import type { ProviderClock } from "./clock-skew.js";
 import type { ResolvedSchedule } from "./options.js";
@@ -35,6 +35,8 @@ export function passWindow(plan: PassPlan, signpost: Date, schedule: ResolvedSch
   const vanishing = plan.kind === "reconcile" || (backfill && resumeAfter === undefined);
   const cadenceDue = events.some((e) => removalsDue(e.state, signpost));
   const room = plan.budgetRoom === true;
+  // A full pull sees removals itself; the feed only names their reasons, at its own cadence.
+  const reasonsDue = events.some((e) => reasonsCadenceDue(e.state, signpost, schedule));
   return {
     resumeAfter,
     firstAttempt: backfill ? oldest(events.map((e) => e.state.cursorAt)) : null,
@@ -52,7 +54,7 @@ export function passWindow(plan: PassPlan, signpost: Date, schedule: ResolvedSch
           schedule.overlapMs,
         ),
     removalsDue: backfill || plan.alwaysRemovals === true || (!vanishing && (cadenceDue || room)),
-    reasons: vanishing && !backfill && (cadenceDue || room) ? { cadenceDue } : null,
+    reasons: vanishing && !backfill && (reasonsDue || room) ? { cadenceDue: reasonsDue } : null,
     vanishing,
   };
 }
@@ -114,6 +116,16 @@ async function againstPull(
   const seenSet = new Set(seen);
   const stored = await deps.options.store.listRegistrations({ provider: plan.provider, eventIds: plan.events.map((e) => e.eventId) });
   return { stored, missing: stored.filter((r) => r.status === "active" && !seenSet.has(r.registrationId)).length };
+}
+
+/**
+ * Whether a full pull's reasons are due by cadence: the feed's own cadence is due and it last ran
+ * at least `removalReasonsEveryMs` ago (or never, or with every pass near the start).
+ */
+function reasonsCadenceDue(state: StoredEvent["state"], signpost: Date, schedule: ResolvedSchedule): boolean {
+  if (!removalsDue(state, signpost)) return false;
+  const last = state.removalsCursorAt;
+  return state.removalsDueAt === null || last === null || signpost.getTime() - last.getTime() >= schedule.removalReasonsEveryMs;
 }
 
 function oldest(dates: readonly (Date | null)[]): Date | null {

@@ -63,6 +63,13 @@ const scheduleShape = {
   /** Read the removal feed with every pass while the connection's budget has room (true). */
   removalsWithRoom: z.boolean().default(true),
   /**
+   * A race read whole (`wholePullMaxRows`) shows its removals at once, as `vanished`; the removal
+   * feed only adds their reasons (refunded, transferred and to whom). While the budget binds it
+   * reads the feed for them at most this often (30 min) instead of `removalsEveryMs`: the calls go
+   * to news first. With room to spare it reads it with every pass that finds someone missing.
+   */
+  removalReasonsEveryMs: positiveMs.default(30 * MINUTE),
+  /**
    * A race whose due events hold at most this many active registrations, and that fits in one
    * page of its adapter (`ProviderAdapter.pageSize`), is read whole on every pass (2,000; 0: never).
    */
