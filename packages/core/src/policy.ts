@@ -175,7 +175,10 @@ export function scheduleAfter(
   const boundary = nextBoundary(timing, from, schedule);
   if (boundary !== null) next = Math.min(next, boundary.getTime());
   if (reconcileDueAt !== null) next = Math.min(next, Math.max(reconcileDueAt.getTime(), t));
-  return { tier: tier.name, priority: priorityOf(tier.index, schedule), nextDueAt: new Date(next) };
+  // Claimed by the priority it has when it falls due: entering a more urgent tier at a boundary,
+  // that tier's (the stored one would otherwise wait behind it until the budget watch refreshed).
+  const priority = Math.min(priorityOf(tier.index, schedule), priorityOf(tierAt(timing, new Date(next), schedule).index, schedule));
+  return { tier: tier.name, priority, nextDueAt: new Date(next) };
 }
 
 /**

@@ -33,10 +33,11 @@ describe("tier policy on UTC instants", () => {
     expect(currentPriority(start, backfilled, new Date(at), schedule)).toBe(priority);
   });
 
-  it("the next due instant is one interval later but never after the next boundary", () => {
+  it("the next due instant is one interval later but never after the next boundary, where it takes the new tier's priority", () => {
     const at = new Date("2026-07-18T10:20:00Z");
     expect(nextBoundary(start, at, schedule)?.toISOString()).toBe("2026-07-18T10:30:00.000Z");
-    expect(scheduleAfter(start, at, schedule, null)).toEqual({ tier: "medium", priority: 2, nextDueAt: new Date("2026-07-18T10:30:00Z") });
+    // Due as it enters the high tier: claimed as high (0) then, not behind every high-tier event as medium (2).
+    expect(scheduleAfter(start, at, schedule, null)).toEqual({ tier: "medium", priority: 0, nextDueAt: new Date("2026-07-18T10:30:00Z") });
     expect(scheduleAfter(start, new Date("2026-07-18T10:30:00Z"), schedule, null)).toEqual({
       tier: "high",
       priority: 0,
