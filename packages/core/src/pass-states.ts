@@ -1,5 +1,5 @@
 import type { ResolvedSchedule } from "./options.js";
-import { currentPriority, reconcileDueAfter, removalsDueAfter, scheduleAfter, tierAt } from "./policy.js";
+import { reconcileDueAfter, removalsDueAfter, scheduleAfter, tierAt } from "./policy.js";
 import type { StoredEvent, SyncState, SyncStatePatch } from "./store.js";
 import type { PassKind } from "./types.js";
 
@@ -18,11 +18,6 @@ export interface PassOutcome {
   readonly removalsRan: boolean;
   /** A backfill that resumed after a crash: it could not see every row, so it is no reconciliation. */
   readonly resumed: boolean;
-  /**
-   * When the pass commits (default: the signpost). A pass that waited long for the budget may
-   * commit after its event entered a more urgent tier: it is claimed next with that tier's priority.
-   */
-  readonly committedAt?: Date | undefined;
 }
 
 /**
@@ -55,9 +50,7 @@ export function finishStates(events: readonly StoredEvent[], outcome: PassOutcom
       return { ...patch, tier: next.tier, priority: next.priority, nextDueAt: null, reconcileDueAt: null };
     }
     const next = scheduleAfter(event, at, schedule, reconcileDueAt, event.state.nextDueAt);
-    const committed = outcome.committedAt ?? at;
-    const priority = Math.min(next.priority, currentPriority(event, true, committed, schedule));
-    return { ...patch, reconcileDueAt, tier: next.tier, priority, nextDueAt: next.nextDueAt };
+    return { ...patch, reconcileDueAt, tier: next.tier, priority: next.priority, nextDueAt: next.nextDueAt };
   });
 }
 

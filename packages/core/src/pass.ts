@@ -138,15 +138,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
       const cursorAt = cursorOf();
       const states = finishStates(
         events,
-        {
-          kind: plan.kind,
-          signpost,
-          cursorAt,
-          removalsCursorAt: providerSignpost.at(),
-          removalsRan,
-          resumed,
-          committedAt: clock.now(),
-        },
+        { kind: plan.kind, signpost, cursorAt, removalsCursorAt: providerSignpost.at(), removalsRan, resumed },
         schedule,
       );
       const vanish = window.vanishing ? { seenRegistrationIds: tally.seen, maxShare: vanishShare() } : undefined;
