@@ -1,5 +1,5 @@
 import type { ResolvedSchedule } from "./options.js";
-import { reconcileDueAfter, removalsDueAfter, scheduleAfter, tierAt } from "./policy.js";
+import { allowedIntervalMs, LATE_SHARE, reconcileDueAfter, removalsDueAfter, scheduleAfter, tierAt } from "./policy.js";
 import type { StoredEvent, SyncState, SyncStatePatch } from "./store.js";
 import type { PassKind } from "./types.js";
 
@@ -18,6 +18,11 @@ export interface PassOutcome {
   readonly removalsRan: boolean;
   /** A backfill that resumed after a crash: it could not see every row, so it is no reconciliation. */
   readonly resumed: boolean;
+  /**
+   * When the pass commits (default: the signpost), which is when its data was read. A pass that
+   * waited long for the budget counts its next turn from it (see `finishStates`).
+   */
+  readonly committedAt?: Date | undefined;
 }
 
 /**
@@ -49,8 +54,17 @@ export function finishStates(events: readonly StoredEvent[], outcome: PassOutcom
       const next = scheduleAfter(event, at, schedule, null);
       return { ...patch, tier: next.tier, priority: next.priority, nextDueAt: null, reconcileDueAt: null };
     }
-    const next = scheduleAfter(event, at, schedule, reconcileDueAt, event.state.nextDueAt);
-    return { ...patch, reconcileDueAt, tier: next.tier, priority: next.priority, nextDueAt: next.nextDueAt };
+    // A pass that waited long for the budget (more than `LATE_SHARE` of its interval from signpost
+    // to commit) counts its turn from the commit: from the signpost, long past, it would be due
+    // again at once and read the race a second time. A planned reconciliation counts from the
+    // signpost, so one planned "right after" (a resumed backfill) is due by the time this pass began.
+    const committed = outcome.committedAt ?? at;
+    const waited = committed.getTime() - at.getTime() > allowedIntervalMs(event, at, schedule) * LATE_SHARE;
+    const next = scheduleAfter(event, waited ? committed : at, schedule, null, event.state.nextDueAt);
+    let nextDueAt = next.nextDueAt;
+    if (nextDueAt !== null && reconcileDueAt !== null)
+      nextDueAt = new Date(Math.min(nextDueAt.getTime(), Math.max(reconcileDueAt.getTime(), at.getTime())));
+    return { ...patch, reconcileDueAt, tier: next.tier, priority: next.priority, nextDueAt };
   });
 }
 

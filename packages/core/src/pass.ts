@@ -138,7 +138,15 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
       const cursorAt = cursorOf();
       const states = finishStates(
         events,
-        { kind: plan.kind, signpost, cursorAt, removalsCursorAt: providerSignpost.at(), removalsRan, resumed },
+        {
+          kind: plan.kind,
+          signpost,
+          cursorAt,
+          removalsCursorAt: providerSignpost.at(),
+          removalsRan,
+          resumed,
+          committedAt: clock.now(),
+        },
         schedule,
       );
       const vanish = window.vanishing ? { seenRegistrationIds: tally.seen, maxShare: vanishShare() } : undefined;
