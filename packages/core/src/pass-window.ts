@@ -18,9 +18,9 @@ export interface PassWindow {
   /** The removal feed is due whatever the registrations feed brings. */
   readonly removalsDue: boolean;
   /**
-   * A full pull (not a backfill) reads the removal feed only for the reasons of registrations it
-   * finds missing (with room to spare, or when the feed's cadence is due) or that went missing
-   * since the feed last ran (when its cadence is due): null when neither applies.
+   * While the budget binds (no room to spare), a full pull (not a backfill) reads the removal feed
+   * only for the reasons of registrations it finds missing or that went missing since the feed
+   * last ran, and only at the reasons' cadence (`removalReasonsEveryMs`): null when that is not due.
    */
   readonly reasons: { readonly cadenceDue: boolean } | null;
   /** A full pull: registrations of the events it does not see vanish. */
@@ -53,8 +53,10 @@ export function passWindow(plan: PassPlan, signpost: Date, schedule: ResolvedSch
           events.map((e) => e.state.removalsCursorAt),
           schedule.overlapMs,
         ),
-    removalsDue: backfill || plan.alwaysRemovals === true || (!vanishing && (cadenceDue || room)),
-    reasons: vanishing && !backfill && (reasonsDue || room) ? { cadenceDue: reasonsDue } : null,
+    // With room to spare, every pass reads it, a full pull too: a registration made and removed
+    // between two pulls is in no pull, only in the feed.
+    removalsDue: backfill || plan.alwaysRemovals === true || room || (!vanishing && cadenceDue),
+    reasons: vanishing && !backfill && reasonsDue ? { cadenceDue: reasonsDue } : null,
     vanishing,
   };
 }
