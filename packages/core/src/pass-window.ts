@@ -18,9 +18,10 @@ export interface PassWindow {
   /** The removal feed is due whatever the registrations feed brings. */
   readonly removalsDue: boolean;
   /**
-   * While the budget binds (no room to spare), a full pull (not a backfill) reads the removal feed
-   * only for the reasons of registrations it finds missing or that went missing since the feed
-   * last ran, and only at the reasons' cadence (`removalReasonsEveryMs`): null when that is not due.
+   * Between the feed's cadence reads (with room), a full pull (not a backfill) reads the removal
+   * feed only for the reasons of registrations it finds missing (with room, or at the reasons'
+   * cadence `removalReasonsEveryMs`) or that went missing since the feed last ran (at that
+   * cadence): null when neither applies.
    */
   readonly reasons: { readonly cadenceDue: boolean } | null;
   /** A full pull: registrations of the events it does not see vanish. */
@@ -53,10 +54,10 @@ export function passWindow(plan: PassPlan, signpost: Date, schedule: ResolvedSch
           events.map((e) => e.state.removalsCursorAt),
           schedule.overlapMs,
         ),
-    // With room to spare, every pass reads it, a full pull too: a registration made and removed
+    // A full pull with room to spare reads it at its cadence too: a registration made and removed
     // between two pulls is in no pull, only in the feed.
-    removalsDue: backfill || plan.alwaysRemovals === true || room || (!vanishing && cadenceDue),
-    reasons: vanishing && !backfill && reasonsDue ? { cadenceDue: reasonsDue } : null,
+    removalsDue: backfill || plan.alwaysRemovals === true || (!vanishing && (cadenceDue || room)) || (vanishing && room && cadenceDue),
+    reasons: vanishing && !backfill && (reasonsDue || room) ? { cadenceDue: reasonsDue } : null,
     vanishing,
   };
 }

@@ -66,7 +66,7 @@ const scheduleShape = {
    * A race read whole (`wholePullMaxRows`) shows its removals at once, as `vanished`; the removal
    * feed only adds their reasons (refunded, transferred and to whom). While the budget binds it
    * reads the feed for them at most this often (30 min) instead of `removalsEveryMs`: the calls go
-   * to news first. With room to spare it reads it with every pass.
+   * to news first. With room to spare it reads it when it finds someone missing, and at `removalsEveryMs`.
    */
   removalReasonsEveryMs: positiveMs.default(30 * MINUTE),
   /**

@@ -97,23 +97,32 @@ describe("a race that fits in one page is read whole", () => {
     ]);
   });
 
-  it("with room to spare, reads the removal feed with every pass, so a registration made and removed between two pulls is recorded", async () => {
+  it("with room to spare, reads the removal feed when the pull found someone missing, and at the feed's cadence", async () => {
     const h = await backfilled(40, { removalsWithRoom: true });
     const changed = h.adapter.dataset.registrations(["5000"])[1]!;
     h.adapter.dataset.modifyRegistration(changed.registrationId, { bib: "42" }, h.clock.now());
     const quiet = await settle(h.clock, h.engine.runOnce());
-    expect(quiet.passes.map((p) => [p.kind, p.updated, p.apiCalls])).toEqual([["reconcile", 1, 2]]);
-    expect(h.adapter.calls.map((c) => c.kind)).toEqual(["registrations", "removals"]);
+    expect(quiet.passes.map((p) => [p.kind, p.updated, p.apiCalls])).toEqual([["reconcile", 1, 1]]);
 
-    // Registered and refunded between two passes: no pull sees it, the feed does.
     const [event] = await h.store.listEvents();
+    await h.clock.advanceTo(event?.state.nextDueAt as Date);
+    h.adapter.resetLog();
+    const refunded = h.adapter.dataset.registrations(["5000"])[0]!;
+    h.adapter.dataset.removeRegistration(refunded.registrationId, { reason: "removed", at: h.clock.now() });
+    const result = await settle(h.clock, h.engine.runOnce());
+    expect(result.passes.map((p) => [p.kind, p.apiCalls, p.removed, p.vanished])).toEqual([["reconcile", 2, 1, 0]]);
+    expect(h.adapter.calls.map((c) => c.kind)).toEqual(["registrations", "removals"]);
+    expect((await statusOf(h, refunded.registrationId))?.status).toBe("removed");
+
+    // Registered and refunded between two passes: no pull sees it, the feed at its cadence does.
     const brief = { ...changed, registrationId: "99000001", bib: "77" };
     h.adapter.dataset.upsertRegistration(brief);
     h.adapter.dataset.removeRegistration(brief.registrationId, { reason: "removed", at: h.clock.now() });
-    await h.clock.advanceTo(event?.state.nextDueAt as Date);
+    const [after] = await h.store.listEvents();
+    await h.clock.advanceTo(after?.state.removalsDueAt as Date);
     h.adapter.resetLog();
-    const result = await settle(h.clock, h.engine.runOnce());
-    expect(result.passes.map((p) => [p.kind, p.apiCalls])).toEqual([["reconcile", 2]]);
+    await settle(h.clock, h.engine.runOnce());
+    expect(h.adapter.calls.map((c) => c.kind)).toEqual(["registrations", "removals"]);
     expect((await statusOf(h, brief.registrationId))?.status).toBe("removed");
   });
 
