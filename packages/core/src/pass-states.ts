@@ -51,7 +51,7 @@ export function finishStates(events: readonly StoredEvent[], outcome: PassOutcom
 
     const done = tierAt(event, at, schedule).index < 0;
     if (done && reconciled) {
-      const next = scheduleAfter(event, at, schedule, null);
+      const next = scheduleAfter(event, at, schedule);
       return { ...patch, tier: next.tier, priority: next.priority, nextDueAt: null, reconcileDueAt: null };
     }
     // A pass that waited long for the budget (more than `LATE_SHARE` of its interval from signpost
@@ -60,7 +60,7 @@ export function finishStates(events: readonly StoredEvent[], outcome: PassOutcom
     // signpost, so one planned "right after" (a resumed backfill) is due by the time this pass began.
     const committed = outcome.committedAt ?? at;
     const waited = committed.getTime() - at.getTime() > allowedIntervalMs(event, at, schedule) * LATE_SHARE;
-    const next = scheduleAfter(event, waited ? committed : at, schedule, null, event.state.nextDueAt);
+    const next = scheduleAfter(event, waited ? committed : at, schedule, event.state.nextDueAt);
     let nextDueAt = next.nextDueAt;
     if (nextDueAt !== null && reconcileDueAt !== null)
       nextDueAt = new Date(Math.min(nextDueAt.getTime(), Math.max(reconcileDueAt.getTime(), at.getTime())));

@@ -131,7 +131,8 @@ function onGridOrBoundary(timing: EventTiming, dueAt: Date, everyMs: number, sch
 /**
  * When the event is next due after a pass whose signpost is `at`: at most one tier interval later
  * (the next point of the tier's grid), never after the next tier boundary (so it enters a more
- * urgent tier exactly on time) nor after a planned reconciliation.
+ * urgent tier exactly on time). A planned reconciliation can bring it earlier: `finishStates`
+ * applies that, with the pass's signpost as its floor.
  *
  * The grid is for passes that ran on time (within `LATE_SHARE` of the interval) at a grid point
  * or a tier boundary. Any other pass takes a turn: it is next due one full interval after it.
@@ -145,13 +146,7 @@ function onGridOrBoundary(timing: EventTiming, dueAt: Date, everyMs: number, sch
  * minute and others every second minute; a race keeps its turn until a tier boundary puts it on
  * the grid again.
  */
-export function scheduleAfter(
-  timing: EventTiming,
-  at: Date,
-  schedule: ResolvedSchedule,
-  reconcileDueAt: Date | null,
-  dueAt: Date | null = null,
-): NextSchedule {
+export function scheduleAfter(timing: EventTiming, at: Date, schedule: ResolvedSchedule, dueAt: Date | null = null): NextSchedule {
   const t = at.getTime();
   // Read early along with its race (a manual sync long before its due is not: it keeps its tier).
   const early =
@@ -174,7 +169,6 @@ export function scheduleAfter(
   let next = onTime ? (Math.floor(t / tier.everyMs) + 1) * tier.everyMs : t + tier.everyMs;
   const boundary = nextBoundary(timing, from, schedule);
   if (boundary !== null) next = Math.min(next, boundary.getTime());
-  if (reconcileDueAt !== null) next = Math.min(next, Math.max(reconcileDueAt.getTime(), t));
   // Claimed by the priority it has when it falls due: entering a more urgent tier at a boundary,
   // that tier's (the stored one would otherwise wait behind it until the budget watch refreshed).
   const priority = Math.min(priorityOf(tier.index, schedule), priorityOf(tierAt(timing, new Date(next), schedule).index, schedule));

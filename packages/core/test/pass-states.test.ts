@@ -66,3 +66,23 @@ describe("finishStates: a pass's next due instant counts from its read", () => {
     expect(patch).toMatchObject({ tier: "medium", priority: 2, nextDueAt: new Date("2026-09-12T09:30:00Z") });
   });
 });
+
+describe("finishStates: a planned reconciliation brings the next due instant forward", () => {
+  const base = {
+    signpost: new Date("2026-09-12T09:15:00Z"),
+    cursorAt: new Date("2026-09-12T09:15:00Z"),
+    removalsRan: false,
+  };
+
+  it("an incremental pass with a reconciliation planned before its next turn is next due then", () => {
+    const event = mediumEvent();
+    const planned = { ...event, state: { ...event.state, reconcileDueAt: new Date("2026-09-12T09:20:00Z") } };
+    const [patch] = finishStates([planned], { ...base, kind: "incremental", resumed: false }, schedule);
+    expect(patch).toMatchObject({ tier: "medium", nextDueAt: new Date("2026-09-12T09:20:00Z") });
+  });
+
+  it("a resumed backfill plans its reconciliation right after: due at its own signpost, never before it", () => {
+    const [patch] = finishStates([mediumEvent()], { ...base, kind: "backfill", resumed: true }, schedule);
+    expect(patch).toMatchObject({ reconcileDueAt: base.signpost, nextDueAt: base.signpost });
+  });
+});

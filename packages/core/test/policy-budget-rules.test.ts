@@ -12,49 +12,49 @@ const at = (iso: string) => new Date(iso);
 describe("scheduleAfter: on the grid when on time, a full interval after a late pass or at a turn", () => {
   it("an on-time pass is next due at the next point of its tier's grid", () => {
     // High tier (start within 4 h), due 12:00:00, ran at 12:00:05.
-    const next = scheduleAfter(start, at("2026-09-12T12:00:05Z"), schedule, null, at("2026-09-12T12:00:00Z"));
+    const next = scheduleAfter(start, at("2026-09-12T12:00:05Z"), schedule, at("2026-09-12T12:00:00Z"));
     expect(next.nextDueAt).toEqual(at("2026-09-12T12:01:00Z"));
   });
 
   it("a pass late by more than a quarter of the interval is next due one interval after it, not seconds later", () => {
     const ran = at("2026-09-12T12:00:50Z");
-    const next = scheduleAfter(start, ran, schedule, null, at("2026-09-12T12:00:00Z"));
+    const next = scheduleAfter(start, ran, schedule, at("2026-09-12T12:00:00Z"));
     expect(next.nextDueAt).toEqual(at("2026-09-12T12:01:50Z"));
     // At exactly the share it still counts as on time.
     const edge = new Date(at("2026-09-12T12:00:00Z").getTime() + MIN * LATE_SHARE);
-    expect(scheduleAfter(start, edge, schedule, null, at("2026-09-12T12:00:00Z")).nextDueAt).toEqual(at("2026-09-12T12:01:00Z"));
+    expect(scheduleAfter(start, edge, schedule, at("2026-09-12T12:00:00Z")).nextDueAt).toEqual(at("2026-09-12T12:01:00Z"));
   });
 
   it("a pass on time at a turn keeps its turn instead of falling due on the grid seconds later", () => {
     // Due 12:00:57 (a late pass at 11:59:57 set that turn), ran on time: the grid point 12:01:00
     // would be three seconds on.
-    const next = scheduleAfter(start, at("2026-09-12T12:00:57Z"), schedule, null, at("2026-09-12T12:00:57Z"));
+    const next = scheduleAfter(start, at("2026-09-12T12:00:57Z"), schedule, at("2026-09-12T12:00:57Z"));
     expect(next.nextDueAt).toEqual(at("2026-09-12T12:01:57Z"));
   });
 
   it("a first pass, due whenever discovery said, takes its own turn", () => {
     // Low tier (4 h), discovered at 06:30: next due 10:30, not at the 08:00 grid point.
-    const next = scheduleAfter(start, at("2026-09-11T06:30:02Z"), schedule, null, at("2026-09-11T06:30:00Z"));
+    const next = scheduleAfter(start, at("2026-09-11T06:30:02Z"), schedule, at("2026-09-11T06:30:00Z"));
     expect(next.nextDueAt).toEqual(at("2026-09-11T10:30:02Z"));
   });
 
   it("an event read early along with its race keeps the race's turn, in the tier it was due in", () => {
     // Due at the grid point 12:01:00, read at 12:00:40 with its race: not due again at 12:01:00.
-    const onGrid = scheduleAfter(start, at("2026-09-12T12:00:40Z"), schedule, null, at("2026-09-12T12:01:00Z"));
+    const onGrid = scheduleAfter(start, at("2026-09-12T12:00:40Z"), schedule, at("2026-09-12T12:01:00Z"));
     expect(onGrid.nextDueAt).toEqual(at("2026-09-12T12:01:40Z"));
     // Entering the high tier at 10:00:20 (start 14:00:20), read 25 s before: next due a minute
     // after the read, as a high-tier event, not again at the boundary.
     const later = new Date("2026-09-12T14:00:20Z");
-    const entering = scheduleAfter(later, at("2026-09-12T09:59:55Z"), schedule, null, at("2026-09-12T10:00:20Z"));
+    const entering = scheduleAfter(later, at("2026-09-12T09:59:55Z"), schedule, at("2026-09-12T10:00:20Z"));
     expect(entering).toMatchObject({ tier: "high", nextDueAt: at("2026-09-12T10:00:55Z") });
     // A manual sync long before the due instant is no ride along: the event keeps its tier.
-    const manual = scheduleAfter(later, at("2026-09-12T08:00:05Z"), schedule, null, at("2026-09-12T10:00:20Z"));
+    const manual = scheduleAfter(later, at("2026-09-12T08:00:05Z"), schedule, at("2026-09-12T10:00:20Z"));
     expect(manual).toMatchObject({ tier: "medium", nextDueAt: at("2026-09-12T08:15:00Z") });
   });
 
   it("a late pass is still never due after its next tier boundary", () => {
     // Medium tier (15 min); entering high at 10:00. Due 09:40, ran at 09:50 (late): 10:05 would pass the boundary.
-    const next = scheduleAfter(start, at("2026-09-12T09:50:00Z"), schedule, null, at("2026-09-12T09:40:00Z"));
+    const next = scheduleAfter(start, at("2026-09-12T09:50:00Z"), schedule, at("2026-09-12T09:40:00Z"));
     expect(next.nextDueAt).toEqual(at("2026-09-12T10:00:00Z"));
   });
 });

@@ -22,7 +22,7 @@ describe("an event with an end stays in the high tier until an hour after its en
     expect(tierAt(timing, at("2026-07-19T20:59:59Z"), schedule).name).toBe("high");
     expect(tierAt(timing, at("2026-07-19T21:00:00Z"), schedule).name).toBe("done");
     expect(nextBoundary(timing, at("2026-07-18T09:00:00Z"), schedule)).toEqual(at("2026-07-19T21:00:00Z"));
-    expect(scheduleAfter(timing, at("2026-07-18T09:00:00Z"), schedule, null)).toEqual({
+    expect(scheduleAfter(timing, at("2026-07-18T09:00:00Z"), schedule)).toEqual({
       tier: "high",
       priority: 0,
       nextDueAt: at("2026-07-18T09:01:00Z"),

@@ -37,13 +37,13 @@ describe("tier policy on UTC instants", () => {
     const at = new Date("2026-07-18T10:20:00Z");
     expect(nextBoundary(start, at, schedule)?.toISOString()).toBe("2026-07-18T10:30:00.000Z");
     // Due as it enters the high tier: claimed as high (0) then, not behind every high-tier event as medium (2).
-    expect(scheduleAfter(start, at, schedule, null)).toEqual({ tier: "medium", priority: 0, nextDueAt: new Date("2026-07-18T10:30:00Z") });
-    expect(scheduleAfter(start, new Date("2026-07-18T10:30:00Z"), schedule, null)).toEqual({
+    expect(scheduleAfter(start, at, schedule)).toEqual({ tier: "medium", priority: 0, nextDueAt: new Date("2026-07-18T10:30:00Z") });
+    expect(scheduleAfter(start, new Date("2026-07-18T10:30:00Z"), schedule)).toEqual({
       tier: "high",
       priority: 0,
       nextDueAt: new Date("2026-07-18T10:31:00Z"),
     });
-    expect(scheduleAfter(start, new Date("2026-07-15T00:00:00Z"), schedule, null).priority).toBe(3);
+    expect(scheduleAfter(start, new Date("2026-07-15T00:00:00Z"), schedule).priority).toBe(3);
   });
 
   it("custom tiers keep the priority shape: most urgent 0, backfill 1, then the rest", () => {
@@ -56,10 +56,10 @@ describe("tier policy on UTC instants", () => {
       ],
     });
     const s = new Date("2026-07-18T12:00:00Z");
-    expect(scheduleAfter(s, new Date("2026-07-18T11:30:00Z"), custom, null).priority).toBe(0);
-    expect(scheduleAfter(s, new Date("2026-07-18T08:00:00Z"), custom, null).priority).toBe(2);
-    expect(scheduleAfter(s, new Date("2026-07-17T08:00:00Z"), custom, null).priority).toBe(3);
-    expect(scheduleAfter(s, new Date("2026-07-10T08:00:00Z"), custom, null)).toMatchObject({ tier: "cold", priority: 4 });
+    expect(scheduleAfter(s, new Date("2026-07-18T11:30:00Z"), custom).priority).toBe(0);
+    expect(scheduleAfter(s, new Date("2026-07-18T08:00:00Z"), custom).priority).toBe(2);
+    expect(scheduleAfter(s, new Date("2026-07-17T08:00:00Z"), custom).priority).toBe(3);
+    expect(scheduleAfter(s, new Date("2026-07-10T08:00:00Z"), custom)).toMatchObject({ tier: "cold", priority: 4 });
   });
 
   it("the engine syncs the Denver event at 10:30:00 UTC sharp, then every minute", async () => {
