@@ -72,13 +72,14 @@ export function claimDue(state: MemoryState, args: ClaimArgs): StoredEvent[] {
   }
   // A race is chosen, and ordered, by its events due now; the ones falling due soon come along.
   const dueNow = (sync: MutableState) => (sync.nextDueAt as Date).getTime() <= now;
+  // Each race's list sorted once: its first event due now is its most urgent, and the claim's order.
   const races = [...byRace.values()]
-    .map((list) => ({ list, first: list.filter(dueNow).sort(urgency)[0] }))
+    .map((list) => ({ list, first: list.sort(urgency).find(dueNow) }))
     .filter((r): r is { list: MutableState[]; first: MutableState } => r.first !== undefined);
   races.sort((a, b) => urgency(a.first, b.first));
   const claimed: StoredEvent[] = [];
   for (const { list } of races.slice(0, Math.max(0, args.maxRaces))) {
-    for (const sync of list.sort(urgency)) {
+    for (const sync of list) {
       lease(state, sync, args.owner, args.now, args.leaseMs);
       claimed.push(toStoredEvent(state, key(sync.provider, sync.eventId)));
     }
