@@ -17,10 +17,10 @@ import { byRace, groupIntoPasses } from "./grouping.js";
 import { createHeldRaces } from "./held-races.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
 import type { ResolvedOptions } from "./options.js";
-import { notRunResult } from "./pass-outcome.js";
 import { type PassPlan, runPass } from "./pass.js";
 import { serializeError } from "./pass-failure.js";
-import { allowedIntervalMs, alongWithinMs, BACKFILL_PRIORITY, currentPriority as currentPriorityOf, tierAt } from "./policy.js";
+import { alongWithinMs } from "./policy.js";
+import { eventPriority, latenessReports, passOrder, refusedResult } from "./scheduler-rules.js";
 import type { StoredEvent } from "./store.js";
 import type { EventRef } from "./types.js";
 
@@ -112,7 +112,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     budgets?: readonly BudgetView[],
   ): Promise<PassResult[]> {
     const now = clock.now();
-    reportLateness(events, now);
+    for (const late of latenessReports(events, now, schedule)) safeEmit(emitter, "schedule:late", late);
     const adapter = options.adapters.get(slot.conn.provider);
     if (adapter === undefined) {
       await release(events);
@@ -132,7 +132,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     try {
       // The race's most urgent pass first: its waiting passes keep their leases, so a high-tier
       // pass queued behind a long backfill of the same race would wait for all of it.
-      const urgency = (p: PassPlan) => Math.min(...p.events.map((e) => passOrder(e, now)));
+      const urgency = (p: PassPlan) => Math.min(...p.events.map((e) => passOrder(e, now, schedule)));
       // `syncEvent` reads the removal feed anyway. Unread budgets (the database is failing: so
       // will the pass) count as no room: no extra call.
       const budgetRoom =
@@ -190,25 +190,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return out;
   }
 
-  function reportLateness(events: readonly StoredEvent[], now: Date): void {
-    for (const event of events) {
-      const dueAt = event.state.nextDueAt;
-      if (dueAt === null) continue;
-      const lateByMs = now.getTime() - dueAt.getTime();
-      if (lateByMs > allowedIntervalMs(event, dueAt, schedule)) {
-        const tier = event.state.backfilledAt === null ? "backfill" : tierAt(event, dueAt, schedule).name;
-        safeEmit(emitter, "schedule:late", {
-          provider: event.provider,
-          eventId: event.eventId,
-          raceId: event.raceId,
-          tier,
-          dueAt,
-          lateByMs,
-        });
-      }
-    }
-  }
-
   function track(task: Promise<PassResult[]>): void {
     const settled: Promise<void> = task.then(
       (r) => {
@@ -259,7 +240,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       parked.push(...later);
       parkedNow += later.length;
       if (due.length === 0) continue;
-      const priority = Math.min(...due.map((e) => currentPriority(e, now)));
+      const priority = Math.min(...due.map((e) => eventPriority(e, now, schedule)));
       const heldCounts = new Map([...slots.keys()].map((id) => [id, held.count(id)]));
       const decision = decideClaimedRace({ events: due, priority, now, connections: slots, budgets, urgentLanes, held: heldCounts });
       const slot = "connectionId" in decision ? slots.get(decision.connectionId) : undefined;
@@ -285,41 +266,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return { started, held: heldNow, parked: parkedNow };
   }
 
-  /** For `syncEvent`: a result saying the race is refused to `refusedBy` (rather than "busy"). */
-  function refusedResult(events: readonly StoredEvent[], full: boolean, refusedBy: readonly string[]): PassResult | null {
-    const first = events[0];
-    if (first === undefined) return null;
-    return notRunResult(
-      { provider: first.provider, raceId: first.raceId, eventIds: events.map((e) => e.eventId), full },
-      {
-        name: "ForbiddenError",
-        code: "FORBIDDEN",
-        message: `[core] ${first.provider} race ${first.raceId} is refused to ${refusedBy.join(", ")} (every connection of this engine that sees it); discovery seeing it again clears that`,
-        retryable: false,
-      },
-    );
-  }
-
-  /**
-   * An event's priority at `now` (the stored one may predate a tier change): the order in which
-   * held races go next, as the store orders claims. A backfill in the most urgent tier has that
-   * tier's priority, so the most overdue one goes first.
-   */
-  function currentPriority(event: StoredEvent, now: Date): number {
-    return currentPriorityOf(event, event.state.backfilledAt !== null, now, schedule);
-  }
-
-  /**
-   * Where an event's pass goes among its race's passes: a backfill after the short passes of
-   * events that already have their registrations, whatever its tier. (For the lanes, a backfill
-   * of an event in the most urgent tier is as urgent as that tier: a race found on race morning
-   * has nothing at all, and once the budget binds every ordinary lane is always taken by passes
-   * waiting for tokens, so a backfill kept out of the urgent lane would never start.)
-   */
-  function passOrder(event: StoredEvent, now: Date): number {
-    return event.state.backfilledAt === null ? BACKFILL_PRIORITY : currentPriority(event, now);
-  }
-
   return {
     get runningCount() {
       return running.size;
@@ -334,7 +280,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           if (admission === null) break;
           // Only the urgent lane free: what may take it (the most urgent tier, its backfills
           // included); otherwise the most urgent held race.
-          const events = held.take(slot.conn.id, (e) => currentPriority(e, clock.now()), admission.atMostPriority);
+          const events = held.take(slot.conn.id, (e) => eventPriority(e, clock.now(), schedule), admission.atMostPriority);
           if (events === undefined) break;
           heldLeases.remove(events);
           started++;
