@@ -2,45 +2,30 @@ import { describe, expect, it } from "vitest";
 import { resolveSchedule } from "@project88/core";
 import { finishStates } from "../src/pass-states.js";
 import type { StoredEvent } from "../src/store.js";
+import { storedEvent } from "./stored-event.js";
 
 const schedule = resolveSchedule({});
 const start = new Date("2026-09-12T14:00:00Z");
 
 /** A backfilled medium-tier event (start 14:00, high tier from 10:00), last due at 09:15. */
 function mediumEvent(): StoredEvent {
-  return {
-    provider: "scripted",
-    eventId: "e1",
-    raceId: "r1",
-    raceName: "Race",
-    timezone: "UTC",
-    name: "Event",
-    startsAt: start,
-    endsAt: null,
-    connectionIds: ["a"],
-    forbidden: [],
-    activeRegistrations: 30,
-    state: {
-      provider: "scripted",
-      eventId: "e1",
-      raceId: "r1",
-      tier: "medium",
-      priority: 2,
-      nextDueAt: new Date("2026-09-12T09:15:00Z"),
-      cursorAt: new Date("2026-09-12T09:00:00Z"),
-      removalsCursorAt: new Date("2026-09-12T09:00:00Z"),
-      removalsDueAt: new Date("2026-09-12T09:15:00Z"),
-      backfillAfter: null,
-      backfilledAt: new Date("2026-09-01T00:00:00Z"),
-      reconcileDueAt: null,
-      lastReconciledAt: null,
-      lastSuccessAt: null,
-      lastError: null,
-      failures: 0,
-      leaseOwner: "p",
-      leaseExpiresAt: null,
-    } as StoredEvent["state"],
-  };
+  return storedEvent("e1", start, {
+    tier: "medium",
+    priority: 2,
+    nextDueAt: new Date("2026-09-12T09:15:00Z"),
+    cursorAt: new Date("2026-09-12T09:00:00Z"),
+    removalsCursorAt: new Date("2026-09-12T09:00:00Z"),
+    removalsDueAt: new Date("2026-09-12T09:15:00Z"),
+    backfillAfter: null,
+    backfilledAt: new Date("2026-09-01T00:00:00Z"),
+    reconcileDueAt: null,
+    lastReconciledAt: null,
+    lastSuccessAt: null,
+    lastError: null,
+    failures: 0,
+    leaseOwner: "p",
+    leaseExpiresAt: null,
+  });
 }
 
 describe("finishStates: a pass's next due instant counts from its read", () => {

@@ -2,28 +2,13 @@ import { describe, expect, it } from "vitest";
 import { resolveSchedule } from "@project88/core";
 import { latenessReports, passOrder } from "../src/scheduler-rules.js";
 import type { StoredEvent } from "../src/store.js";
+import { storedEvent } from "./stored-event.js";
 
 const schedule = resolveSchedule({});
 const start = new Date("2026-09-12T14:00:00Z");
 
 function event(eventId: string, nextDueAt: Date | null, backfilled = true): StoredEvent {
-  return {
-    provider: "scripted",
-    eventId,
-    raceId: "r1",
-    raceName: "Race",
-    timezone: "UTC",
-    name: "Event",
-    startsAt: start,
-    endsAt: null,
-    connectionIds: ["a"],
-    forbidden: [],
-    activeRegistrations: 30,
-    state: {
-      nextDueAt,
-      backfilledAt: backfilled ? new Date("2026-09-01T00:00:00Z") : null,
-    } as StoredEvent["state"],
-  };
+  return storedEvent(eventId, start, { nextDueAt, backfilledAt: backfilled ? new Date("2026-09-01T00:00:00Z") : null });
 }
 
 describe("latenessReports: a pass later than its tier's interval is reported, with the tier it was due in", () => {
