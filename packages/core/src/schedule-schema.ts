@@ -65,10 +65,10 @@ const scheduleShape = {
   /**
    * A race read whole (`wholePullMaxRows`) shows its removals at once, as `vanished`; the removal
    * feed only adds their reasons (refunded, transferred and to whom). While the budget binds it
-   * reads the feed for them at most this often (30 min) instead of `removalsEveryMs`: the calls go
-   * to news first. With room to spare it reads it when it finds someone missing, and at `removalsEveryMs`.
+   * reads the feed for them at most this often (60 min) instead of `removalsEveryMs`: the calls go
+   * to news first (a transfer's new registration is news, and shows at once). With room to spare it reads it when it finds someone missing, and at `removalsEveryMs`.
    */
-  removalReasonsEveryMs: positiveMs.default(30 * MINUTE),
+  removalReasonsEveryMs: positiveMs.default(60 * MINUTE),
   /**
    * A race whose due events hold at most this many active registrations, and that fits in one
    * page of its adapter (`ProviderAdapter.pageSize`), is read whole on every pass (2,000; 0: never).
