@@ -1,4 +1,4 @@
-import type { StoredEvent, StoredRegistration } from "./store.js";
+import type { StoredEvent } from "./store.js";
 import { modifiedSinceFor } from "./cursor.js";
 import type { ProviderClock } from "./clock-skew.js";
 import type { ResolvedSchedule } from "./options.js";
@@ -19,9 +19,8 @@ export interface PassWindow {
   readonly removalsDue: boolean;
   /**
    * Between the feed's cadence reads (with room), a full pull (not a backfill) reads the removal
-   * feed only for the reasons of registrations it finds missing (with room, or at the reasons'
-   * cadence `removalReasonsEveryMs`) or that went missing since the feed last ran (at that
-   * cadence): null when neither applies.
+   * feed for the reasons of registrations it finds missing (with room), and at the reasons'
+   * cadence `removalReasonsEveryMs` whatever it finds: null when neither can apply.
    */
   readonly reasons: { readonly cadenceDue: boolean } | null;
   /** A full pull: registrations of the events it does not see vanish. */
@@ -86,8 +85,10 @@ export function signpostInProviderTime(
 
 /**
  * Whether a full pull reads the removal feed: for registrations it is about to mark vanished
- * (with room to spare or the feed due), or for ones marked vanished since the feed last ran (the
- * feed due): a registration the feed did not explain by then was deleted, not refunded.
+ * (with room to spare or the reasons' cadence due), and always at the reasons' cadence: for ones
+ * marked vanished since the feed last ran, and for registrations made and removed between two
+ * pulls, which no pull sees (while the budget binds the feed's own cadence does not run for a
+ * race read whole, so this is where they are recorded).
  */
 export async function reasonsWanted(
   deps: PassDeps,
@@ -95,10 +96,8 @@ export async function reasonsWanted(
   seen: readonly string[],
   reasons: { readonly cadenceDue: boolean },
 ): Promise<boolean> {
-  const { stored, missing } = await againstPull(deps, plan, seen);
-  if (missing > 0) return true;
-  const lastRead = Math.min(...plan.events.map((e) => e.state.removalsCursorAt?.getTime() ?? 0));
-  return reasons.cadenceDue && stored.some((r) => r.status === "vanished" && r.updatedAt.getTime() > lastRead);
+  if (reasons.cadenceDue) return true;
+  return (await missingFromPull(deps, plan, seen)) > 0;
 }
 
 /** Active registrations of the pass's events that a full pull did not see: what it would mark vanished. */
@@ -107,18 +106,9 @@ export async function missingFromPull(
   plan: Pick<PassPlan, "provider" | "events">,
   seen: readonly string[],
 ): Promise<number> {
-  return (await againstPull(deps, plan, seen)).missing;
-}
-
-/** The pass's events' stored registrations, and how many active ones a full pull did not see. */
-async function againstPull(
-  deps: PassDeps,
-  plan: Pick<PassPlan, "provider" | "events">,
-  seen: readonly string[],
-): Promise<{ readonly stored: StoredRegistration[]; readonly missing: number }> {
   const seenSet = new Set(seen);
   const stored = await deps.options.store.listRegistrations({ provider: plan.provider, eventIds: plan.events.map((e) => e.eventId) });
-  return { stored, missing: stored.filter((r) => r.status === "active" && !seenSet.has(r.registrationId)).length };
+  return stored.filter((r) => r.status === "active" && !seenSet.has(r.registrationId)).length;
 }
 
 /**

@@ -64,9 +64,10 @@ const scheduleShape = {
   removalsWithRoom: z.boolean().default(true),
   /**
    * A race read whole (`wholePullMaxRows`) shows its removals at once, as `vanished`; the removal
-   * feed only adds their reasons (refunded, transferred and to whom). While the budget binds it
-   * reads the feed for them at most this often (60 min) instead of `removalsEveryMs`: the calls go
-   * to news first (a transfer's new registration is news, and shows at once). With room to spare it reads it when it finds someone missing, and at `removalsEveryMs`.
+   * feed only adds their reasons (refunded, transferred and to whom), and the registrations made
+   * and removed between two pulls, which no pull sees. While the budget binds it reads the feed
+   * this often (60 min) instead of `removalsEveryMs`: the calls go to news first (a transfer's
+   * new registration is news, and shows at once). With room to spare it reads it when it finds someone missing, and at `removalsEveryMs`.
    */
   removalReasonsEveryMs: positiveMs.default(60 * MINUTE),
   /**

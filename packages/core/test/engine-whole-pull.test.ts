@@ -69,6 +69,28 @@ describe("a race that fits in one page is read whole", () => {
     expect(after?.state.removalsCursorAt).toEqual(event?.state.removalsCursorAt);
   });
 
+  it("while the budget binds, a registration made and removed between two pulls is recorded at the reasons' cadence", async () => {
+    const h = await backfilled(40);
+    const template = h.adapter.dataset.registrations(["5000"])[0]!;
+    const brief = { ...template, registrationId: "99000002", bib: "78" };
+    h.adapter.dataset.upsertRegistration(brief);
+    h.adapter.dataset.removeRegistration(brief.registrationId, { reason: "removed", at: h.clock.now() });
+    const [event] = await h.store.listEvents();
+    // No pull sees it, and nothing goes missing: at the feed's own cadence (15 min) one call.
+    await h.clock.advanceTo(event?.state.removalsDueAt as Date);
+    h.adapter.resetLog();
+    await settle(h.clock, h.engine.runOnce());
+    expect(h.adapter.calls.map((c) => c.kind)).toEqual(["registrations"]);
+    expect(await statusOf(h, brief.registrationId)).toBeUndefined();
+    // At the reasons' cadence (60 min after the feed last ran) the feed is read all the same.
+    const lastFeed = event?.state.removalsCursorAt as Date;
+    await h.clock.advanceTo(new Date(lastFeed.getTime() + 60 * MIN));
+    h.adapter.resetLog();
+    await settle(h.clock, h.engine.runOnce());
+    expect(h.adapter.calls.map((c) => c.kind)).toEqual(["registrations", "removals"]);
+    expect((await statusOf(h, brief.registrationId))?.status).toBe("removed");
+  });
+
   it("a transfer costs one call: the new registration active, the old one vanished", async () => {
     const h = await backfilled(40);
     const old = h.adapter.dataset.registrations(["5000"])[0]!;
