@@ -26,6 +26,22 @@ async function backfilled(registrationsPerEvent: number, schedule?: ScheduleInpu
 const statusOf = async (h: Awaited<ReturnType<typeof backfilled>>, id: string) =>
   (await h.store.listRegistrations({ provider: "scripted" })).find((r) => r.registrationId === id);
 
+/** A registration made and removed at once at the provider, so no pull ever sees it. */
+function registerAndRefund(h: Awaited<ReturnType<typeof backfilled>>, template: Registration, registrationId: string): Registration {
+  const brief = { ...template, registrationId };
+  h.adapter.dataset.upsertRegistration(brief);
+  h.adapter.dataset.removeRegistration(registrationId, { reason: "removed", at: h.clock.now() });
+  return brief;
+}
+
+/** One run at the instant the removal feed's own cadence has it due, with the adapter's log cleared first. */
+async function passAtFeedCadence(h: Awaited<ReturnType<typeof backfilled>>): Promise<void> {
+  const [event] = await h.store.listEvents();
+  await h.clock.advanceTo(event?.state.removalsDueAt as Date);
+  h.adapter.resetLog();
+  await settle(h.clock, h.engine.runOnce());
+}
+
 describe("a race that fits in one page is read whole", () => {
   it("one call shows a refund at once (vanished); the removal feed gives its reason at the reasons' cadence", async () => {
     const h = await backfilled(40);
@@ -71,15 +87,10 @@ describe("a race that fits in one page is read whole", () => {
 
   it("while the budget binds, a registration made and removed between two pulls is recorded at the reasons' cadence", async () => {
     const h = await backfilled(40);
-    const template = h.adapter.dataset.registrations(["5000"])[0]!;
-    const brief = { ...template, registrationId: "99000002", bib: "78" };
-    h.adapter.dataset.upsertRegistration(brief);
-    h.adapter.dataset.removeRegistration(brief.registrationId, { reason: "removed", at: h.clock.now() });
+    const brief = registerAndRefund(h, h.adapter.dataset.registrations(["5000"])[0]!, "99000002");
     const [event] = await h.store.listEvents();
     // No pull sees it, and nothing goes missing: at the feed's own cadence (15 min) one call.
-    await h.clock.advanceTo(event?.state.removalsDueAt as Date);
-    h.adapter.resetLog();
-    await settle(h.clock, h.engine.runOnce());
+    await passAtFeedCadence(h);
     expect(h.adapter.calls.map((c) => c.kind)).toEqual(["registrations"]);
     expect(await statusOf(h, brief.registrationId)).toBeUndefined();
     // At the reasons' cadence (60 min after the feed last ran) the feed is read all the same.
@@ -141,13 +152,8 @@ describe("a race that fits in one page is read whole", () => {
     expect((await statusOf(h, refunded.registrationId))?.status).toBe("removed");
 
     // Registered and refunded between two passes: no pull sees it, the feed at its cadence does.
-    const brief = { ...changed, registrationId: "99000001", bib: "77" };
-    h.adapter.dataset.upsertRegistration(brief);
-    h.adapter.dataset.removeRegistration(brief.registrationId, { reason: "removed", at: h.clock.now() });
-    const [after] = await h.store.listEvents();
-    await h.clock.advanceTo(after?.state.removalsDueAt as Date);
-    h.adapter.resetLog();
-    await settle(h.clock, h.engine.runOnce());
+    const brief = registerAndRefund(h, changed, "99000001");
+    await passAtFeedCadence(h);
     expect(h.adapter.calls.map((c) => c.kind)).toEqual(["registrations", "removals"]);
     expect((await statusOf(h, brief.registrationId))?.status).toBe("removed");
   });
