@@ -6,7 +6,7 @@ import { callsForRace } from "./estimate.js";
 import type { EngineEventArgs } from "./events.js";
 import { byRace } from "./grouping.js";
 import type { ResolvedOptions } from "./options.js";
-import { currentPriority, tierAt } from "./policy.js";
+import { eventPriority, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
 
 const HOUR_MS = 3_600_000;
@@ -89,7 +89,7 @@ export function createBudgetWatch(deps: {
     const patches = [];
     for (const e of due) {
       const tier = tierAt(e, now, schedule);
-      const priority = currentPriority(e, e.state.backfilledAt !== null, now, schedule);
+      const priority = eventPriority(e, now, schedule);
       if (priority !== e.state.priority || tier.name !== e.state.tier)
         patches.push({ provider: e.provider, eventId: e.eventId, tier: tier.name, priority });
     }

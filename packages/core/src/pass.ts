@@ -13,7 +13,7 @@ import { finishStates } from "./pass-states.js";
 import { passWindow, reasonsWanted, signpostInProviderTime } from "./pass-window.js";
 import { applyRawPolicy } from "./privacy.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
-import { currentPriority } from "./policy.js";
+import { eventPriority } from "./policy.js";
 import type { CommitPageArgs, PassFinish, StoredEvent } from "./store.js";
 import type { EventRef, PassKind, Page } from "./types.js";
 
@@ -268,7 +268,7 @@ export async function runPass(deps: PassDeps, plan: PassPlan): Promise<PassResul
 
 /** How urgent the pass's requests are when they queue for the budget: its most urgent event now. */
 function passPriority(plan: PassPlan, at: Date, schedule: ResolvedSchedule): number {
-  return Math.min(...plan.events.map((e) => currentPriority(e, e.state.backfilledAt !== null, at, schedule)));
+  return Math.min(...plan.events.map((e) => eventPriority(e, at, schedule)));
 }
 
 /** A feed with no pages: lets a pass whose last page did not close it commit its completion alone. */

@@ -3,7 +3,7 @@ import type { PlanConnection, PlanReport } from "./engine-types.js";
 import { fullPullPages, raceKinds } from "./estimate.js";
 import type { ResolvedOptions, ResolvedSchedule } from "./options.js";
 import { finishStates, patchedState } from "./pass-states.js";
-import { currentPriority, removalsDue, tierAt } from "./policy.js";
+import { eventPriority, removalsDue, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
 import type { PassKind, TierName } from "./types.js";
 
@@ -113,7 +113,7 @@ function simulateRace(
       else full += fullPullPages(event.activeRegistrations);
       const removalsRan = kind === "backfill" || removalsDue(event.state, at);
       if (removalsRan) removals = true;
-      priority = Math.min(priority, currentPriority(event, event.state.backfilledAt !== null, at, schedule));
+      priority = Math.min(priority, eventPriority(event, at, schedule));
       share.events.set(event.eventId, {
         provider: event.provider,
         eventId: event.eventId,

@@ -95,6 +95,18 @@ export function currentPriority(timing: EventTiming, backfilled: boolean, at: Da
   return backfilled ? tierPriority : Math.min(BACKFILL_PRIORITY, tierPriority);
 }
 
+/**
+ * A stored event's priority at `at` (the stored one may predate a tier change): `currentPriority`
+ * with the event's own backfill state.
+ */
+export function eventPriority(
+  event: EventTiming & { readonly state: Pick<SyncState, "backfilledAt"> },
+  at: Date,
+  schedule: ResolvedSchedule,
+): number {
+  return currentPriority(event, event.state.backfilledAt !== null, at, schedule);
+}
+
 /** The scheduling fields an event moves to after a pass at `at`. */
 export interface NextSchedule {
   readonly tier: TierName;

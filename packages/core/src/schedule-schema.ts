@@ -67,7 +67,8 @@ const scheduleShape = {
    * feed only adds their reasons (refunded, transferred and to whom), and the registrations made
    * and removed between two pulls, which no pull sees. While the budget binds it reads the feed
    * this often (60 min) instead of `removalsEveryMs`: the calls go to news first (a transfer's
-   * new registration is news, and shows at once). With room to spare it reads it when it finds someone missing, and at `removalsEveryMs`.
+   * new registration is news, and shows at once). With room to spare it reads it when it finds
+   * someone missing, and at `removalsEveryMs`.
    */
   removalReasonsEveryMs: positiveMs.default(60 * MINUTE),
   /**

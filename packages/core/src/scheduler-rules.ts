@@ -2,19 +2,10 @@ import type { PassResult } from "./engine-types.js";
 import type { EngineEvents } from "./events.js";
 import type { ResolvedSchedule } from "./options.js";
 import { notRunResult } from "./pass-outcome.js";
-import { allowedIntervalMs, BACKFILL_PRIORITY, currentPriority, tierAt } from "./policy.js";
+import { allowedIntervalMs, BACKFILL_PRIORITY, eventPriority, tierAt } from "./policy.js";
 import type { StoredEvent } from "./store.js";
 
 /** The scheduler's small decisions about claimed events, as pure functions of the events and the schedule. */
-
-/**
- * An event's priority at `now` (the stored one may predate a tier change): the order in which
- * held races go next, as the store orders claims. A backfill in the most urgent tier has that
- * tier's priority, so the most overdue one goes first.
- */
-export function eventPriority(event: StoredEvent, now: Date, schedule: ResolvedSchedule): number {
-  return currentPriority(event, event.state.backfilledAt !== null, now, schedule);
-}
 
 /**
  * Where an event's pass goes among its race's passes: a backfill after the short passes of

@@ -19,8 +19,8 @@ import type { LeaseKeeper } from "./lease-keeper.js";
 import type { ResolvedOptions } from "./options.js";
 import { type PassPlan, runPass } from "./pass.js";
 import { serializeError } from "./pass-failure.js";
-import { alongWithinMs } from "./policy.js";
-import { eventPriority, latenessReports, passOrder, refusedResult } from "./scheduler-rules.js";
+import { alongWithinMs, eventPriority } from "./policy.js";
+import { latenessReports, passOrder, refusedResult } from "./scheduler-rules.js";
 import type { StoredEvent } from "./store.js";
 import type { EventRef } from "./types.js";
 
