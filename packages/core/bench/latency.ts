@@ -117,12 +117,17 @@ export function syncLatencies(workload: Workload, syncs: readonly SyncRecord[], 
   return out;
 }
 
+/** The delay at quantile `p` of `ms` sorted ascending (undefined when empty), as the latency tables take it. */
+export function quantileMs(ms: readonly number[], p: number): number | undefined {
+  return ms[Math.min(ms.length - 1, Math.floor(p * ms.length))];
+}
+
 /** p50/p95/p99 in seconds ("∞" when that share never became visible), and the count. */
 export function quantiles(latencies: readonly ChangeLatency[]): { n: number; p50: string; p95: string; p99: string; within60: number } {
   const ms = latencies.map((l) => l.ms).sort((a, b) => a - b);
   const q = (p: number) => {
-    if (ms.length === 0) return "-";
-    const v = ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] as number;
+    const v = quantileMs(ms, p);
+    if (v === undefined) return "-";
     return Number.isFinite(v) ? `${Math.round(v / 1000)} s` : "∞";
   };
   const within = ms.filter((v) => v <= MIN).length;

@@ -11,7 +11,15 @@
 import { createSyncEngine, secret, type ScheduleInput } from "@project88/core";
 import { createMemoryStore, ManualClock } from "@project88/core/testing";
 import { BenchProvider } from "./bench-provider.js";
-import { engineLatencies, LATENCY_HEADER, latencyTables, syncLatencies, recordDeliveries, type ChangeLatency } from "./latency.js";
+import {
+  engineLatencies,
+  LATENCY_HEADER,
+  latencyTables,
+  quantileMs,
+  syncLatencies,
+  recordDeliveries,
+  type ChangeLatency,
+} from "./latency.js";
 import { figures, type PolicyFigures, type SyncRecord } from "./metrics.js";
 import { runOriginModel } from "./origin-model.js";
 import { buildWorkload } from "./workload.js";
@@ -166,7 +174,7 @@ for (const t of latencyRuns) {
     .filter((l) => l.connectionId === "c00" && l.tier === "high")
     .map((l) => l.ms)
     .sort((a, b) => a - b);
-  const q = (p: number) => ((ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? Number.NaN) / 1000).toFixed(1);
+  const q = (p: number) => ((quantileMs(ms, p) ?? Number.NaN) / 1000).toFixed(1);
   console.log("");
   console.log(`engine, busiest connection, high tier, unrounded: p50 ${q(0.5)} s / p95 ${q(0.95)} s / p99 ${q(0.99)} s`);
 }
