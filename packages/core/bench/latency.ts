@@ -1,5 +1,5 @@
 import { resolveSchedule, tierAt, type Clock, type SyncStore } from "@project88/core";
-import type { SyncRecord } from "./metrics.js";
+import { quantileMs, type SyncRecord } from "./metrics.js";
 import type { Change, Workload } from "./workload.js";
 
 const schedule = resolveSchedule({});
@@ -115,11 +115,6 @@ export function syncLatencies(workload: Workload, syncs: readonly SyncRecord[], 
     out.push({ ...info, ms: next === undefined ? Infinity : next - c.at });
   }
   return out;
-}
-
-/** The delay at quantile `p` of `ms` sorted ascending (undefined when empty), as the latency tables take it. */
-export function quantileMs(ms: readonly number[], p: number): number | undefined {
-  return ms[Math.min(ms.length - 1, Math.floor(p * ms.length))];
 }
 
 /** p50/p95/p99 in seconds ("∞" when that share never became visible), and the count. */

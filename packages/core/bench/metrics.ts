@@ -4,6 +4,11 @@ const HOUR = 3_600_000;
 const MIN = 60_000;
 const schedule = resolveSchedule({});
 
+/** The value at quantile `p` of `sorted` (ascending; undefined when empty): the one rule the staleness and latency figures use. */
+export function quantileMs(sorted: readonly number[], p: number): number | undefined {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
 /** One successful sync of one event: when its data was taken (the signpost). */
 export interface SyncRecord {
   readonly eventId: string;
@@ -112,8 +117,7 @@ export function figures(
   }
   samples.sort((a, b) => a - b);
   others.sort((a, b) => a - b);
-  const quantile = (list: number[], p: number) =>
-    list.length === 0 ? 0 : (list[Math.min(list.length - 1, Math.floor(p * list.length))] as number) / 1000;
+  const quantile = (list: number[], p: number) => (quantileMs(list, p) ?? 0) / 1000;
   const q = (p: number) => quantile(samples, p);
   return {
     policy,

@@ -11,16 +11,8 @@
 import { createSyncEngine, secret, type ScheduleInput } from "@project88/core";
 import { createMemoryStore, ManualClock } from "@project88/core/testing";
 import { BenchProvider } from "./bench-provider.js";
-import {
-  engineLatencies,
-  LATENCY_HEADER,
-  latencyTables,
-  quantileMs,
-  syncLatencies,
-  recordDeliveries,
-  type ChangeLatency,
-} from "./latency.js";
-import { figures, type PolicyFigures, type SyncRecord } from "./metrics.js";
+import { engineLatencies, LATENCY_HEADER, latencyTables, syncLatencies, recordDeliveries, type ChangeLatency } from "./latency.js";
+import { figures, quantileMs, type PolicyFigures, type SyncRecord } from "./metrics.js";
 import { runOriginModel } from "./origin-model.js";
 import { buildWorkload } from "./workload.js";
 
